@@ -1,0 +1,139 @@
+#include "cli/args.h"
+
+#include <map>
+#include <sstream>
+
+#include "api/errors.h"
+
+namespace maw::cli {
+namespace {
+
+// Flags that are shorthands for --set KEY=VALUE.
+const std::map<std::string, std::string>& flag_keys() {
+  static const std::map<std::string, std::string> m = {
+      {"--task", "task"},
+      {"--preset", "preset"},
+      {"--optimizer", "optimizer"},
+      {"--seed", "seed"},
+      {"--steps", "steps"},
+      {"--epochs", "epochs"},
+      {"--threads", "threads"},
+      {"--device", "device"},
+      {"--lr", "lr"},
+      {"--batch-size", "batch_size"},
+      {"--groups", "groups"},
+  };
+  return m;
+}
+
+std::vector<std::string> split_commas(const std::string& s) {
+  std::vector<std::string> out;
+  std::stringstream in(s);
+  std::string item;
+  while (std::getline(in, item, ','))
+    if (!item.empty()) out.push_back(item);
+  return out;
+}
+
+}  // namespace
+
+std::string usage() {
+  return R"(metaadamw — train with MetaAdamW and AdamW, headless
+
+Usage:
+  metaadamw train   [options]          one run; progress on stderr
+  metaadamw compare [options] [--optimizers A,B]
+                                       the same task and seed under each optimizer
+  metaadamw keys                       every configuration key, its values and meaning
+  metaadamw --help | --version
+
+Options (train, compare):
+  --task NAME          synthetic
+  --preset NAME        tiny | small | paper
+  --optimizer NAME     adamw | torch_adamw            (train)
+  --optimizers A,B     optimizers to compare          (compare; default adamw,torch_adamw)
+  --seed N  --steps N  --epochs N  --batch-size N  --lr X  --groups NAME
+  --threads N          intra-op threads (default: all cores)
+  --device D           auto | cpu | cuda
+  --config FILE.json   keys from a JSON object (applied before --set and flags)
+  --set KEY=VALUE      any configuration key (repeatable; see `metaadamw keys`)
+  --json               print one JSON object with the result on stdout at the end
+  --quiet              no progress output
+
+Exit codes: 0 done (or stopped by Ctrl-C), 1 runtime or data error,
+            2 bad command line or configuration, 3 training diverged.
+)";
+}
+
+std::string keys_help() {
+  std::ostringstream out;
+  for (const auto& k : RunConfig::keys()) {
+    out << k.key << "  (" << k.type << ": " << k.allowed << ")\n    " << k.help << "\n";
+  }
+  return out.str();
+}
+
+Command parse(const std::vector<std::string>& args) {
+  Command cmd;
+  if (args.empty()) {
+    cmd.name = "help";
+    return cmd;
+  }
+  const std::string& first = args[0];
+  if (first == "--help" || first == "-h" || first == "help") {
+    cmd.name = "help";
+    return cmd;
+  }
+  if (first == "--version" || first == "-V") {
+    cmd.name = "version";
+    return cmd;
+  }
+  if (first != "train" && first != "compare" && first != "keys")
+    throw ConfigError("unknown command '" + first + "'; commands: train, compare, keys");
+  cmd.name = first;
+  if (cmd.name == "compare") cmd.optimizers = {"adamw", "torch_adamw"};
+
+  // Config files first, then --set and flags in command-line order.
+  std::vector<std::string> files;
+  std::vector<std::pair<std::string, std::string>> sets;
+  for (size_t i = 1; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    auto value = [&]() -> std::string {
+      if (i + 1 >= args.size()) throw ConfigError("option " + a + " needs a value");
+      return args[++i];
+    };
+    if (a == "--help" || a == "-h") {
+      cmd.help = true;
+    } else if (a == "--json") {
+      cmd.json = true;
+    } else if (a == "--quiet" || a == "-q") {
+      cmd.quiet = true;
+    } else if (a == "--config") {
+      files.push_back(value());
+    } else if (a == "--set") {
+      const std::string kv = value();
+      const auto eq = kv.find('=');
+      if (eq == std::string::npos || eq == 0)
+        throw ConfigError("--set expects KEY=VALUE, got '" + kv + "'");
+      sets.emplace_back(kv.substr(0, eq), kv.substr(eq + 1));
+    } else if (a == "--optimizers" && cmd.name == "compare") {
+      cmd.optimizers = split_commas(value());
+      if (cmd.optimizers.empty()) throw ConfigError("--optimizers needs at least one name");
+    } else if (a == "--optimizer" && cmd.name == "compare") {
+      throw ConfigError("compare takes --optimizers A,B (not --optimizer)");
+    } else if (flag_keys().count(a)) {
+      sets.emplace_back(flag_keys().at(a), value());
+    } else {
+      throw ConfigError("unknown option '" + a + "' (see metaadamw --help)");
+    }
+  }
+  for (const auto& f : files) cmd.config.apply_json_file(f);
+  for (const auto& [k, v] : sets) cmd.config.set(k, v);
+  for (const auto& o : cmd.optimizers) {
+    RunConfig probe;
+    probe.set("optimizer", o);  // validates each name with the schema's message
+  }
+  return cmd;
+}
+
+}  // namespace maw::cli

@@ -1,0 +1,26 @@
+// Command-line parsing for `metaadamw`: turns argv into a command and a RunConfig.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "api/run_config.h"
+
+namespace maw::cli {
+
+struct Command {
+  std::string name;  // train | compare | keys | help | version
+  RunConfig config;
+  std::vector<std::string> optimizers;  // compare
+  bool json = false;
+  bool quiet = false;
+  bool help = false;
+};
+
+// Throws ConfigError (exit code 2) for an unknown option, key or value.
+Command parse(const std::vector<std::string>& args);
+
+std::string usage();
+std::string keys_help();
+
+}  // namespace maw::cli

@@ -1,0 +1,20 @@
+// RunObserver: the one event stream out of the engine (ARCHITECTURE.md, "the one data
+// path"). Callbacks run on the engine thread: an observer that does real work (disk, GUI)
+// hands the record to its own queue and returns at once.
+#pragma once
+
+#include "api/records.h"
+
+namespace maw {
+
+class RunObserver {
+ public:
+  virtual ~RunObserver() = default;
+  virtual void on_start(const RunInfo& /*info*/) {}
+  virtual void on_step(const StepRecord& /*record*/) {}
+  virtual void on_eval(const EvalRecord& /*record*/) {}
+  virtual void on_event(const RunEvent& /*event*/) {}
+  virtual void on_finish(const RunSummary& /*summary*/) {}
+};
+
+}  // namespace maw

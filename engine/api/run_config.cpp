@@ -1,0 +1,266 @@
+#include "api/run_config.h"
+
+#include <cerrno>
+#include <cmath>
+#include <cstdlib>
+#include <fstream>
+#include <functional>
+#include <limits>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "api/errors.h"
+
+namespace maw {
+namespace {
+
+using Json = nlohmann::ordered_json;
+
+// One schema entry: how to read a key's text into the config and write it back.
+struct Entry {
+  RunConfig::KeyInfo info;
+  std::function<void(RunConfig&, const std::string&)> set;
+  std::function<Json(const RunConfig&)> get;
+};
+
+[[noreturn]] void bad_value(const std::string& key, const std::string& value,
+                            const std::string& allowed) {
+  throw ConfigError("invalid value '" + value + "' for key '" + key + "': allowed " + allowed);
+}
+
+int64_t parse_int(const std::string& key, const std::string& v, int64_t lo, int64_t hi,
+                  const std::string& allowed) {
+  errno = 0;
+  char* end = nullptr;
+  const long long x = std::strtoll(v.c_str(), &end, 10);
+  if (v.empty() || *end != '\0' || errno == ERANGE || x < lo || x > hi) bad_value(key, v, allowed);
+  return static_cast<int64_t>(x);
+}
+
+double parse_double(const std::string& key, const std::string& v,
+                    const std::function<bool(double)>& ok, const std::string& allowed) {
+  errno = 0;
+  char* end = nullptr;
+  const double x = std::strtod(v.c_str(), &end);
+  if (v.empty() || *end != '\0' || errno == ERANGE || !std::isfinite(x) || !ok(x))
+    bad_value(key, v, allowed);
+  return x;
+}
+
+std::string join(const std::vector<std::string>& xs, const char* sep) {
+  std::string out;
+  for (size_t i = 0; i < xs.size(); ++i) out += (i ? sep : "") + xs[i];
+  return out;
+}
+
+Entry enum_key(const std::string& key, std::string RunConfig::*field,
+               std::vector<std::string> choices, const std::string& help) {
+  const std::string allowed = join(choices, " | ");
+  return {{key, "enum", allowed, help},
+          [=](RunConfig& c, const std::string& v) {
+            for (const auto& ch : choices)
+              if (v == ch) {
+                c.*field = v;
+                return;
+              }
+            bad_value(key, v, allowed);
+          },
+          [=](const RunConfig& c) { return Json(c.*field); }};
+}
+
+Entry int_key(const std::string& key, int64_t RunConfig::*field, int64_t lo,
+              const std::string& help) {
+  const std::string allowed = "an integer >= " + std::to_string(lo);
+  return {{key, "int", allowed, help},
+          [=](RunConfig& c, const std::string& v) {
+            c.*field = parse_int(key, v, lo, std::numeric_limits<int64_t>::max(), allowed);
+          },
+          [=](const RunConfig& c) { return Json(c.*field); }};
+}
+
+Entry float_key(const std::string& key, double RunConfig::*field, std::function<bool(double)> ok,
+                const std::string& allowed, const std::string& help) {
+  return {{key, "float", allowed, help},
+          [=](RunConfig& c, const std::string& v) { c.*field = parse_double(key, v, ok, allowed); },
+          [=](const RunConfig& c) { return Json(c.*field); }};
+}
+
+const std::vector<Entry>& schema() {
+  static const std::vector<Entry> entries = [] {
+    std::vector<Entry> e;
+    e.push_back(enum_key("task", &RunConfig::task, {"synthetic"}, "what to train"));
+    e.push_back(enum_key("preset", &RunConfig::preset, {"tiny", "small", "paper"},
+                         "model and data size: tiny (seconds), small (minutes), paper"));
+    e.push_back(enum_key("optimizer", &RunConfig::optimizer, {"adamw", "torch_adamw"},
+                         "adamw: ours (foreach); torch_adamw: LibTorch's, the reference"));
+    e.push_back({{"seed", "int", "an integer >= 0", "initialization and data order"},
+                 [](RunConfig& c, const std::string& v) {
+                   c.seed = static_cast<uint64_t>(parse_int(
+                       "seed", v, 0, std::numeric_limits<int64_t>::max(), "an integer >= 0"));
+                 },
+                 [](const RunConfig& c) { return Json(c.seed); }});
+    e.push_back(int_key("steps", &RunConfig::steps, 0, "optimizer steps (0: use epochs)"));
+    e.push_back(int_key("epochs", &RunConfig::epochs, 0, "passes over the training split"));
+    e.push_back(int_key("batch_size", &RunConfig::batch_size, 0, "0: the preset's"));
+    e.push_back(int_key("eval_every", &RunConfig::eval_every, 0,
+                        "steps between evaluations (0: each epoch and at the end)"));
+    e.push_back(int_key("log_every", &RunConfig::log_every, 0,
+                        "steps between progress lines (0: automatic)"));
+    const auto positive = [](double x) { return x > 0; };
+    const auto non_negative = [](double x) { return x >= 0; };
+    const auto unit = [](double x) { return x >= 0 && x < 1; };
+    e.push_back(float_key("lr", &RunConfig::lr, positive, "> 0", "learning rate"));
+    e.push_back(float_key("weight_decay", &RunConfig::weight_decay, non_negative, ">= 0",
+                          "decoupled weight decay"));
+    e.push_back(float_key("beta1", &RunConfig::beta1, unit, "in [0, 1)", "first-moment decay"));
+    e.push_back(float_key("beta2", &RunConfig::beta2, unit, "in [0, 1)", "second-moment decay"));
+    e.push_back(float_key("eps", &RunConfig::eps, positive, "> 0", "denominator epsilon"));
+    e.push_back(enum_key("groups", &RunConfig::groups,
+                         {"per_tensor", "per_module", "fine_grained", "custom"},
+                         "parameter grouping strategy"));
+    e.push_back({{"group_rules", "string", "REGEX=GROUP;REGEX=GROUP...",
+                  "custom grouping rules, first match wins"},
+                 [](RunConfig& c, const std::string& v) { c.group_rules = v; },
+                 [](const RunConfig& c) { return Json(c.group_rules); }});
+    e.push_back(enum_key("device", &RunConfig::device, {"auto", "cpu", "cuda"},
+                         "auto: cuda when available"));
+    e.push_back(int_key("threads", &RunConfig::threads, 0, "intra-op threads (0: all cores)"));
+    e.push_back(enum_key("dtype", &RunConfig::dtype, {"float32", "float64"}, "parameter dtype"));
+    e.push_back(enum_key("synthetic.kind", &RunConfig::synthetic_kind,
+                         {"regression", "classification"}, "teacher-student problem type"));
+    e.push_back(int_key("synthetic.n_train", &RunConfig::synthetic_n_train, 0,
+                        "training examples (0: preset)"));
+    e.push_back(int_key("synthetic.n_eval", &RunConfig::synthetic_n_eval, 0,
+                        "evaluation examples (0: preset)"));
+    e.push_back(int_key("synthetic.input_dim", &RunConfig::synthetic_input_dim, 0,
+                        "input features (0: preset)"));
+    e.push_back(int_key("synthetic.hidden", &RunConfig::synthetic_hidden, 0,
+                        "student hidden width (0: preset)"));
+    e.push_back(float_key("synthetic.noise", &RunConfig::synthetic_noise, non_negative, ">= 0",
+                          "regression target noise, relative to the target's std"));
+    return e;
+  }();
+  return entries;
+}
+
+const Entry* find(const std::string& key) {
+  for (const auto& e : schema())
+    if (e.info.key == key) return &e;
+  return nullptr;
+}
+
+[[noreturn]] void unknown_key(const std::string& key) {
+  std::vector<std::string> names;
+  for (const auto& e : schema()) names.push_back(e.info.key);
+  throw ConfigError("unknown key '" + key + "'; valid keys: " + join(names, ", "));
+}
+
+std::string json_scalar_text(const std::string& key, const Json& v) {
+  if (v.is_string()) return v.get<std::string>();
+  if (v.is_boolean()) return v.get<bool>() ? "true" : "false";
+  if (v.is_number_integer() || v.is_number_unsigned()) return v.dump();
+  if (v.is_number_float()) {
+    std::ostringstream s;
+    s.precision(17);
+    s << v.get<double>();
+    return s.str();
+  }
+  throw ConfigError("invalid value " + v.dump() + " for key '" + key +
+                    "': expected a number or a string");
+}
+
+void apply_object(RunConfig& c, const Json& obj, const std::string& prefix) {
+  for (auto it = obj.begin(); it != obj.end(); ++it) {
+    const std::string key = prefix.empty() ? it.key() : prefix + "." + it.key();
+    if (it.value().is_object() && !find(key)) {
+      apply_object(c, it.value(), key);
+    } else {
+      c.set(key, json_scalar_text(key, it.value()));
+    }
+  }
+}
+
+// Preset values for keys the user did not set: {key, tiny, small, paper}.
+struct PresetRow {
+  const char* key;
+  const char* tiny;
+  const char* small;
+  const char* paper;
+};
+
+}  // namespace
+
+void RunConfig::set(const std::string& key, const std::string& value) {
+  const Entry* e = find(key);
+  if (!e) unknown_key(key);
+  e->set(*this, value);
+  explicit_keys.insert(key);
+}
+
+std::string RunConfig::get(const std::string& key) const {
+  const Entry* e = find(key);
+  if (!e) unknown_key(key);
+  const Json v = e->get(*this);
+  return v.is_string() ? v.get<std::string>() : v.dump();
+}
+
+void RunConfig::apply_json_text(const std::string& json_text, const std::string& origin) {
+  Json j;
+  try {
+    j = Json::parse(json_text);
+  } catch (const Json::parse_error& err) {
+    throw ConfigError(origin + ": not valid JSON: " + err.what());
+  }
+  if (!j.is_object()) throw ConfigError(origin + ": expected a JSON object of key: value");
+  try {
+    apply_object(*this, j, "");
+  } catch (const ConfigError& err) {
+    throw ConfigError(origin + ": " + err.what());
+  }
+}
+
+void RunConfig::apply_json_file(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw ConfigError("cannot read config file '" + path + "'");
+  std::stringstream buf;
+  buf << in.rdbuf();
+  apply_json_text(buf.str(), path);
+}
+
+void RunConfig::resolve_preset() {
+  static const std::vector<PresetRow> synthetic_rows = {
+      // key                  tiny    small    paper
+      {"steps", "150", "3000", "20000"},
+      {"batch_size", "32", "64", "128"},
+      {"synthetic.n_train", "1024", "16384", "65536"},
+      {"synthetic.n_eval", "256", "4096", "16384"},
+      {"synthetic.input_dim", "8", "32", "64"},
+      {"synthetic.hidden", "32", "128", "256"},
+  };
+  const std::string p = preset;
+  for (const auto& row : synthetic_rows) {
+    if (explicit_keys.count(row.key)) continue;
+    // epochs given explicitly means the length comes from epochs, not the preset's steps.
+    if (std::string(row.key) == "steps" && explicit_keys.count("epochs")) continue;
+    const char* v = p == "tiny" ? row.tiny : p == "small" ? row.small : row.paper;
+    find(row.key)->set(*this, v);
+  }
+}
+
+std::string RunConfig::to_json() const {
+  Json j = Json::object();
+  for (const auto& e : schema()) j[e.info.key] = e.get(*this);
+  return j.dump(2);
+}
+
+const std::vector<RunConfig::KeyInfo>& RunConfig::keys() {
+  static const std::vector<KeyInfo> infos = [] {
+    std::vector<KeyInfo> out;
+    for (const auto& e : schema()) out.push_back(e.info);
+    return out;
+  }();
+  return infos;
+}
+
+}  // namespace maw

@@ -1,0 +1,81 @@
+// RunConfig: everything that defines one training run, as plain C++ values.
+//
+// Every key has one entry in the schema (run_config.cpp): its name, its meaning, its
+// default and what values it allows. The CLI (`--set key=value`, `--config FILE.json`)
+// and the studio both go through `set()`, so an unknown key or a bad value gets the
+// same message everywhere.
+#pragma once
+
+#include <cstdint>
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace maw {
+
+struct RunConfig {
+  // What to train.
+  std::string task = "synthetic";   // synthetic (more tasks arrive with step 3)
+  std::string preset = "small";     // tiny | small | paper
+  std::string optimizer = "adamw";  // adamw | torch_adamw
+  uint64_t seed = 0;
+
+  // How long. steps > 0 wins over epochs; both 0 means the preset's length.
+  int64_t steps = 0;
+  int64_t epochs = 0;
+  int64_t batch_size = 0;  // 0: the preset's
+  int64_t eval_every = 0;  // steps between evaluations; 0: once per epoch and at the end
+  int64_t log_every = 0;   // steps between progress lines; 0: automatic
+
+  // AdamW (METAADAMW.md §8 defaults: the paper's Table 1).
+  double lr = 5e-4;
+  double weight_decay = 1e-2;
+  double beta1 = 0.9;
+  double beta2 = 0.999;
+  double eps = 1e-8;
+
+  // Parameter groups (METAADAMW.md §1).
+  std::string groups = "fine_grained";  // per_tensor | per_module | fine_grained | custom
+  // custom groups: ordered rules "REGEX=GROUP;REGEX=GROUP"; first match wins.
+  std::string group_rules;
+
+  // Where and how.
+  std::string device = "auto";    // auto | cpu | cuda
+  int64_t threads = 0;            // 0: all cores
+  std::string dtype = "float32";  // float32 | float64
+
+  // The synthetic task: a teacher network generated from the seed.
+  std::string synthetic_kind = "regression";  // regression | classification
+  int64_t synthetic_n_train = 0;              // 0: the preset's
+  int64_t synthetic_n_eval = 0;
+  int64_t synthetic_input_dim = 0;
+  int64_t synthetic_hidden = 0;
+  double synthetic_noise = 0.1;  // regression: noise std relative to the target std
+
+  // Keys set explicitly (by a file, --set or a flag): a preset never overrides these.
+  std::set<std::string> explicit_keys;
+
+  // Set one key from its text form. Throws ConfigError naming the key and what is
+  // allowed, or, for an unknown key, listing the valid keys.
+  void set(const std::string& key, const std::string& value);
+  // Apply a JSON object (flat `{"lr": 1e-3}` or nested `{"synthetic": {"kind": ...}}`).
+  void apply_json_text(const std::string& json_text, const std::string& origin);
+  void apply_json_file(const std::string& path);
+  // Fill what the user left to the preset (sizes, lengths). Idempotent.
+  void resolve_preset();
+  // The whole configuration as a JSON object (keys in schema order).
+  std::string to_json() const;
+  std::string get(const std::string& key) const;
+
+  // The schema, for help texts and for the studio's forms.
+  struct KeyInfo {
+    std::string key;
+    std::string type;     // int | float | string | enum | bool
+    std::string allowed;  // human-readable: "adamw | torch_adamw", "> 0", ...
+    std::string help;
+  };
+  static const std::vector<KeyInfo>& keys();
+};
+
+}  // namespace maw

@@ -1,0 +1,38 @@
+#include "data/dataset.h"
+
+#include <ATen/CPUGeneratorImpl.h>
+
+#include <stdexcept>
+
+namespace maw::data {
+
+Batch TensorDataset::get(const torch::Tensor& indices) const {
+  Batch b;
+  b.x = x_.index_select(0, indices);
+  b.y = y_.index_select(0, indices);
+  return b;
+}
+
+BatchStream::BatchStream(int64_t n, int64_t batch_size, uint64_t seed, bool shuffle)
+    : n_(n),
+      batch_(std::min(batch_size, n)),
+      per_epoch_(0),
+      shuffle_(shuffle),
+      gen_(at::detail::createCPUGenerator(seed)) {
+  if (n <= 0) throw std::invalid_argument("BatchStream over an empty split");
+  if (batch_size <= 0) throw std::invalid_argument("batch size must be positive");
+  per_epoch_ = n_ / batch_;
+}
+
+torch::Tensor BatchStream::next() {
+  if (epoch_ < 0 || pos_ + batch_ > n_) {
+    order_ = shuffle_ ? torch::randperm(n_, gen_, torch::kLong) : torch::arange(n_, torch::kLong);
+    pos_ = 0;
+    ++epoch_;
+  }
+  auto idx = order_.slice(0, pos_, pos_ + batch_);
+  pos_ += batch_;
+  return idx;
+}
+
+}  // namespace maw::data

@@ -1,0 +1,54 @@
+// Datasets as the trainer sees them, and the shuffled batch streams that walk them.
+#pragma once
+
+#include <torch/torch.h>
+
+#include <cstdint>
+
+#include "data/batch.h"
+
+namespace maw::data {
+
+class Dataset {
+ public:
+  virtual ~Dataset() = default;
+  virtual int64_t size() const = 0;
+  // The examples at `indices` (int64 [B]) as one batch, on the CPU.
+  virtual Batch get(const torch::Tensor& indices) const = 0;
+};
+
+// Examples stored as whole tensors, indexed along dimension 0.
+class TensorDataset : public Dataset {
+ public:
+  TensorDataset() = default;
+  TensorDataset(torch::Tensor x, torch::Tensor y) : x_(std::move(x)), y_(std::move(y)) {}
+  int64_t size() const override { return x_.defined() ? x_.size(0) : 0; }
+  Batch get(const torch::Tensor& indices) const override;
+  const torch::Tensor& x() const { return x_; }
+  const torch::Tensor& y() const { return y_; }
+
+ private:
+  torch::Tensor x_, y_;
+};
+
+// An endless stream of index batches over n examples: a fresh permutation each epoch
+// from its own generator (so two streams with different seeds are independent, and two
+// runs with the same seed see the same order). The last partial batch of an epoch is
+// dropped when the split holds at least one full batch.
+class BatchStream {
+ public:
+  BatchStream(int64_t n, int64_t batch_size, uint64_t seed, bool shuffle = true);
+  torch::Tensor next();                     // int64 [B]
+  int64_t epoch() const { return epoch_; }  // 0-based epoch of the batch last returned
+  int64_t batches_per_epoch() const { return per_epoch_; }
+
+ private:
+  int64_t n_, batch_, per_epoch_;
+  bool shuffle_;
+  at::Generator gen_;
+  torch::Tensor order_;
+  int64_t pos_ = 0;
+  int64_t epoch_ = -1;
+};
+
+}  // namespace maw::data

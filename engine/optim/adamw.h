@@ -1,0 +1,85 @@
+// AdamW, our own: the baseline, and the update MetaAdamW builds on (METAADAMW.md §4 with
+// α = β = 1). Multi-tensor (foreach) arithmetic per group, no host synchronisation per
+// tensor, and the same operation order as torch::optim::AdamW, so that results are
+// bitwise equal to it on CPU (tests/unit/adamw_test.cpp).
+#pragma once
+
+#include <torch/torch.h>
+
+#include <string>
+#include <tuple>
+#include <vector>
+
+namespace maw::optim {
+
+// Options in the shape of torch's AdamWOptions; defaults are the paper's (METAADAMW.md §8).
+struct AdamWOptions {
+  explicit AdamWOptions(double lr = 5e-4) : lr_(lr) {}
+  AdamWOptions& lr(double v) {
+    lr_ = v;
+    return *this;
+  }
+  AdamWOptions& weight_decay(double v) {
+    weight_decay_ = v;
+    return *this;
+  }
+  AdamWOptions& betas(double b1, double b2) {
+    beta1_ = b1;
+    beta2_ = b2;
+    return *this;
+  }
+  AdamWOptions& eps(double v) {
+    eps_ = v;
+    return *this;
+  }
+  double lr() const { return lr_; }
+  double weight_decay() const { return weight_decay_; }
+  double beta1() const { return beta1_; }
+  double beta2() const { return beta2_; }
+  double eps() const { return eps_; }
+
+ private:
+  double lr_ = 5e-4;
+  double weight_decay_ = 1e-2;
+  double beta1_ = 0.9;
+  double beta2_ = 0.999;
+  double eps_ = 1e-8;
+};
+
+struct AdamWParamGroup {
+  std::string name;
+  std::vector<torch::Tensor> params;  // leaves; their .grad() is read by step()
+  AdamWOptions options;
+};
+
+class AdamW {
+ public:
+  struct TensorState {
+    torch::Tensor exp_avg;     // m
+    torch::Tensor exp_avg_sq;  // v
+    int64_t step = 0;          // t: steps this tensor took (tensors without grad skip)
+  };
+
+  explicit AdamW(std::vector<AdamWParamGroup> groups);
+
+  // One step on every tensor that has a gradient.
+  void step();
+  void zero_grad();
+
+  std::vector<AdamWParamGroup>& param_groups() { return groups_; }
+  const std::vector<AdamWParamGroup>& param_groups() const { return groups_; }
+  // State of tensor k of group g (undefined tensors before its first step).
+  const TensorState& state(size_t g, size_t k) const { return state_[g][k]; }
+
+  // Everything needed to continue exactly: moments and step counts, keyed by position.
+  void save(torch::serialize::OutputArchive& archive) const;
+  void load(torch::serialize::InputArchive& archive);
+  void save(const std::string& path) const;
+  void load(const std::string& path);
+
+ private:
+  std::vector<AdamWParamGroup> groups_;
+  std::vector<std::vector<TensorState>> state_;  // [group][tensor]
+};
+
+}  // namespace maw::optim

@@ -1,0 +1,29 @@
+#include "tasks/task.h"
+
+#include "api/errors.h"
+#include "tasks/synthetic.h"
+
+namespace maw::tasks {
+
+EvalResult Task::evaluate(const data::Dataset& split, const torch::Device& device,
+                          int64_t batch_size) {
+  torch::NoGradGuard no_grad;
+  auto ctx = model().ctx(/*training=*/false, /*update_buffers=*/false);
+  double loss_sum = 0.0, metric = 0.0;
+  const int64_t n = split.size();
+  for (int64_t start = 0; start < n; start += batch_size) {
+    const int64_t end = std::min(n, start + batch_size);
+    auto batch = split.get(torch::arange(start, end, torch::kLong)).to(device);
+    auto out = model().forward(ctx, batch);
+    loss_sum += loss(out, batch).item<double>() * static_cast<double>(end - start);
+    metric += metric_sum(out, batch);
+  }
+  return {loss_sum / static_cast<double>(n), metric / static_cast<double>(n)};
+}
+
+std::unique_ptr<Task> make_task(const RunConfig& config, torch::Dtype dtype) {
+  if (config.task == "synthetic") return std::make_unique<SyntheticTask>(config, dtype);
+  throw ConfigError("invalid value '" + config.task + "' for key 'task': allowed synthetic");
+}
+
+}  // namespace maw::tasks

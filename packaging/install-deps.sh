@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Installs what MetaAdamW Studio needs to build, test and run on Debian 12.
+# Idempotent, and quiet when everything is present. Needs root (or sudo) for apt.
+#
+#   packaging/install-deps.sh            build + test dependencies (engine, CLI, tests)
+#   packaging/install-deps.sh --bench    + Google Benchmark and Python's torch (comparisons)
+set -euo pipefail
+
+packages=(
+  build-essential cmake ninja-build ccache pkg-config
+  libtorch-dev nlohmann-json3-dev
+  libgtest-dev libgmock-dev googletest
+)
+for arg in "$@"; do
+  case "$arg" in
+    --bench) packages+=(libbenchmark-dev python3-torch) ;;
+    -h|--help) sed -n '2,8p' "$0"; exit 0 ;;
+    *) echo "install-deps.sh: unknown option '$arg' (see --help)" >&2; exit 2 ;;
+  esac
+done
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+sudo=""
+if [ "$(id -u)" -ne 0 ]; then
+  command -v sudo >/dev/null || { echo "install-deps.sh: run as root to install: ${missing[*]}" >&2; exit 1; }
+  sudo=sudo
+fi
+echo "install-deps.sh: installing ${missing[*]}" >&2
+$sudo apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

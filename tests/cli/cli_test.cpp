@@ -1,0 +1,159 @@
+// The CLI as a user runs it: exit codes, messages, the one JSON object, determinism.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <fstream>
+#include <regex>
+#include <sstream>
+#include <string>
+
+namespace {
+
+struct Result {
+  int code = -1;
+  std::string out;
+  std::string err;
+};
+
+Result run_cli(const std::string& args) {
+  static int counter = 0;
+  const std::string err_path = ::testing::TempDir() + "cli_stderr_" + std::to_string(getpid()) +
+                               "_" + std::to_string(++counter) + ".txt";
+  const std::string cmd = std::string(METAADAMW_CLI) + " " + args + " 2>" + err_path;
+  Result r;
+  FILE* p = popen(cmd.c_str(), "r");
+  if (!p) return r;
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
+  const int status = pclose(p);
+  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  std::ifstream in(err_path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  r.err = ss.str();
+  std::remove(err_path.c_str());
+  return r;
+}
+
+const char* kTiny = "train --task synthetic --preset tiny --device cpu --threads 1 --steps 40";
+
+// The value of a top-level "key": value pair, as printed.
+std::string field(const std::string& json, const std::string& key) {
+  std::smatch m;
+  if (std::regex_search(json, m, std::regex("\"" + key + "\": ([^,\\n]+)"))) return m[1];
+  return "";
+}
+
+TEST(Cli, VersionAndHelp) {
+  auto v = run_cli("--version");
+  EXPECT_EQ(v.code, 0);
+  EXPECT_NE(v.out.find("metaadamw 0."), std::string::npos) << v.out;
+  EXPECT_NE(v.out.find("LibTorch"), std::string::npos);
+  auto h = run_cli("--help");
+  EXPECT_EQ(h.code, 0);
+  EXPECT_NE(h.out.find("metaadamw train"), std::string::npos);
+}
+
+TEST(Cli, UnknownKeyExitsWithCode2AndListsValidKeys) {
+  auto r = run_cli(std::string(kTiny) + " --set learning_rate=0.1");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("unknown key 'learning_rate'"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("valid keys: task, preset, optimizer"), std::string::npos) << r.err;
+  EXPECT_TRUE(r.out.empty());
+}
+
+TEST(Cli, BadValueExitsWithCode2AndNamesKeyAndAllowed) {
+  auto r = run_cli(std::string(kTiny) + " --set weight_decay=-0.5");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("invalid value '-0.5' for key 'weight_decay': allowed >= 0"),
+            std::string::npos)
+      << r.err;
+  r = run_cli("train --optimizer sgd");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("allowed adamw | torch_adamw"), std::string::npos) << r.err;
+  r = run_cli("train --frobnicate");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("unknown option '--frobnicate'"), std::string::npos) << r.err;
+  r = run_cli("train --steps");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("needs a value"), std::string::npos) << r.err;
+}
+
+TEST(Cli, ConfigFileErrorsNameTheFile) {
+  const std::string path =
+      ::testing::TempDir() + "bad_config_" + std::to_string(getpid()) + ".json";
+  std::ofstream(path) << R"({"lr": 0.01, "momentum": 0.9})";
+  auto r = run_cli(std::string(kTiny) + " --config " + path);
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find(path + ": unknown key 'momentum'"), std::string::npos) << r.err;
+  r = run_cli(std::string(kTiny) + " --config /nonexistent.json");
+  EXPECT_EQ(r.code, 2);
+}
+
+TEST(Cli, JsonPrintsExactlyOneObjectWithTheSummaryFields) {
+  auto r = run_cli(std::string(kTiny) + " --json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  // One object: starts with '{', ends with '}' and a newline, nothing else on stdout.
+  ASSERT_FALSE(r.out.empty());
+  EXPECT_EQ(r.out.front(), '{');
+  EXPECT_EQ(r.out.substr(r.out.size() - 2), "}\n");
+  EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '{'), 1);
+  for (const char* k :
+       {"task", "preset", "optimizer", "seed", "steps", "final_train_loss", "eval_loss",
+        "eval_metric", "metric_name", "wall_time_s", "mean_step_ms", "meta_updates", "status"})
+    EXPECT_FALSE(field(r.out, k).empty()) << "missing " << k << " in " << r.out;
+  EXPECT_EQ(field(r.out, "task"), "\"synthetic\"");
+  EXPECT_EQ(field(r.out, "steps"), "40");
+  EXPECT_EQ(field(r.out, "status"), "\"completed\"");
+  EXPECT_EQ(field(r.out, "meta_updates"), "0");
+  // 17 significant digits: the mantissa without sign, point and leading zeros.
+  std::string mantissa = field(r.out, "final_train_loss");
+  mantissa = mantissa.substr(0, mantissa.find('e'));
+  mantissa.erase(std::remove(mantissa.begin(), mantissa.end(), '.'), mantissa.end());
+  mantissa.erase(0, mantissa.find_first_not_of("-0"));
+  EXPECT_EQ(mantissa.size(), 17u) << field(r.out, "final_train_loss");
+  // Progress went to stderr, not into the JSON.
+  EXPECT_NE(r.err.find("step 40/40"), std::string::npos) << r.err;
+}
+
+TEST(Cli, SameSeedSameNumbersDifferentSeedDifferentNumbers) {
+  auto a = run_cli(std::string(kTiny) + " --seed 3 --json --quiet");
+  auto b = run_cli(std::string(kTiny) + " --seed 3 --json --quiet");
+  auto c = run_cli(std::string(kTiny) + " --seed 4 --json --quiet");
+  ASSERT_EQ(a.code, 0);
+  EXPECT_EQ(field(a.out, "final_train_loss"), field(b.out, "final_train_loss"));
+  EXPECT_EQ(field(a.out, "eval_loss"), field(b.out, "eval_loss"));
+  EXPECT_NE(field(a.out, "final_train_loss"), field(c.out, "final_train_loss"));
+  EXPECT_TRUE(a.err.empty()) << "--quiet printed: " << a.err;
+}
+
+TEST(Cli, DivergenceExitsWithCode3AndStatusDiverged) {
+  auto r = run_cli(std::string(kTiny) + " --set lr=1e30 --json");
+  EXPECT_EQ(r.code, 3);
+  EXPECT_EQ(field(r.out, "status"), "\"diverged\"");
+  EXPECT_NE(r.err.find("training diverged"), std::string::npos) << r.err;
+}
+
+TEST(Cli, CompareRunsEachOptimizerOnTheSameSeed) {
+  auto r =
+      run_cli("compare --task synthetic --preset tiny --device cpu --threads 1 --steps 30 --json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("\"optimizer\": \"adamw\""), std::string::npos);
+  EXPECT_NE(r.out.find("\"optimizer\": \"torch_adamw\""), std::string::npos);
+  // Our AdamW is bitwise LibTorch's: the two runs print the same losses.
+  std::smatch m;
+  std::string s = r.out;
+  std::vector<std::string> losses;
+  const std::regex re("\"final_train_loss\": ([^,\\n]+)");
+  for (std::sregex_iterator it(s.begin(), s.end(), re), end; it != end; ++it)
+    losses.push_back((*it)[1]);
+  ASSERT_EQ(losses.size(), 2u);
+  EXPECT_EQ(losses[0], losses[1]);
+  EXPECT_NE(r.err.find("optimizer"), std::string::npos);  // the table
+}
+
+}  // namespace

@@ -1,0 +1,92 @@
+// RunConfig: every key through one schema; unknown keys and bad values get messages that
+// say what is allowed.
+#include "api/run_config.h"
+
+#include <gtest/gtest.h>
+
+#include "api/errors.h"
+
+namespace maw {
+namespace {
+
+std::string message_of(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const ConfigError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+TEST(RunConfig, UnknownKeyListsTheValidKeys) {
+  RunConfig c;
+  const auto msg = message_of([&] { c.set("learning_rate", "0.1"); });
+  EXPECT_NE(msg.find("unknown key 'learning_rate'"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("valid keys:"), std::string::npos);
+  EXPECT_NE(msg.find("lr"), std::string::npos);
+  EXPECT_NE(msg.find("weight_decay"), std::string::npos);
+}
+
+TEST(RunConfig, BadValuesNameTheKeyAndWhatIsAllowed) {
+  RunConfig c;
+  EXPECT_NE(message_of([&] { c.set("lr", "-1"); }).find("key 'lr': allowed > 0"),
+            std::string::npos);
+  EXPECT_NE(message_of([&] { c.set("lr", "fast"); }).find("'fast'"), std::string::npos);
+  EXPECT_NE(message_of([&] { c.set("optimizer", "sgd"); }).find("adamw | torch_adamw"),
+            std::string::npos);
+  EXPECT_NE(message_of([&] { c.set("steps", "1.5"); }).find("an integer >= 0"), std::string::npos);
+  EXPECT_NE(message_of([&] { c.set("beta2", "1"); }).find("in [0, 1)"), std::string::npos);
+  EXPECT_NE(message_of([&] { c.set("seed", "-3"); }).find("key 'seed'"), std::string::npos);
+  EXPECT_EQ(c.lr, 5e-4);  // nothing changed by a rejected value
+}
+
+TEST(RunConfig, JsonFlatAndNestedKeys) {
+  RunConfig c;
+  c.apply_json_text(R"({"lr": 0.001, "synthetic": {"kind": "classification", "n_train": 200},
+                        "steps": 7, "device": "cpu"})",
+                    "inline");
+  EXPECT_DOUBLE_EQ(c.lr, 0.001);
+  EXPECT_EQ(c.synthetic_kind, "classification");
+  EXPECT_EQ(c.synthetic_n_train, 200);
+  EXPECT_EQ(c.steps, 7);
+  EXPECT_TRUE(c.explicit_keys.count("synthetic.kind"));
+}
+
+TEST(RunConfig, JsonErrorsNameTheOrigin) {
+  RunConfig c;
+  auto msg = message_of([&] { c.apply_json_text(R"({"lr": 0.1, "bogus": 1})", "my.json"); });
+  EXPECT_NE(msg.find("my.json: unknown key 'bogus'"), std::string::npos) << msg;
+  msg = message_of([&] { c.apply_json_text("{not json", "my.json"); });
+  EXPECT_NE(msg.find("my.json: not valid JSON"), std::string::npos) << msg;
+  msg = message_of([&] { c.apply_json_text("[1, 2]", "my.json"); });
+  EXPECT_NE(msg.find("expected a JSON object"), std::string::npos) << msg;
+  msg = message_of([&] { c.apply_json_file("/nonexistent/config.json"); });
+  EXPECT_NE(msg.find("cannot read config file"), std::string::npos) << msg;
+}
+
+TEST(RunConfig, PresetFillsOnlyWhatTheUserLeftOpen) {
+  RunConfig c;
+  c.set("preset", "tiny");
+  c.set("batch_size", "5");
+  c.resolve_preset();
+  EXPECT_EQ(c.batch_size, 5);
+  EXPECT_EQ(c.steps, 150);
+  EXPECT_EQ(c.synthetic_n_train, 1024);
+  RunConfig e;
+  e.set("preset", "tiny");
+  e.set("epochs", "2");
+  e.resolve_preset();
+  EXPECT_EQ(e.steps, 0);  // epochs given: the length comes from epochs
+}
+
+TEST(RunConfig, ToJsonRoundTrips) {
+  RunConfig a;
+  a.set("lr", "0.00123");
+  a.set("groups", "per_module");
+  RunConfig b;
+  b.apply_json_text(a.to_json(), "roundtrip");
+  EXPECT_EQ(a.to_json(), b.to_json());
+}
+
+}  // namespace
+}  // namespace maw
