@@ -50,11 +50,13 @@ Usage:
 Options (train, compare):
   --task NAME          synthetic
   --preset NAME        tiny | small | paper
-  --optimizer NAME     adamw | torch_adamw            (train)
-  --optimizers A,B     optimizers to compare          (compare; default adamw,torch_adamw)
+  --optimizer NAME     adamw | torch_adamw | metaadamw          (train)
+  --optimizers A,B     optimizers to compare (compare; default adamw,metaadamw)
   --seed N  --steps N  --epochs N  --batch-size N  --lr X  --groups NAME
   --threads N          intra-op threads (default: all cores)
   --device D           auto | cpu | cuda
+  --modulator FILE     start MetaAdamW from a modulator exported by another run
+  --resume FILE        continue a run from a checkpoint (see keys checkpoint*)
   --config FILE.json   keys from a JSON object (applied before --set and flags)
   --set KEY=VALUE      any configuration key (repeatable; see `metaadamw keys`)
   --json               print one JSON object with the result on stdout at the end
@@ -91,7 +93,7 @@ Command parse(const std::vector<std::string>& args) {
   if (first != "train" && first != "compare" && first != "keys")
     throw ConfigError("unknown command '" + first + "'; commands: train, compare, keys");
   cmd.name = first;
-  if (cmd.name == "compare") cmd.optimizers = {"adamw", "torch_adamw"};
+  if (cmd.name == "compare") cmd.optimizers = {"adamw", "metaadamw"};
 
   // Config files first, then --set and flags in command-line order.
   std::vector<std::string> files;

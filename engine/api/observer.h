@@ -13,6 +13,8 @@ class RunObserver {
   virtual void on_start(const RunInfo& /*info*/) {}
   virtual void on_step(const StepRecord& /*record*/) {}
   virtual void on_eval(const EvalRecord& /*record*/) {}
+  virtual void on_snapshot(const Snapshot& /*snapshot*/) {}
+  virtual void on_meta_update(const MetaUpdateRecord& /*record*/) {}
   virtual void on_event(const RunEvent& /*event*/) {}
   virtual void on_finish(const RunSummary& /*summary*/) {}
 };

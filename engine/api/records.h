@@ -2,8 +2,10 @@
 // the engine thread and handed to every RunObserver (CLI progress, HDF5 log, studio).
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace maw {
 
@@ -49,6 +51,35 @@ struct RunEvent {
   std::string message;
 };
 const char* to_string(RunEvent::Kind kind);
+
+// What MetaAdamW shows (METAADAMW.md §6), copied to the host in one transfer.
+struct Snapshot {
+  int64_t step = 0;
+  int64_t groups = 0;                      // G
+  int64_t features = 0;                    // F: the modulator's input width (padding included)
+  int64_t layers = 0;                      // L
+  int64_t heads = 0;                       // H
+  std::vector<std::string> group_names;    // [G]
+  std::vector<std::string> feature_names;  // [F]
+  std::vector<float> feature_values;       // [G, F], row-major: what the modulator read
+  std::vector<float> factors;              // [G, 4]: α, β, λ1, λ2
+  std::vector<float> effective_lr;         // [G]: η·α
+  std::vector<float> effective_wd;         // [G]: λ·β
+  std::vector<float> attention;            // [L, H, G, G]
+};
+
+// One meta-update (METAADAMW.md §5). Terms the objective does not use are NaN.
+struct MetaUpdateRecord {
+  int64_t step = 0;   // the training step it ran at
+  int64_t index = 0;  // 1-based count of meta-updates
+  double l_grad = 0.0;
+  double l_dec = 0.0;
+  double l_gap = 0.0;
+  double total = 0.0;                   // the meta loss, regularizers included
+  std::array<double, 3> huw_s{};        // log-variances s_i (0 without HUW)
+  std::array<double, 3> huw_weights{};  // effective weights of the terms
+  double meta_ms = 0.0;
+};
 
 struct RunSummary {
   std::string task;

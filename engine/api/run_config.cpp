@@ -48,6 +48,27 @@ double parse_double(const std::string& key, const std::string& v,
   return x;
 }
 
+bool parse_bool(const std::string& key, const std::string& v) {
+  if (v == "true" || v == "1" || v == "on" || v == "yes") return true;
+  if (v == "false" || v == "0" || v == "off" || v == "no") return false;
+  bad_value(key, v, "true | false");
+}
+
+std::vector<std::string> split_list(const std::string& v) {
+  std::vector<std::string> out;
+  std::string cur;
+  for (char ch : v) {
+    if (ch == ',') {
+      out.push_back(cur);
+      cur.clear();
+    } else if (ch != ' ' && ch != '[' && ch != ']' && ch != '"') {
+      cur += ch;
+    }
+  }
+  out.push_back(cur);
+  return out;
+}
+
 std::string join(const std::vector<std::string>& xs, const char* sep) {
   std::string out;
   for (size_t i = 0; i < xs.size(); ++i) out += (i ? sep : "") + xs[i];
@@ -66,6 +87,12 @@ Entry enum_key(const std::string& key, std::string RunConfig::*field,
               }
             bad_value(key, v, allowed);
           },
+          [=](const RunConfig& c) { return Json(c.*field); }};
+}
+
+Entry string_key(const std::string& key, std::string RunConfig::*field, const std::string& help) {
+  return {{key, "string", "a path or text", help},
+          [=](RunConfig& c, const std::string& v) { c.*field = v; },
           [=](const RunConfig& c) { return Json(c.*field); }};
 }
 
@@ -92,8 +119,9 @@ const std::vector<Entry>& schema() {
     e.push_back(enum_key("task", &RunConfig::task, {"synthetic"}, "what to train"));
     e.push_back(enum_key("preset", &RunConfig::preset, {"tiny", "small", "paper"},
                          "model and data size: tiny (seconds), small (minutes), paper"));
-    e.push_back(enum_key("optimizer", &RunConfig::optimizer, {"adamw", "torch_adamw"},
-                         "adamw: ours (foreach); torch_adamw: LibTorch's, the reference"));
+    e.push_back(enum_key("optimizer", &RunConfig::optimizer, {"adamw", "torch_adamw", "metaadamw"},
+                         "adamw: ours (foreach); torch_adamw: LibTorch's, the reference; "
+                         "metaadamw: AdamW with the meta-trained modulator"));
     e.push_back({{"seed", "int", "an integer >= 0", "initialization and data order"},
                  [](RunConfig& c, const std::string& v) {
                    c.seed = static_cast<uint64_t>(parse_int(
@@ -119,10 +147,8 @@ const std::vector<Entry>& schema() {
     e.push_back(enum_key("groups", &RunConfig::groups,
                          {"per_tensor", "per_module", "fine_grained", "custom"},
                          "parameter grouping strategy"));
-    e.push_back({{"group_rules", "string", "REGEX=GROUP;REGEX=GROUP...",
-                  "custom grouping rules, first match wins"},
-                 [](RunConfig& c, const std::string& v) { c.group_rules = v; },
-                 [](const RunConfig& c) { return Json(c.group_rules); }});
+    e.push_back(string_key("group_rules", &RunConfig::group_rules,
+                           "custom groups: REGEX=GROUP;REGEX=GROUP..., first match wins"));
     e.push_back(enum_key("device", &RunConfig::device, {"auto", "cpu", "cuda"},
                          "auto: cuda when available"));
     e.push_back(int_key("threads", &RunConfig::threads, 0, "intra-op threads (0: all cores)"));
@@ -139,6 +165,115 @@ const std::vector<Entry>& schema() {
                         "student hidden width (0: preset)"));
     e.push_back(float_key("synthetic.noise", &RunConfig::synthetic_noise, non_negative, ">= 0",
                           "regression target noise, relative to the target's std"));
+
+    // MetaAdamW (METAADAMW.md). Range checks here; cross-option checks in
+    // MetaAdamWOptions::validate() when a run starts.
+#define META_FLOAT(NAME, OK, ALLOWED, HELP)                        \
+  e.push_back({{#NAME, "float", ALLOWED, HELP},                    \
+               [=](RunConfig& c, const std::string& v) {           \
+                 c.meta.NAME(parse_double(#NAME, v, OK, ALLOWED)); \
+               },                                                  \
+               [](const RunConfig& c) { return Json(c.meta.NAME()); }})
+#define META_INT(NAME, LO, HELP)                                                          \
+  e.push_back({{#NAME, "int", "an integer >= " #LO, HELP},                                \
+               [](RunConfig& c, const std::string& v) {                                   \
+                 c.meta.NAME(parse_int(#NAME, v, LO, std::numeric_limits<int64_t>::max(), \
+                                       "an integer >= " #LO));                            \
+               },                                                                         \
+               [](const RunConfig& c) { return Json(c.meta.NAME()); }})
+#define META_BOOL(NAME, HELP)                                                                 \
+  e.push_back({{#NAME, "bool", "true | false", HELP},                                         \
+               [](RunConfig& c, const std::string& v) { c.meta.NAME(parse_bool(#NAME, v)); }, \
+               [](const RunConfig& c) { return Json(c.meta.NAME()); }})
+#define META_ENUM(NAME, ALLOWED, HELP, ...)             \
+  e.push_back({{#NAME, "enum", ALLOWED, HELP},          \
+               [](RunConfig& c, const std::string& v) { \
+                 for (const char* ch : {__VA_ARGS__})   \
+                   if (v == ch) {                       \
+                     c.meta.NAME(v);                    \
+                     return;                            \
+                   }                                    \
+                 bad_value(#NAME, v, ALLOWED);          \
+               },                                       \
+               [](const RunConfig& c) { return Json(c.meta.NAME()); }})
+    const auto range2 = [](double x) { return x >= 0 && x < 2; };
+    META_FLOAT(alpha_range, range2, "in [0, 2)", "α = 1 + alpha_range·(σ(a) − ½)");
+    META_FLOAT(beta_range, range2, "in [0, 2)", "β = 1 + beta_range·(σ(b) − ½)");
+    META_ENUM(features, "basic | basic_plus | enhanced | norm_basic | norm_basic_plus",
+              "group features the modulator reads", "basic", "basic_plus", "enhanced", "norm_basic",
+              "norm_basic_plus");
+    META_BOOL(use_v_norms, "add mean ‖v‖ to the basic features");
+    META_BOOL(include_time_step, "append the time feature t/T");
+    META_INT(feature_dim, 0, "modulator width (0: smallest multiple of attn_heads that fits)");
+    META_BOOL(use_feature_gating, "multiply features by learnable σ(gates)");
+    META_FLOAT(feature_gating_sparsity, non_negative, ">= 0", "L1 weight on the gates");
+    META_INT(group_embed_dim, 0, "learnable group embedding size (enhanced features)");
+    META_INT(attn_layers, 1, "modulator encoder layers");
+    META_INT(attn_heads, 1, "modulator attention heads");
+    META_INT(attn_hidden_dim, 1, "modulator FFN width");
+    META_FLOAT(attn_dropout, unit, "in [0, 1)", "modulator dropout");
+    META_INT(meta_update_freq, 1, "K: steps between meta-updates");
+    META_INT(meta_warmup_steps, 0, "no meta-update before this step");
+    META_ENUM(meta_objective, "gradient | loss_decrease | gen_gap | combined", "meta-objective",
+              "gradient", "loss_decrease", "gen_gap", "combined");
+    META_BOOL(use_huw, "combined objective: priority-injected uncertainty weighting");
+    META_FLOAT(huw_s_max, positive, "> 0", "HUW log-variances are kept in [-s_max, s_max]");
+    META_FLOAT(meta_lr, positive, "> 0", "meta-optimizer learning rate");
+    META_ENUM(meta_optimizer, "sgd | adam", "meta-optimizer", "sgd", "adam");
+    META_FLOAT(meta_weight_decay, non_negative, ">= 0", "weight of Σ‖W‖₂ over the modulator");
+#undef META_FLOAT
+#undef META_INT
+#undef META_BOOL
+#undef META_ENUM
+    auto list3 = [](const std::string& key, const std::string& allowed, auto ok) {
+      return [=](const std::string& v) {
+        const auto items = split_list(v);
+        if (items.size() != 3) bad_value(key, v, allowed);
+        std::vector<double> out;
+        for (const auto& it : items) out.push_back(parse_double(key, it, ok, allowed));
+        return out;
+      };
+    };
+    e.push_back({{"huw_priorities", "list", "three values > 0, e.g. 5,2,1",
+                  "priorities π of (L_grad, L_dec, L_gap)"},
+                 [=](RunConfig& c, const std::string& v) {
+                   c.meta.huw_priorities(
+                       list3("huw_priorities", "three values > 0, e.g. 5,2,1", positive)(v));
+                 },
+                 [](const RunConfig& c) { return Json(c.meta.huw_priorities()); }});
+    e.push_back({{"aux_loss_fixed_weights", "list", "three values >= 0, e.g. 1,1,1",
+                  "combined objective without HUW: weights of (L_grad, L_dec, L_gap)"},
+                 [=](RunConfig& c, const std::string& v) {
+                   c.meta.aux_loss_fixed_weights(list3(
+                       "aux_loss_fixed_weights", "three values >= 0, e.g. 1,1,1", non_negative)(v));
+                 },
+                 [](const RunConfig& c) { return Json(c.meta.aux_loss_fixed_weights()); }});
+    e.push_back({{"task_types", "list", "three of regression | classification",
+                  "HUW term types of (L_grad, L_dec, L_gap)"},
+                 [](RunConfig& c, const std::string& v) {
+                   const auto items = split_list(v);
+                   const char* allowed = "three of regression | classification";
+                   if (items.size() != 3) bad_value("task_types", v, allowed);
+                   for (const auto& it : items)
+                     if (it != "regression" && it != "classification")
+                       bad_value("task_types", it, allowed);
+                   c.meta.task_types(items);
+                 },
+                 [](const RunConfig& c) { return Json(c.meta.task_types()); }});
+    e.push_back(enum_key("meta_preset", &RunConfig::meta_preset,
+                         {"none", "image", "forecasting", "sentiment", "translation", "lm"},
+                         "the paper's best MetaAdamW settings for a task (METAADAMW.md §8)"));
+    e.push_back(int_key("snapshot_every", &RunConfig::snapshot_every, 0,
+                        "steps between MetaAdamW snapshots (0: never)"));
+    e.push_back(string_key("export_modulator", &RunConfig::export_modulator,
+                           "write the trained modulator to this file at the end"));
+    e.push_back(string_key("modulator", &RunConfig::modulator,
+                           "start from a modulator exported by another run"));
+    e.push_back(string_key("checkpoint", &RunConfig::checkpoint,
+                           "file for the run state saved at checkpoint_at"));
+    e.push_back(int_key("checkpoint_at", &RunConfig::checkpoint_at, 0,
+                        "step at which to save the run state (0: never)"));
+    e.push_back(string_key("resume", &RunConfig::resume, "continue a run from a checkpoint"));
     return e;
   }();
   return entries;
@@ -157,6 +292,11 @@ const Entry* find(const std::string& key) {
 }
 
 std::string json_scalar_text(const std::string& key, const Json& v) {
+  if (v.is_array()) {  // lists (huw_priorities, task_types) as comma-separated text
+    std::string out;
+    for (size_t i = 0; i < v.size(); ++i) out += (i ? "," : "") + json_scalar_text(key, v[i]);
+    return out;
+  }
   if (v.is_string()) return v.get<std::string>();
   if (v.is_boolean()) return v.get<bool>() ? "true" : "false";
   if (v.is_number_integer() || v.is_number_unsigned()) return v.dump();
@@ -245,6 +385,19 @@ void RunConfig::resolve_preset() {
     if (std::string(row.key) == "steps" && explicit_keys.count("epochs")) continue;
     const char* v = p == "tiny" ? row.tiny : p == "small" ? row.small : row.paper;
     find(row.key)->set(*this, v);
+  }
+  if (meta_preset != "none") {
+    // The paper's best settings fill the MetaAdamW keys the user left open.
+    const RunConfig best = [&] {
+      RunConfig b;
+      b.meta = optim::paper_best_settings(meta_preset);
+      return b;
+    }();
+    for (const char* key : {"meta_update_freq", "attn_layers", "attn_hidden_dim", "attn_heads",
+                            "feature_dim", "features", "use_feature_gating", "huw_priorities"}) {
+      if (explicit_keys.count(key)) continue;
+      find(key)->set(*this, best.get(key));
+    }
   }
 }
 

@@ -12,13 +12,15 @@
 #include <utility>
 #include <vector>
 
+#include "optim/options.h"
+
 namespace maw {
 
 struct RunConfig {
   // What to train.
   std::string task = "synthetic";   // synthetic (more tasks arrive with step 3)
   std::string preset = "small";     // tiny | small | paper
-  std::string optimizer = "adamw";  // adamw | torch_adamw
+  std::string optimizer = "adamw";  // adamw | torch_adamw | metaadamw
   uint64_t seed = 0;
 
   // How long. steps > 0 wins over epochs; both 0 means the preset's length.
@@ -28,12 +30,27 @@ struct RunConfig {
   int64_t eval_every = 0;  // steps between evaluations; 0: once per epoch and at the end
   int64_t log_every = 0;   // steps between progress lines; 0: automatic
 
-  // AdamW (METAADAMW.md §8 defaults: the paper's Table 1).
-  double lr = 5e-4;
-  double weight_decay = 1e-2;
-  double beta1 = 0.9;
-  double beta2 = 0.999;
-  double eps = 1e-8;
+  // AdamW hyperparameters, shared by all optimizers (defaults: optim/options.h).
+  double lr = optim::AdamWOptions().lr();
+  double weight_decay = optim::AdamWOptions().weight_decay();
+  double beta1 = optim::AdamWOptions().beta1();
+  double beta2 = optim::AdamWOptions().beta2();
+  double eps = optim::AdamWOptions().eps();
+
+  // MetaAdamW's own options (METAADAMW.md §2–§5; defaults in optim/options.h).
+  optim::MetaAdamWOptions meta;
+  // The paper's best settings per task (§8 table) for the keys not set explicitly:
+  // none | image | forecasting | sentiment | translation | lm.
+  std::string meta_preset = "none";
+  int64_t snapshot_every = 10;   // steps between MetaAdamW snapshots (0: never)
+  std::string export_modulator;  // write the trained modulator here at the end
+  std::string modulator;         // start from a modulator exported by another run
+
+  // Checkpoints (§7): save the whole run state at step `checkpoint_at` to `checkpoint`;
+  // `resume` continues a run from such a file.
+  std::string checkpoint;
+  int64_t checkpoint_at = 0;
+  std::string resume;
 
   // Parameter groups (METAADAMW.md §1).
   std::string groups = "fine_grained";  // per_tensor | per_module | fine_grained | custom

@@ -23,6 +23,12 @@ Session::Session(RunConfig config) : impl_(std::make_unique<Impl>()) {
     throw ConfigError("nothing to train: set steps or epochs > 0");
   if (config.groups == "custom" && config.group_rules.empty())
     throw ConfigError("groups=custom needs group_rules (REGEX=GROUP;...)");
+  if (config.optimizer == "metaadamw") config.meta.validate();
+  if (config.checkpoint_at > 0 && config.checkpoint.empty())
+    throw ConfigError("checkpoint_at needs checkpoint (the file to write)");
+  if (config.optimizer != "metaadamw" &&
+      (!config.modulator.empty() || !config.export_modulator.empty()))
+    throw ConfigError("modulator and export_modulator need optimizer=metaadamw");
   impl_->config = std::move(config);
 }
 

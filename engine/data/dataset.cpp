@@ -35,4 +35,23 @@ torch::Tensor BatchStream::next() {
   return idx;
 }
 
+void BatchStream::save(torch::serialize::OutputArchive& a) const {
+  a.write("generator", gen_.get_state(), true);
+  a.write("position", torch::tensor({pos_, epoch_, n_, batch_}, torch::kInt64), true);
+  if (order_.defined()) a.write("order", order_, true);
+}
+
+void BatchStream::load(torch::serialize::InputArchive& a) {
+  torch::Tensor state, pos;
+  a.read("generator", state, true);
+  a.read("position", pos, true);
+  if (pos[2].item<int64_t>() != n_ || pos[3].item<int64_t>() != batch_)
+    throw std::runtime_error("checkpoint: the data stream has another split size or batch size");
+  gen_.set_state(state);
+  pos_ = pos[0].item<int64_t>();
+  epoch_ = pos[1].item<int64_t>();
+  torch::Tensor order;
+  order_ = a.try_read("order", order, true) ? order : torch::Tensor();
+}
+
 }  // namespace maw::data

@@ -42,6 +42,10 @@ class BatchStream {
   int64_t epoch() const { return epoch_; }  // 0-based epoch of the batch last returned
   int64_t batches_per_epoch() const { return per_epoch_; }
 
+  // Position and generator state, so that a resumed run continues the same order.
+  void save(torch::serialize::OutputArchive& archive) const;
+  void load(torch::serialize::InputArchive& archive);
+
  private:
   int64_t n_, batch_, per_epoch_;
   bool shuffle_;

@@ -62,9 +62,9 @@ TransformerBlock::TransformerBlock(const Scope& s, int64_t dim, int64_t heads, i
       dropout_(dropout) {}
 
 torch::Tensor TransformerBlock::forward(const Ctx& c, const torch::Tensor& x,
-                                        const AttentionMask& mask) const {
+                                        const AttentionMask& mask, torch::Tensor* probs) const {
   auto h = ln1_.forward(c, x);
-  auto y = x + dropout(c, attn_.forward(c, h, h, mask), dropout_);
+  auto y = x + dropout(c, attn_.forward(c, h, h, mask, probs), dropout_);
   return y + dropout(c, ffn_.forward(c, ln2_.forward(c, y)), dropout_);
 }
 

@@ -48,7 +48,9 @@ class TransformerBlock {
   TransformerBlock() = default;
   TransformerBlock(const Scope& s, int64_t dim, int64_t heads, int64_t ffn_hidden,
                    double dropout = 0.0);
-  torch::Tensor forward(const Ctx& c, const torch::Tensor& x, const AttentionMask& mask) const;
+  // `probs`, when given, receives the attention probabilities [B, H, T, T].
+  torch::Tensor forward(const Ctx& c, const torch::Tensor& x, const AttentionMask& mask,
+                        torch::Tensor* probs = nullptr) const;
 
  private:
   // Declared in registration order: ln1, attn, ln2, ffn.

@@ -10,41 +10,9 @@
 #include <tuple>
 #include <vector>
 
+#include "optim/options.h"
+
 namespace maw::optim {
-
-// Options in the shape of torch's AdamWOptions; defaults are the paper's (METAADAMW.md §8).
-struct AdamWOptions {
-  explicit AdamWOptions(double lr = 5e-4) : lr_(lr) {}
-  AdamWOptions& lr(double v) {
-    lr_ = v;
-    return *this;
-  }
-  AdamWOptions& weight_decay(double v) {
-    weight_decay_ = v;
-    return *this;
-  }
-  AdamWOptions& betas(double b1, double b2) {
-    beta1_ = b1;
-    beta2_ = b2;
-    return *this;
-  }
-  AdamWOptions& eps(double v) {
-    eps_ = v;
-    return *this;
-  }
-  double lr() const { return lr_; }
-  double weight_decay() const { return weight_decay_; }
-  double beta1() const { return beta1_; }
-  double beta2() const { return beta2_; }
-  double eps() const { return eps_; }
-
- private:
-  double lr_ = 5e-4;
-  double weight_decay_ = 1e-2;
-  double beta1_ = 0.9;
-  double beta2_ = 0.999;
-  double eps_ = 1e-8;
-};
 
 struct AdamWParamGroup {
   std::string name;

@@ -6,10 +6,16 @@
 namespace maw::train {
 namespace {
 
+optim::AdamWOptions base_options(const RunConfig& c) {
+  return optim::AdamWOptions(c.lr).weight_decay(c.weight_decay).betas(c.beta1, c.beta2).eps(c.eps);
+}
+
 class OurAdamW : public RunOptimizer {
  public:
   explicit OurAdamW(std::vector<optim::AdamWParamGroup> groups) : opt_(std::move(groups)) {}
-  void step() override { opt_.step(); }
+  void step(bool) override { opt_.step(); }
+  void save(torch::serialize::OutputArchive& a) const override { opt_.save(a); }
+  void load(torch::serialize::InputArchive& a) override { opt_.load(a); }
 
  private:
   optim::AdamW opt_;
@@ -19,22 +25,54 @@ class TorchAdamW : public RunOptimizer {
  public:
   TorchAdamW(std::vector<torch::Tensor> params, const torch::optim::AdamWOptions& o)
       : opt_(std::move(params), o) {}
-  void step() override { opt_.step(); }
+  void step(bool) override { opt_.step(); }
+  void save(torch::serialize::OutputArchive& a) const override { opt_.save(a); }
+  void load(torch::serialize::InputArchive& a) override { opt_.load(a); }
 
  private:
   torch::optim::AdamW opt_;
 };
 
+class MetaAdamWRun : public RunOptimizer {
+ public:
+  MetaAdamWRun(const RunConfig& c, nn::ParamStore& store,
+               const std::vector<optim::ParamGroup>& groups,
+               std::function<optim::MetaBatches()> meta_batches)
+      : opt_(store.parameters(), store.info(), groups, base_options(c), c.meta, c.seed),
+        meta_batches_(std::move(meta_batches)) {}
+  void step(bool keep_snapshot) override { opt_.step(meta_batches_, keep_snapshot); }
+  int64_t meta_updates() const override { return opt_.meta_updates(); }
+  std::optional<Snapshot> snapshot() const override { return opt_.snapshot(); }
+  std::optional<MetaUpdateRecord> last_meta_update() const override {
+    return opt_.last_meta_update();
+  }
+  void save(torch::serialize::OutputArchive& a) const override { opt_.save(a); }
+  void load(torch::serialize::InputArchive& a) override { opt_.load(a); }
+  void export_modulator(const std::string& path) const override { opt_.export_modulator(path); }
+  void import_modulator(const std::string& path) override { opt_.import_modulator(path); }
+
+ private:
+  optim::MetaAdamW opt_;
+  std::function<optim::MetaBatches()> meta_batches_;
+};
+
 }  // namespace
 
+void RunOptimizer::export_modulator(const std::string&) const {
+  throw ConfigError("export_modulator needs optimizer=metaadamw");
+}
+
+void RunOptimizer::import_modulator(const std::string&) {
+  throw ConfigError("modulator needs optimizer=metaadamw");
+}
+
 std::unique_ptr<RunOptimizer> make_optimizer(const RunConfig& c, nn::ParamStore& store,
-                                             const std::vector<optim::ParamGroup>& groups) {
+                                             const std::vector<optim::ParamGroup>& groups,
+                                             std::function<optim::MetaBatches()> meta_batches) {
   if (c.optimizer == "adamw") {
-    const auto o =
-        optim::AdamWOptions(c.lr).weight_decay(c.weight_decay).betas(c.beta1, c.beta2).eps(c.eps);
     std::vector<optim::AdamWParamGroup> pg;
     for (const auto& g : groups) {
-      optim::AdamWParamGroup x{g.name, {}, o};
+      optim::AdamWParamGroup x{g.name, {}, base_options(c)};
       for (int s : g.slots) x.params.push_back(store.parameters()[static_cast<size_t>(s)]);
       pg.push_back(std::move(x));
     }
@@ -47,8 +85,10 @@ std::unique_ptr<RunOptimizer> make_optimizer(const RunConfig& c, nn::ParamStore&
                  .eps(c.eps);
     return std::make_unique<TorchAdamW>(store.parameters(), o);
   }
+  if (c.optimizer == "metaadamw")
+    return std::make_unique<MetaAdamWRun>(c, store, groups, std::move(meta_batches));
   throw ConfigError("invalid value '" + c.optimizer +
-                    "' for key 'optimizer': allowed adamw | torch_adamw");
+                    "' for key 'optimizer': allowed adamw | torch_adamw | metaadamw");
 }
 
 }  // namespace maw::train

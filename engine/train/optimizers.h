@@ -3,12 +3,16 @@
 
 #include <torch/torch.h>
 
+#include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "api/records.h"
 #include "api/run_config.h"
 #include "nn/param_store.h"
+#include "optim/metaadamw.h"
 #include "optim/param_groups.h"
 
 namespace maw::train {
@@ -16,13 +20,23 @@ namespace maw::train {
 class RunOptimizer {
  public:
   virtual ~RunOptimizer() = default;
-  virtual void step() = 0;  // reads the parameters' .grad()
+  // One step on the parameters' .grad(). `keep_snapshot`: keep what snapshot() shows.
+  virtual void step(bool keep_snapshot) = 0;
   virtual int64_t meta_updates() const { return 0; }
+  // MetaAdamW only: the snapshot of the last kept step, the last step's meta-update.
+  virtual std::optional<Snapshot> snapshot() const { return std::nullopt; }
+  virtual std::optional<MetaUpdateRecord> last_meta_update() const { return std::nullopt; }
+  virtual void save(torch::serialize::OutputArchive& archive) const = 0;
+  virtual void load(torch::serialize::InputArchive& archive) = 0;
+  virtual void export_modulator(const std::string& /*path*/) const;
+  virtual void import_modulator(const std::string& /*path*/);
 };
 
-// `adamw` (ours, one AdamW group per parameter group) or `torch_adamw` (LibTorch's, the
-// reference: one group over all tensors).
+// `adamw` (ours, one group per parameter group), `torch_adamw` (LibTorch's reference, one
+// group over all tensors) or `metaadamw`, which calls `meta_batches` when a meta-update
+// is due.
 std::unique_ptr<RunOptimizer> make_optimizer(const RunConfig& config, nn::ParamStore& store,
-                                             const std::vector<optim::ParamGroup>& groups);
+                                             const std::vector<optim::ParamGroup>& groups,
+                                             std::function<optim::MetaBatches()> meta_batches);
 
 }  // namespace maw::train

@@ -1,5 +1,7 @@
 #include "train/trainer.h"
 
+#include <ATen/CPUGeneratorImpl.h>
+
 #include <chrono>
 #include <cmath>
 #include <thread>
@@ -25,10 +27,86 @@ torch::Device resolve_device(const std::string& name) {
     if (!torch::cuda::is_available())
       throw ConfigError(
           "device 'cuda' requested, but no CUDA device is available to this build of LibTorch "
-          "(Debian's is CPU-only; build against a CUDA LibTorch, see docs/BUILDING.md)");
+          "(Debian's is CPU-only; build against a CUDA LibTorch)");
     return torch::kCUDA;
   }
   return torch::cuda::is_available() ? torch::Device(torch::kCUDA) : torch::Device(torch::kCPU);
+}
+
+// Independent seeds for the streams: the training order, b2 and bv (METAADAMW.md §5).
+constexpr uint64_t kTrainStream = 0x9e3779b97f4a7c15ULL;
+constexpr uint64_t kMetaTrainStream = 0xbf58476d1ce4e5b9ULL;
+constexpr uint64_t kMetaValStream = 0x94d049bb133111ebULL;
+
+void save_checkpoint(const std::string& path, int64_t step, const nn::ParamStore& store,
+                     const RunOptimizer& opt,
+                     const std::vector<std::pair<const char*, data::BatchStream*>>& streams) {
+  torch::serialize::OutputArchive a;
+  a.write("run.step", torch::tensor(step, torch::kInt64), true);
+  for (size_t i = 0; i < store.parameters().size(); ++i)
+    a.write("model.param." + store.info()[i].name, store.parameters()[i].detach(), true);
+  for (size_t i = 0; i < store.buffers().size(); ++i)
+    a.write("model.buffer." + store.buffer_names()[i], store.buffers()[i], true);
+  torch::serialize::OutputArchive o;
+  opt.save(o);
+  a.write("optimizer", o);
+  for (const auto& [name, s] : streams) {
+    torch::serialize::OutputArchive sa;
+    s->save(sa);
+    a.write(std::string("stream.") + name, sa);
+  }
+  a.write("torch_generator", at::detail::getDefaultCPUGenerator().get_state(), true);
+  a.save_to(path);
+}
+
+int64_t load_checkpoint(const std::string& path, nn::ParamStore& store, RunOptimizer& opt,
+                        const std::vector<std::pair<const char*, data::BatchStream*>>& streams) {
+  torch::serialize::InputArchive a;
+  try {
+    a.load_from(path);
+  } catch (const c10::Error&) {
+    throw DataError("cannot read checkpoint '" + path + "': missing or not a checkpoint");
+  }
+  // A fresh tensor per read: try_read into a defined tensor would set_() it in place.
+  auto read = [&](const std::string& key, torch::Tensor* out) {
+    torch::Tensor t;
+    const bool ok = a.try_read(key, t, true);
+    *out = t;
+    return ok;
+  };
+  torch::Tensor t;
+  if (!read("run.step", &t)) throw DataError("'" + path + "' is not a run checkpoint");
+  const int64_t step = t.item<int64_t>();
+  torch::NoGradGuard ng;
+  for (size_t i = 0; i < store.parameters().size(); ++i) {
+    if (!read("model.param." + store.info()[i].name, &t) ||
+        !t.sizes().equals(store.parameters()[i].sizes()))
+      throw DataError("checkpoint '" + path + "' does not fit this model (" + store.info()[i].name +
+                      ")");
+    store.parameters()[i].copy_(t);
+  }
+  for (size_t i = 0; i < store.buffers().size(); ++i) {
+    if (!read("model.buffer." + store.buffer_names()[i], &t))
+      throw DataError("checkpoint '" + path + "' does not fit this model (" +
+                      store.buffer_names()[i] + ")");
+    store.buffers()[i].copy_(t);
+  }
+  torch::serialize::InputArchive o;
+  a.read("optimizer", o);
+  try {
+    opt.load(o);
+  } catch (const c10::Error& e) {
+    throw DataError("checkpoint '" + path + "' holds another optimizer's state");
+  }
+  for (const auto& [name, s] : streams) {
+    torch::serialize::InputArchive sa;
+    a.read(std::string("stream.") + name, sa);
+    s->load(sa);
+  }
+  read("torch_generator", &t);
+  at::Generator gen = at::detail::getDefaultCPUGenerator();  // a handle to the global one
+  gen.set_state(t);
+  return step;
 }
 
 }  // namespace
@@ -38,7 +116,7 @@ Trainer::Trainer(RunConfig config, std::vector<RunObserver*> observers,
     : config_(std::move(config)), observers_(std::move(observers)), stop_(stop) {}
 
 RunSummary Trainer::run() {
-  const auto& c = config_;
+  auto& c = config_;
   const int threads = c.threads > 0 ? static_cast<int>(c.threads) : default_threads();
   at::set_num_threads(threads);
   const torch::Device device = resolve_device(c.device);
@@ -55,12 +133,33 @@ RunSummary Trainer::run() {
   spec.strategy = c.groups;
   spec.rules = optim::GroupingSpec::parse_rules(c.group_rules);
   const auto groups = optim::make_groups(model.store().info(), spec);
-  auto opt = make_optimizer(c, model.store(), groups);
 
-  data::BatchStream stream(task->train().size(), c.batch_size, c.seed ^ 0x9e3779b97f4a7c15ULL);
+  data::BatchStream stream(task->train().size(), c.batch_size, c.seed ^ kTrainStream);
+  data::BatchStream meta_train(task->train().size(), c.batch_size, c.seed ^ kMetaTrainStream);
+  data::BatchStream meta_val(task->meta_val().size(), c.batch_size, c.seed ^ kMetaValStream);
   const int64_t total =
       c.steps > 0 ? c.steps : std::max<int64_t>(1, c.epochs) * stream.batches_per_epoch();
+  if (c.meta.total_steps() == 0) c.meta.total_steps(total);  // T of the time feature
   const int64_t eval_batch = std::max<int64_t>(c.batch_size, 256);
+
+  // §5: b2 from an independent stream over the training split, bv from meta-validation.
+  auto meta_batches = [&]() {
+    auto loss_on = [&](data::Batch b) -> optim::LossAt {
+      return [&, b](const std::vector<torch::Tensor>& params) {
+        nn::Ctx ctx = model.ctx(/*training=*/true, /*update_buffers=*/false);
+        ctx.params = &params;
+        return task->loss(model.forward(ctx, b), b);
+      };
+    };
+    return optim::MetaBatches{loss_on(task->train().get(meta_train.next()).to(device)),
+                              loss_on(task->meta_val().get(meta_val.next()).to(device))};
+  };
+  auto opt = make_optimizer(c, model.store(), groups, meta_batches);
+  if (!c.modulator.empty()) opt->import_modulator(c.modulator);
+  const std::vector<std::pair<const char*, data::BatchStream*>> streams = {
+      {"train", &stream}, {"meta_train", &meta_train}, {"meta_val", &meta_val}};
+  int64_t step = 0;
+  if (!c.resume.empty()) step = load_checkpoint(c.resume, model.store(), *opt, streams);
 
   RunInfo info;
   info.task = task->name();
@@ -76,7 +175,7 @@ RunSummary Trainer::run() {
   info.metric_name = task->metric_name();
   info.metric_higher_is_better = task->metric_higher_is_better();
   for (auto* o : observers_) o->on_start(info);
-  for (auto* o : observers_) o->on_event({RunEvent::Kind::Started, 0, ""});
+  for (auto* o : observers_) o->on_event({RunEvent::Kind::Started, step, ""});
 
   RunSummary s;
   s.task = info.task;
@@ -90,19 +189,18 @@ RunSummary Trainer::run() {
   s.num_groups = info.num_groups;
   s.status = "completed";
 
-  auto evaluate = [&](int64_t step, int64_t epoch) {
+  auto evaluate = [&](int64_t at_step, int64_t epoch) {
     const auto t0 = Clock::now();
     const auto r = task->evaluate(task->eval(), device, eval_batch);
-    EvalRecord e{step, epoch, r.loss, r.metric, ms_since(t0)};
+    EvalRecord e{at_step, epoch, r.loss, r.metric, ms_since(t0)};
     for (auto* o : observers_) o->on_eval(e);
     s.eval_loss = r.loss;
     s.eval_metric = r.metric;
-    return e;
   };
 
   const auto start = Clock::now();
   double step_ms_sum = 0.0;
-  int64_t step = 0;
+  const int64_t first_step = step;
   int64_t last_eval = -1;
   auto ctx = model.ctx(/*training=*/true, /*update_buffers=*/true);
   while (step < total) {
@@ -128,21 +226,32 @@ RunSummary Trainer::run() {
       s.final_train_loss = loss_value;
       break;
     }
+    const bool want_snapshot = c.snapshot_every > 0 && (step + 1) % c.snapshot_every == 0;
     const auto t1 = Clock::now();
-    opt->step();
-    const double opt_ms = ms_since(t1);
+    opt->step(want_snapshot);
+    const double opt_total_ms = ms_since(t1);
     ++step;
+    const auto meta = opt->last_meta_update();
     StepRecord r;
     r.step = step;
     r.epoch = stream.epoch();
     r.loss = loss_value;
     r.lr = c.lr;
     r.forward_backward_ms = fb_ms;
-    r.optimizer_ms = opt_ms;
+    r.meta_ms = meta ? meta->meta_ms : 0.0;
+    r.optimizer_ms = opt_total_ms - r.meta_ms;
     r.wall_time_s = std::chrono::duration<double>(Clock::now() - start).count();
-    step_ms_sum += fb_ms + opt_ms;
+    step_ms_sum += fb_ms + opt_total_ms;
     s.final_train_loss = loss_value;
     for (auto* o : observers_) o->on_step(r);
+    if (meta)
+      for (auto* o : observers_) o->on_meta_update(*meta);
+    if (want_snapshot) {
+      if (const auto snap = opt->snapshot())
+        for (auto* o : observers_) o->on_snapshot(*snap);
+    }
+    if (c.checkpoint_at > 0 && step == c.checkpoint_at && !c.checkpoint.empty())
+      save_checkpoint(c.checkpoint, step, model.store(), *opt, streams);
 
     const bool epoch_end = stream.batches_per_epoch() > 0 && step % stream.batches_per_epoch() == 0;
     const bool due = c.eval_every > 0 ? step % c.eval_every == 0 : epoch_end;
@@ -154,8 +263,10 @@ RunSummary Trainer::run() {
   s.steps = step;
   if (s.status != "diverged" && last_eval != step) evaluate(step, stream.epoch());
   s.wall_time_s = std::chrono::duration<double>(Clock::now() - start).count();
-  s.mean_step_ms = step > 0 ? step_ms_sum / static_cast<double>(step) : 0.0;
+  const int64_t done = step - first_step;
+  s.mean_step_ms = done > 0 ? step_ms_sum / static_cast<double>(done) : 0.0;
   s.meta_updates = opt->meta_updates();
+  if (!c.export_modulator.empty()) opt->export_modulator(c.export_modulator);
   if (s.status == "completed")
     for (auto* o : observers_) o->on_event({RunEvent::Kind::Completed, step, ""});
   for (auto* o : observers_) o->on_finish(s);

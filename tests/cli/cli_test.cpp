@@ -139,8 +139,9 @@ TEST(Cli, DivergenceExitsWithCode3AndStatusDiverged) {
 }
 
 TEST(Cli, CompareRunsEachOptimizerOnTheSameSeed) {
-  auto r =
-      run_cli("compare --task synthetic --preset tiny --device cpu --threads 1 --steps 30 --json");
+  auto r = run_cli(
+      "compare --task synthetic --preset tiny --device cpu --threads 1 --steps 30 --json "
+      "--optimizers adamw,torch_adamw");
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_NE(r.out.find("\"optimizer\": \"adamw\""), std::string::npos);
   EXPECT_NE(r.out.find("\"optimizer\": \"torch_adamw\""), std::string::npos);
@@ -154,6 +155,24 @@ TEST(Cli, CompareRunsEachOptimizerOnTheSameSeed) {
   ASSERT_EQ(losses.size(), 2u);
   EXPECT_EQ(losses[0], losses[1]);
   EXPECT_NE(r.err.find("optimizer"), std::string::npos);  // the table
+}
+
+TEST(Cli, MetaAdamWCountsItsMetaUpdatesAndTakesEveryOptionThroughSet) {
+  auto r = run_cli(std::string(kTiny) +
+                   " --optimizer metaadamw --set meta_update_freq=10 --set features=basic_plus"
+                   " --set huw_priorities=5,2,1 --set attn_layers=1 --json --quiet");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(field(r.out, "optimizer"), "\"metaadamw\"");
+  EXPECT_EQ(field(r.out, "meta_updates"), "4");  // 40 steps, K = 10
+  r = run_cli(std::string(kTiny) + " --optimizer metaadamw --set alpha_range=2.5");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("'alpha_range': allowed in [0, 2)"), std::string::npos) << r.err;
+  r = run_cli(std::string(kTiny) + " --optimizer metaadamw --set huw_priorities=1,2");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("huw_priorities"), std::string::npos) << r.err;
+  r = run_cli(std::string(kTiny) + " --optimizer metaadamw --set feature_dim=3");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("'feature_dim'"), std::string::npos) << r.err;
 }
 
 }  // namespace

@@ -1,0 +1,146 @@
+#include "optim/features.h"
+
+#include <cmath>
+
+namespace maw::optim {
+namespace {
+
+torch::Tensor stack_norms(at::TensorList xs, double ord = 2.0) {
+  return torch::stack(at::_foreach_norm(xs, ord));  // [N]
+}
+
+}  // namespace
+
+FeatureExtractor::FeatureExtractor(const MetaAdamWOptions& o, const std::vector<ParamGroup>& groups,
+                                   const std::vector<nn::ParamInfo>& infos,
+                                   const torch::Device& device, torch::Dtype dtype)
+    : o_(o), groups_(static_cast<int64_t>(groups.size())), dim_(o.resolved_feature_dim()) {
+  const auto n = static_cast<int64_t>(infos.size());
+  std::vector<int64_t> gidx(static_cast<size_t>(n), -1);
+  std::vector<double> counts(groups.size(), 0.0);
+  for (size_t g = 0; g < groups.size(); ++g) {
+    for (int s : groups[g].slots) gidx[static_cast<size_t>(s)] = static_cast<int64_t>(g);
+    counts[g] = static_cast<double>(groups[g].slots.size());
+  }
+  // Layer position in [0, 1], consistent with the depth buckets of param_groups.cpp.
+  std::vector<double> log_numel, one_d, pos, numel;
+  int64_t lo = -1, hi = -1;
+  int64_t first = -1, last = -1;
+  for (int64_t i = 0; i < n; ++i) {
+    const int64_t li = layer_index(infos[static_cast<size_t>(i)].name);
+    if (li < 0) continue;
+    lo = lo < 0 ? li : std::min(lo, li);
+    hi = std::max(hi, li);
+    if (first < 0) first = i;
+    last = i;
+  }
+  for (int64_t i = 0; i < n; ++i) {
+    const auto& info = infos[static_cast<size_t>(i)];
+    log_numel.push_back(std::log(static_cast<double>(info.numel) + 1.0));
+    one_d.push_back(info.shape.size() == 1 ? 1.0 : 0.0);
+    numel.push_back(static_cast<double>(info.numel));
+    const int64_t li = layer_index(info.name);
+    double p = 0.5;
+    if (li >= 0 && hi > lo)
+      p = static_cast<double>(li - lo) / static_cast<double>(hi - lo);
+    else if (li < 0 && first >= 0 && i < first)
+      p = 0.0;
+    else if (li < 0 && first >= 0 && i > last)
+      p = 1.0;
+    pos.push_back(p);
+  }
+  auto to_col = [&](const std::vector<double>& v) {
+    return torch::tensor(v, torch::kDouble).view({-1, 1}).to(device, dtype);
+  };
+  group_index_ = torch::tensor(gidx, torch::kLong).to(device);
+  counts_ = to_col(counts);
+  log_numel_ = to_col(log_numel);
+  is_1d_ = to_col(one_d);
+  layer_pos_ = to_col(pos);
+  numel_ = to_col(numel);
+
+  const std::string& f = o.features();
+  const bool z = f.rfind("norm_", 0) == 0;
+  std::vector<std::string> base = {"|g|", "|m|", "|p|", "cos(g,m)"};
+  if (o.use_v_norms()) base.push_back("|v|");
+  if (f == "enhanced") {
+    names_ = {"mean |g|",   "var |g|",      "mean |m|", "var |m|",  "sparsity g",
+              "sparsity m", "log(numel+1)", "frac 1-D", "layer pos"};
+    for (int64_t e = 0; e < o.group_embed_dim(); ++e)
+      names_.push_back("embed " + std::to_string(e));
+  } else {
+    for (const auto& b : base) names_.push_back((z ? "z mean " : "mean ") + b);
+    if (f == "basic_plus" || f == "norm_basic_plus")
+      for (const auto& b : base) names_.push_back((z ? "z std " : "std ") + b);
+  }
+  num_stats_ = f == "enhanced" ? 9 : static_cast<int64_t>(names_.size());
+  if (o.include_time_step()) names_.push_back("t");
+  while (static_cast<int64_t>(names_.size()) < dim_) names_.push_back("pad");
+}
+
+std::pair<torch::Tensor, torch::Tensor> FeatureExtractor::group_mean_var(
+    const torch::Tensor& x) const {
+  auto sum = torch::zeros({groups_, x.size(1)}, x.options()).index_add_(0, group_index_, x);
+  auto mean = sum / counts_;
+  auto dev = x - mean.index_select(0, group_index_);
+  auto var = torch::zeros_like(mean).index_add_(0, group_index_, dev * dev) / counts_;
+  return {mean, var};
+}
+
+torch::Tensor FeatureExtractor::statistics(at::TensorList grads, at::TensorList m, at::TensorList v,
+                                           at::TensorList params) const {
+  torch::NoGradGuard no_grad;
+  const auto ng = stack_norms(grads);
+  const auto nm = stack_norms(m);
+  const std::string& f = o_.features();
+  if (f == "enhanced") {
+    // sparsity = 1 − nnz/numel, nnz as the 0-"norm" (count of non-zeros).
+    const auto sg = 1.0 - stack_norms(grads, 0.0).view({-1, 1}) / numel_;
+    const auto sm = 1.0 - stack_norms(m, 0.0).view({-1, 1}) / numel_;
+    auto [mean_gm, var_gm] = group_mean_var(torch::stack({ng, nm}, 1));
+    auto [mean_rest, var_rest] =
+        group_mean_var(torch::cat({sg, sm, log_numel_, is_1d_, layer_pos_}, 1));
+    (void)var_rest;
+    return torch::cat(
+        {mean_gm.select(1, 0).unsqueeze(1), var_gm.select(1, 0).unsqueeze(1),
+         mean_gm.select(1, 1).unsqueeze(1), var_gm.select(1, 1).unsqueeze(1), mean_rest},
+        1);
+  }
+  // cos(g, m) from norms alone: g·m = (‖g+m‖² − ‖g‖² − ‖m‖²) / 2; 0 when either is zero.
+  const auto nsum = stack_norms(at::_foreach_add(grads, m));
+  const auto dot = (nsum * nsum - ng * ng - nm * nm) * 0.5;
+  const auto denom = ng * nm;
+  const auto cos = torch::where(denom > 0, (dot / denom).clamp(-1.0, 1.0), torch::zeros_like(dot));
+  std::vector<torch::Tensor> cols = {ng, nm, stack_norms(params), cos};
+  if (o_.use_v_norms()) cols.push_back(stack_norms(v));
+  auto [mean, var] = group_mean_var(torch::stack(cols, 1));  // [G, k] each
+  auto stats =
+      (f == "basic_plus" || f == "norm_basic_plus") ? torch::cat({mean, var.sqrt()}, 1) : mean;
+  if (f == "norm_basic" || f == "norm_basic_plus") {
+    // Standardize each statistic across groups (population std).
+    const auto mu = stats.mean(0, true);
+    const auto sd = (stats - mu).pow(2).mean(0, true).sqrt();
+    stats = (stats - mu) / (sd + 1e-8);
+  }
+  return stats;
+}
+
+double FeatureExtractor::time_feature(int64_t step) const {
+  const double t = static_cast<double>(step);
+  if (o_.total_steps() > 0) return t / static_cast<double>(o_.total_steps());
+  return 2.0 / (1.0 + std::exp(-t / 1000.0)) - 1.0;
+}
+
+torch::Tensor FeatureExtractor::assemble(const torch::Tensor& stats, const torch::Tensor& embedding,
+                                         const torch::Tensor& gates, int64_t step) const {
+  std::vector<torch::Tensor> parts = {stats};
+  if (o_.features() == "enhanced" && o_.group_embed_dim() > 0) parts.push_back(embedding);
+  if (o_.include_time_step())
+    parts.push_back(torch::full({groups_, 1}, time_feature(step), stats.options()));
+  auto x = torch::cat(parts, 1);
+  if (x.size(1) < dim_) x = torch::constant_pad_nd(x, {0, dim_ - x.size(1)});
+  if (o_.use_feature_gating()) x = x * torch::sigmoid(gates);
+  return x;  // [G, D]
+}
+
+}  // namespace maw::optim

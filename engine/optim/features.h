@@ -1,0 +1,57 @@
+// Group features (METAADAMW.md §2): per-tensor statistics of the gradient, the moments
+// (before this step's moment update) and the parameters, aggregated per group, all in
+// batched form on the parameters' device (foreach norms, one index_add per aggregate):
+// no host synchronisation.
+#pragma once
+
+#include <torch/torch.h>
+
+#include <string>
+#include <vector>
+
+#include "nn/param_info.h"
+#include "optim/options.h"
+#include "optim/param_groups.h"
+
+namespace maw::optim {
+
+class FeatureExtractor {
+ public:
+  FeatureExtractor(const MetaAdamWOptions& options, const std::vector<ParamGroup>& groups,
+                   const std::vector<nn::ParamInfo>& infos, const torch::Device& device,
+                   torch::Dtype dtype);
+
+  // The statistics part of the features, [G, S], constant (no graph). Lists in parameter
+  // (store) order; m and v are the moments before this step's update.
+  torch::Tensor statistics(at::TensorList grads, at::TensorList m, at::TensorList v,
+                           at::TensorList params) const;
+  // The modulator's input [G, D]: statistics, then the group embedding (enhanced), then
+  // the time feature, zero-padded to D, times σ(gates) when gating. Differentiable in
+  // `embedding` [G, E] and `gates` [D] (either may be undefined when unused).
+  torch::Tensor assemble(const torch::Tensor& stats, const torch::Tensor& embedding,
+                         const torch::Tensor& gates, int64_t step) const;
+  // The time feature: t/T when T is known, else 2·σ(t/1000) − 1.
+  double time_feature(int64_t step) const;
+
+  int64_t dim() const { return dim_; }                              // D
+  int64_t num_statistics() const { return num_stats_; }             // S
+  const std::vector<std::string>& names() const { return names_; }  // D names
+
+ private:
+  // Mean and population variance over each group's tensors of x [N, k] → [G, k] each.
+  std::pair<torch::Tensor, torch::Tensor> group_mean_var(const torch::Tensor& x) const;
+
+  MetaAdamWOptions o_;
+  int64_t groups_ = 0;
+  int64_t dim_ = 0;
+  int64_t num_stats_ = 0;
+  torch::Tensor group_index_;  // [N] int64: the group of each tensor
+  torch::Tensor counts_;       // [G, 1]: tensors per group
+  torch::Tensor log_numel_;    // [N, 1]: log(numel + 1)
+  torch::Tensor is_1d_;        // [N, 1]
+  torch::Tensor layer_pos_;    // [N, 1]: normalized layer index in [0, 1]
+  torch::Tensor numel_;        // [N, 1]
+  std::vector<std::string> names_;
+};
+
+}  // namespace maw::optim

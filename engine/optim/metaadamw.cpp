@@ -1,0 +1,466 @@
+#include "optim/metaadamw.h"
+
+#include <ATen/CPUGeneratorImpl.h>
+
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <limits>
+#include <stdexcept>
+
+#include "api/errors.h"
+
+namespace maw::optim {
+namespace {
+
+std::atomic<int64_t> g_host_reads{0};
+
+// Every device-to-host copy on the step path goes through here, so that it is counted.
+torch::Tensor to_host(const torch::Tensor& t) {
+  g_host_reads.fetch_add(1, std::memory_order_relaxed);
+  return t.to(torch::kCPU);
+}
+
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+
+}  // namespace
+
+int64_t host_reads() {
+  return g_host_reads.load();
+}
+
+MetaAdamW::MetaAdamW(std::vector<torch::Tensor> params, const std::vector<nn::ParamInfo>& infos,
+                     std::vector<ParamGroup> groups, AdamWOptions base, MetaAdamWOptions meta,
+                     uint64_t seed)
+    : params_(std::move(params)),
+      groups_(std::move(groups)),
+      base_(base),
+      o_((meta.validate(), meta)),
+      features_(o_, groups_, infos, params_.at(0).device(), params_.at(0).scalar_type()),
+      modulator_(o_, o_.resolved_feature_dim(), seed ^ 0x6d6f64756c61746fULL,
+                 params_.at(0).scalar_type()),
+      dropout_gen_(at::detail::createCPUGenerator(seed ^ 0x64726f70ULL)) {
+  const auto device = params_[0].device();
+  const auto opts = params_[0].options().requires_grad(false);
+  group_of_.assign(params_.size(), -1);
+  for (size_t g = 0; g < groups_.size(); ++g)
+    for (int s : groups_[g].slots) group_of_[static_cast<size_t>(s)] = static_cast<int64_t>(g);
+  for (size_t i = 0; i < group_of_.size(); ++i)
+    if (group_of_[i] < 0) throw std::invalid_argument("tensor " + infos[i].name + " has no group");
+  group_index_ = torch::tensor(group_of_, torch::kLong).to(device);
+  modulator_.store().to(device);
+
+  const auto G = static_cast<int64_t>(groups_.size());
+  auto gen = at::detail::createCPUGenerator(seed ^ 0x656d626564ULL);
+  if (o_.features() == "enhanced" && o_.group_embed_dim() > 0)
+    embedding_ = torch::randn({G, o_.group_embed_dim()}, gen, opts.device(torch::kCPU))
+                     .to(device)
+                     .set_requires_grad(true);
+  if (o_.use_feature_gating())
+    gates_ = torch::ones({features_.dim()}, opts).set_requires_grad(true);  // §2: init 1
+  if (o_.meta_objective() == "combined" && o_.use_huw())
+    huw_s_ = torch::zeros({3}, opts).set_requires_grad(true);  // s_i = log σ_i², init 0
+
+  std::vector<torch::Tensor> mp;
+  for (const auto& [kind, ts] : meta_parameters()) mp.insert(mp.end(), ts.begin(), ts.end());
+  if (o_.meta_optimizer() == "adam")
+    meta_opt_ = std::make_unique<torch::optim::Adam>(mp, torch::optim::AdamOptions(o_.meta_lr()));
+  else
+    meta_opt_ = std::make_unique<torch::optim::SGD>(mp, torch::optim::SGDOptions(o_.meta_lr()));
+  init_state();
+}
+
+void MetaAdamW::init_state() {
+  m_.clear();
+  v_.clear();
+  for (const auto& p : params_) {
+    m_.push_back(torch::zeros_like(p, torch::MemoryFormat::Preserve).detach());
+    v_.push_back(torch::zeros_like(p, torch::MemoryFormat::Preserve).detach());
+  }
+}
+
+std::vector<std::pair<std::string, std::vector<torch::Tensor>>> MetaAdamW::meta_parameters() const {
+  std::vector<torch::Tensor> encoder, head;
+  const auto& store = modulator_.store();
+  for (size_t i = 0; i < store.parameters().size(); ++i)
+    (store.info()[i].name.rfind("head.", 0) == 0 ? head : encoder).push_back(store.parameters()[i]);
+  std::vector<std::pair<std::string, std::vector<torch::Tensor>>> out = {{"encoder", encoder},
+                                                                         {"head", head}};
+  if (embedding_.defined()) out.push_back({"embedding", {embedding_}});
+  if (gates_.defined()) out.push_back({"gates", {gates_}});
+  if (huw_s_.defined()) out.push_back({"huw_s", {huw_s_}});
+  return out;
+}
+
+bool MetaAdamW::meta_update_due() const {
+  const int64_t t = step_ + 1;
+  return t > o_.meta_warmup_steps() && t % o_.meta_update_freq() == 0;
+}
+
+bool MetaAdamW::uses(const char* term) const {
+  const auto& obj = o_.meta_objective();
+  if (obj == "combined") return true;
+  return (obj == "gradient" && std::string(term) == "grad") ||
+         (obj == "loss_decrease" && std::string(term) == "dec") ||
+         (obj == "gen_gap" && std::string(term) == "gap");
+}
+
+void MetaAdamW::step(const std::function<MetaBatches()>& meta, bool keep_snapshot) {
+  torch::NoGradGuard no_grad;
+  const int64_t t = step_ + 1;
+  const size_t n = params_.size();
+  std::vector<torch::Tensor> grads(n);
+  for (size_t i = 0; i < n; ++i) {
+    const auto& g = params_[i].grad();
+    grads[i] = g.defined() ? g : torch::zeros_like(params_[i]);
+  }
+
+  // §2 features from g and the moments before this step's update; §3 factors (no graph).
+  const auto stats = features_.statistics(grads, m_, v_, params_);      // [G, S]
+  const auto feats = features_.assemble(stats, embedding_, gates_, t);  // [G, D]
+  auto out = modulator_.forward(feats, /*training=*/false, keep_snapshot);
+
+  // §4 moments, as torch's AdamW.
+  const double b1 = base_.beta1(), b2 = base_.beta2();
+  at::_foreach_mul_(m_, b1);
+  at::_foreach_add_(m_, grads, 1.0 - b1);
+  at::_foreach_mul_(v_, b2);
+  at::_foreach_addcmul_(v_, grads, grads, 1.0 - b2);
+  const double bc1 = 1.0 - std::pow(b1, static_cast<double>(t));
+  const double bc2 = 1.0 - std::pow(b2, static_cast<double>(t));
+  auto denom = at::_foreach_sqrt(v_);
+  at::_foreach_div_(denom, std::sqrt(bc2));
+  at::_foreach_add_(denom, base_.eps());
+
+  // §5: the meta-update changes the modulator only; this step uses the factors above.
+  last_meta_.reset();
+  if (meta_update_due()) {
+    if (!meta) throw std::logic_error("MetaAdamW: a meta-update is due but no batches were given");
+    meta_update(stats, t, grads, meta());
+  }
+
+  apply_update(out.factors, denom, bc1);
+  step_ = t;
+  if (keep_snapshot) {
+    kept_step_ = t;
+    kept_features_ = feats;
+    kept_factors_ = out.factors;
+    kept_attention_ = out.attention;
+  }
+}
+
+void MetaAdamW::apply_update(const torch::Tensor& factors, const std::vector<torch::Tensor>& denom,
+                             double bc1) {
+  const double lr = base_.lr(), wd = base_.weight_decay();
+  if (factors.device().is_cpu() && !force_device_path_) {
+    // CPU: the factors already live in host memory. Scalars per tensor, so that the
+    // arithmetic is torch's AdamW (decay multiply, addcdiv) to the bit when α = β = 1.
+    const auto f = to_host(factors).to(torch::kDouble).contiguous();
+    const auto acc = f.accessor<double, 2>();
+    std::vector<at::Scalar> decay, step_size;
+    for (size_t i = 0; i < params_.size(); ++i) {
+      const auto g = group_of_[i];
+      const double alpha = acc[g][0], beta = acc[g][1];
+      decay.emplace_back(1.0 - lr * alpha * wd * beta);
+      step_size.emplace_back(-(lr * alpha) / bc1);
+    }
+    at::_foreach_mul_(params_, decay);
+    at::_foreach_addcdiv_(params_, m_, denom, step_size);
+    return;
+  }
+  // Device path: factors never leave the device. Per-tensor 0-dim factors, computed in
+  // double and rounded once to the parameter dtype, as a host scalar would be.
+  const auto dt = params_[0].scalar_type();
+  const auto f = factors.to(torch::kDouble).index_select(0, group_index_);  // [N, 4]
+  const auto alpha = f.select(1, 0), beta = f.select(1, 1);
+  const auto decay = (1.0 - lr * wd * alpha * beta).to(dt).unbind(0);
+  const auto step_size = (-(lr * alpha) / bc1).to(dt).unbind(0);
+  at::_foreach_mul_(params_, decay);
+  auto upd = at::_foreach_mul(m_, step_size);  // (s·m) / denom, addcdiv's order
+  at::_foreach_div_(upd, denom);
+  at::_foreach_add_(params_, upd);
+}
+
+MetaTerms MetaAdamW::meta_objective(const MetaInputs& in) const {
+  const double lr = base_.lr(), wd = base_.weight_decay();
+  const double bc1 = 1.0 - std::pow(base_.beta1(), static_cast<double>(in.step));
+  const double bc2 = 1.0 - std::pow(base_.beta2(), static_cast<double>(in.step));
+  const auto G = static_cast<int64_t>(groups_.size());
+
+  // 1. Factors with graph.
+  const auto feats = features_.assemble(in.stats, embedding_, gates_, in.step);
+  const auto out = modulator_.forward(feats, /*training=*/true, false,
+                                      const_cast<at::Generator*>(&dropout_gen_));
+  const auto alpha = out.factors.select(1, 0).index_select(0, group_index_);  // [N]
+  const auto beta = out.factors.select(1, 1).index_select(0, group_index_);
+  const auto lam1 = out.factors.select(1, 2), lam2 = out.factors.select(1, 3);  // [G]
+
+  // 2. θ′ = θ·(1 − η·α·λ·β) − (η·α/bc1)·m/(√v/√bc2 + ε): differentiable in α and β.
+  std::vector<torch::Tensor> theta_p;
+  theta_p.reserve(in.theta.size());
+  for (size_t i = 0; i < in.theta.size(); ++i) {
+    torch::Tensor u;
+    {
+      torch::NoGradGuard ng;
+      u = in.m[i] / (in.v[i].sqrt() / std::sqrt(bc2) + base_.eps());
+    }
+    const auto a = alpha[static_cast<int64_t>(i)], b = beta[static_cast<int64_t>(i)];
+    theta_p.push_back(in.theta[i].detach() * (1.0 - lr * wd * a * b) - (lr / bc1) * a * u);
+  }
+
+  MetaTerms terms;
+  // 3. L2 = loss(θ′; b2), g′ = ∂L2/∂θ′ with create_graph.
+  const auto l2 = in.batches.train_loss(theta_p);
+  if (uses("grad")) {
+    const auto gp = torch::autograd::grad({l2}, theta_p, {}, /*retain_graph=*/true,
+                                          /*create_graph=*/true, /*allow_unused=*/true);
+    std::vector<torch::Tensor> gsq, dot, n1sq;
+    for (size_t i = 0; i < gp.size(); ++i) {
+      const auto g = gp[i].defined() ? gp[i] : torch::zeros_like(theta_p[i]);
+      gsq.push_back(g.pow(2).sum());
+      dot.push_back((in.g1[i].detach() * g).sum());
+      n1sq.push_back(in.g1[i].detach().pow(2).sum());
+    }
+    auto per_group = [&](const std::vector<torch::Tensor>& xs) {
+      return torch::zeros({G}, l2.options()).index_add(0, group_index_, torch::stack(xs));
+    };
+    // Group-level ‖g′_g‖² and cos(g1_g, g′_g) over the group's concatenated tensors.
+    const auto gsq_g = per_group(gsq), dot_g = per_group(dot), n1sq_g = per_group(n1sq).detach();
+    const auto ok = (gsq_g > 0) & (n1sq_g > 0);
+    const auto safe_gsq = torch::where(ok, gsq_g, torch::ones_like(gsq_g));
+    const auto safe_n1 = torch::where(ok, n1sq_g, torch::ones_like(n1sq_g));
+    const auto cos =
+        torch::where(ok, dot_g / (safe_n1.sqrt() * safe_gsq.sqrt()), torch::zeros_like(dot_g));
+    terms.l_grad = (lam1 * gsq_g - lam2 * cos).mean();
+  }
+  torch::Tensor lv_p;
+  if (uses("dec") || uses("gap")) lv_p = in.batches.val_loss(theta_p);  // shared by both
+  if (uses("dec")) {
+    torch::Tensor lv;
+    {
+      torch::NoGradGuard ng;
+      std::vector<torch::Tensor> theta;
+      for (const auto& p : in.theta) theta.push_back(p.detach());
+      lv = in.batches.val_loss(theta);
+    }
+    terms.l_dec = lv_p - lv;
+  }
+  if (uses("gap")) terms.l_gap = (l2 - lv_p).abs();
+
+  // 5. The objective.
+  const auto& obj = o_.meta_objective();
+  if (obj == "gradient")
+    terms.objective = terms.l_grad;
+  else if (obj == "loss_decrease")
+    terms.objective = terms.l_dec;
+  else if (obj == "gen_gap")
+    terms.objective = terms.l_gap;
+  else {
+    const torch::Tensor ls[3] = {terms.l_grad, terms.l_dec, terms.l_gap};
+    terms.objective = torch::zeros({}, l2.options());
+    for (int i = 0; i < 3; ++i) {
+      if (o_.use_huw()) {
+        // Priority-injected HUW: ½e^(−s)L + ½πs (regression), e^(−s)L + πs (classification).
+        const auto s = huw_s_[i];
+        const double pi = o_.huw_priorities()[static_cast<size_t>(i)];
+        const double half = o_.task_types()[static_cast<size_t>(i)] == "regression" ? 0.5 : 1.0;
+        terms.objective = terms.objective + half * torch::exp(-s) * ls[i] + half * pi * s;
+      } else {
+        terms.objective =
+            terms.objective + o_.aux_loss_fixed_weights()[static_cast<size_t>(i)] * ls[i];
+      }
+    }
+  }
+  // 6. Regularization: meta weight decay Σ‖W‖₂ (unsquared), gating L1.
+  auto reg = torch::zeros({}, l2.options());
+  if (o_.meta_weight_decay() > 0)
+    for (const auto& w : modulator_.weight_matrices()) reg = reg + w.norm();
+  terms.total = terms.objective + o_.meta_weight_decay() * reg;
+  if (gates_.defined() && o_.feature_gating_sparsity() > 0)
+    terms.total = terms.total + o_.feature_gating_sparsity() * gates_.abs().sum();
+  return terms;
+}
+
+void MetaAdamW::meta_update(const torch::Tensor& stats, int64_t t,
+                            const std::vector<torch::Tensor>& g1, const MetaBatches& batches) {
+  const auto start = std::chrono::steady_clock::now();
+  torch::AutoGradMode enable(true);
+  MetaInputs in;
+  in.stats = stats;
+  in.step = t;
+  in.theta = params_;
+  in.m = m_;
+  in.v = v_;
+  in.g1 = g1;
+  in.batches = batches;
+  const auto terms = meta_objective(in);
+  meta_opt_->zero_grad();
+  terms.total.backward();
+  meta_opt_->step();
+  ++meta_updates_;
+  torch::NoGradGuard ng;
+  if (huw_s_.defined()) huw_s_.clamp_(-o_.huw_s_max(), o_.huw_s_max());  // bounded, finite
+
+  // The record: one host transfer.
+  const auto nan = torch::full({1}, kNaN, stats.options());
+  auto val = [&](const torch::Tensor& x) { return x.defined() ? x.detach().reshape({1}) : nan; };
+  std::vector<torch::Tensor> parts = {val(terms.l_grad), val(terms.l_dec), val(terms.l_gap),
+                                      val(terms.total)};
+  if (huw_s_.defined()) parts.push_back(huw_s_.detach());
+  const auto host = to_host(torch::cat(parts)).to(torch::kDouble);
+  const auto h = host.accessor<double, 1>();
+  MetaUpdateRecord r;
+  r.step = t;
+  r.index = meta_updates_;
+  r.l_grad = h[0];
+  r.l_dec = h[1];
+  r.l_gap = h[2];
+  r.total = h[3];
+  const auto& obj = o_.meta_objective();
+  for (size_t i = 0; i < 3; ++i) {
+    if (huw_s_.defined()) {
+      r.huw_s[i] = h[static_cast<int64_t>(4 + i)];
+      const double half = o_.task_types()[i] == "regression" ? 0.5 : 1.0;
+      r.huw_weights[i] = half * std::exp(-r.huw_s[i]);
+    } else if (obj == "combined") {
+      r.huw_weights[i] = o_.aux_loss_fixed_weights()[i];
+    } else {
+      const char* single[] = {"gradient", "loss_decrease", "gen_gap"};
+      r.huw_weights[i] = obj == single[i] ? 1.0 : 0.0;
+    }
+  }
+  r.meta_ms =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+  last_meta_ = r;
+}
+
+Snapshot MetaAdamW::snapshot() const {
+  Snapshot s;
+  if (!kept_features_.defined()) return s;
+  const auto G = static_cast<int64_t>(groups_.size());
+  const auto D = features_.dim();
+  const int64_t L = static_cast<int64_t>(kept_attention_.size());
+  const int64_t H = modulator_.heads();
+  // One transfer: everything packed into one flat float tensor on the device.
+  std::vector<torch::Tensor> parts = {kept_features_.reshape({-1}), kept_factors_.reshape({-1}),
+                                      base_.lr() * kept_factors_.select(1, 0),
+                                      base_.weight_decay() * kept_factors_.select(1, 1)};
+  for (const auto& a : kept_attention_) parts.push_back(a.reshape({-1}));
+  const auto flat = to_host(torch::cat(parts).to(torch::kFloat)).contiguous();
+  const float* p = flat.data_ptr<float>();
+  auto take = [&](int64_t k) {
+    std::vector<float> v(p, p + k);
+    p += k;
+    return v;
+  };
+  s.step = kept_step_;
+  s.groups = G;
+  s.features = D;
+  s.layers = L;
+  s.heads = H;
+  for (const auto& g : groups_) s.group_names.push_back(g.name);
+  s.feature_names = features_.names();
+  s.feature_values = take(G * D);
+  s.factors = take(G * 4);
+  s.effective_lr = take(G);
+  s.effective_wd = take(G);
+  s.attention = take(L * H * G * G);
+  return s;
+}
+
+void MetaAdamW::save(torch::serialize::OutputArchive& a) const {
+  a.write("metaadamw.step", torch::tensor(step_, torch::kInt64));
+  a.write("metaadamw.meta_updates", torch::tensor(meta_updates_, torch::kInt64));
+  for (size_t i = 0; i < params_.size(); ++i) {
+    a.write("metaadamw.m." + std::to_string(i), m_[i], true);
+    a.write("metaadamw.v." + std::to_string(i), v_[i], true);
+  }
+  const auto& st = modulator_.store();
+  for (size_t i = 0; i < st.parameters().size(); ++i)
+    a.write("metaadamw.modulator." + st.info()[i].name, st.parameters()[i].detach(), true);
+  if (embedding_.defined()) a.write("metaadamw.embedding", embedding_.detach(), true);
+  if (gates_.defined()) a.write("metaadamw.gates", gates_.detach(), true);
+  if (huw_s_.defined()) a.write("metaadamw.huw_s", huw_s_.detach(), true);
+  torch::serialize::OutputArchive opt;
+  meta_opt_->save(opt);
+  a.write("metaadamw.meta_optimizer", opt);
+  torch::serialize::OutputArchive gen;
+  gen.write("state", dropout_gen_.get_state(), true);
+  a.write("metaadamw.dropout_generator", gen);
+}
+
+void MetaAdamW::load(torch::serialize::InputArchive& a) {
+  torch::NoGradGuard ng;
+  auto read = [&](const std::string& key, const torch::Tensor& into) {
+    torch::Tensor t;
+    if (!a.try_read(key, t, true))
+      throw std::runtime_error("MetaAdamW state: missing '" + key + "'");
+    if (!t.sizes().equals(into.sizes()))
+      throw std::runtime_error("MetaAdamW state: '" + key + "' has another shape");
+    into.copy_(t);
+  };
+  torch::Tensor step, count;  // fresh tensors: try_read into a defined one set_()s it
+  if (!a.try_read("metaadamw.step", step)) throw std::runtime_error("not a MetaAdamW state");
+  step_ = step.item<int64_t>();
+  a.read("metaadamw.meta_updates", count);
+  meta_updates_ = count.item<int64_t>();
+  for (size_t i = 0; i < params_.size(); ++i) {
+    read("metaadamw.m." + std::to_string(i), m_[i]);
+    read("metaadamw.v." + std::to_string(i), v_[i]);
+  }
+  auto& st = modulator_.store();
+  for (size_t i = 0; i < st.parameters().size(); ++i)
+    read("metaadamw.modulator." + st.info()[i].name, st.parameters()[i]);
+  if (embedding_.defined()) read("metaadamw.embedding", embedding_);
+  if (gates_.defined()) read("metaadamw.gates", gates_);
+  if (huw_s_.defined()) read("metaadamw.huw_s", huw_s_);
+  torch::serialize::InputArchive opt;
+  a.read("metaadamw.meta_optimizer", opt);
+  meta_opt_->load(opt);
+  torch::serialize::InputArchive gen;
+  a.read("metaadamw.dropout_generator", gen);
+  torch::Tensor gs;
+  gen.read("state", gs, true);
+  dropout_gen_.set_state(gs);
+}
+
+void MetaAdamW::export_modulator(const std::string& path) const {
+  torch::serialize::OutputArchive a;
+  const auto& st = modulator_.store();
+  // The architecture, so that a mismatch is a clear error on import.
+  a.write("arch",
+          torch::tensor({features_.dim(), o_.attn_layers(), o_.attn_heads(), o_.attn_hidden_dim()},
+                        torch::kInt64));
+  for (size_t i = 0; i < st.parameters().size(); ++i)
+    a.write("modulator." + st.info()[i].name, st.parameters()[i].detach().cpu(), true);
+  if (gates_.defined()) a.write("gates", gates_.detach().cpu(), true);
+  a.save_to(path);
+}
+
+void MetaAdamW::import_modulator(const std::string& path) {
+  torch::serialize::InputArchive a;
+  try {
+    a.load_from(path);
+  } catch (const c10::Error& e) {
+    throw DataError("cannot read modulator file '" + path + "': not a saved modulator");
+  }
+  torch::Tensor arch;
+  if (!a.try_read("arch", arch)) throw DataError("'" + path + "' is not an exported modulator");
+  const auto want = torch::tensor(
+      {features_.dim(), o_.attn_layers(), o_.attn_heads(), o_.attn_hidden_dim()}, torch::kInt64);
+  if (!torch::equal(arch, want))
+    throw ConfigError("modulator in '" + path +
+                      "' has another architecture (feature_dim, attn_layers, attn_heads, "
+                      "attn_hidden_dim) than this run's");
+  torch::NoGradGuard ng;
+  auto& st = modulator_.store();
+  for (size_t i = 0; i < st.parameters().size(); ++i) {
+    torch::Tensor t;
+    a.read("modulator." + st.info()[i].name, t, true);
+    st.parameters()[i].copy_(t);
+  }
+  torch::Tensor g;
+  if (gates_.defined() && a.try_read("gates", g, true)) gates_.copy_(g);
+}
+
+}  // namespace maw::optim

@@ -1,0 +1,135 @@
+// MetaAdamW (METAADAMW.md): AdamW whose learning rate and weight decay are scaled per
+// parameter group by factors (α, β) that a Transformer modulator computes from group
+// features, the modulator being meta-trained online every K steps.
+//
+//   step t:  features(g, m, v, p)  →  modulator (no graph)  →  (α, β, λ1, λ2) per group
+//            m ← β1·m + (1−β1)·g;  v ← β2·v + (1−β2)·g²
+//            [every K steps after warm-up: meta-update (§5) — changes the modulator only]
+//            p ← p·(1 − η·α·λ·β) − (η·α/bc1)·m/(√v/√bc2 + ε)
+//
+// With alpha_range = beta_range = 0 the step is bitwise torch's AdamW on CPU.
+#pragma once
+
+#include <torch/torch.h>
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "api/records.h"
+#include "nn/param_info.h"
+#include "optim/features.h"
+#include "optim/modulator.h"
+#include "optim/options.h"
+#include "optim/param_groups.h"
+
+namespace maw::optim {
+
+// A loss at a parameter list (store order): θ, or the hypothetical θ′.
+using LossAt = std::function<torch::Tensor(const std::vector<torch::Tensor>& params)>;
+
+// What a meta-update needs from the trainer (§5): the loss on b2, the next batch of an
+// independent shuffled training stream, and on bv, a meta-validation batch.
+struct MetaBatches {
+  LossAt train_loss;
+  LossAt val_loss;
+};
+
+// One meta-objective evaluation (§5 steps 1–6), as graph-connected tensors.
+struct MetaTerms {
+  torch::Tensor l_grad, l_dec, l_gap;  // undefined when the objective does not use them
+  torch::Tensor objective;             // before regularization
+  torch::Tensor total;                 // objective + meta weight decay + gating L1
+};
+
+class MetaAdamW {
+ public:
+  // params in model (store) order; infos alike; groups index into them.
+  MetaAdamW(std::vector<torch::Tensor> params, const std::vector<nn::ParamInfo>& infos,
+            std::vector<ParamGroup> groups, AdamWOptions base, MetaAdamWOptions meta,
+            uint64_t seed);
+
+  // One step (§4). When a meta-update is due (§5), `meta` is called once for the batches.
+  // With `keep_snapshot`, the step keeps what snapshot() publishes (attention included).
+  void step(const std::function<MetaBatches()>& meta = {}, bool keep_snapshot = false);
+  bool meta_update_due() const;  // for the coming step
+  int64_t steps() const { return step_; }
+  int64_t meta_updates() const { return meta_updates_; }
+
+  // §6: the last kept step's snapshot, copied to the host in one transfer.
+  Snapshot snapshot() const;
+  // The meta-update done in the last step, if any (one host transfer per meta-update).
+  const std::optional<MetaUpdateRecord>& last_meta_update() const { return last_meta_; }
+
+  // §5 steps 1–6 at explicit inputs; exposed for finite-difference tests.
+  struct MetaInputs {
+    torch::Tensor stats;                         // [G, S] constant features
+    int64_t step = 1;                            // t of the bias corrections
+    std::vector<torch::Tensor> theta, m, v, g1;  // m, v after this step's moment update
+    MetaBatches batches;
+  };
+  MetaTerms meta_objective(const MetaInputs& in) const;
+
+  // Meta-parameters by kind: "encoder", "head", "embedding", "gates", "huw_s" (kinds not
+  // in use are absent).
+  std::vector<std::pair<std::string, std::vector<torch::Tensor>>> meta_parameters() const;
+
+  // §7 state: everything needed to continue exactly.
+  void save(torch::serialize::OutputArchive& archive) const;
+  void load(torch::serialize::InputArchive& archive);
+  // The modulator alone (encoder, head, gates) for another run or task (§7). Loading
+  // checks that the architecture matches; G may differ (embeddings are not transferred).
+  void export_modulator(const std::string& path) const;
+  void import_modulator(const std::string& path);
+
+  const std::vector<ParamGroup>& groups() const { return groups_; }
+  const FeatureExtractor& features() const { return features_; }
+  Modulator& modulator() { return modulator_; }
+  const torch::Tensor& huw_s() const { return huw_s_; }
+  const torch::Tensor& moment(size_t i, bool second) const { return second ? v_[i] : m_[i]; }
+
+  // Testing and benchmarking: use the device-tensor factor path even on CPU (the path
+  // that never reads factors on the host).
+  void force_device_factor_path(bool on) { force_device_path_ = on; }
+
+ private:
+  void init_state();
+  void meta_update(const torch::Tensor& stats, int64_t t, const std::vector<torch::Tensor>& g1,
+                   const MetaBatches& batches);
+  void apply_update(const torch::Tensor& factors, const std::vector<torch::Tensor>& denom,
+                    double bc1);
+  bool uses(const char* term) const;
+
+  std::vector<torch::Tensor> params_;
+  std::vector<ParamGroup> groups_;
+  AdamWOptions base_;
+  MetaAdamWOptions o_;
+  FeatureExtractor features_;
+  Modulator modulator_;
+  torch::Tensor group_index_;      // [N] int64: group of each tensor
+  std::vector<int64_t> group_of_;  // host copy
+  torch::Tensor embedding_;        // [G, E] (enhanced features)
+  torch::Tensor gates_;            // [D] (feature gating)
+  torch::Tensor huw_s_;            // [3] (combined objective with HUW)
+  std::unique_ptr<torch::optim::Optimizer> meta_opt_;
+  at::Generator dropout_gen_;
+
+  std::vector<torch::Tensor> m_, v_;
+  int64_t step_ = 0;
+  int64_t meta_updates_ = 0;
+  bool force_device_path_ = false;
+
+  // Kept for snapshot(): device tensors of the last kept step.
+  int64_t kept_step_ = 0;
+  torch::Tensor kept_features_, kept_factors_;
+  std::vector<torch::Tensor> kept_attention_;
+  std::optional<MetaUpdateRecord> last_meta_;
+};
+
+// Device-to-host reads on the optimizer's step path, counted (tests assert there are
+// none per tensor).
+int64_t host_reads();
+
+}  // namespace maw::optim

@@ -1,0 +1,501 @@
+// MetaAdamW (METAADAMW.md §3–§7) checked against independent computations: LibTorch's
+// AdamW, a hand-written update loop, central finite differences of the meta-objective.
+#include "optim/metaadamw.h"
+
+#include <gtest/gtest.h>
+
+#include <ATen/CPUGeneratorImpl.h>
+
+#include <cmath>
+#include <cstdio>
+
+#include "api/errors.h"
+#include "nn/models.h"
+#include "optim/adamw.h"
+#include "test_models.h"
+
+namespace maw::optim {
+namespace {
+
+using data::Batch;
+
+std::vector<ParamGroup> fine_groups(const nn::ParamStore& s) {
+  return make_groups(s.info(), GroupingSpec{});
+}
+
+Batch regression_batch(int64_t n, int64_t in, int64_t out, uint64_t seed, torch::Dtype dt) {
+  auto gen = at::detail::createCPUGenerator(seed);
+  Batch b;
+  b.x = torch::randn({n, in}, gen, torch::TensorOptions().dtype(dt));
+  b.y = torch::randn({n, out}, gen, torch::TensorOptions().dtype(dt));
+  return b;
+}
+
+LossAt mse_on(nn::MLP& model, Batch b) {
+  return [&model, b](const std::vector<torch::Tensor>& ps) {
+    nn::Ctx c = model.ctx(true, false);
+    c.params = &ps;
+    return torch::mse_loss(model.forward(c, b), b.y);
+  };
+}
+
+void set_random_grads(const std::vector<torch::Tensor>& ps, at::Generator& gen) {
+  for (const auto& p : ps)
+    const_cast<torch::Tensor&>(p).mutable_grad() =
+        torch::randn(p.sizes(), gen, p.options().requires_grad(false));
+}
+
+void copy_grads(const std::vector<torch::Tensor>& from, const std::vector<torch::Tensor>& to) {
+  for (size_t i = 0; i < from.size(); ++i)
+    const_cast<torch::Tensor&>(to[i]).mutable_grad() = from[i].grad().clone();
+}
+
+// ---- §4: the step -------------------------------------------------------------------
+
+void zero_ranges_equal_adamw(torch::Dtype dt, bool device_path) {
+  nn::MLP a(3, {5, 5}, 2, 1, dt), b(3, {5, 5}, 2, 1, dt), c(3, {5, 5}, 2, 1, dt);
+  const auto base = AdamWOptions(2e-3).weight_decay(0.05);
+  const auto meta = MetaAdamWOptions().alpha_range(0).beta_range(0).meta_update_freq(25);
+  MetaAdamW mine(a.store().parameters(), a.store().info(), fine_groups(a.store()), base, meta, 7);
+  mine.force_device_factor_path(device_path);
+  AdamW ours({{"all", b.store().parameters(), base}});
+  torch::optim::AdamW ref(c.store().parameters(),
+                          torch::optim::AdamWOptions(2e-3).weight_decay(0.05));
+  const auto b2 = regression_batch(8, 3, 2, 3, dt), bv = regression_batch(8, 3, 2, 4, dt);
+  auto batches = [&] { return MetaBatches{mse_on(a, b2), mse_on(a, bv)}; };
+  auto gen = at::detail::createCPUGenerator(9);
+  for (int step = 1; step <= 200; ++step) {
+    set_random_grads(a.store().parameters(), gen);
+    copy_grads(a.store().parameters(), b.store().parameters());
+    copy_grads(a.store().parameters(), c.store().parameters());
+    mine.step(batches);  // meta-updates run every 25 steps; α = β = 1 regardless
+    ours.step();
+    ref.step();
+    for (size_t i = 0; i < a.store().parameters().size(); ++i) {
+      ASSERT_TRUE(torch::equal(a.store().parameters()[i], c.store().parameters()[i]))
+          << "vs torch, tensor " << i << " step " << step;
+      ASSERT_TRUE(torch::equal(a.store().parameters()[i], b.store().parameters()[i]))
+          << "vs our AdamW, tensor " << i << " step " << step;
+    }
+  }
+  EXPECT_EQ(mine.meta_updates(), 8);
+}
+
+TEST(MetaAdamW, ZeroRangesEqualTorchAdamWFloat32) {
+  zero_ranges_equal_adamw(torch::kFloat, false);
+}
+TEST(MetaAdamW, ZeroRangesEqualTorchAdamWFloat64) {
+  zero_ranges_equal_adamw(torch::kDouble, false);
+}
+TEST(MetaAdamW, ZeroRangesEqualTorchAdamWOnTheDeviceFactorPath) {
+  zero_ranges_equal_adamw(torch::kFloat, true);
+}
+
+TEST(MetaAdamW, FactorsPerGroupMatchAHandWrittenLoop) {
+  nn::MLP a(3, {4}, 2, 2, torch::kDouble);
+  const double lr = 1e-2, wd = 0.1, b1 = 0.9, b2 = 0.999, eps = 1e-8;
+  const auto meta = MetaAdamWOptions().alpha_range(1.2).beta_range(0.8).meta_update_freq(1000);
+  const auto groups = fine_groups(a.store());
+  MetaAdamW opt(a.store().parameters(), a.store().info(), groups, AdamWOptions(lr).weight_decay(wd),
+                meta, 3);
+  const auto& ps = a.store().parameters();
+  std::vector<torch::Tensor> p_ref, m_ref, v_ref;
+  for (const auto& p : ps) {
+    p_ref.push_back(p.detach().clone());
+    m_ref.push_back(torch::zeros_like(p));
+    v_ref.push_back(torch::zeros_like(p));
+  }
+  auto gen = at::detail::createCPUGenerator(5);
+  for (int t = 1; t <= 30; ++t) {
+    set_random_grads(ps, gen);
+    // The factors this step will use: the modulator on the current features.
+    torch::Tensor factors;
+    {
+      torch::NoGradGuard ng;
+      std::vector<torch::Tensor> g, m, v;
+      for (size_t i = 0; i < ps.size(); ++i) {
+        g.push_back(ps[i].grad());
+        m.push_back(opt.moment(i, false));
+        v.push_back(opt.moment(i, true));
+      }
+      const auto stats = opt.features().statistics(g, m, v, ps);
+      factors =
+          opt.modulator().forward(opt.features().assemble(stats, {}, {}, t), false, false).factors;
+    }
+    opt.step();
+    const double bc1 = 1 - std::pow(b1, t), bc2 = 1 - std::pow(b2, t);
+    for (const auto& grp : groups) {
+      const auto gi = &grp - groups.data();
+      const double alpha = factors[gi][0].item<double>(), beta = factors[gi][1].item<double>();
+      EXPECT_NE(alpha, 1.0);
+      for (int s : grp.slots) {
+        const auto i = static_cast<size_t>(s);
+        const auto g = ps[i].grad();
+        m_ref[i] = b1 * m_ref[i] + (1 - b1) * g;
+        v_ref[i] = b2 * v_ref[i] + (1 - b2) * g * g;
+        p_ref[i] = p_ref[i] * (1 - lr * alpha * wd * beta) -
+                   (lr * alpha / bc1) * m_ref[i] / (v_ref[i].sqrt() / std::sqrt(bc2) + eps);
+        ASSERT_TRUE(torch::allclose(ps[i].detach(), p_ref[i], 1e-12, 1e-14))
+            << "tensor " << i << " step " << t;
+      }
+    }
+  }
+}
+
+// ---- §5: the meta-update --------------------------------------------------------------
+
+struct MetaProblem {
+  nn::MLP model{3, {6, 6}, 2, 11, torch::kDouble};
+  Batch b1 = regression_batch(10, 3, 2, 21, torch::kDouble);
+  Batch b2 = regression_batch(10, 3, 2, 22, torch::kDouble);
+  Batch bv = regression_batch(10, 3, 2, 23, torch::kDouble);
+};
+
+// Central differences of the meta-objective against autograd, for every meta-parameter
+// kind, on a few coordinates of each tensor.
+void check_meta_gradient(const MetaAdamWOptions& meta) {
+  MetaProblem pb;
+  auto& model = pb.model;
+  const auto& ps = model.store().parameters();
+  MetaAdamW opt(ps, model.store().info(), fine_groups(model.store()),
+                AdamWOptions(0.05).weight_decay(0.1), meta, 13);
+  // g1, moments before and after a moment update at t = 3.
+  auto loss1 = mse_on(model, pb.b1)(ps);
+  const auto g1 = torch::autograd::grad({loss1}, ps);
+  auto gen = at::detail::createCPUGenerator(31);
+  MetaAdamW::MetaInputs in;
+  std::vector<torch::Tensor> m0, v0;
+  for (size_t i = 0; i < ps.size(); ++i) {
+    m0.push_back(0.1 * torch::randn(ps[i].sizes(), gen, ps[i].options().requires_grad(false)));
+    v0.push_back(0.01 * torch::rand(ps[i].sizes(), gen, ps[i].options().requires_grad(false)));
+    in.m.push_back(0.9 * m0[i] + 0.1 * g1[i]);
+    in.v.push_back(0.999 * v0[i] + 0.001 * g1[i] * g1[i]);
+  }
+  in.stats = opt.features().statistics(g1, m0, v0, ps);
+  in.step = 3;
+  in.theta = ps;
+  in.g1 = g1;
+  in.batches = MetaBatches{mse_on(model, pb.b2), mse_on(model, pb.bv)};
+
+  auto total = [&] { return opt.meta_objective(in).total; };
+  const auto kinds = opt.meta_parameters();
+  std::vector<torch::Tensor> all;
+  for (const auto& [kind, ts] : kinds) all.insert(all.end(), ts.begin(), ts.end());
+  const auto grads = torch::autograd::grad({total()}, all, {}, false, false, true);
+  size_t k = 0;
+  auto pick = at::detail::createCPUGenerator(77);
+  for (const auto& [kind, ts] : kinds) {
+    double kind_norm = 0;
+    for (const auto& t : ts) {
+      const auto& g = grads[k++];
+      ASSERT_TRUE(g.defined()) << kind << " gets no gradient";
+      kind_norm += g.abs().sum().item<double>();
+      const int64_t n = t.numel();
+      for (int trial = 0; trial < 3; ++trial) {
+        const int64_t idx = torch::randint(n, {1}, pick, torch::kLong).item<int64_t>();
+        auto flat = t.detach().view({-1});
+        const double x0 = flat[idx].item<double>(), eps = 1e-6;
+        {
+          torch::NoGradGuard ng;
+          flat[idx] = x0 + eps;
+        }
+        const double up = total().item<double>();
+        {
+          torch::NoGradGuard ng;
+          flat[idx] = x0 - eps;
+        }
+        const double down = total().item<double>();
+        {
+          torch::NoGradGuard ng;
+          flat[idx] = x0;
+        }
+        const double fd = (up - down) / (2 * eps);
+        const double an = g.reshape({-1})[idx].item<double>();
+        EXPECT_LE(std::abs(an - fd), 1e-4 * std::max(std::abs(fd), std::abs(an)) + 1e-9)
+            << meta.meta_objective() << ": " << kind << " coordinate " << idx << " analytic " << an
+            << " finite difference " << fd;
+      }
+    }
+    EXPECT_GT(kind_norm, 0.0) << kind << " receives no gradient (dead)";
+  }
+}
+
+MetaAdamWOptions full_meta() {
+  return MetaAdamWOptions()
+      .features("enhanced")
+      .group_embed_dim(3)
+      .use_feature_gating(true)
+      .feature_gating_sparsity(1e-3)
+      .attn_heads(2)
+      .attn_hidden_dim(8)
+      .alpha_range(1.0)
+      .beta_range(1.0);
+}
+
+TEST(MetaGradient, GradientObjectiveMatchesFiniteDifferences) {
+  check_meta_gradient(full_meta().meta_objective("gradient"));
+}
+TEST(MetaGradient, LossDecreaseObjectiveMatchesFiniteDifferences) {
+  check_meta_gradient(full_meta().meta_objective("loss_decrease"));
+}
+TEST(MetaGradient, GenGapObjectiveMatchesFiniteDifferences) {
+  check_meta_gradient(full_meta().meta_objective("gen_gap"));
+}
+TEST(MetaGradient, CombinedHuwObjectiveMatchesFiniteDifferences) {
+  check_meta_gradient(full_meta()
+                          .meta_objective("combined")
+                          .huw_priorities({2, 1, 3})
+                          .task_types({"regression", "classification", "regression"}));
+}
+TEST(MetaGradient, CombinedFixedWeightsMatchesFiniteDifferences) {
+  check_meta_gradient(MetaAdamWOptions().use_huw(false).aux_loss_fixed_weights({0.5, 2, 1}));
+}
+
+TEST(MetaUpdate, OneMetaUpdateChangesEveryMetaParameter) {
+  MetaProblem pb;
+  auto& model = pb.model;
+  const auto& ps = model.store().parameters();
+  const auto meta = full_meta().meta_update_freq(1).meta_lr(1e-2);
+  MetaAdamW opt(ps, model.store().info(), fine_groups(model.store()), AdamWOptions(0.05), meta, 5);
+  std::vector<std::pair<std::string, torch::Tensor>> before;
+  for (const auto& [kind, ts] : opt.meta_parameters())
+    for (const auto& t : ts) before.emplace_back(kind, t.detach().clone());
+  mse_on(model, pb.b1)(ps).backward();
+  opt.step([&] { return MetaBatches{mse_on(model, pb.b2), mse_on(model, pb.bv)}; });
+  ASSERT_EQ(opt.meta_updates(), 1);
+  size_t k = 0;
+  for (const auto& [kind, ts] : opt.meta_parameters()) {
+    for (const auto& t : ts) {
+      EXPECT_FALSE(torch::equal(t.detach(), before[k].second))
+          << kind << " tensor " << k << " did not change";
+      ++k;
+    }
+  }
+  // β is alive: the head row that produces b moved (METAADAMW.md §5 deviation).
+  const auto& st = opt.modulator().store();
+  const int head = st.slot("head.weight");
+  ASSERT_GE(head, 0);
+  size_t head_k = 0;
+  for (size_t i = 0; i < before.size(); ++i)
+    if (before[i].second.sizes() == st.parameters()[static_cast<size_t>(head)].sizes() &&
+        before[i].first == "head")
+      head_k = i;
+  EXPECT_FALSE(torch::equal(st.parameters()[static_cast<size_t>(head)][1].detach(),
+                            before[head_k].second[1]));
+  ASSERT_TRUE(opt.last_meta_update().has_value());
+  const auto& r = *opt.last_meta_update();
+  EXPECT_TRUE(std::isfinite(r.l_grad) && std::isfinite(r.l_dec) && std::isfinite(r.l_gap));
+  EXPECT_EQ(r.index, 1);
+}
+
+TEST(MetaUpdate, LeavesParametersMomentsAndBatchNormBuffersBitwiseUnchanged) {
+  // Two identical runs of one step; only A runs a meta-update in it. The step's update
+  // uses the factors from before the meta-update, so everything must match to the bit.
+  testing::SmallCNN a(3, torch::kDouble), b(3, torch::kDouble);
+  const auto meta_a = MetaAdamWOptions().meta_update_freq(1);
+  const auto meta_b = MetaAdamWOptions().meta_update_freq(1000);
+  MetaAdamW oa(a.store().parameters(), a.store().info(), fine_groups(a.store()), AdamWOptions(),
+               meta_a, 1);
+  MetaAdamW ob(b.store().parameters(), b.store().info(), fine_groups(b.store()), AdamWOptions(),
+               meta_b, 1);
+  auto gen = at::detail::createCPUGenerator(8);
+  Batch batch;
+  batch.x = torch::randn({4, 1, 6, 6}, gen, torch::TensorOptions().dtype(torch::kDouble));
+  batch.y = torch::tensor({0, 2, 1, 2}, torch::kLong);
+  for (auto* m : std::vector<nn::Model*>{&a, &b})
+    torch::cross_entropy_loss(m->forward(m->ctx(true, true), batch), batch.y).backward();
+  auto loss_on = [&](Batch bt) -> LossAt {
+    return [&a, bt](const std::vector<torch::Tensor>& ps) {
+      nn::Ctx c = a.ctx(true, false);
+      c.params = &ps;
+      return torch::cross_entropy_loss(a.forward(c, bt), bt.y);
+    };
+  };
+  const auto buffers_before = [&] {
+    std::vector<torch::Tensor> out;
+    for (const auto& t : a.store().buffers()) out.push_back(t.clone());
+    return out;
+  }();
+  oa.step([&] { return MetaBatches{loss_on(batch), loss_on(batch)}; });
+  ob.step();
+  ASSERT_EQ(oa.meta_updates(), 1);
+  ASSERT_EQ(ob.meta_updates(), 0);
+  for (size_t i = 0; i < a.store().parameters().size(); ++i) {
+    EXPECT_TRUE(torch::equal(a.store().parameters()[i], b.store().parameters()[i])) << i;
+    EXPECT_TRUE(torch::equal(oa.moment(i, false), ob.moment(i, false))) << i;
+    EXPECT_TRUE(torch::equal(oa.moment(i, true), ob.moment(i, true))) << i;
+  }
+  for (size_t i = 0; i < a.store().buffers().size(); ++i) {
+    EXPECT_TRUE(torch::equal(a.store().buffers()[i], buffers_before[i])) << "buffer " << i;
+    EXPECT_TRUE(torch::equal(a.store().buffers()[i], b.store().buffers()[i])) << "buffer " << i;
+  }
+}
+
+TEST(MetaUpdate, HuwStaysBoundedAndFiniteUnderPersistentlyNegativeTerms) {
+  // L(θ) = Σ c·θ on both streams with g1 = c: L_grad = λ1‖c‖² − λ2 < 0 and
+  // L_dec = −(ηα/bc1)·Σ c·m/denom < 0 at every update; unclamped HUW drives s → −∞.
+  nn::MLP model(2, {}, 1, 1, torch::kDouble);
+  const auto& ps = model.store().parameters();
+  const auto meta = MetaAdamWOptions().meta_update_freq(1).meta_lr(1e-2).huw_s_max(6.0);
+  MetaAdamW opt(ps, model.store().info(), fine_groups(model.store()),
+                AdamWOptions(1e-3).weight_decay(0.0), meta, 2);
+  std::vector<torch::Tensor> c;
+  for (const auto& p : ps)
+    c.push_back(torch::full(p.sizes(), 0.01, p.options().requires_grad(false)));
+  LossAt linear = [&](const std::vector<torch::Tensor>& th) {
+    auto l = torch::zeros({}, th[0].options());
+    for (size_t i = 0; i < th.size(); ++i) l = l + (c[i] * th[i]).sum();
+    return l;
+  };
+  int negative_grad = 0, negative_dec = 0;
+  for (int step = 0; step < 10000; ++step) {
+    for (size_t i = 0; i < ps.size(); ++i)
+      const_cast<torch::Tensor&>(ps[i]).mutable_grad() = c[i].clone();
+    opt.step([&] { return MetaBatches{linear, linear}; });
+    const auto& r = *opt.last_meta_update();
+    negative_grad += r.l_grad < 0;
+    negative_dec += r.l_dec < 0;
+    for (size_t i = 0; i < 3; ++i) {
+      ASSERT_TRUE(std::isfinite(r.huw_s[i]) && std::isfinite(r.huw_weights[i]))
+          << "update " << step;
+      ASSERT_GE(r.huw_s[i], -6.0);
+      ASSERT_LE(r.huw_s[i], 6.0);
+    }
+    ASSERT_TRUE(std::isfinite(r.total)) << "update " << step;
+  }
+  EXPECT_EQ(negative_grad, 10000);
+  EXPECT_EQ(negative_dec, 10000);
+  // The clamp is what held them: the negative terms' s sit at the bound.
+  EXPECT_EQ(opt.huw_s()[0].item<double>(), -6.0);
+  EXPECT_EQ(opt.huw_s()[1].item<double>(), -6.0);
+  for (const auto& p : ps) EXPECT_TRUE(torch::isfinite(p).all().item<bool>());
+}
+
+// ---- §6 snapshots, host reads ---------------------------------------------------------
+
+TEST(Snapshot, HoldsEveryViewInOneHostTransfer) {
+  nn::MLP model(3, {5, 5}, 2, 1);
+  const auto meta = MetaAdamWOptions().attn_layers(2).attn_heads(3).meta_update_freq(1000);
+  const auto groups = fine_groups(model.store());
+  MetaAdamW opt(model.store().parameters(), model.store().info(), groups,
+                AdamWOptions(1e-3).weight_decay(0.02), meta, 4);
+  auto gen = at::detail::createCPUGenerator(1);
+  set_random_grads(model.store().parameters(), gen);
+  opt.step({}, /*keep_snapshot=*/true);
+  const int64_t before = host_reads();
+  const auto s = opt.snapshot();
+  EXPECT_EQ(host_reads() - before, 1);
+  const int64_t G = static_cast<int64_t>(groups.size()), D = meta.resolved_feature_dim();
+  EXPECT_EQ(s.step, 1);
+  EXPECT_EQ(s.groups, G);
+  EXPECT_EQ(s.features, D);
+  EXPECT_EQ(D, 6);  // 4 basic + |v| + t = 6, a multiple of 3 heads
+  EXPECT_EQ(s.group_names.size(), static_cast<size_t>(G));
+  EXPECT_EQ(s.feature_names.size(), static_cast<size_t>(D));
+  EXPECT_EQ(s.feature_values.size(), static_cast<size_t>(G * D));
+  EXPECT_EQ(s.factors.size(), static_cast<size_t>(G * 4));
+  ASSERT_EQ(s.attention.size(), static_cast<size_t>(2 * 3 * G * G));
+  for (int64_t row = 0; row < 2 * 3 * G; ++row) {
+    double sum = 0;
+    for (int64_t j = 0; j < G; ++j) sum += s.attention[static_cast<size_t>(row * G + j)];
+    EXPECT_NEAR(sum, 1.0, 1e-5);
+  }
+  for (int64_t g = 0; g < G; ++g) {
+    EXPECT_NEAR(s.effective_lr[static_cast<size_t>(g)],
+                1e-3 * s.factors[static_cast<size_t>(g * 4)], 1e-9);
+    EXPECT_NEAR(s.effective_wd[static_cast<size_t>(g)],
+                0.02 * s.factors[static_cast<size_t>(g * 4 + 1)], 1e-8);
+  }
+}
+
+TEST(HostReads, NoneOnTheDevicePathAndNeverOnePerTensor) {
+  testing::SmallCNN model(1);  // 13 tensors
+  const auto meta = MetaAdamWOptions().meta_update_freq(1000);
+  MetaAdamW opt(model.store().parameters(), model.store().info(), fine_groups(model.store()),
+                AdamWOptions(), meta, 4);
+  auto gen = at::detail::createCPUGenerator(1);
+  opt.force_device_factor_path(true);
+  int64_t before = host_reads();
+  for (int i = 0; i < 5; ++i) {
+    set_random_grads(model.store().parameters(), gen);
+    opt.step();
+  }
+  EXPECT_EQ(host_reads() - before, 0) << "the device path read factors on the host";
+  // CPU path: the factors (already in host memory) are read once per step, not per tensor.
+  opt.force_device_factor_path(false);
+  before = host_reads();
+  for (int i = 0; i < 5; ++i) {
+    set_random_grads(model.store().parameters(), gen);
+    opt.step();
+  }
+  EXPECT_EQ(host_reads() - before, 5);
+}
+
+// ---- §7 state and transfer --------------------------------------------------------------
+
+TEST(ModulatorTransfer, ExportedModulatorLoadsIntoAModelWithAnotherGroupCount) {
+  nn::MLP mlp(3, {5, 5}, 2, 1);
+  const auto meta = MetaAdamWOptions().meta_update_freq(2).meta_lr(1e-2).use_feature_gating(true);
+  MetaAdamW a(mlp.store().parameters(), mlp.store().info(), fine_groups(mlp.store()),
+              AdamWOptions(), meta, 1);
+  const auto b2 = regression_batch(8, 3, 2, 3, torch::kFloat);
+  auto gen = at::detail::createCPUGenerator(2);
+  for (int i = 0; i < 4; ++i) {
+    set_random_grads(mlp.store().parameters(), gen);
+    a.step([&] { return MetaBatches{mse_on(mlp, b2), mse_on(mlp, b2)}; });
+  }
+  const std::string path = ::testing::TempDir() + "modulator_" + std::to_string(getpid()) + ".pt";
+  a.export_modulator(path);
+
+  nn::TransformerClassifierOptions to;
+  to.layers = 3;
+  nn::TransformerClassifier tr(to, 2);
+  const auto tg = fine_groups(tr.store());
+  ASSERT_NE(tg.size(), fine_groups(mlp.store()).size());
+  MetaAdamW b(tr.store().parameters(), tr.store().info(), tg, AdamWOptions(), meta, 99);
+  b.import_modulator(path);
+  const auto& sa = a.modulator().store().parameters();
+  const auto& sb = b.modulator().store().parameters();
+  for (size_t i = 0; i < sa.size(); ++i) EXPECT_TRUE(torch::equal(sa[i], sb[i])) << i;
+  // And it runs there.
+  set_random_grads(tr.store().parameters(), gen);
+  b.step({}, true);
+  EXPECT_EQ(b.snapshot().groups, static_cast<int64_t>(tg.size()));
+
+  MetaAdamW c(tr.store().parameters(), tr.store().info(), tg, AdamWOptions(),
+              MetaAdamWOptions(meta).attn_layers(3), 99);
+  EXPECT_THROW(c.import_modulator(path), ConfigError);
+  EXPECT_THROW(c.import_modulator("/nonexistent/modulator.pt"), DataError);
+  std::remove(path.c_str());
+}
+
+TEST(MetaAdamWOptions, ValidationNamesTheOptionAndWhatIsAllowed) {
+  auto msg = [](const MetaAdamWOptions& o) {
+    try {
+      o.validate();
+    } catch (const ConfigError& e) {
+      return std::string(e.what());
+    }
+    return std::string();
+  };
+  EXPECT_EQ(msg(MetaAdamWOptions()), "");
+  EXPECT_NE(msg(MetaAdamWOptions().alpha_range(2.0)).find("'alpha_range': allowed in [0, 2)"),
+            std::string::npos);
+  EXPECT_NE(msg(MetaAdamWOptions().meta_update_freq(0)).find("'meta_update_freq'"),
+            std::string::npos);
+  EXPECT_NE(msg(MetaAdamWOptions().huw_priorities({1, 0, 1})).find("huw_priorities"),
+            std::string::npos);
+  EXPECT_NE(msg(MetaAdamWOptions().feature_dim(3)).find("'feature_dim'"), std::string::npos);
+  EXPECT_NE(msg(MetaAdamWOptions().task_types({"regression", "ranking", "regression"}))
+                .find("task_types"),
+            std::string::npos);
+  // feature_dim rounds up to a multiple of the heads.
+  EXPECT_EQ(MetaAdamWOptions().resolved_feature_dim(), 8);  // 6 features, 4 heads
+  EXPECT_EQ(MetaAdamWOptions().feature_dim(9).resolved_feature_dim(), 12);
+  EXPECT_EQ(paper_best_settings("sentiment").resolved_feature_dim(), 11);
+  EXPECT_EQ(paper_best_settings("image").meta_update_freq(), 190);
+  EXPECT_THROW(paper_best_settings("chess"), ConfigError);
+}
+
+}  // namespace
+}  // namespace maw::optim

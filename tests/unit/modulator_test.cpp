@@ -1,0 +1,81 @@
+// The modulator (METAADAMW.md §3): shapes, attention rows that sum to 1, factor ranges,
+// and permutation equivariance over groups (groups are a set).
+#include "optim/modulator.h"
+
+#include <gtest/gtest.h>
+
+#include <ATen/CPUGeneratorImpl.h>
+
+namespace maw::optim {
+namespace {
+
+torch::Tensor features(int64_t g, int64_t d, uint64_t seed) {
+  auto gen = at::detail::createCPUGenerator(seed);
+  return torch::randn({g, d}, gen, torch::TensorOptions().dtype(torch::kDouble));
+}
+
+TEST(Modulator, ShapesAndAttentionRowsSumToOne) {
+  const auto o = MetaAdamWOptions().attn_layers(3).attn_heads(2).attn_hidden_dim(8);
+  Modulator mod(o, 6, 1, torch::kDouble);
+  const auto out = mod.forward(features(5, 6, 2), false, true);
+  EXPECT_EQ(out.factors.sizes(), (std::vector<int64_t>{5, 4}));
+  EXPECT_EQ(out.raw.sizes(), (std::vector<int64_t>{5, 4}));
+  ASSERT_EQ(out.attention.size(), 3u);
+  for (const auto& a : out.attention) {
+    EXPECT_EQ(a.sizes(), (std::vector<int64_t>{2, 5, 5}));
+    EXPECT_TRUE(torch::allclose(a.sum(-1), torch::ones({2, 5}, a.options()), 1e-12, 1e-12));
+    EXPECT_GE(a.min().item<double>(), 0.0);
+  }
+}
+
+TEST(Modulator, FactorsStayInTheirRanges) {
+  const auto o = MetaAdamWOptions().alpha_range(1.5).beta_range(0.5);
+  Modulator mod(o, 8, 3, torch::kDouble);
+  const auto f = mod.forward(features(7, 8, 4) * 50.0, false, false).factors;
+  const auto a = f.select(1, 0), b = f.select(1, 1), l = f.slice(1, 2);
+  EXPECT_GE(a.min().item<double>(), 1.0 - 0.75);
+  EXPECT_LE(a.max().item<double>(), 1.0 + 0.75);
+  EXPECT_GE(b.min().item<double>(), 1.0 - 0.25);
+  EXPECT_LE(b.max().item<double>(), 1.0 + 0.25);
+  EXPECT_GE(l.min().item<double>(), 0.0);
+  EXPECT_LE(l.max().item<double>(), 1.0);
+  // With zero ranges α and β are exactly 1.
+  Modulator flat(MetaAdamWOptions().alpha_range(0).beta_range(0), 8, 3, torch::kFloat);
+  const auto ff = flat.forward(features(7, 8, 4).to(torch::kFloat), false, false).factors;
+  EXPECT_TRUE(torch::equal(ff.slice(1, 0, 2), torch::ones({7, 2})));
+}
+
+TEST(Modulator, PermutingGroupsPermutesFactorsAndAttention) {
+  const auto o = MetaAdamWOptions().attn_layers(2).attn_heads(2);
+  Modulator mod(o, 4, 5, torch::kDouble);
+  const auto x = features(6, 4, 6);
+  const auto perm = torch::tensor({3, 0, 5, 1, 4, 2}, torch::kLong);
+  const auto a = mod.forward(x, false, true);
+  const auto b = mod.forward(x.index_select(0, perm), false, true);
+  EXPECT_TRUE(torch::allclose(b.factors, a.factors.index_select(0, perm), 1e-12, 1e-12));
+  for (size_t l = 0; l < a.attention.size(); ++l) {
+    const auto pa = a.attention[l].index_select(1, perm).index_select(2, perm);
+    EXPECT_TRUE(torch::allclose(b.attention[l], pa, 1e-12, 1e-12)) << "layer " << l;
+  }
+}
+
+TEST(Modulator, XavierMatricesZeroBiasesUnitLayerNorm) {
+  Modulator mod(MetaAdamWOptions().attn_layers(1).attn_hidden_dim(16), 8, 7, torch::kDouble);
+  const auto& st = mod.store();
+  for (size_t i = 0; i < st.parameters().size(); ++i) {
+    const auto& p = st.parameters()[i];
+    const auto& name = st.info()[i].name;
+    if (p.dim() == 2) {
+      const double bound = std::sqrt(6.0 / static_cast<double>(p.size(0) + p.size(1)));
+      EXPECT_LE(p.abs().max().item<double>(), bound) << name;
+      EXPECT_GT(p.abs().max().item<double>(), 0.5 * bound) << name;
+    } else if (name.find("bias") != std::string::npos) {
+      EXPECT_EQ(p.abs().max().item<double>(), 0.0) << name;
+    } else {
+      EXPECT_TRUE(torch::equal(p, torch::ones_like(p))) << name;
+    }
+  }
+}
+
+}  // namespace
+}  // namespace maw::optim
