@@ -3,17 +3,17 @@
 # Idempotent, and quiet when everything is present. Needs root (or sudo) for apt.
 #
 #   packaging/install-deps.sh            build + test dependencies (engine, CLI, tests)
-#   packaging/install-deps.sh --bench    + Google Benchmark and Python's torch (comparisons)
+#   packaging/install-deps.sh --bench    + Python's torch (comparisons with torch.optim)
 set -euo pipefail
 
 packages=(
   build-essential cmake ninja-build ccache pkg-config
   libtorch-dev nlohmann-json3-dev
-  libgtest-dev libgmock-dev googletest
+  libgtest-dev libgmock-dev googletest libbenchmark-dev
 )
 for arg in "$@"; do
   case "$arg" in
-    --bench) packages+=(libbenchmark-dev python3-torch) ;;
+    --bench) packages+=(python3-torch) ;;
     -h|--help) sed -n '2,8p' "$0"; exit 0 ;;
     *) echo "install-deps.sh: unknown option '$arg' (see --help)" >&2; exit 2 ;;
   esac

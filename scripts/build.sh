@@ -6,6 +6,7 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 build="${METAADAMW_BUILD_DIR:-$root/build}"
 jobs="${METAADAMW_JOBS:-2}"
 if [ ! -f "$build/CMakeCache.txt" ]; then
-  cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo ${METAADAMW_CMAKE_ARGS:-} >/dev/null
+  cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+    -DMETAADAMW_BUILD_BENCHMARKS=ON ${METAADAMW_CMAKE_ARGS:-} >/dev/null
 fi
 cmake --build "$build" -j "$jobs" "$@"

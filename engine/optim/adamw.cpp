@@ -7,6 +7,11 @@
 namespace maw::optim {
 namespace {
 
+// The tensors of one foreach call.
+struct Bucket {
+  std::vector<torch::Tensor> params, grads, m, v, denom;
+};
+
 std::string key(size_t g, size_t k, const char* what) {
   return "adamw.group" + std::to_string(g) + ".tensor" + std::to_string(k) + "." + what;
 }
@@ -24,7 +29,7 @@ void AdamW::step() {
     const auto& o = group.options;
     // Tensors of a group usually share one step count; bucket by it, since the bias
     // corrections are scalars of the foreach calls.
-    std::map<int64_t, std::vector<size_t>> by_step;
+    std::map<int64_t, Bucket> by_step;
     for (size_t k = 0; k < group.params.size(); ++k) {
       const auto& p = group.params[k];
       if (!p.grad().defined()) continue;
@@ -33,31 +38,30 @@ void AdamW::step() {
         st.exp_avg = torch::zeros_like(p, torch::MemoryFormat::Preserve);
         st.exp_avg_sq = torch::zeros_like(p, torch::MemoryFormat::Preserve);
       }
+      if (!st.denom.defined()) st.denom = torch::empty_like(st.exp_avg_sq);
       st.step += 1;
-      by_step[st.step].push_back(k);
+      auto& b = by_step[st.step];
+      b.params.push_back(p);
+      b.grads.push_back(p.grad());
+      b.m.push_back(st.exp_avg);
+      b.v.push_back(st.exp_avg_sq);
+      b.denom.push_back(st.denom);
     }
-    for (const auto& [t, members] : by_step) {
-      std::vector<torch::Tensor> params, grads, m, v;
-      for (size_t k : members) {
-        params.push_back(group.params[k]);
-        grads.push_back(group.params[k].grad());
-        m.push_back(state_[gi][k].exp_avg);
-        v.push_back(state_[gi][k].exp_avg_sq);
-      }
+    for (auto& [t, b] : by_step) {
       const double bc1 = 1.0 - std::pow(o.beta1(), static_cast<double>(t));
       const double bc2 = 1.0 - std::pow(o.beta2(), static_cast<double>(t));
       // p ← p·(1 − ηλ)
-      if (o.weight_decay() != 0.0) at::_foreach_mul_(params, 1.0 - o.lr() * o.weight_decay());
+      if (o.weight_decay() != 0.0) at::_foreach_mul_(b.params, 1.0 - o.lr() * o.weight_decay());
       // m ← β1·m + (1−β1)·g;  v ← β2·v + (1−β2)·g²
-      at::_foreach_mul_(m, o.beta1());
-      at::_foreach_add_(m, grads, 1.0 - o.beta1());
-      at::_foreach_mul_(v, o.beta2());
-      at::_foreach_addcmul_(v, grads, grads, 1.0 - o.beta2());
+      at::_foreach_mul_(b.m, o.beta1());
+      at::_foreach_add_(b.m, b.grads, 1.0 - o.beta1());
+      at::_foreach_mul_(b.v, o.beta2());
+      at::_foreach_addcmul_(b.v, b.grads, b.grads, 1.0 - o.beta2());
       // p ← p − (η / bc1) · m / (√v / √bc2 + ε)
-      auto denom = at::_foreach_sqrt(v);
-      at::_foreach_div_(denom, std::sqrt(bc2));
-      at::_foreach_add_(denom, o.eps());
-      at::_foreach_addcdiv_(params, m, denom, -o.lr() / bc1);
+      for (size_t i = 0; i < b.v.size(); ++i) at::sqrt_out(b.denom[i], b.v[i]);
+      at::_foreach_div_(b.denom, std::sqrt(bc2));
+      at::_foreach_add_(b.denom, o.eps());
+      at::_foreach_addcdiv_(b.params, b.m, b.denom, -o.lr() / bc1);
     }
   }
 }

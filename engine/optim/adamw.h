@@ -26,6 +26,9 @@ class AdamW {
     torch::Tensor exp_avg;     // m
     torch::Tensor exp_avg_sq;  // v
     int64_t step = 0;          // t: steps this tensor took (tensors without grad skip)
+    // Scratch for √v/√bc2 + ε, kept so that a step allocates nothing (a fresh
+    // parameter-sized buffer per step costs page faults that can dwarf the arithmetic).
+    torch::Tensor denom;
   };
 
   explicit AdamW(std::vector<AdamWParamGroup> groups);

@@ -2,6 +2,8 @@
 
 #include <cmath>
 
+#include "optim/stats_kernel.h"
+
 namespace maw::optim {
 namespace {
 
@@ -87,32 +89,63 @@ std::pair<torch::Tensor, torch::Tensor> FeatureExtractor::group_mean_var(
   return {mean, var};
 }
 
+FeatureExtractor::PerTensor FeatureExtractor::per_tensor(at::TensorList grads, at::TensorList m,
+                                                         at::TensorList v, at::TensorList params,
+                                                         bool zeros) const {
+  PerTensor t;
+  const auto dt = params[0].scalar_type();
+  const bool fused = params[0].device().is_cpu() && !force_foreach_ &&
+                     (dt == torch::kFloat || dt == torch::kDouble);
+  if (fused) {
+    // One pass over (g, m, p, v) per tensor; dot products exact (no polarization).
+    const auto s = fused_tensor_sums_cpu(grads, m, params, v, zeros).to(dt);  // [N, 7]
+    t.ng = s.select(1, kSumG2).sqrt();
+    t.nm = s.select(1, kSumM2).sqrt();
+    t.np = s.select(1, kSumP2).sqrt();
+    t.nv = s.select(1, kSumV2).sqrt();
+    t.dot = s.select(1, kSumGM);
+    if (zeros) {
+      t.nnz_g = numel_.view({-1}) - s.select(1, kZerosG);
+      t.nnz_m = numel_.view({-1}) - s.select(1, kZerosM);
+    }
+    return t;
+  }
+  // Foreach path (GPU): fused multi-tensor norms; g·m = (‖g+m‖² − ‖g‖² − ‖m‖²) / 2.
+  t.ng = stack_norms(grads);
+  t.nm = stack_norms(m);
+  t.np = stack_norms(params);
+  t.nv = stack_norms(v);
+  const auto nsum = stack_norms(at::_foreach_add(grads, m));
+  t.dot = (nsum * nsum - t.ng * t.ng - t.nm * t.nm) * 0.5;
+  if (zeros) {  // the 0-"norm" counts non-zeros
+    t.nnz_g = stack_norms(grads, 0.0);
+    t.nnz_m = stack_norms(m, 0.0);
+  }
+  return t;
+}
+
 torch::Tensor FeatureExtractor::statistics(at::TensorList grads, at::TensorList m, at::TensorList v,
                                            at::TensorList params) const {
   torch::NoGradGuard no_grad;
-  const auto ng = stack_norms(grads);
-  const auto nm = stack_norms(m);
   const std::string& f = o_.features();
+  const auto t = per_tensor(grads, m, v, params, f == "enhanced");
   if (f == "enhanced") {
-    // sparsity = 1 − nnz/numel, nnz as the 0-"norm" (count of non-zeros).
-    const auto sg = 1.0 - stack_norms(grads, 0.0).view({-1, 1}) / numel_;
-    const auto sm = 1.0 - stack_norms(m, 0.0).view({-1, 1}) / numel_;
-    auto [mean_gm, var_gm] = group_mean_var(torch::stack({ng, nm}, 1));
-    auto [mean_rest, var_rest] =
-        group_mean_var(torch::cat({sg, sm, log_numel_, is_1d_, layer_pos_}, 1));
-    (void)var_rest;
+    const auto sg = 1.0 - t.nnz_g.view({-1, 1}) / numel_;  // sparsity: fraction of zeros
+    const auto sm = 1.0 - t.nnz_m.view({-1, 1}) / numel_;
+    auto [mean_gm, var_gm] = group_mean_var(torch::stack({t.ng, t.nm}, 1));
+    const auto mean_rest =
+        group_mean_var(torch::cat({sg, sm, log_numel_, is_1d_, layer_pos_}, 1)).first;
     return torch::cat(
         {mean_gm.select(1, 0).unsqueeze(1), var_gm.select(1, 0).unsqueeze(1),
          mean_gm.select(1, 1).unsqueeze(1), var_gm.select(1, 1).unsqueeze(1), mean_rest},
         1);
   }
-  // cos(g, m) from norms alone: g·m = (‖g+m‖² − ‖g‖² − ‖m‖²) / 2; 0 when either is zero.
-  const auto nsum = stack_norms(at::_foreach_add(grads, m));
-  const auto dot = (nsum * nsum - ng * ng - nm * nm) * 0.5;
-  const auto denom = ng * nm;
-  const auto cos = torch::where(denom > 0, (dot / denom).clamp(-1.0, 1.0), torch::zeros_like(dot));
-  std::vector<torch::Tensor> cols = {ng, nm, stack_norms(params), cos};
-  if (o_.use_v_norms()) cols.push_back(stack_norms(v));
+  // cos(g, m) = 0 when either is zero.
+  const auto denom = t.ng * t.nm;
+  const auto cos =
+      torch::where(denom > 0, (t.dot / denom).clamp(-1.0, 1.0), torch::zeros_like(t.dot));
+  std::vector<torch::Tensor> cols = {t.ng, t.nm, t.np, cos};
+  if (o_.use_v_norms()) cols.push_back(t.nv);
   auto [mean, var] = group_mean_var(torch::stack(cols, 1));  // [G, k] each
   auto stats =
       (f == "basic_plus" || f == "norm_basic_plus") ? torch::cat({mean, var.sqrt()}, 1) : mean;

@@ -1,7 +1,8 @@
 // Group features (METAADAMW.md §2): per-tensor statistics of the gradient, the moments
-// (before this step's moment update) and the parameters, aggregated per group, all in
-// batched form on the parameters' device (foreach norms, one index_add per aggregate):
-// no host synchronisation.
+// (before this step's moment update) and the parameters, aggregated per group, in batched
+// form on the parameters' device: on CPU one fused pass over (g, m, p, v) per tensor
+// (stats_kernel.h), elsewhere foreach norms; one index_add per aggregate; no host
+// synchronisation.
 #pragma once
 
 #include <torch/torch.h>
@@ -37,7 +38,16 @@ class FeatureExtractor {
   int64_t num_statistics() const { return num_stats_; }             // S
   const std::vector<std::string>& names() const { return names_; }  // D names
 
+  // Tests: use the foreach path (the GPU's) on the CPU too, instead of the fused kernel.
+  void force_foreach(bool on) { force_foreach_ = on; }
+
  private:
+  // Per-tensor norms, g·m and non-zero counts [N] from the fused CPU kernel or foreach ops.
+  struct PerTensor {
+    torch::Tensor ng, nm, np, nv, dot, nnz_g, nnz_m;
+  };
+  PerTensor per_tensor(at::TensorList grads, at::TensorList m, at::TensorList v,
+                       at::TensorList params, bool zeros) const;
   // Mean and population variance over each group's tensors of x [N, k] → [G, k] each.
   std::pair<torch::Tensor, torch::Tensor> group_mean_var(const torch::Tensor& x) const;
 
@@ -52,6 +62,7 @@ class FeatureExtractor {
   torch::Tensor layer_pos_;    // [N, 1]: normalized layer index in [0, 1]
   torch::Tensor numel_;        // [N, 1]
   std::vector<std::string> names_;
+  bool force_foreach_ = false;
 };
 
 }  // namespace maw::optim

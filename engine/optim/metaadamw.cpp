@@ -73,9 +73,11 @@ MetaAdamW::MetaAdamW(std::vector<torch::Tensor> params, const std::vector<nn::Pa
 void MetaAdamW::init_state() {
   m_.clear();
   v_.clear();
+  denom_.clear();
   for (const auto& p : params_) {
     m_.push_back(torch::zeros_like(p, torch::MemoryFormat::Preserve).detach());
     v_.push_back(torch::zeros_like(p, torch::MemoryFormat::Preserve).detach());
+    denom_.push_back(torch::empty_like(v_.back()));
   }
 }
 
@@ -128,9 +130,9 @@ void MetaAdamW::step(const std::function<MetaBatches()>& meta, bool keep_snapsho
   at::_foreach_addcmul_(v_, grads, grads, 1.0 - b2);
   const double bc1 = 1.0 - std::pow(b1, static_cast<double>(t));
   const double bc2 = 1.0 - std::pow(b2, static_cast<double>(t));
-  auto denom = at::_foreach_sqrt(v_);
-  at::_foreach_div_(denom, std::sqrt(bc2));
-  at::_foreach_add_(denom, base_.eps());
+  for (size_t i = 0; i < n; ++i) at::sqrt_out(denom_[i], v_[i]);
+  at::_foreach_div_(denom_, std::sqrt(bc2));
+  at::_foreach_add_(denom_, base_.eps());
 
   // §5: the meta-update changes the modulator only; this step uses the factors above.
   last_meta_.reset();
@@ -139,7 +141,7 @@ void MetaAdamW::step(const std::function<MetaBatches()>& meta, bool keep_snapsho
     meta_update(stats, t, grads, meta());
   }
 
-  apply_update(out.factors, denom, bc1);
+  apply_update(out.factors, denom_, bc1);
   step_ = t;
   if (keep_snapshot) {
     kept_step_ = t;

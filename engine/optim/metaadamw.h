@@ -117,6 +117,7 @@ class MetaAdamW {
   at::Generator dropout_gen_;
 
   std::vector<torch::Tensor> m_, v_;
+  std::vector<torch::Tensor> denom_;  // scratch √v/√bc2 + ε: a step allocates nothing big
   int64_t step_ = 0;
   int64_t meta_updates_ = 0;
   bool force_device_path_ = false;

@@ -56,6 +56,8 @@ Fixture make_fixture() {
   return f;
 }
 
+void expect_matches_naive(const MetaAdamWOptions& o, bool foreach_path);
+
 // The naive reference: loops over elements with plain doubles.
 struct Naive {
   static double norm(const torch::Tensor& t) {
@@ -136,8 +138,16 @@ std::vector<std::vector<double>> naive_stats(const Fixture& f, const MetaAdamWOp
 }
 
 void expect_matches_naive(const MetaAdamWOptions& o) {
+  for (bool foreach_path : {false, true}) {
+    SCOPED_TRACE(foreach_path ? "foreach path" : "fused CPU path");
+    expect_matches_naive(o, foreach_path);
+  }
+}
+
+void expect_matches_naive(const MetaAdamWOptions& o, bool foreach_path) {
   const auto f = make_fixture();
   FeatureExtractor fx(o, f.groups, f.infos, torch::kCPU, torch::kDouble);
+  fx.force_foreach(foreach_path);
   const auto stats = fx.statistics(f.g, f.m, f.v, f.p);
   const auto want = naive_stats(f, o);
   ASSERT_EQ(stats.size(0), static_cast<int64_t>(want.size()));

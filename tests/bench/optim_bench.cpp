@@ -1,0 +1,230 @@
+// Optimizer step cost on realistic shapes (issue: step 2 microbenchmark):
+//   torch::optim::AdamW, our AdamW, MetaAdamW's step without meta-update, and the
+//   MetaAdamW step with a meta-update (K = 1), on
+//   (i) ResNet-18 (CIFAR) shapes: 62 tensors, 11.17 M parameters;
+//   (ii) small-Transformer shapes: 134 tensors, ~1.0 M parameters.
+// The meta-update's loss is a fixed quadratic in the parameters, so that the number
+// isolates the optimizer's own meta machinery (θ′, second order through the update,
+// the modulator's backward); a model's forward/backward is measured end to end later.
+#include <benchmark/benchmark.h>
+#include <torch/torch.h>
+
+#include <ATen/CPUGeneratorImpl.h>
+
+#include "api/session.h"
+#include "optim/adamw.h"
+#include "optim/metaadamw.h"
+
+namespace {
+
+using maw::nn::ParamInfo;
+
+struct Shapes {
+  std::vector<ParamInfo> infos;
+  void add(const std::string& name, std::vector<int64_t> shape, std::vector<std::string> types) {
+    ParamInfo i;
+    i.name = name;
+    i.shape = shape;
+    i.numel = 1;
+    for (auto s : shape) i.numel *= s;
+    i.module_types = std::move(types);
+    i.module_path = name.substr(0, name.rfind('.'));
+    infos.push_back(i);
+  }
+};
+
+Shapes resnet18() {
+  Shapes s;
+  auto conv = [&](const std::string& n, int64_t o, int64_t i, int64_t k) {
+    s.add(n + ".weight", {o, i, k, k}, {"ResNet", "Conv2d"});
+  };
+  auto bn = [&](const std::string& n, int64_t c) {
+    s.add(n + ".weight", {c}, {"ResNet", "BatchNorm2d"});
+    s.add(n + ".bias", {c}, {"ResNet", "BatchNorm2d"});
+  };
+  conv("conv1", 64, 3, 3);
+  bn("bn1", 64);
+  int64_t in = 64;
+  const int64_t widths[] = {64, 128, 256, 512};
+  for (int l = 0; l < 4; ++l) {
+    for (int b = 0; b < 2; ++b) {
+      const std::string p = "layer" + std::to_string(l + 1) + "." + std::to_string(b);
+      const int64_t w = widths[l];
+      conv(p + ".conv1", w, in, 3);
+      bn(p + ".bn1", w);
+      conv(p + ".conv2", w, w, 3);
+      bn(p + ".bn2", w);
+      if (b == 0 && in != w) {
+        conv(p + ".shortcut.0", w, in, 1);
+        bn(p + ".shortcut.1", w);
+      }
+      in = w;
+    }
+  }
+  s.add("fc.weight", {10, 512}, {"ResNet", "Linear"});
+  s.add("fc.bias", {10}, {"ResNet", "Linear"});
+  return s;
+}
+
+Shapes transformer() {
+  Shapes s;
+  const int64_t d = 96, f = 384, vocab = 1000, layers = 8;
+  s.add("tok_emb.weight", {vocab, d}, {"T", "Embedding"});
+  s.add("pos_emb.weight", {128, d}, {"T", "Embedding"});
+  for (int64_t l = 0; l < layers; ++l) {
+    const std::string p = "encoder.layers." + std::to_string(l);
+    const std::vector<std::string> blk = {"T", "TransformerBlock"};
+    auto with = [&](std::vector<std::string> v, std::initializer_list<const char*> more) {
+      for (auto* m : more) v.push_back(m);
+      return v;
+    };
+    s.add(p + ".ln1.weight", {d}, with(blk, {"LayerNorm"}));
+    s.add(p + ".ln1.bias", {d}, with(blk, {"LayerNorm"}));
+    for (const char* proj : {"q_proj", "k_proj", "v_proj", "out_proj"}) {
+      s.add(p + ".attn." + proj + ".weight", {d, d}, with(blk, {"MultiHeadAttention", "Linear"}));
+      s.add(p + ".attn." + proj + ".bias", {d}, with(blk, {"MultiHeadAttention", "Linear"}));
+    }
+    s.add(p + ".ln2.weight", {d}, with(blk, {"LayerNorm"}));
+    s.add(p + ".ln2.bias", {d}, with(blk, {"LayerNorm"}));
+    s.add(p + ".ffn.linear1.weight", {f, d}, with(blk, {"FeedForward", "Linear"}));
+    s.add(p + ".ffn.linear1.bias", {f}, with(blk, {"FeedForward", "Linear"}));
+    s.add(p + ".ffn.linear2.weight", {d, f}, with(blk, {"FeedForward", "Linear"}));
+    s.add(p + ".ffn.linear2.bias", {d}, with(blk, {"FeedForward", "Linear"}));
+  }
+  s.add("norm.weight", {d}, {"T", "LayerNorm"});
+  s.add("norm.bias", {d}, {"T", "LayerNorm"});
+  s.add("head.weight", {vocab, d}, {"T", "Linear"});
+  s.add("head.bias", {vocab}, {"T", "Linear"});
+  return s;
+}
+
+const Shapes& shapes(int64_t which) {
+  static const Shapes r = resnet18(), t = transformer();
+  return which == 0 ? r : t;
+}
+
+std::vector<torch::Tensor> make_params(const Shapes& s) {
+  auto gen = at::detail::createCPUGenerator(1);
+  std::vector<torch::Tensor> ps;
+  for (const auto& i : s.infos) {
+    auto p = (torch::randn(i.shape, gen) * 0.05).set_requires_grad(true);
+    p.mutable_grad() = torch::randn(i.shape, gen) * 1e-3;
+    ps.push_back(p);
+  }
+  return ps;
+}
+
+void label(benchmark::State& state, const Shapes& s) {
+  int64_t n = 0;
+  for (const auto& i : s.infos) n += i.numel;
+  state.counters["tensors"] = static_cast<double>(s.infos.size());
+  state.counters["params"] = static_cast<double>(n);
+  // 28 bytes per fp32 parameter: read p, g, m, v; write p, m, v (the AdamW minimum).
+  state.SetBytesProcessed(state.iterations() * n * 28);
+  state.SetLabel(state.range(0) == 0 ? "resnet18" : "transformer");
+}
+
+void set_threads() {
+  static const bool once = [] {
+    at::set_num_threads(maw::default_threads());
+    return true;
+  }();
+  (void)once;
+}
+
+void BM_TorchAdamW(benchmark::State& state) {
+  set_threads();
+  const auto& s = shapes(state.range(0));
+  auto ps = make_params(s);
+  torch::optim::AdamW opt(ps, torch::optim::AdamWOptions(5e-4).weight_decay(1e-2));
+  for (auto _ : state) opt.step();
+  label(state, s);
+}
+
+void BM_OurAdamW(benchmark::State& state) {
+  set_threads();
+  const auto& s = shapes(state.range(0));
+  auto ps = make_params(s);
+  maw::optim::AdamW opt({{"all", ps, maw::optim::AdamWOptions(5e-4).weight_decay(1e-2)}});
+  for (auto _ : state) opt.step();
+  label(state, s);
+}
+
+std::unique_ptr<maw::optim::MetaAdamW> make_meta(const Shapes& s,
+                                                 const std::vector<torch::Tensor>& ps, int64_t k) {
+  const auto groups = maw::optim::make_groups(s.infos, maw::optim::GroupingSpec{});
+  return std::make_unique<maw::optim::MetaAdamW>(ps, s.infos, groups, maw::optim::AdamWOptions(),
+                                                 maw::optim::MetaAdamWOptions().meta_update_freq(k),
+                                                 3);
+}
+
+void BM_MetaAdamWStep(benchmark::State& state) {
+  set_threads();
+  const auto& s = shapes(state.range(0));
+  auto ps = make_params(s);
+  auto opt = make_meta(s, ps, 1 << 30);
+  for (auto _ : state) opt->step();
+  label(state, s);
+  state.counters["groups"] = static_cast<double>(opt->groups().size());
+}
+
+void BM_MetaAdamWStepWithMetaUpdate(benchmark::State& state) {
+  set_threads();
+  const auto& s = shapes(state.range(0));
+  auto ps = make_params(s);
+  auto opt = make_meta(s, ps, 1);
+  std::vector<torch::Tensor> targets;
+  for (const auto& p : ps) targets.push_back(torch::zeros_like(p).detach());
+  maw::optim::LossAt quad = [&](const std::vector<torch::Tensor>& th) {
+    auto l = torch::zeros({});
+    for (size_t i = 0; i < th.size(); ++i) l = l + (th[i] - targets[i]).pow(2).mean();
+    return l;
+  };
+  auto batches = [&] { return maw::optim::MetaBatches{quad, quad}; };
+  for (auto _ : state) opt->step(batches);
+  label(state, s);
+}
+
+// The modulator's per-step forward alone (no graph), on the groups of these shapes.
+void BM_ModulatorForward(benchmark::State& state) {
+  set_threads();
+  const auto& s = shapes(state.range(0));
+  auto ps = make_params(s);
+  auto opt = make_meta(s, ps, 1 << 30);
+  const auto G = static_cast<int64_t>(opt->groups().size());
+  const auto x = torch::randn({G, opt->features().dim()});
+  torch::NoGradGuard ng;
+  for (auto _ : state) benchmark::DoNotOptimize(opt->modulator().forward(x, false, false));
+  label(state, s);
+}
+
+// The feature statistics alone (fused CPU pass + group aggregation).
+void BM_FeatureStatistics(benchmark::State& state) {
+  set_threads();
+  const auto& s = shapes(state.range(0));
+  auto ps = make_params(s);
+  auto opt = make_meta(s, ps, 1 << 30);
+  std::vector<torch::Tensor> g, m, v;
+  for (const auto& p : ps) {
+    g.push_back(p.grad());
+    m.push_back(p.grad() * 0.1);
+    v.push_back(p.grad() * p.grad());
+  }
+  for (auto _ : state) benchmark::DoNotOptimize(opt->features().statistics(g, m, v, ps));
+  label(state, s);
+}
+
+void shapes_args(benchmark::internal::Benchmark* b) {
+  b->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond)->MinTime(2.0);
+}
+
+BENCHMARK(BM_TorchAdamW)->Apply(shapes_args);
+BENCHMARK(BM_OurAdamW)->Apply(shapes_args);
+BENCHMARK(BM_MetaAdamWStep)->Apply(shapes_args);
+BENCHMARK(BM_MetaAdamWStepWithMetaUpdate)->Apply(shapes_args);
+BENCHMARK(BM_ModulatorForward)->Apply(shapes_args);
+BENCHMARK(BM_FeatureStatistics)->Apply(shapes_args);
+
+}  // namespace
+
+BENCHMARK_MAIN();
