@@ -4,17 +4,22 @@
 #
 #   packaging/install-deps.sh            build + test dependencies (engine, CLI, tests)
 #   packaging/install-deps.sh --bench    + Python's torch (comparisons with torch.optim)
+#   packaging/install-deps.sh --data     + the apt datasets, and npm when none is on the PATH
+#                                          (then: metaadamw data fetch all)
 set -euo pipefail
 
 packages=(
   build-essential cmake ninja-build ccache pkg-config
-  libtorch-dev nlohmann-json3-dev
+  libtorch-dev nlohmann-json3-dev zlib1g-dev
   libgtest-dev libgmock-dev googletest libbenchmark-dev
 )
 for arg in "$@"; do
   case "$arg" in
     --bench) packages+=(python3-torch) ;;
-    -h|--help) sed -n '2,8p' "$0"; exit 0 ;;
+    --data)
+      packages+=(dataset-fashion-mnist sword-text-kjv sword-text-sparv)
+      command -v npm >/dev/null || packages+=(npm) ;;
+    -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
     *) echo "install-deps.sh: unknown option '$arg' (see --help)" >&2; exit 2 ;;
   esac
 done

@@ -45,6 +45,9 @@ Usage:
   metaadamw compare [options] [--optimizers A,B]
                                        the same task and seed under each optimizer
   metaadamw keys                       every configuration key, its values and meaning
+  metaadamw data list [--data-dir DIR] the offline datasets: source, place, presence, size
+  metaadamw data fetch [NAME|all] [--data-dir DIR]
+                                       fetch datasets (apt: needs root; npm: npm pack)
   metaadamw --help | --version
 
 Options (train, compare):
@@ -90,9 +93,30 @@ Command parse(const std::vector<std::string>& args) {
     cmd.name = "version";
     return cmd;
   }
-  if (first != "train" && first != "compare" && first != "keys")
-    throw ConfigError("unknown command '" + first + "'; commands: train, compare, keys");
+  if (first != "train" && first != "compare" && first != "keys" && first != "data")
+    throw ConfigError("unknown command '" + first + "'; commands: train, compare, keys, data");
   cmd.name = first;
+  if (cmd.name == "data") {
+    for (size_t i = 1; i < args.size(); ++i) {
+      if (args[i] == "--data-dir") {
+        if (i + 1 >= args.size()) throw ConfigError("option --data-dir needs a value");
+        cmd.data_dir = args[++i];
+      } else if (args[i] == "--help" || args[i] == "-h") {
+        cmd.help = true;
+      } else if (!args[i].empty() && args[i][0] == '-') {
+        throw ConfigError("unknown option '" + args[i] + "' for data");
+      } else {
+        cmd.positional.push_back(args[i]);
+      }
+    }
+    if (cmd.positional.empty()) cmd.positional.push_back("list");
+    const auto& sub = cmd.positional[0];
+    if (sub != "list" && sub != "fetch")
+      throw ConfigError("unknown data command '" + sub +
+                        "'; use: data list | data fetch [NAME|all]");
+    if (sub == "list" && cmd.positional.size() > 1) throw ConfigError("data list takes no names");
+    return cmd;
+  }
   if (cmd.name == "compare") cmd.optimizers = {"adamw", "metaadamw"};
 
   // Config files first, then --set and flags in command-line order.

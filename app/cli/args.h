@@ -9,7 +9,9 @@
 namespace maw::cli {
 
 struct Command {
-  std::string name;  // train | compare | keys | help | version
+  std::string name;                     // train | compare | keys | data | help | version
+  std::vector<std::string> positional;  // data: list | fetch [NAME|all]
+  std::string data_dir;                 // --data-dir
   RunConfig config;
   std::vector<std::string> optimizers;  // compare
   bool json = false;

@@ -4,9 +4,11 @@
 #include <atomic>
 #include <csignal>
 #include <cstdio>
+#include <iostream>
 #include <string>
 #include <vector>
 
+#include "api/datasets.h"
 #include "api/errors.h"
 #include "api/session.h"
 #include "cli/args.h"
@@ -42,6 +44,38 @@ int exit_code(const maw::RunSummary& s) {
   return s.status == "diverged" ? kExitDiverged : kExitOk;
 }
 
+int data_command(const maw::cli::Command& cmd) {
+  const std::string dir = maw::resolve_data_dir(cmd.data_dir);
+  if (cmd.positional[0] == "list") {
+    std::printf("data dir: %s\n\n%-16s %-12s %-46s %-8s %10s  %s\n", dir.c_str(), "dataset", "task",
+                "source", "present", "size", "path");
+    for (const auto& d : maw::list_datasets(dir)) {
+      std::string src = d.registry + ":";
+      for (const auto& p : d.packages) src += " " + p;
+      std::printf("%-16s %-12s %-46s %-8s %8.1f MB  %s\n", d.name.c_str(), d.task.c_str(),
+                  src.c_str(), d.present ? "yes" : "no", static_cast<double>(d.size_bytes) / 1e6,
+                  d.path.c_str());
+    }
+    return kExitOk;
+  }
+  std::vector<std::string> names(cmd.positional.begin() + 1, cmd.positional.end());
+  if (names.empty() || (names.size() == 1 && names[0] == "all")) {
+    names.clear();
+    for (const auto& d : maw::list_datasets(dir)) names.push_back(d.name);
+  }
+  for (const auto& n : names) maw::find_dataset(n, dir);  // unknown names: exit 2 first
+  int code = kExitOk;
+  for (const auto& n : names) {
+    try {
+      maw::fetch_dataset(n, dir, std::cerr);
+    } catch (const maw::DataError& e) {
+      std::fprintf(stderr, "metaadamw: %s\n", e.what());
+      code = kExitError;
+    }
+  }
+  return code;
+}
+
 void print_table(const std::vector<maw::RunSummary>& runs) {
   std::fprintf(stderr, "\n%-12s %8s %14s %12s %12s %9s %9s  %s\n", "optimizer", "steps",
                "final loss", "eval loss", runs.empty() ? "metric" : runs[0].metric_name.c_str(),
@@ -73,6 +107,14 @@ int main(int argc, char** argv) {
                 maw::torch_version().c_str(),
                 maw::cuda_available() ? "available" : "not available");
     return kExitOk;
+  }
+  if (cmd.name == "data") {
+    try {
+      return data_command(cmd);
+    } catch (const maw::ConfigError& e) {
+      std::fprintf(stderr, "metaadamw: %s\n", e.what());
+      return kExitUsage;
+    }
   }
   if (cmd.name == "keys") {
     std::fputs(maw::cli::keys_help().c_str(), stdout);

@@ -175,4 +175,23 @@ TEST(Cli, MetaAdamWCountsItsMetaUpdatesAndTakesEveryOptionThroughSet) {
   EXPECT_NE(r.err.find("'feature_dim'"), std::string::npos) << r.err;
 }
 
+TEST(Cli, DataListShowsEachDatasetWithSourcePlaceAndPresence) {
+  const std::string dir = ::testing::TempDir() + "empty_data_" + std::to_string(getpid());
+  auto r = run_cli("data list --data-dir " + dir);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("data dir: " + dir), std::string::npos) << r.out;
+  for (const char* name : {"fashion-mnist", "sotu", "bible", "sentiment", "seattle-weather"})
+    EXPECT_NE(r.out.find(name), std::string::npos) << name;
+  EXPECT_NE(r.out.find("npm: sentiment@5.0.2"), std::string::npos);
+  // npm datasets live under the data dir: absent from an empty one.
+  EXPECT_NE(r.out.find(dir + "/sentiment/package/test/fixtures"), std::string::npos) << r.out;
+  r = run_cli("data fetch no-such-dataset --data-dir " + dir);
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("unknown dataset 'no-such-dataset'; datasets: fashion-mnist"),
+            std::string::npos)
+      << r.err;
+  r = run_cli("data frobnicate");
+  EXPECT_EQ(r.code, 2);
+}
+
 }  // namespace
