@@ -116,7 +116,7 @@ Entry float_key(const std::string& key, double RunConfig::*field, std::function<
 const std::vector<Entry>& schema() {
   static const std::vector<Entry> entries = [] {
     std::vector<Entry> e;
-    e.push_back(enum_key("task", &RunConfig::task, {"synthetic"}, "what to train"));
+    e.push_back(enum_key("task", &RunConfig::task, {"synthetic", "image"}, "what to train"));
     e.push_back(enum_key("preset", &RunConfig::preset, {"tiny", "small", "paper"},
                          "model and data size: tiny (seconds), small (minutes), paper"));
     e.push_back(enum_key("optimizer", &RunConfig::optimizer, {"adamw", "torch_adamw", "metaadamw"},
@@ -165,6 +165,21 @@ const std::vector<Entry>& schema() {
                         "student hidden width (0: preset)"));
     e.push_back(float_key("synthetic.noise", &RunConfig::synthetic_noise, non_negative, ">= 0",
                           "regression target noise, relative to the target's std"));
+    e.push_back(string_key("data_dir", &RunConfig::data_dir,
+                           "where npm datasets live (default $METAADAMW_DATA or "
+                           "~/.local/share/metaadamw/data)"));
+    e.push_back(enum_key("image.dataset", &RunConfig::image_dataset, {"fashion-mnist", "cifar10"},
+                         "image data: Fashion-MNIST (offline) or CIFAR-10 binary batches"));
+    e.push_back(string_key("image.cifar_dir", &RunConfig::image_cifar_dir,
+                           "folder with data_batch_1..5.bin and test_batch.bin"));
+    e.push_back(int_key("image.width", &RunConfig::image_width, 0,
+                        "ResNet base width (0: preset; 64 is ResNet-18)"));
+    e.push_back(string_key("image.blocks", &RunConfig::image_blocks,
+                           "BasicBlocks per stage, e.g. 2,2,2,2 (\"\": preset)"));
+    e.push_back(int_key("image.n_train", &RunConfig::image_n_train, -1,
+                        "training images used (-1: preset, 0: all)"));
+    e.push_back(int_key("image.n_eval", &RunConfig::image_n_eval, -1,
+                        "evaluation images used (-1: preset, 0: all)"));
 
     // MetaAdamW (METAADAMW.md). Range checks here; cross-option checks in
     // MetaAdamWOptions::validate() when a run starts.
@@ -369,6 +384,7 @@ void RunConfig::apply_json_file(const std::string& path) {
 }
 
 void RunConfig::resolve_preset() {
+  // Per task: {key, tiny, small, paper}; "" leaves the key as it is.
   static const std::vector<PresetRow> synthetic_rows = {
       // key                  tiny    small    paper
       {"steps", "150", "3000", "20000"},
@@ -378,13 +394,26 @@ void RunConfig::resolve_preset() {
       {"synthetic.input_dim", "8", "32", "64"},
       {"synthetic.hidden", "32", "128", "256"},
   };
+  static const std::vector<PresetRow> image_rows = {
+      // tiny: seconds; small: minutes on 2 cores; paper: ResNet-18, 30 epochs (a GPU)
+      {"steps", "40", "", ""},
+      {"epochs", "", "1", "30"},
+      {"batch_size", "32", "128", "128"},
+      {"image.width", "8", "16", "64"},
+      {"image.blocks", "1,1,1,1", "1,1,1,1", "2,2,2,2"},
+      {"image.n_train", "1024", "0", "0"},
+      {"image.n_eval", "512", "0", "0"},
+  };
   const std::string p = preset;
-  for (const auto& row : synthetic_rows) {
+  const auto& rows = task == "image" ? image_rows : synthetic_rows;
+  const bool length_given = explicit_keys.count("steps") || explicit_keys.count("epochs");
+  for (const auto& row : rows) {
     if (explicit_keys.count(row.key)) continue;
-    // epochs given explicitly means the length comes from epochs, not the preset's steps.
-    if (std::string(row.key) == "steps" && explicit_keys.count("epochs")) continue;
+    // The run's length is the user's when they gave steps or epochs.
+    const std::string key = row.key;
+    if ((key == "steps" || key == "epochs") && length_given) continue;
     const char* v = p == "tiny" ? row.tiny : p == "small" ? row.small : row.paper;
-    find(row.key)->set(*this, v);
+    if (*v) find(row.key)->set(*this, v);
   }
   if (meta_preset != "none") {
     // The paper's best settings fill the MetaAdamW keys the user left open.

@@ -70,6 +70,18 @@ struct RunConfig {
   int64_t synthetic_hidden = 0;
   double synthetic_noise = 0.1;  // regression: noise std relative to the target std
 
+  // Where the npm datasets live ("" = $METAADAMW_DATA or ~/.local/share/metaadamw/data).
+  std::string data_dir;
+
+  // The image task: CIFAR-style ResNet (width, blocks per stage) on Fashion-MNIST or
+  // CIFAR-10 binary batches; 0 sizes mean the whole split.
+  std::string image_dataset = "fashion-mnist";  // fashion-mnist | cifar10
+  std::string image_cifar_dir;
+  int64_t image_width = 0;     // 0: the preset's
+  std::string image_blocks;    // "2,2,2,2"; "": the preset's
+  int64_t image_n_train = -1;  // -1: the preset's; 0: all
+  int64_t image_n_eval = -1;
+
   // Keys set explicitly (by a file, --set or a flag): a preset never overrides these.
   std::set<std::string> explicit_keys;
 

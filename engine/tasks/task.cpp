@@ -1,6 +1,7 @@
 #include "tasks/task.h"
 
 #include "api/errors.h"
+#include "tasks/image.h"
 #include "tasks/synthetic.h"
 
 namespace maw::tasks {
@@ -23,7 +24,9 @@ EvalResult Task::evaluate(const data::Dataset& split, const torch::Device& devic
 
 std::unique_ptr<Task> make_task(const RunConfig& config, torch::Dtype dtype) {
   if (config.task == "synthetic") return std::make_unique<SyntheticTask>(config, dtype);
-  throw ConfigError("invalid value '" + config.task + "' for key 'task': allowed synthetic");
+  if (config.task == "image") return std::make_unique<ImageTask>(config, dtype);
+  throw ConfigError("invalid value '" + config.task +
+                    "' for key 'task': allowed synthetic | image");
 }
 
 }  // namespace maw::tasks

@@ -1,0 +1,109 @@
+#include "tasks/image.h"
+
+#include <ATen/CPUGeneratorImpl.h>
+
+#include <filesystem>
+#include <sstream>
+
+#include "api/datasets.h"
+#include "api/errors.h"
+#include "data/image_readers.h"
+
+namespace maw::tasks {
+namespace {
+
+torch::Tensor to_tensor(const data::ImageSet& s) {
+  auto t = torch::from_blob(const_cast<uint8_t*>(s.pixels.data()),
+                            {s.count, s.channels, s.height, s.width}, torch::kUInt8);
+  return t.to(torch::kFloat).div_(255.0);  // a copy: owns its memory
+}
+
+torch::Tensor labels(const data::ImageSet& s) {
+  return torch::from_blob(const_cast<uint8_t*>(s.labels.data()), {s.count}, torch::kUInt8)
+      .to(torch::kLong);
+}
+
+std::vector<int64_t> parse_blocks(const std::string& text) {
+  std::vector<int64_t> out;
+  std::stringstream in(text);
+  std::string item;
+  while (std::getline(in, item, ',')) {
+    try {
+      out.push_back(std::stoll(item));
+    } catch (const std::exception&) {
+      out.clear();
+      break;
+    }
+  }
+  if (out.empty())
+    throw ConfigError("invalid value '" + text +
+                      "' for key 'image.blocks': allowed blocks per stage, e.g. 2,2,2,2");
+  for (auto b : out)
+    if (b < 1) throw ConfigError("invalid value '" + text + "' for key 'image.blocks': each >= 1");
+  return out;
+}
+
+}  // namespace
+
+ImageTask::ImageTask(const RunConfig& c, torch::Dtype dtype) {
+  data::ImageSet train, test;
+  if (c.image_dataset == "fashion-mnist") {
+    const auto d = require_dataset("fashion-mnist", resolve_data_dir(c.data_dir));
+    train = data::read_idx_split(d.path + "/train-images-idx3-ubyte.gz",
+                                 d.path + "/train-labels-idx1-ubyte.gz");
+    test = data::read_idx_split(d.path + "/t10k-images-idx3-ubyte.gz",
+                                d.path + "/t10k-labels-idx1-ubyte.gz");
+  } else {
+    if (c.image_cifar_dir.empty())
+      throw ConfigError(
+          "image.dataset=cifar10 needs image.cifar_dir: the folder with data_batch_1.bin … "
+          "data_batch_5.bin and test_batch.bin (CIFAR-10 binary version)");
+    std::vector<std::string> batches;
+    for (int i = 1; i <= 5; ++i)
+      batches.push_back(c.image_cifar_dir + "/data_batch_" + std::to_string(i) + ".bin");
+    train = data::read_cifar10(batches);
+    test = data::read_cifar10({c.image_cifar_dir + "/test_batch.bin"});
+  }
+  auto x = to_tensor(train);
+  auto y = labels(train);
+  auto tx = to_tensor(test);
+  auto ty = labels(test);
+
+  // A seeded subset (presets), then 10% of it as meta-validation.
+  auto gen = at::detail::createCPUGenerator(c.seed * 2654435761ULL + 29);
+  auto order = torch::randperm(x.size(0), gen, torch::kLong);
+  const int64_t n = c.image_n_train > 0 ? std::min(c.image_n_train, x.size(0)) : x.size(0);
+  order = order.slice(0, 0, n);
+  const int64_t n_meta = std::max<int64_t>(1, n / 10);
+  const auto meta_idx = order.slice(0, 0, n_meta), train_idx = order.slice(0, n_meta);
+  const int64_t ne = c.image_n_eval > 0 ? std::min(c.image_n_eval, tx.size(0)) : tx.size(0);
+  tx = tx.slice(0, 0, ne);
+  ty = ty.slice(0, 0, ne);
+
+  // Per-channel standardization with train statistics only.
+  auto xtr = x.index_select(0, train_idx);
+  const auto mean = xtr.mean({0, 2, 3}, true), std = xtr.std({0, 2, 3}, true, true);
+  auto norm = [&](const torch::Tensor& t) { return ((t - mean) / std).to(dtype); };
+  train_ = data::TensorDataset(norm(xtr), y.index_select(0, train_idx));
+  meta_val_ = data::TensorDataset(norm(x.index_select(0, meta_idx)), y.index_select(0, meta_idx));
+  eval_ = data::TensorDataset(norm(tx), ty);
+  const auto counts = torch::bincount(train_.y(), {}, 10);
+  naive_ = ty.eq(counts.argmax()).to(torch::kDouble).mean().item<double>();
+
+  nn::ResNetOptions o;
+  o.in_channels = train.channels;
+  o.classes = 10;
+  o.width = c.image_width;
+  o.blocks = parse_blocks(c.image_blocks);
+  model_ = std::make_unique<nn::ResNet>(o, c.seed, dtype);
+}
+
+torch::Tensor ImageTask::loss(const torch::Tensor& outputs, const data::Batch& b) const {
+  return torch::cross_entropy_loss(outputs, b.y);
+}
+
+double ImageTask::metric_sum(const torch::Tensor& outputs, const data::Batch& b) const {
+  return outputs.argmax(1).eq(b.y).sum().item<double>();
+}
+
+}  // namespace maw::tasks

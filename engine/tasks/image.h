@@ -1,0 +1,36 @@
+// Image classification (TASKS.md): a CIFAR-style ResNet (nn/resnet.h) on Fashion-MNIST
+// (offline, apt) by default, or on CIFAR-10 binary batches given by image.cifar_dir.
+// Splits: train → train + meta-validation (10%, for the meta-update only); eval = the
+// test set. Pixels are scaled to [0, 1] and standardized per channel with train
+// statistics. Metric: accuracy; naive baseline: the majority class of train.
+#pragma once
+
+#include "nn/resnet.h"
+#include "tasks/task.h"
+
+namespace maw::tasks {
+
+class ImageTask : public Task {
+ public:
+  ImageTask(const RunConfig& config, torch::Dtype dtype);
+
+  std::string name() const override { return "image"; }
+  nn::Model& model() override { return *model_; }
+  torch::Tensor loss(const torch::Tensor& outputs, const data::Batch& batch) const override;
+  std::string metric_name() const override { return "accuracy"; }
+  bool metric_higher_is_better() const override { return true; }
+  const data::Dataset& train() const override { return train_; }
+  const data::Dataset& meta_val() const override { return meta_val_; }
+  const data::Dataset& eval() const override { return eval_; }
+  double naive_metric() const { return naive_; }
+
+ protected:
+  double metric_sum(const torch::Tensor& outputs, const data::Batch& batch) const override;
+
+ private:
+  std::unique_ptr<nn::ResNet> model_;
+  data::TensorDataset train_, meta_val_, eval_;
+  double naive_ = 0.0;
+};
+
+}  // namespace maw::tasks
