@@ -61,7 +61,9 @@ std::string summary_json(const RunSummary& s, int indent) {
   field("device", quote(s.device));
   field("threads", std::to_string(s.threads));
   field("num_parameters", std::to_string(s.num_parameters));
-  field("num_groups", std::to_string(s.num_groups), true);
+  field("num_groups", std::to_string(s.num_groups));
+  field("best_step", std::to_string(s.best_step));
+  field("best_monitor", num(s.best_monitor), true);
   o << std::string(static_cast<size_t>(indent), ' ') << "}";
   return o.str();
 }

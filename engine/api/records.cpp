@@ -9,6 +9,7 @@ const char* to_string(RunEvent::Kind kind) {
     case RunEvent::Kind::Resumed: return "resumed";
     case RunEvent::Kind::Stopped: return "stopped";
     case RunEvent::Kind::Diverged: return "diverged";
+    case RunEvent::Kind::EarlyStopped: return "early_stopped";
     case RunEvent::Kind::Completed: return "completed";
     case RunEvent::Kind::Error: return "error";
   }

@@ -45,7 +45,7 @@ struct EvalRecord {
 };
 
 struct RunEvent {
-  enum class Kind { Started, Paused, Resumed, Stopped, Diverged, Completed, Error };
+  enum class Kind { Started, Paused, Resumed, Stopped, Diverged, EarlyStopped, Completed, Error };
   Kind kind = Kind::Started;
   int64_t step = 0;
   std::string message;
@@ -100,6 +100,8 @@ struct RunSummary {
   int64_t threads = 0;
   int64_t num_parameters = 0;
   int64_t num_groups = 0;
+  int64_t best_step = 0;      // early stopping: the evaluation step with the best monitor
+  double best_monitor = 0.0;  // and its value
 };
 
 }  // namespace maw

@@ -144,6 +144,17 @@ const std::vector<Entry>& schema() {
     e.push_back(float_key("beta1", &RunConfig::beta1, unit, "in [0, 1)", "first-moment decay"));
     e.push_back(float_key("beta2", &RunConfig::beta2, unit, "in [0, 1)", "second-moment decay"));
     e.push_back(float_key("eps", &RunConfig::eps, positive, "> 0", "denominator epsilon"));
+    e.push_back(enum_key("early_stopping", &RunConfig::early_stopping,
+                         {"off", "eval_loss", "eval_metric"}, "what early stopping monitors"));
+    e.push_back(int_key("patience", &RunConfig::patience, 1,
+                        "evaluations without improvement before stopping"));
+    e.push_back(float_key("min_delta", &RunConfig::min_delta, non_negative, ">= 0",
+                          "smallest change that counts as an improvement"));
+    e.push_back(
+        {{"restore_best", "bool", "true | false",
+          "early stopping: restore the best evaluated parameters at the end"},
+         [](RunConfig& c, const std::string& v) { c.restore_best = parse_bool("restore_best", v); },
+         [](const RunConfig& c) { return Json(c.restore_best); }});
     e.push_back(enum_key("groups", &RunConfig::groups,
                          {"per_tensor", "per_module", "fine_grained", "custom"},
                          "parameter grouping strategy"));

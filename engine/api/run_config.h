@@ -52,6 +52,14 @@ struct RunConfig {
   int64_t checkpoint_at = 0;
   std::string resume;
 
+  // Early stopping on evaluations: monitor eval_loss or eval_metric (direction from the
+  // task); stop after `patience` evaluations without an improvement of more than
+  // min_delta; restore_best puts the best evaluated parameters back at the end.
+  std::string early_stopping = "off";  // off | eval_loss | eval_metric
+  int64_t patience = 5;
+  double min_delta = 0.0;
+  bool restore_best = true;
+
   // Parameter groups (METAADAMW.md §1).
   std::string groups = "fine_grained";  // per_tensor | per_module | fine_grained | custom
   // custom groups: ordered rules "REGEX=GROUP;REGEX=GROUP"; first match wins.

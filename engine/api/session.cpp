@@ -14,7 +14,7 @@ namespace maw {
 struct Session::Impl {
   RunConfig config;
   std::vector<RunObserver*> observers;
-  std::atomic<bool> stop{false};
+  train::RunControl control;
 };
 
 Session::Session(RunConfig config) : impl_(std::make_unique<Impl>()) {
@@ -39,12 +39,21 @@ void Session::add_observer(RunObserver* observer) {
 }
 
 RunSummary Session::run() {
-  train::Trainer trainer(impl_->config, impl_->observers, &impl_->stop);
+  train::Trainer trainer(impl_->config, impl_->observers, &impl_->control);
   return trainer.run();
 }
 
 void Session::stop() {
-  impl_->stop.store(true);
+  impl_->control.stop();
+}
+void Session::pause() {
+  impl_->control.pause();
+}
+void Session::resume() {
+  impl_->control.resume();
+}
+void Session::step_once() {
+  impl_->control.step_once();
 }
 
 const RunConfig& Session::config() const {

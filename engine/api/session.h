@@ -1,6 +1,6 @@
 // Session: one training run, driven from outside the engine without torch headers.
-// run() trains on the calling thread; stop() may be called from any other thread and is
-// honoured within one step.
+// run() trains on the calling thread; stop(), pause(), resume() and step_once() may be
+// called from any other thread and are honoured within one step.
 #pragma once
 
 #include <memory>
@@ -23,7 +23,10 @@ class Session {
   // Trains to the end (or until stopped / diverged). Throws DataError, ConfigError or
   // std::runtime_error for problems found while setting up.
   RunSummary run();
-  void stop();  // thread-safe
+  void stop();       // thread-safe; also async-signal-safe (one atomic store)
+  void pause();      // hold before the next step (a Paused event is sent)
+  void resume();     // continue after pause
+  void step_once();  // while paused: run exactly one step, then hold again
 
   const RunConfig& config() const;
 

@@ -111,9 +111,8 @@ int64_t load_checkpoint(const std::string& path, nn::ParamStore& store, RunOptim
 
 }  // namespace
 
-Trainer::Trainer(RunConfig config, std::vector<RunObserver*> observers,
-                 const std::atomic<bool>* stop)
-    : config_(std::move(config)), observers_(std::move(observers)), stop_(stop) {}
+Trainer::Trainer(RunConfig config, std::vector<RunObserver*> observers, RunControl* control)
+    : config_(std::move(config)), observers_(std::move(observers)), control_(control) {}
 
 RunSummary Trainer::run() {
   auto& c = config_;
@@ -189,6 +188,14 @@ RunSummary Trainer::run() {
   s.num_groups = info.num_groups;
   s.status = "completed";
 
+  // Early stopping (monitor, patience, min_delta, restore best).
+  const bool early = c.early_stopping != "off";
+  const bool lower_better = c.early_stopping == "eval_loss" || !info.metric_higher_is_better;
+  double best = 0.0;
+  int64_t best_step = -1, bad_evals = 0;
+  bool stop_early = false;
+  std::vector<torch::Tensor> best_params, best_buffers;
+
   auto evaluate = [&](int64_t at_step, int64_t epoch) {
     const auto t0 = Clock::now();
     const auto r = task->evaluate(task->eval(), device, eval_batch);
@@ -196,6 +203,27 @@ RunSummary Trainer::run() {
     for (auto* o : observers_) o->on_eval(e);
     s.eval_loss = r.loss;
     s.eval_metric = r.metric;
+    if (!early) return;
+    const double v = c.early_stopping == "eval_loss" ? r.loss : r.metric;
+    const bool improved =
+        best_step < 0 || (lower_better ? v < best - c.min_delta : v > best + c.min_delta);
+    if (improved) {
+      best = v;
+      best_step = at_step;
+      bad_evals = 0;
+      if (c.restore_best) {
+        torch::NoGradGuard ng;
+        best_params.clear();
+        best_buffers.clear();
+        for (const auto& p : model.store().parameters()) best_params.push_back(p.detach().clone());
+        for (const auto& b : model.store().buffers()) best_buffers.push_back(b.clone());
+      }
+    } else if (++bad_evals >= c.patience) {
+      stop_early = true;
+    }
+  };
+  auto announce = [&](RunEvent::Kind k) {
+    for (auto* o : observers_) o->on_event({k, step, ""});
   };
 
   const auto start = Clock::now();
@@ -204,7 +232,7 @@ RunSummary Trainer::run() {
   int64_t last_eval = -1;
   auto ctx = model.ctx(/*training=*/true, /*update_buffers=*/true);
   while (step < total) {
-    if (stop_ && stop_->load()) {
+    if (control_ && !control_->wait_turn(announce)) {
       s.status = "stopped";
       s.message = "stopped at step " + std::to_string(step);
       for (auto* o : observers_) o->on_event({RunEvent::Kind::Stopped, step, s.message});
@@ -258,10 +286,31 @@ RunSummary Trainer::run() {
     if (due && step < total) {
       evaluate(step, stream.epoch());
       last_eval = step;
+      if (stop_early) {
+        s.status = "early_stopped";
+        s.message = "no improvement of " + c.early_stopping + " in " + std::to_string(c.patience) +
+                    " evaluations; best at step " + std::to_string(best_step);
+        for (auto* o : observers_) o->on_event({RunEvent::Kind::EarlyStopped, step, s.message});
+        break;
+      }
     }
   }
   s.steps = step;
   if (s.status != "diverged" && last_eval != step) evaluate(step, stream.epoch());
+  if (early && c.restore_best && !best_params.empty() && best_step != step &&
+      s.status != "diverged") {
+    // Restore the best evaluated model; the final evaluation reports it.
+    torch::NoGradGuard ng;
+    for (size_t i = 0; i < best_params.size(); ++i)
+      model.store().parameters()[i].copy_(best_params[i]);
+    for (size_t i = 0; i < best_buffers.size(); ++i)
+      model.store().buffers()[i].copy_(best_buffers[i]);
+    const bool keep_early = stop_early;
+    evaluate(best_step, stream.epoch());
+    stop_early = keep_early;
+  }
+  s.best_step = best_step > 0 ? best_step : 0;
+  s.best_monitor = best;
   s.wall_time_s = std::chrono::duration<double>(Clock::now() - start).count();
   const int64_t done = step - first_step;
   s.mean_step_ms = done > 0 ? step_ms_sum / static_cast<double>(done) : 0.0;

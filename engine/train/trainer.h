@@ -8,20 +8,21 @@
 
 #include "api/observer.h"
 #include "api/run_config.h"
+#include "train/run_control.h"
 
 namespace maw::train {
 
 class Trainer {
  public:
-  // `config` must be resolved (RunConfig::resolve_preset). `stop` may be set from any
-  // thread; the loop checks it before each step.
-  Trainer(RunConfig config, std::vector<RunObserver*> observers, const std::atomic<bool>* stop);
+  // `config` must be resolved (RunConfig::resolve_preset). `control` (not owned) is
+  // consulted before each step.
+  Trainer(RunConfig config, std::vector<RunObserver*> observers, RunControl* control);
   RunSummary run();
 
  private:
   RunConfig config_;
   std::vector<RunObserver*> observers_;
-  const std::atomic<bool>* stop_;
+  RunControl* control_;
 };
 
 }  // namespace maw::train

@@ -4,7 +4,10 @@
 
 #include <unistd.h>
 
+#include <algorithm>
+#include <condition_variable>
 #include <cstdio>
+#include <mutex>
 #include <thread>
 
 #include "api/errors.h"
@@ -136,6 +139,97 @@ TEST(Trainer, DivergingLossStopsTheRunWithStatusAndStep) {
   EXPECT_EQ(rec.events.back().kind, RunEvent::Kind::Diverged);
   EXPECT_EQ(rec.events.back().step, s.steps + 1);
   EXPECT_NE(s.message.find("at step"), std::string::npos);
+}
+
+TEST(Trainer, PauseSingleStepAndResumeFromAnotherThread) {
+  auto c = tiny();
+  c.set("steps", "100");
+  Session s(c);
+  struct Watch : RunObserver {
+    std::mutex mu;
+    std::condition_variable cv;
+    int64_t last = 0;
+    std::vector<RunEvent> events;
+    Session* s = nullptr;
+    void on_step(const StepRecord& r) override {
+      std::lock_guard<std::mutex> lk(mu);
+      last = r.step;
+      if (r.step == 10) s->pause();  // from the engine thread, like a breakpoint
+      cv.notify_all();
+    }
+    void on_event(const RunEvent& e) override {
+      std::lock_guard<std::mutex> lk(mu);
+      events.push_back(e);
+      cv.notify_all();
+    }
+    bool wait_for(const std::function<bool()>& pred) {
+      std::unique_lock<std::mutex> lk(mu);
+      return cv.wait_for(lk, std::chrono::seconds(30), pred);
+    }
+  } w;
+  w.s = &s;
+  s.add_observer(&w);
+  RunSummary summary;
+  std::thread engine([&] { summary = s.run(); });
+  auto paused_count = [&] {
+    return std::count_if(w.events.begin(), w.events.end(),
+                         [](const RunEvent& e) { return e.kind == RunEvent::Kind::Paused; });
+  };
+  ASSERT_TRUE(w.wait_for([&] { return paused_count() == 1; }));
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  {
+    std::lock_guard<std::mutex> lk(w.mu);
+    EXPECT_EQ(w.last, 10) << "steps ran while paused";
+  }
+  s.step_once();  // exactly one step, then paused again
+  ASSERT_TRUE(w.wait_for([&] { return paused_count() == 2; }));
+  {
+    std::lock_guard<std::mutex> lk(w.mu);
+    EXPECT_EQ(w.last, 11);
+  }
+  s.resume();
+  engine.join();
+  EXPECT_EQ(summary.status, "completed");
+  EXPECT_EQ(summary.steps, 100);
+  EXPECT_TRUE(std::any_of(w.events.begin(), w.events.end(),
+                          [](const RunEvent& e) { return e.kind == RunEvent::Kind::Resumed; }));
+}
+
+TEST(Trainer, StopWhilePausedEndsTheRun) {
+  auto c = tiny();
+  c.set("steps", "100");
+  Session s(c);
+  s.pause();  // paused before the first step
+  RunSummary summary;
+  std::thread engine([&] { summary = s.run(); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  s.stop();
+  engine.join();
+  EXPECT_EQ(summary.status, "stopped");
+  EXPECT_EQ(summary.steps, 0);
+}
+
+TEST(Trainer, EarlyStoppingStopsAfterPatienceAndRestoresTheBest) {
+  auto c = tiny();
+  c.set("steps", "1000");
+  c.set("eval_every", "10");
+  c.set("lr", "0.05");  // large: the eval loss soon stops improving
+  c.set("early_stopping", "eval_loss");
+  c.set("patience", "3");
+  c.set("min_delta", "0.5");  // only big improvements count
+  Recorder rec;
+  const auto s = run(c, &rec);
+  EXPECT_EQ(s.status, "early_stopped");
+  EXPECT_LT(s.steps, 1000);
+  ASSERT_GE(rec.evals.size(), 4u);
+  // The run stopped at the evaluation that made `patience` evaluations without a
+  // sufficient improvement, and the final report is the restored best model's.
+  EXPECT_EQ(rec.events.back().kind, RunEvent::Kind::EarlyStopped);
+  const auto best = std::find_if(rec.evals.begin(), rec.evals.end(),
+                                 [&](const EvalRecord& e) { return e.step == s.best_step; });
+  ASSERT_NE(best, rec.evals.end());
+  EXPECT_EQ(s.eval_loss, best->loss);
+  EXPECT_EQ(s.best_monitor, best->loss);
 }
 
 TEST(Trainer, MetaAdamWLearnsAndPublishesSnapshotsAndMetaUpdates) {
