@@ -10,6 +10,7 @@
 #include "api/datasets.h"
 #include "api/errors.h"
 #include "data/image_readers.h"
+#include "data/text_readers.h"
 
 namespace maw::data {
 namespace {
@@ -130,6 +131,69 @@ TEST(CifarReader, ReadsRecordsAndRejectsBrokenBatches) {
             std::string::npos);
   std::remove(a.c_str());
   std::remove(b.c_str());
+}
+
+void write_text(const std::string& path, const std::string& text) {
+  std::ofstream(path) << text;
+}
+
+TEST(SentimentReader, ReadsTextsAndLabelsAndSkipsTheTrailingPlaceholder) {
+  const auto p = tmp("s.json");
+  write_text(p,
+             R"([{"text":"Good.","class":1},{"text":"Bad!","class":0},{"text":"","class":null}])");
+  const auto xs = read_sentiment_json(p);
+  ASSERT_EQ(xs.size(), 2u);
+  EXPECT_EQ(xs[0].text, "Good.");
+  EXPECT_EQ(xs[0].label, 1);
+  EXPECT_EQ(xs[1].label, 0);
+  write_text(p, R"([{"text":"x","class":1},{"text":"y","class":2}])");
+  EXPECT_NE(error_of([&] { read_sentiment_json(p); }).find("element 1: \"class\" is not 0 or 1"),
+            std::string::npos);
+  write_text(p, R"([{"text":"x","class":1}, {"txt":"y"}])");
+  EXPECT_NE(error_of([&] { read_sentiment_json(p); }).find("element 1: expected an object"),
+            std::string::npos);
+  write_text(p, R"([{"text":"x","class":1)");
+  EXPECT_NE(error_of([&] { read_sentiment_json(p); }).find(": not valid JSON"), std::string::npos);
+  std::remove(p.c_str());
+}
+
+TEST(CsvReader, KeepsNumericColumnsAndNamesLineAndColumnOfBadValues) {
+  const auto p = tmp("t.csv");
+  write_text(p, "date,a,b,kind\r\n2020-01-01,1.5,2,x\r\n2020-01-02,-3,4e1,y\r\n");
+  const auto t = read_numeric_csv(p);
+  EXPECT_EQ(t.columns, (std::vector<std::string>{"a", "b"}));
+  ASSERT_EQ(t.rows.size(), 2u);
+  EXPECT_EQ(t.rows[1], (std::vector<double>{-3, 40}));
+  write_text(p, "date,a,b\n2020-01-01,1,2\n2020-01-02,oops,3\n");
+  EXPECT_NE(
+      error_of([&] { read_numeric_csv(p); }).find("line 3, column 'a': 'oops' is not a number"),
+      std::string::npos);
+  write_text(p, "date,a,b\n2020-01-01,1,2\n2020-01-02,3\n");
+  EXPECT_NE(error_of([&] { read_numeric_csv(p); }).find("line 3: 2 fields, the header has 3"),
+            std::string::npos);
+  write_text(p, "");
+  EXPECT_NE(error_of([&] { read_numeric_csv(p); }).find("empty file"), std::string::npos);
+  std::remove(p.c_str());
+}
+
+TEST(RealData, SentimentHas3000SentencesAndSeattleWeather1461Days) {
+  const auto s = find_dataset("sentiment", resolve_data_dir());
+  const auto w = find_dataset("seattle-weather", resolve_data_dir());
+  if (!s.present || !w.present)
+    GTEST_SKIP() << "npm datasets not fetched: " << fetch_command("sentiment") << ", "
+                 << fetch_command("seattle-weather");
+  size_t n = 0, positive = 0;
+  for (const char* f : {"imdb.json", "amazon.json", "yelp.json"}) {
+    for (const auto& x : read_sentiment_json(s.path + "/" + f)) {
+      ++n;
+      positive += x.label == 1;
+    }
+  }
+  EXPECT_EQ(n, 3000u);
+  EXPECT_EQ(positive, 1500u);
+  const auto t = read_numeric_csv(w.path + "/seattle-weather.csv");
+  EXPECT_EQ(t.rows.size(), 1461u);
+  EXPECT_EQ(t.columns, (std::vector<std::string>{"precipitation", "temp_max", "temp_min", "wind"}));
 }
 
 TEST(Datasets, MissingDataNamesTheFetchCommand) {
