@@ -10,7 +10,7 @@
 
 namespace maw::tasks {
 
-class ImageTask : public Task {
+class ImageTask : public TensorSplitsTask {
  public:
   ImageTask(const RunConfig& config, torch::Dtype dtype);
 
@@ -19,18 +19,12 @@ class ImageTask : public Task {
   torch::Tensor loss(const torch::Tensor& outputs, const data::Batch& batch) const override;
   std::string metric_name() const override { return "accuracy"; }
   bool metric_higher_is_better() const override { return true; }
-  const data::Dataset& train() const override { return train_; }
-  const data::Dataset& meta_val() const override { return meta_val_; }
-  const data::Dataset& eval() const override { return eval_; }
-  double naive_metric() const { return naive_; }
 
  protected:
   double metric_sum(const torch::Tensor& outputs, const data::Batch& batch) const override;
 
  private:
   std::unique_ptr<nn::ResNet> model_;
-  data::TensorDataset train_, meta_val_, eval_;
-  double naive_ = 0.0;
 };
 
 }  // namespace maw::tasks

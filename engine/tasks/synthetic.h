@@ -10,7 +10,7 @@
 
 namespace maw::tasks {
 
-class SyntheticTask : public Task {
+class SyntheticTask : public TensorSplitsTask {
  public:
   SyntheticTask(const RunConfig& config, torch::Dtype dtype);
 
@@ -19,12 +19,6 @@ class SyntheticTask : public Task {
   torch::Tensor loss(const torch::Tensor& outputs, const data::Batch& batch) const override;
   std::string metric_name() const override { return regression_ ? "mse" : "accuracy"; }
   bool metric_higher_is_better() const override { return !regression_; }
-  const data::Dataset& train() const override { return train_; }
-  const data::Dataset& meta_val() const override { return meta_val_; }
-  const data::Dataset& eval() const override { return eval_; }
-
-  // The naive baseline's metric on the eval split (mean prediction / majority class).
-  double naive_metric() const { return naive_; }
 
  protected:
   double metric_sum(const torch::Tensor& outputs, const data::Batch& batch) const override;
@@ -32,8 +26,6 @@ class SyntheticTask : public Task {
  private:
   bool regression_;
   std::unique_ptr<nn::MLP> model_;
-  data::TensorDataset train_, meta_val_, eval_;
-  double naive_ = 0.0;
 };
 
 }  // namespace maw::tasks

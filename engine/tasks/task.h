@@ -44,6 +44,21 @@ class Task {
   virtual double metric_sum(const torch::Tensor& outputs, const data::Batch& batch) const = 0;
 };
 
+// A task whose splits are whole tensors indexed along dimension 0 (most are): the split
+// storage, its accessors and the naive baseline in one place.
+class TensorSplitsTask : public Task {
+ public:
+  const data::Dataset& train() const override { return train_; }
+  const data::Dataset& meta_val() const override { return meta_val_; }
+  const data::Dataset& eval() const override { return eval_; }
+  // The naive baseline's metric on the eval split (majority class, mean prediction, …).
+  double naive_metric() const { return naive_; }
+
+ protected:
+  data::TensorDataset train_, meta_val_, eval_;
+  double naive_ = 0.0;
+};
+
 // The task a configuration names, with data and model built from its seed.
 std::unique_ptr<Task> make_task(const RunConfig& config, torch::Dtype dtype);
 
