@@ -204,7 +204,8 @@ MetaTerms MetaAdamW::meta_objective(const MetaInputs& in) const {
     torch::Tensor u;
     {
       torch::NoGradGuard ng;
-      u = in.m[i] / (in.v[i].sqrt() / std::sqrt(bc2) + base_.eps());
+      u = in.m[i] /
+          (in.denom.empty() ? in.v[i].sqrt() / std::sqrt(bc2) + base_.eps() : in.denom[i]);
     }
     const auto a = alpha[static_cast<int64_t>(i)], b = beta[static_cast<int64_t>(i)];
     theta_p.push_back(in.theta[i].detach() * (1.0 - lr * wd * a * b) - (lr / bc1) * a * u);
@@ -293,6 +294,7 @@ void MetaAdamW::meta_update(const torch::Tensor& stats, int64_t t,
   in.theta = params_;
   in.m = m_;
   in.v = v_;
+  in.denom = denom_;  // this step's denominators: no second pass over v
   in.g1 = g1;
   in.batches = batches;
   const auto terms = meta_objective(in);

@@ -68,6 +68,7 @@ class MetaAdamW {
     torch::Tensor stats;                         // [G, S] constant features
     int64_t step = 1;                            // t of the bias corrections
     std::vector<torch::Tensor> theta, m, v, g1;  // m, v after this step's moment update
+    std::vector<torch::Tensor> denom;  // √v/√bc2 + ε when already computed (else from v)
     MetaBatches batches;
   };
   MetaTerms meta_objective(const MetaInputs& in) const;

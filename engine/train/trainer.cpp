@@ -192,6 +192,7 @@ RunSummary Trainer::run() {
   const bool early = c.early_stopping != "off";
   const bool lower_better = c.early_stopping == "eval_loss" || !info.metric_higher_is_better;
   double best = 0.0;
+  EvalRecord best_eval;
   int64_t best_step = -1, bad_evals = 0;
   bool stop_early = false;
   std::vector<torch::Tensor> best_params, best_buffers;
@@ -210,6 +211,7 @@ RunSummary Trainer::run() {
     if (improved) {
       best = v;
       best_step = at_step;
+      best_eval = e;
       bad_evals = 0;
       if (c.restore_best) {
         torch::NoGradGuard ng;
@@ -299,15 +301,15 @@ RunSummary Trainer::run() {
   if (s.status != "diverged" && last_eval != step) evaluate(step, stream.epoch());
   if (early && c.restore_best && !best_params.empty() && best_step != step &&
       s.status != "diverged") {
-    // Restore the best evaluated model; the final evaluation reports it.
+    // Restore the best evaluated model. Its evaluation is the one recorded at best_step
+    // (runs are deterministic), so the summary reports that instead of evaluating again.
     torch::NoGradGuard ng;
     for (size_t i = 0; i < best_params.size(); ++i)
       model.store().parameters()[i].copy_(best_params[i]);
     for (size_t i = 0; i < best_buffers.size(); ++i)
       model.store().buffers()[i].copy_(best_buffers[i]);
-    const bool keep_early = stop_early;
-    evaluate(best_step, stream.epoch());
-    stop_early = keep_early;
+    s.eval_loss = best_eval.loss;
+    s.eval_metric = best_eval.metric;
   }
   s.best_step = best_step > 0 ? best_step : 0;
   s.best_monitor = best;
