@@ -1,5 +1,6 @@
 #include "cli/args.h"
 
+#include <cstdlib>
 #include <map>
 #include <sstream>
 
@@ -42,8 +43,13 @@ std::string usage() {
 
 Usage:
   metaadamw train   [options]          one run; progress on stderr
-  metaadamw compare [options] [--optimizers A,B]
-                                       the same task and seed under each optimizer
+  metaadamw compare [options] [--optimizers A,B] [--seeds N]
+                                       A and B (default adamw,metaadamw) on seeds
+                                       seed … seed+N−1: best and final metric mean ± std,
+                                       paired t-test, time ratios, time-to-target
+  metaadamw sweep   [options] --grid KEY=a,b,c [--grid KEY=x,y] [--seeds N]
+                                       every grid point under each optimizer; the best
+                                       setting per optimizer (by mean best metric)
   metaadamw keys                       every configuration key, its values and meaning
   metaadamw data list [--data-dir DIR] the offline datasets: source, place, presence, size
   metaadamw data fetch [NAME|all] [--data-dir DIR]
@@ -51,19 +57,28 @@ Usage:
   metaadamw --help | --version
 
 Options (train, compare):
-  --task NAME          synthetic
+  --task NAME          synthetic | image | lm | translation | sentiment | forecasting
   --preset NAME        tiny | small | paper
   --optimizer NAME     adamw | torch_adamw | metaadamw          (train)
-  --optimizers A,B     optimizers to compare (compare; default adamw,metaadamw)
+  --optimizers A,B     optimizers (compare, sweep; default adamw,metaadamw)
+  --seeds N            seeds per optimizer (compare, sweep; default 1)
+  --grid KEY=a,b,…     sweep: values of one key (repeatable; any key of `keys`)
   --seed N  --steps N  --epochs N  --batch-size N  --lr X  --groups NAME
   --threads N          intra-op threads (default: all cores)
   --device D           auto | cpu | cuda
   --modulator FILE     start MetaAdamW from a modulator exported by another run
   --resume FILE        continue a run from a checkpoint (see keys checkpoint*)
+  --data-dir DIR       where the npm datasets live (default $METAADAMW_DATA or
+                       ~/.local/share/metaadamw/data)
   --config FILE.json   keys from a JSON object (applied before --set and flags)
   --set KEY=VALUE      any configuration key (repeatable; see `metaadamw keys`)
   --json               print one JSON object with the result on stdout at the end
   --quiet              no progress output
+
+Ablations: any key through --set, e.g. --set meta_objective=gradient,
+  --set features=basic_plus, --set groups=per_module, --set meta_update_freq=10,
+  --set huw_priorities=5,2,1, --set meta_targets=fixed (L_dec and L_gap pulled to fixed
+  targets dec_target, gap_target); --modulator FILE for cross-task transfer.
 
 Exit codes: 0 done (or stopped by Ctrl-C), 1 runtime or data error,
             2 bad command line or configuration, 3 training diverged.
@@ -93,8 +108,10 @@ Command parse(const std::vector<std::string>& args) {
     cmd.name = "version";
     return cmd;
   }
-  if (first != "train" && first != "compare" && first != "keys" && first != "data")
-    throw ConfigError("unknown command '" + first + "'; commands: train, compare, keys, data");
+  if (first != "train" && first != "compare" && first != "sweep" && first != "keys" &&
+      first != "data")
+    throw ConfigError("unknown command '" + first +
+                      "'; commands: train, compare, sweep, keys, data");
   cmd.name = first;
   if (cmd.name == "data") {
     for (size_t i = 1; i < args.size(); ++i) {
@@ -117,7 +134,8 @@ Command parse(const std::vector<std::string>& args) {
     if (sub == "list" && cmd.positional.size() > 1) throw ConfigError("data list takes no names");
     return cmd;
   }
-  if (cmd.name == "compare") cmd.optimizers = {"adamw", "metaadamw"};
+  const bool study = cmd.name == "compare" || cmd.name == "sweep";
+  if (study) cmd.optimizers = {"adamw", "metaadamw"};
 
   // Config files first, then --set and flags in command-line order.
   std::vector<std::string> files;
@@ -142,11 +160,28 @@ Command parse(const std::vector<std::string>& args) {
       if (eq == std::string::npos || eq == 0)
         throw ConfigError("--set expects KEY=VALUE, got '" + kv + "'");
       sets.emplace_back(kv.substr(0, eq), kv.substr(eq + 1));
-    } else if (a == "--optimizers" && cmd.name == "compare") {
+    } else if (a == "--optimizers" && study) {
       cmd.optimizers = split_commas(value());
       if (cmd.optimizers.empty()) throw ConfigError("--optimizers needs at least one name");
-    } else if (a == "--optimizer" && cmd.name == "compare") {
-      throw ConfigError("compare takes --optimizers A,B (not --optimizer)");
+    } else if (a == "--optimizer" && study) {
+      throw ConfigError(cmd.name + " takes --optimizers A,B (not --optimizer)");
+    } else if (a == "--seeds" && study) {
+      const std::string v = value();
+      char* end = nullptr;
+      const long long n = std::strtoll(v.c_str(), &end, 10);
+      if (v.empty() || *end || n < 1 || n > 1000)
+        throw ConfigError("--seeds expects a count from 1 to 1000, got '" + v + "'");
+      cmd.seeds = n;
+    } else if (a == "--grid" && cmd.name == "sweep") {
+      const std::string kv = value();
+      const auto eq = kv.find('=');
+      if (eq == std::string::npos || eq == 0)
+        throw ConfigError("--grid expects KEY=a,b,c, got '" + kv + "'");
+      auto values = split_commas(kv.substr(eq + 1));
+      if (values.empty()) throw ConfigError("--grid " + kv + ": no values");
+      cmd.grid.emplace_back(kv.substr(0, eq), values);
+    } else if (a == "--data-dir") {
+      sets.emplace_back("data_dir", value());
     } else if (flag_keys().count(a)) {
       sets.emplace_back(flag_keys().at(a), value());
     } else {
@@ -159,6 +194,14 @@ Command parse(const std::vector<std::string>& args) {
     RunConfig probe;
     probe.set("optimizer", o);  // validates each name with the schema's message
   }
+  for (const auto& [key, values] : cmd.grid) {
+    for (const auto& v : values) {
+      RunConfig probe = cmd.config;
+      probe.set(key, v);  // an unknown key or a bad value fails now, not after hours
+    }
+  }
+  if (cmd.name == "sweep" && cmd.grid.empty())
+    throw ConfigError("sweep needs at least one --grid KEY=a,b,c");
   return cmd;
 }
 

@@ -1,7 +1,9 @@
 // Command-line parsing for `metaadamw`: turns argv into a command and a RunConfig.
 #pragma once
 
+#include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "api/run_config.h"
@@ -9,11 +11,14 @@
 namespace maw::cli {
 
 struct Command {
-  std::string name;                     // train | compare | keys | data | help | version
+  std::string name;                     // train | compare | sweep | keys | data | help | version
   std::vector<std::string> positional;  // data: list | fetch [NAME|all]
   std::string data_dir;                 // --data-dir
   RunConfig config;
-  std::vector<std::string> optimizers;  // compare
+  std::vector<std::string> optimizers;  // compare, sweep
+  int64_t seeds = 1;                    // compare, sweep: seeds seed, seed+1, …
+  // sweep: KEY → values, in command-line order; the grid is their cartesian product.
+  std::vector<std::pair<std::string, std::vector<std::string>>> grid;
   bool json = false;
   bool quiet = false;
   bool help = false;

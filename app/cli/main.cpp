@@ -13,6 +13,7 @@
 #include "api/session.h"
 #include "cli/args.h"
 #include "cli/progress.h"
+#include "cli/study.h"
 #include "cli/summary_json.h"
 
 namespace {
@@ -23,21 +24,26 @@ constexpr int kExitUsage = 2;
 constexpr int kExitDiverged = 3;
 
 std::atomic<maw::Session*> g_session{nullptr};
+std::atomic<bool> g_interrupted{false};  // Ctrl-C: no further runs of a study
 
 extern "C" void on_interrupt(int /*sig*/) {
   // Session::stop only stores to a lock-free atomic: safe in a signal handler.
+  g_interrupted.store(true);
   if (maw::Session* s = g_session.load()) s->stop();
 }
 
-maw::RunSummary run_one(const maw::RunConfig& config, const maw::cli::Command& cmd) {
+maw::cli::SeedRun run_one(const maw::RunConfig& config, const maw::cli::Command& cmd) {
   maw::Session session(config);
   maw::cli::ProgressObserver progress(stderr, isatty(fileno(stderr)) != 0,
                                       session.config().log_every, cmd.quiet);
+  maw::cli::EvalCollector evals;
   session.add_observer(&progress);
+  session.add_observer(&evals);
   g_session.store(&session);
+  if (g_interrupted.load()) session.stop();
   auto summary = session.run();
   g_session.store(nullptr);
-  return summary;
+  return {summary, evals.evals};
 }
 
 int exit_code(const maw::RunSummary& s) {
@@ -73,6 +79,80 @@ int data_command(const maw::cli::Command& cmd) {
       code = kExitError;
     }
   }
+  return code;
+}
+
+void print_table(const std::vector<maw::RunSummary>& runs);
+
+// compare: each seed under each optimizer (paired by seed); one run at a time.
+int compare_command(const maw::cli::Command& cmd) {
+  std::vector<maw::cli::OptimizerRuns> per(cmd.optimizers.size());
+  for (size_t i = 0; i < per.size(); ++i) per[i].optimizer = cmd.optimizers[i];
+  int code = kExitOk;
+  for (int64_t k = 0; k < cmd.seeds && !g_interrupted.load(); ++k) {
+    for (size_t i = 0; i < per.size() && !g_interrupted.load(); ++i) {
+      maw::RunConfig c = cmd.config;
+      c.set("optimizer", per[i].optimizer);
+      c.set("seed", std::to_string(cmd.config.seed + static_cast<uint64_t>(k)));
+      per[i].runs.push_back(run_one(c, cmd));
+      if (exit_code(per[i].runs.back().summary) != kExitOk)
+        code = exit_code(per[i].runs.back().summary);
+    }
+  }
+  std::vector<maw::RunSummary> all;
+  for (const auto& p : per)
+    for (const auto& r : p.runs) all.push_back(r.summary);
+  if (!cmd.quiet) print_table(all);
+  if (per.size() >= 2 && !per[0].runs.empty() && per[1].runs.size() == per[0].runs.size()) {
+    const auto study = maw::cli::compare_study(per[0], per[1]);
+    if (!cmd.quiet) std::fputs(maw::cli::compare_table(study).c_str(), stderr);
+    if (cmd.json) {
+      auto j = study;
+      nlohmann::ordered_json runs = nlohmann::ordered_json::array();
+      for (const auto& r : all)
+        runs.push_back(nlohmann::ordered_json::parse(maw::cli::summary_json(r)));
+      j["runs"] = runs;
+      std::printf("%s\n", j.dump(2).c_str());
+    }
+  } else if (cmd.json) {
+    std::printf("%s\n", maw::cli::compare_json(all).c_str());
+  }
+  return code;
+}
+
+// sweep: the cartesian product of the grid, under each optimizer, over the seeds.
+int sweep_command(const maw::cli::Command& cmd) {
+  std::vector<std::vector<std::pair<std::string, std::string>>> points = {{}};
+  for (const auto& [key, values] : cmd.grid) {
+    std::vector<std::vector<std::pair<std::string, std::string>>> next;
+    for (const auto& p : points)
+      for (const auto& v : values) {
+        auto q = p;
+        q.emplace_back(key, v);
+        next.push_back(q);
+      }
+    points = next;
+  }
+  std::vector<maw::cli::SweepPoint> results;
+  int code = kExitOk;
+  for (const auto& opt : cmd.optimizers) {
+    for (const auto& settings : points) {
+      if (g_interrupted.load()) break;
+      maw::cli::SweepPoint sp{opt, settings, {}};
+      for (int64_t k = 0; k < cmd.seeds && !g_interrupted.load(); ++k) {
+        maw::RunConfig c = cmd.config;
+        for (const auto& [key, v] : settings) c.set(key, v);
+        c.set("optimizer", opt);
+        c.set("seed", std::to_string(cmd.config.seed + static_cast<uint64_t>(k)));
+        sp.runs.push_back(run_one(c, cmd));
+        if (exit_code(sp.runs.back().summary) != kExitOk) code = exit_code(sp.runs.back().summary);
+      }
+      if (!sp.runs.empty()) results.push_back(std::move(sp));
+    }
+  }
+  const auto study = maw::cli::sweep_study(results);
+  if (!cmd.quiet) std::fputs(maw::cli::sweep_table(study).c_str(), stderr);
+  if (cmd.json) std::printf("%s\n", study.dump(2).c_str());
   return code;
 }
 
@@ -125,25 +205,14 @@ int main(int argc, char** argv) {
   std::signal(SIGTERM, on_interrupt);
   try {
     if (cmd.name == "train") {
-      const auto s = run_one(cmd.config, cmd);
+      const auto s = run_one(cmd.config, cmd).summary;
       if (cmd.json) std::printf("%s\n", maw::cli::summary_json(s).c_str());
       if (s.status == "diverged")
         std::fprintf(stderr, "metaadamw: training diverged: %s\n", s.message.c_str());
       return exit_code(s);
     }
-    // compare: the same configuration and seed under each optimizer, one after another.
-    std::vector<maw::RunSummary> runs;
-    int code = kExitOk;
-    for (const auto& name : cmd.optimizers) {
-      maw::RunConfig c = cmd.config;
-      c.set("optimizer", name);
-      runs.push_back(run_one(c, cmd));
-      if (exit_code(runs.back()) != kExitOk) code = exit_code(runs.back());
-      if (runs.back().status == "stopped") break;
-    }
-    if (!cmd.quiet) print_table(runs);
-    if (cmd.json) std::printf("%s\n", maw::cli::compare_json(runs).c_str());
-    return code;
+    if (cmd.name == "sweep") return sweep_command(cmd);
+    return compare_command(cmd);
   } catch (const maw::ConfigError& e) {
     std::fprintf(stderr, "metaadamw: %s\n", e.what());
     return kExitUsage;

@@ -53,6 +53,16 @@ std::string summary_json(const RunSummary& s, int indent) {
   field("eval_loss", num(s.eval_loss));
   field("eval_metric", num(s.eval_metric));
   field("metric_name", quote(s.metric_name));
+  field("metric_higher_is_better", s.metric_higher_is_better ? "true" : "false");
+  {
+    std::string extras = "{";
+    for (size_t i = 0; i < s.eval_extras.size(); ++i)
+      extras +=
+          (i ? ", " : "") + quote(s.eval_extras[i].first) + ": " + num(s.eval_extras[i].second);
+    field("eval_extras", extras + "}");
+  }
+  field("naive_metric", num(s.naive_metric));
+  field("naive_name", quote(s.naive_name));
   field("wall_time_s", num(s.wall_time_s));
   field("mean_step_ms", num(s.mean_step_ms));
   field("meta_updates", std::to_string(s.meta_updates));

@@ -5,6 +5,7 @@
 #include <array>
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace maw {
@@ -36,12 +37,17 @@ struct StepRecord {
   double meta_ms = 0.0;
 };
 
+// Named extra metrics of an evaluation (translation: "bleu").
+using Extras = std::vector<std::pair<std::string, double>>;
+
 struct EvalRecord {
   int64_t step = 0;
   int64_t epoch = 0;
   double loss = 0.0;
   double metric = 0.0;
   double eval_ms = 0.0;
+  double wall_time_s = 0.0;  // since the run started, when the evaluation finished
+  Extras extras;
 };
 
 struct RunEvent {
@@ -90,7 +96,11 @@ struct RunSummary {
   double final_train_loss = 0.0;
   double eval_loss = 0.0;
   double eval_metric = 0.0;
+  Extras eval_extras;  // of the evaluation reported in eval_loss / eval_metric
   std::string metric_name;
+  bool metric_higher_is_better = false;
+  double naive_metric = 0.0;  // the task's naive baseline on the eval split
+  std::string naive_name;     // what that baseline is
   double wall_time_s = 0.0;
   double mean_step_ms = 0.0;
   int64_t meta_updates = 0;

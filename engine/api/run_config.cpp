@@ -116,7 +116,9 @@ Entry float_key(const std::string& key, double RunConfig::*field, std::function<
 const std::vector<Entry>& schema() {
   static const std::vector<Entry> entries = [] {
     std::vector<Entry> e;
-    e.push_back(enum_key("task", &RunConfig::task, {"synthetic", "image"}, "what to train"));
+    e.push_back(enum_key("task", &RunConfig::task,
+                         {"synthetic", "image", "lm", "translation", "sentiment", "forecasting"},
+                         "what to train"));
     e.push_back(enum_key("preset", &RunConfig::preset, {"tiny", "small", "paper"},
                          "model and data size: tiny (seconds), small (minutes), paper"));
     e.push_back(enum_key("optimizer", &RunConfig::optimizer, {"adamw", "torch_adamw", "metaadamw"},
@@ -191,6 +193,48 @@ const std::vector<Entry>& schema() {
                         "training images used (-1: preset, 0: all)"));
     e.push_back(int_key("image.n_eval", &RunConfig::image_n_eval, -1,
                         "evaluation images used (-1: preset, 0: all)"));
+    e.push_back(int_key("model.dim", &RunConfig::model_dim, 0,
+                        "sequence tasks: Transformer width / LSTM hidden size (0: preset)"));
+    e.push_back(int_key("model.layers", &RunConfig::model_layers, 0,
+                        "sequence tasks: layers per stack (0: preset)"));
+    e.push_back(int_key("model.heads", &RunConfig::model_heads, 0,
+                        "sequence tasks: attention heads (0: preset)"));
+    e.push_back(int_key("model.ffn", &RunConfig::model_ffn, 0,
+                        "sequence tasks: feed-forward width / LSTM embedding size (0: preset)"));
+    e.push_back(float_key(
+        "model.dropout", &RunConfig::model_dropout,
+        [](double x) { return x == -1 || (x >= 0 && x < 1); }, "in [0, 1), or -1 for the preset's",
+        "sequence tasks: dropout"));
+    e.push_back(int_key("data.vocab", &RunConfig::data_vocab, 0,
+                        "text tasks: vocabulary size cap, specials included (0: preset)"));
+    e.push_back(int_key("data.max_len", &RunConfig::data_max_len, 0,
+                        "tokens per sequence (lm: context; forecasting: window) (0: preset)"));
+    e.push_back(int_key("data.n_train", &RunConfig::data_n_train, -1,
+                        "sequence tasks: training examples used (-1: preset, 0: all)"));
+    e.push_back(int_key("data.n_eval", &RunConfig::data_n_eval, -1,
+                        "sequence tasks: evaluation examples used (-1: preset, 0: all)"));
+    e.push_back(enum_key("lm.dataset", &RunConfig::lm_dataset, {"sotu", "wikitext2"},
+                         "language model data: State of the Union (offline) or WikiText-2"));
+    e.push_back(string_key("lm.wikitext_dir", &RunConfig::lm_wikitext_dir,
+                           "folder with wiki.{train,valid,test}.raw (or .tokens)"));
+    e.push_back(enum_key("translation.dataset", &RunConfig::translation_dataset,
+                         {"bible", "multi30k"},
+                         "translation data: Bible es→en (offline) or Multi30k de→en"));
+    e.push_back(string_key("translation.multi30k_dir", &RunConfig::translation_multi30k_dir,
+                           "folder with train.{de,en} and val.{de,en}"));
+    e.push_back(int_key("translation.bleu_n", &RunConfig::translation_bleu_n, -1,
+                        "eval pairs greedily decoded for BLEU (-1: preset, 0: all)"));
+    e.push_back(enum_key("sentiment.dataset", &RunConfig::sentiment_dataset, {"uci", "imdb"},
+                         "sentiment data: UCI labelled sentences (offline) or aclImdb"));
+    e.push_back(string_key("sentiment.imdb_dir", &RunConfig::sentiment_imdb_dir,
+                           "the aclImdb folder (train/, test/ with pos/ and neg/)"));
+    e.push_back(enum_key("forecasting.dataset", &RunConfig::forecasting_dataset,
+                         {"seattle-weather", "ett"},
+                         "forecasting data: seattle-weather (offline) or an ETT CSV"));
+    e.push_back(string_key("forecasting.csv", &RunConfig::forecasting_csv,
+                           "forecasting.dataset=ett: the CSV (date,HUFL,…,OT)"));
+    e.push_back(string_key("forecasting.target", &RunConfig::forecasting_target,
+                           "column to forecast (\"\": temp_max, or OT for ETT)"));
 
     // MetaAdamW (METAADAMW.md). Range checks here; cross-option checks in
     // MetaAdamWOptions::validate() when a run starts.
@@ -244,6 +288,14 @@ const std::vector<Entry>& schema() {
               "gradient", "loss_decrease", "gen_gap", "combined");
     META_BOOL(use_huw, "combined objective: priority-injected uncertainty weighting");
     META_FLOAT(huw_s_max, positive, "> 0", "HUW log-variances are kept in [-s_max, s_max]");
+    META_ENUM(meta_targets, "relative | fixed",
+              "L_dec and L_gap as in §5 (relative) or pulled to fixed targets (ablation)",
+              "relative", "fixed");
+    META_FLOAT(
+        dec_target, [](double x) { return x > -1 && x < 1; }, "in (-1, 1)",
+        "meta_targets=fixed: the relative loss decrease per step L_dec aims at");
+    META_FLOAT(gap_target, non_negative, ">= 0",
+               "meta_targets=fixed: the generalization gap L_gap aims at");
     META_FLOAT(meta_lr, positive, "> 0", "meta-optimizer learning rate");
     META_ENUM(meta_optimizer, "sgd | adam", "meta-optimizer", "sgd", "adam");
     META_FLOAT(meta_weight_decay, non_negative, ">= 0", "weight of Σ‖W‖₂ over the modulator");
@@ -287,8 +339,9 @@ const std::vector<Entry>& schema() {
                  },
                  [](const RunConfig& c) { return Json(c.meta.task_types()); }});
     e.push_back(enum_key("meta_preset", &RunConfig::meta_preset,
-                         {"none", "image", "forecasting", "sentiment", "translation", "lm"},
-                         "the paper's best MetaAdamW settings for a task (METAADAMW.md §8)"));
+                         {"auto", "none", "image", "forecasting", "sentiment", "translation", "lm"},
+                         "the paper's best MetaAdamW settings for a task (METAADAMW.md §8); "
+                         "auto: the run's task's (none for synthetic)"));
     e.push_back(int_key("snapshot_every", &RunConfig::snapshot_every, 0,
                         "steps between MetaAdamW snapshots (0: never)"));
     e.push_back(string_key("export_modulator", &RunConfig::export_modulator,
@@ -409,14 +462,80 @@ void RunConfig::resolve_preset() {
       // tiny: seconds; small: minutes on 2 cores; paper: ResNet-18, 30 epochs (a GPU)
       {"steps", "40", "", ""},
       {"epochs", "", "1", "30"},
+      {"eval_every", "", "100", ""},
       {"batch_size", "32", "128", "128"},
       {"image.width", "8", "16", "64"},
       {"image.blocks", "1,1,1,1", "1,1,1,1", "2,2,2,2"},
       {"image.n_train", "1024", "0", "0"},
       {"image.n_eval", "512", "0", "0"},
   };
+  // The paper presets follow TASKS.md's models; small ones fit minutes on 2 CPU cores.
+  // clang-format off
+  static const std::vector<PresetRow> lm_rows = {
+      {"steps", "30", "600", ""},
+      {"epochs", "", "", "10"},
+      {"eval_every", "", "100", ""},
+      {"batch_size", "8", "32", "32"},
+      {"model.dim", "32", "64", "128"},
+      {"model.layers", "1", "2", "2"},
+      {"model.heads", "2", "4", "4"},
+      {"model.ffn", "64", "256", "512"},
+      {"model.dropout", "0", "0.1", "0.1"},
+      {"data.vocab", "500", "4000", "0"},
+      {"data.max_len", "32", "64", "128"},
+      {"data.n_train", "400", "0", "0"},
+      {"data.n_eval", "64", "400", "0"},
+  };
+  static const std::vector<PresetRow> translation_rows = {
+      {"steps", "30", "600", ""},
+      {"epochs", "", "", "20"},
+      {"eval_every", "", "100", ""},
+      {"batch_size", "8", "64", "128"},
+      {"model.dim", "32", "64", "256"},
+      {"model.layers", "1", "2", "4"},
+      {"model.heads", "2", "4", "8"},
+      {"model.ffn", "64", "256", "1024"},
+      {"model.dropout", "0", "0.1", "0.1"},
+      {"data.vocab", "400", "4000", "0"},
+      {"data.max_len", "16", "24", "64"},
+      {"data.n_train", "300", "16000", "0"},
+      {"data.n_eval", "64", "500", "0"},
+      {"translation.bleu_n", "16", "200", "1000"},
+  };
+  static const std::vector<PresetRow> sentiment_rows = {
+      {"steps", "25", "", ""},
+      {"epochs", "", "7", "20"},
+      {"batch_size", "16", "32", "64"},
+      {"model.dim", "8", "64", "64"},
+      {"model.layers", "1", "2", "2"},
+      {"model.ffn", "8", "32", "32"},
+      {"model.dropout", "0", "0.3", "0.3"},
+      {"data.vocab", "300", "3000", "20000"},
+      {"data.max_len", "32", "64", "256"},
+      {"data.n_train", "256", "0", "0"},
+      {"data.n_eval", "64", "0", "0"},
+  };
+  static const std::vector<PresetRow> forecasting_rows = {
+      {"steps", "30", "", ""},
+      {"epochs", "", "15", "30"},
+      {"batch_size", "16", "32", "32"},
+      {"model.dim", "16", "64", "128"},
+      {"model.layers", "1", "2", "2"},
+      {"model.heads", "2", "4", "4"},
+      {"model.ffn", "32", "256", "512"},
+      {"model.dropout", "0", "0.1", "0.1"},
+      {"data.max_len", "24", "64", "96"},
+      {"data.n_train", "200", "0", "0"},
+      {"data.n_eval", "64", "0", "0"},
+  };
+  // clang-format on
   const std::string p = preset;
-  const auto& rows = task == "image" ? image_rows : synthetic_rows;
+  const auto& rows = task == "image"         ? image_rows
+                     : task == "lm"          ? lm_rows
+                     : task == "translation" ? translation_rows
+                     : task == "sentiment"   ? sentiment_rows
+                     : task == "forecasting" ? forecasting_rows
+                                             : synthetic_rows;
   const bool length_given = explicit_keys.count("steps") || explicit_keys.count("epochs");
   for (const auto& row : rows) {
     if (explicit_keys.count(row.key)) continue;
@@ -426,11 +545,14 @@ void RunConfig::resolve_preset() {
     const char* v = p == "tiny" ? row.tiny : p == "small" ? row.small : row.paper;
     if (*v) find(row.key)->set(*this, v);
   }
-  if (meta_preset != "none") {
+  const std::string best_of = meta_preset != "auto" ? meta_preset
+                              : task == "synthetic" ? "none"
+                                                    : task;
+  if (best_of != "none") {
     // The paper's best settings fill the MetaAdamW keys the user left open.
     const RunConfig best = [&] {
       RunConfig b;
-      b.meta = optim::paper_best_settings(meta_preset);
+      b.meta = optim::paper_best_settings(best_of);
       return b;
     }();
     for (const char* key : {"meta_update_freq", "attn_layers", "attn_hidden_dim", "attn_heads",

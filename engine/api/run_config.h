@@ -18,7 +18,8 @@ namespace maw {
 
 struct RunConfig {
   // What to train.
-  std::string task = "synthetic";   // synthetic (more tasks arrive with step 3)
+  // synthetic | image | lm | translation | sentiment | forecasting
+  std::string task = "synthetic";
   std::string preset = "small";     // tiny | small | paper
   std::string optimizer = "adamw";  // adamw | torch_adamw | metaadamw
   uint64_t seed = 0;
@@ -40,8 +41,9 @@ struct RunConfig {
   // MetaAdamW's own options (METAADAMW.md §2–§5; defaults in optim/options.h).
   optim::MetaAdamWOptions meta;
   // The paper's best settings per task (§8 table) for the keys not set explicitly:
-  // none | image | forecasting | sentiment | translation | lm.
-  std::string meta_preset = "none";
+  // auto (the run's task's, none for synthetic) | none | image | forecasting | sentiment |
+  // translation | lm.
+  std::string meta_preset = "auto";
   int64_t snapshot_every = 10;   // steps between MetaAdamW snapshots (0: never)
   std::string export_modulator;  // write the trained modulator here at the end
   std::string modulator;         // start from a modulator exported by another run
@@ -89,6 +91,28 @@ struct RunConfig {
   std::string image_blocks;    // "2,2,2,2"; "": the preset's
   int64_t image_n_train = -1;  // -1: the preset's; 0: all
   int64_t image_n_eval = -1;
+
+  // The sequence tasks (lm, translation, sentiment, forecasting): sizes of the model and
+  // of the data; 0 (or -1 for counts) means the preset's.
+  int64_t model_dim = 0;     // Transformer width; the LSTM's hidden size
+  int64_t model_layers = 0;  // per stack (encoder and decoder each)
+  int64_t model_heads = 0;
+  int64_t model_ffn = 0;            // feed-forward width; the LSTM's embedding size
+  double model_dropout = -1;        // -1: the preset's
+  int64_t data_vocab = 0;           // vocabulary size cap (specials included)
+  int64_t data_max_len = 0;         // tokens per sequence (lm: the context; forecasting: window)
+  int64_t data_n_train = -1;        // training examples used (-1: preset, 0: all)
+  int64_t data_n_eval = -1;         // evaluation examples used (-1: preset, 0: all)
+  std::string lm_dataset = "sotu";  // sotu | wikitext2
+  std::string lm_wikitext_dir;      // wiki.{train,valid,test}.{raw,tokens}
+  std::string translation_dataset = "bible";  // bible (es→en) | multi30k (de→en)
+  std::string translation_multi30k_dir;       // train.{de,en}, val.{de,en}
+  int64_t translation_bleu_n = -1;            // eval pairs decoded for BLEU (-1 preset, 0 all)
+  std::string sentiment_dataset = "uci";      // uci | imdb
+  std::string sentiment_imdb_dir;             // aclImdb/
+  std::string forecasting_dataset = "seattle-weather";  // seattle-weather | ett
+  std::string forecasting_csv;                          // an ETT CSV (date,…,OT)
+  std::string forecasting_target;                       // "": temp_max / OT
 
   // Keys set explicitly (by a file, --set or a flag): a preset never overrides these.
   std::set<std::string> explicit_keys;

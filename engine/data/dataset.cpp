@@ -13,6 +13,20 @@ Batch TensorDataset::get(const torch::Tensor& indices) const {
   return b;
 }
 
+Batch SequenceDataset::get(const torch::Tensor& indices) const {
+  Batch b;
+  b.lengths = xl_.index_select(0, indices);
+  const int64_t tx = std::max<int64_t>(1, b.lengths.max().item<int64_t>());
+  b.x = x_.index_select(0, indices).slice(1, 0, tx).contiguous();
+  b.x_mask = torch::arange(tx, torch::kLong).unsqueeze(0) >= b.lengths.unsqueeze(1);
+  b.y = y_.index_select(0, indices);
+  if (yl_.defined()) {
+    const int64_t ty = std::max<int64_t>(1, yl_.index_select(0, indices).max().item<int64_t>());
+    b.y = b.y.slice(1, 0, ty).contiguous();
+  }
+  return b;
+}
+
 BatchStream::BatchStream(int64_t n, int64_t batch_size, uint64_t seed, bool shuffle)
     : n_(n),
       batch_(std::min(batch_size, n)),

@@ -31,6 +31,26 @@ class TensorDataset : public Dataset {
   torch::Tensor x_, y_;
 };
 
+// Padded token sequences (pad id 0) with their lengths. A batch is trimmed to its longest
+// sequence and carries x_mask (true at padding) and lengths. y is either one label per
+// example or, with y_lengths, a padded target sequence trimmed the same way.
+class SequenceDataset : public Dataset {
+ public:
+  SequenceDataset() = default;
+  SequenceDataset(torch::Tensor x, torch::Tensor x_lengths, torch::Tensor y,
+                  torch::Tensor y_lengths = {})
+      : x_(std::move(x)), xl_(std::move(x_lengths)), y_(std::move(y)), yl_(std::move(y_lengths)) {}
+  int64_t size() const override { return x_.defined() ? x_.size(0) : 0; }
+  Batch get(const torch::Tensor& indices) const override;
+  const torch::Tensor& x() const { return x_; }
+  const torch::Tensor& y() const { return y_; }
+  const torch::Tensor& x_lengths() const { return xl_; }
+  const torch::Tensor& y_lengths() const { return yl_; }
+
+ private:
+  torch::Tensor x_, xl_, y_, yl_;
+};
+
 // An endless stream of index batches over n examples: a fresh permutation each epoch
 // from its own generator (so two streams with different seeds are independent, and two
 // runs with the same seed see the same order). The last partial batch of an epoch is

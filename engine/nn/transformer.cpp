@@ -68,4 +68,23 @@ torch::Tensor TransformerBlock::forward(const Ctx& c, const torch::Tensor& x,
   return y + dropout(c, ffn_.forward(c, ln2_.forward(c, y)), dropout_);
 }
 
+DecoderBlock::DecoderBlock(const Scope& s, int64_t dim, int64_t heads, int64_t ffn_hidden,
+                           double dropout)
+    : ln1_(s.child("ln1", "LayerNorm"), dim),
+      self_attn_(s.child("self_attn", "MultiHeadAttention"), dim, heads, dropout),
+      ln2_(s.child("ln2", "LayerNorm"), dim),
+      cross_attn_(s.child("cross_attn", "MultiHeadAttention"), dim, heads, dropout),
+      ln3_(s.child("ln3", "LayerNorm"), dim),
+      ffn_(s.child("ffn", "FeedForward"), dim, ffn_hidden, dropout),
+      dropout_(dropout) {}
+
+torch::Tensor DecoderBlock::forward(const Ctx& c, const torch::Tensor& x,
+                                    const AttentionMask& self_mask, const torch::Tensor& memory,
+                                    const AttentionMask& memory_mask) const {
+  auto h = ln1_.forward(c, x);
+  auto y = x + dropout(c, self_attn_.forward(c, h, h, self_mask), dropout_);
+  y = y + dropout(c, cross_attn_.forward(c, ln2_.forward(c, y), memory, memory_mask), dropout_);
+  return y + dropout(c, ffn_.forward(c, ln3_.forward(c, y)), dropout_);
+}
+
 }  // namespace maw::nn

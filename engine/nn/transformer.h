@@ -61,4 +61,24 @@ class TransformerBlock {
   double dropout_ = 0.0;
 };
 
+// A pre-norm decoder block: x ← x + SelfAttn(LN(x)) (causal + target padding);
+// x ← x + CrossAttn(LN(x), memory) (source padding); x ← x + FFN(LN(x)).
+class DecoderBlock {
+ public:
+  DecoderBlock() = default;
+  DecoderBlock(const Scope& s, int64_t dim, int64_t heads, int64_t ffn_hidden,
+               double dropout = 0.0);
+  torch::Tensor forward(const Ctx& c, const torch::Tensor& x, const AttentionMask& self_mask,
+                        const torch::Tensor& memory, const AttentionMask& memory_mask) const;
+
+ private:
+  LayerNorm ln1_;
+  MultiHeadAttention self_attn_;
+  LayerNorm ln2_;
+  MultiHeadAttention cross_attn_;
+  LayerNorm ln3_;
+  FeedForward ffn_;
+  double dropout_ = 0.0;
+};
+
 }  // namespace maw::nn

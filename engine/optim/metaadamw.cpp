@@ -246,9 +246,13 @@ MetaTerms MetaAdamW::meta_objective(const MetaInputs& in) const {
       for (const auto& p : in.theta) theta.push_back(p.detach());
       lv = in.batches.val_loss(theta);
     }
-    terms.l_dec = lv_p - lv;
+    terms.l_dec =
+        o_.meta_targets() == "fixed" ? (lv_p - (1.0 - o_.dec_target()) * lv).pow(2) : lv_p - lv;
   }
-  if (uses("gap")) terms.l_gap = (l2 - lv_p).abs();
+  if (uses("gap")) {
+    terms.l_gap = (l2 - lv_p).abs();
+    if (o_.meta_targets() == "fixed") terms.l_gap = (terms.l_gap - o_.gap_target()).pow(2);
+  }
 
   // 5. The objective.
   const auto& obj = o_.meta_objective();

@@ -46,6 +46,10 @@ void MetaAdamWOptions::validate() const {
     bad("attn_dropout", str(attn_dropout_), "in [0, 1)");
   if (meta_update_freq_ < 1) bad("meta_update_freq", std::to_string(meta_update_freq_), ">= 1");
   if (meta_warmup_steps_ < 0) bad("meta_warmup_steps", std::to_string(meta_warmup_steps_), ">= 0");
+  if (!one_of(meta_targets_, {"relative", "fixed"}))
+    bad("meta_targets", meta_targets_, "relative | fixed");
+  if (!(dec_target_ > -1.0 && dec_target_ < 1.0)) bad("dec_target", str(dec_target_), "in (-1, 1)");
+  if (!(gap_target_ >= 0.0)) bad("gap_target", str(gap_target_), ">= 0");
   if (!one_of(meta_objective_, {"gradient", "loss_decrease", "gen_gap", "combined"}))
     bad("meta_objective", meta_objective_, "gradient | loss_decrease | gen_gap | combined");
   if (huw_priorities_.size() != 3)

@@ -79,6 +79,14 @@ struct MetaAdamWOptions {
   MAW_ARG(double, huw_s_max) = 10.0;
   // combined without HUW: fixed weights of (L_grad, L_dec, L_gap).
   MAW_ARG(std::vector<double>, aux_loss_fixed_weights) = std::vector<double>{1.0, 1.0, 1.0};
+  // How L_dec and L_gap are formed. relative (METAADAMW.md §5): L_dec = L(θ′;bv) − L(θ;bv),
+  // L_gap = |L(θ′;b2) − L(θ′;bv)|. fixed (the referee's ablation): each term is pulled to a
+  // fixed target instead of being minimized without end: L_dec = (L(θ′;bv) −
+  // (1 − dec_target)·L(θ;bv))², a fixed relative decrease per step; L_gap = (|L(θ′;b2) −
+  // L(θ′;bv)| − gap_target)².
+  MAW_ARG(std::string, meta_targets) = "relative";  // relative | fixed
+  MAW_ARG(double, dec_target) = 0.01;
+  MAW_ARG(double, gap_target) = 0.0;
   MAW_ARG(double, meta_lr) = 1e-4;
   MAW_ARG(std::string, meta_optimizer) = "sgd";  // sgd | adam
   MAW_ARG(double, meta_weight_decay) = 1e-4;

@@ -89,6 +89,7 @@ ImageTask::ImageTask(const RunConfig& c, torch::Dtype dtype) {
   eval_ = data::TensorDataset(norm(tx), ty);
   const auto counts = torch::bincount(train_.y(), {}, 10);
   naive_ = ty.eq(counts.argmax()).to(torch::kDouble).mean().item<double>();
+  naive_name_ = "majority class";
 
   nn::ResNetOptions o;
   o.in_channels = train.channels;

@@ -36,11 +36,13 @@ SyntheticTask::SyntheticTask(const RunConfig& c, torch::Dtype dtype)
     t = (t - tr.mean()) / tr.std();
     y = t + c.synthetic_noise * torch::randn(t.sizes(), gen, opts);
     naive_ = (y.slice(0, n_train_all) - y.slice(0, 0, n_train).mean()).pow(2).mean().item<double>();
+    naive_name_ = "train mean";
   } else {
     y = t.argmax(1);
     auto counts = torch::bincount(y.slice(0, 0, n_train), {}, kClasses);
     const int64_t majority = counts.argmax().item<int64_t>();
     naive_ = y.slice(0, n_train_all).eq(majority).to(torch::kDouble).mean().item<double>();
+    naive_name_ = "majority class";
   }
   train_ = data::TensorDataset(x.slice(0, 0, n_train), y.slice(0, 0, n_train));
   meta_val_ =

@@ -2,6 +2,7 @@
 
 #include "api/errors.h"
 #include "tasks/image.h"
+#include "tasks/sequence_tasks.h"
 #include "tasks/synthetic.h"
 
 namespace maw::tasks {
@@ -19,14 +20,20 @@ EvalResult Task::evaluate(const data::Dataset& split, const torch::Device& devic
     loss_sum += loss(out, batch).item<double>() * static_cast<double>(end - start);
     metric += metric_sum(out, batch);
   }
-  return {loss_sum / static_cast<double>(n), metric / static_cast<double>(n)};
+  const double mean_loss = loss_sum / static_cast<double>(n);
+  return {mean_loss, finish_metric(metric / static_cast<double>(n), mean_loss), {}};
 }
 
 std::unique_ptr<Task> make_task(const RunConfig& config, torch::Dtype dtype) {
   if (config.task == "synthetic") return std::make_unique<SyntheticTask>(config, dtype);
   if (config.task == "image") return std::make_unique<ImageTask>(config, dtype);
+  if (config.task == "lm") return std::make_unique<LanguageModelTask>(config, dtype);
+  if (config.task == "translation") return std::make_unique<TranslationTask>(config, dtype);
+  if (config.task == "sentiment") return std::make_unique<SentimentTask>(config, dtype);
+  if (config.task == "forecasting") return std::make_unique<ForecastingTask>(config, dtype);
   throw ConfigError("invalid value '" + config.task +
-                    "' for key 'task': allowed synthetic | image");
+                    "' for key 'task': allowed synthetic | image | lm | translation | "
+                    "sentiment | forecasting");
 }
 
 }  // namespace maw::tasks

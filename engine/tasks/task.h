@@ -6,6 +6,8 @@
 
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "api/run_config.h"
 #include "data/dataset.h"
@@ -16,6 +18,7 @@ namespace maw::tasks {
 struct EvalResult {
   double loss = 0.0;
   double metric = 0.0;
+  std::vector<std::pair<std::string, double>> extras;  // e.g. BLEU beside perplexity
 };
 
 class Task {
@@ -39,25 +42,39 @@ class Task {
   virtual EvalResult evaluate(const data::Dataset& split, const torch::Device& device,
                               int64_t batch_size);
 
+  // The naive baseline on the eval split (majority class, unigram perplexity, last-value
+  // forecast, …) in the task's metric, and what it is.
+  virtual double naive_metric() const = 0;
+  virtual std::string naive_name() const = 0;
+
  protected:
   // Sum over the batch of the metric's per-example contributions (e.g. correct count).
   virtual double metric_sum(const torch::Tensor& outputs, const data::Batch& batch) const = 0;
+  // The metric from the split's mean of metric_sum and its mean loss; perplexity tasks
+  // return exp(mean loss).
+  virtual double finish_metric(double mean_metric_sum, double /*mean_loss*/) const {
+    return mean_metric_sum;
+  }
 };
 
-// A task whose splits are whole tensors indexed along dimension 0 (most are): the split
-// storage, its accessors and the naive baseline in one place.
-class TensorSplitsTask : public Task {
+// A task whose three splits are datasets of one kind: their storage, accessors and the
+// naive baseline in one place.
+template <class D>
+class SplitsTask : public Task {
  public:
   const data::Dataset& train() const override { return train_; }
   const data::Dataset& meta_val() const override { return meta_val_; }
   const data::Dataset& eval() const override { return eval_; }
-  // The naive baseline's metric on the eval split (majority class, mean prediction, …).
-  double naive_metric() const { return naive_; }
+  double naive_metric() const override { return naive_; }
+  std::string naive_name() const override { return naive_name_; }
 
  protected:
-  data::TensorDataset train_, meta_val_, eval_;
+  D train_, meta_val_, eval_;
   double naive_ = 0.0;
+  std::string naive_name_;
 };
+using TensorSplitsTask = SplitsTask<data::TensorDataset>;
+using SequenceSplitsTask = SplitsTask<data::SequenceDataset>;
 
 // The task a configuration names, with data and model built from its seed.
 std::unique_ptr<Task> make_task(const RunConfig& config, torch::Dtype dtype);

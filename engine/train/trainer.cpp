@@ -182,11 +182,19 @@ RunSummary Trainer::run() {
   s.optimizer = c.optimizer;
   s.seed = c.seed;
   s.metric_name = info.metric_name;
+  s.metric_higher_is_better = info.metric_higher_is_better;
+  s.naive_metric = task->naive_metric();
+  s.naive_name = task->naive_name();
   s.device = info.device;
   s.threads = threads;
   s.num_parameters = info.num_parameters;
   s.num_groups = info.num_groups;
   s.status = "completed";
+
+  const auto start = Clock::now();
+  auto seconds_since = [](Clock::time_point t0) {
+    return std::chrono::duration<double>(Clock::now() - t0).count();
+  };
 
   // Early stopping (monitor, patience, min_delta, restore best).
   const bool early = c.early_stopping != "off";
@@ -200,10 +208,11 @@ RunSummary Trainer::run() {
   auto evaluate = [&](int64_t at_step, int64_t epoch) {
     const auto t0 = Clock::now();
     const auto r = task->evaluate(task->eval(), device, eval_batch);
-    EvalRecord e{at_step, epoch, r.loss, r.metric, ms_since(t0)};
+    EvalRecord e{at_step, epoch, r.loss, r.metric, ms_since(t0), seconds_since(start), r.extras};
     for (auto* o : observers_) o->on_eval(e);
     s.eval_loss = r.loss;
     s.eval_metric = r.metric;
+    s.eval_extras = r.extras;
     if (!early) return;
     const double v = c.early_stopping == "eval_loss" ? r.loss : r.metric;
     const bool improved =
@@ -228,7 +237,6 @@ RunSummary Trainer::run() {
     for (auto* o : observers_) o->on_event({k, step, ""});
   };
 
-  const auto start = Clock::now();
   double step_ms_sum = 0.0;
   const int64_t first_step = step;
   int64_t last_eval = -1;
@@ -310,6 +318,7 @@ RunSummary Trainer::run() {
       model.store().buffers()[i].copy_(best_buffers[i]);
     s.eval_loss = best_eval.loss;
     s.eval_metric = best_eval.metric;
+    s.eval_extras = best_eval.extras;
   }
   s.best_step = best_step > 0 ? best_step : 0;
   s.best_monitor = best;

@@ -101,7 +101,13 @@ TEST(Cli, JsonPrintsExactlyOneObjectWithTheSummaryFields) {
   ASSERT_FALSE(r.out.empty());
   EXPECT_EQ(r.out.front(), '{');
   EXPECT_EQ(r.out.substr(r.out.size() - 2), "}\n");
-  EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '{'), 1);
+  int depth = 0, closed_at_top = 0;  // the outer object closes once, at the very end
+  for (char ch : r.out) {
+    depth += ch == '{' ? 1 : ch == '}' ? -1 : 0;
+    closed_at_top += ch == '}' && depth == 0;
+  }
+  EXPECT_EQ(closed_at_top, 1);
+  EXPECT_EQ(field(r.out, "eval_extras"), "{}");
   for (const char* k :
        {"task", "preset", "optimizer", "seed", "steps", "final_train_loss", "eval_loss",
         "eval_metric", "metric_name", "wall_time_s", "mean_step_ms", "meta_updates", "status"})
@@ -173,6 +179,50 @@ TEST(Cli, MetaAdamWCountsItsMetaUpdatesAndTakesEveryOptionThroughSet) {
   r = run_cli(std::string(kTiny) + " --optimizer metaadamw --set feature_dim=3");
   EXPECT_EQ(r.code, 2);
   EXPECT_NE(r.err.find("'feature_dim'"), std::string::npos) << r.err;
+}
+
+TEST(Cli, CompareOverSeedsReportsStatisticsAndTimeRatios) {
+  auto r = run_cli(
+      "compare --task synthetic --preset tiny --threads 1 --steps 40 --seeds 3 --json "
+      "--set meta_update_freq=10 --set eval_every=10");
+  ASSERT_EQ(r.code, 0) << r.err;
+  for (const char* key :
+       {"\"task\"", "\"preset\"", "\"seeds\": [", "\"adamw\": {", "\"metaadamw\": {", "\"p_value\"",
+        "\"time_ratio\"", "\"step_time_ratio\"", "\"time_to_target\"", "\"naive\""})
+    EXPECT_NE(r.out.find(key), std::string::npos) << key << "\n" << r.out;
+  EXPECT_NE(r.out.find("\"seeds\": [\n    0,\n    1,\n    2\n  ]"), std::string::npos) << r.out;
+  const std::string p = field(r.out, "p_value");
+  ASSERT_NE(p, "null");
+  EXPECT_GE(std::stod(p), 0.0);
+  EXPECT_LE(std::stod(p), 1.0);
+  EXPECT_GT(std::stod(field(r.out, "time_ratio")), 0.0);
+  // The table on stderr: mean ± std, the test and the ratios.
+  EXPECT_NE(r.err.find("paired t-test"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find(" ± "), std::string::npos);
+  EXPECT_NE(r.err.find("time ratio metaadamw/adamw"), std::string::npos);
+  EXPECT_NE(r.err.find("time to adamw's median best"), std::string::npos);
+}
+
+TEST(Cli, SweepTriesEveryGridPointAndNamesTheBestPerOptimizer) {
+  auto r = run_cli(
+      "sweep --task synthetic --preset tiny --threads 1 --steps 30 --seeds 2 --json "
+      "--grid lr=1e-4,3e-3 --grid weight_decay=0,0.1 --optimizers adamw");
+  ASSERT_EQ(r.code, 0) << r.err;
+  size_t points = 0;
+  for (size_t at = r.out.find("\"optimizer\": \"adamw\""); at != std::string::npos;
+       at = r.out.find("\"optimizer\": \"adamw\"", at + 1))
+    ++points;
+  EXPECT_EQ(points, 4u) << r.out;
+  // lr 3e-3 learns far more in 30 steps than 1e-4.
+  const auto best = r.out.find("\"best\": {\n    \"adamw\"");
+  ASSERT_NE(best, std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("\"lr\": \"3e-3\"", best), std::string::npos) << r.out;
+  r = run_cli("sweep --task synthetic --preset tiny --grid lr=1e-3,-1");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("'lr'"), std::string::npos) << r.err;
+  r = run_cli("sweep --task synthetic --preset tiny");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("--grid"), std::string::npos) << r.err;
 }
 
 TEST(Cli, DataListShowsEachDatasetWithSourcePlaceAndPresence) {

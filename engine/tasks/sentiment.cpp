@@ -1,0 +1,96 @@
+#include "api/datasets.h"
+#include "api/errors.h"
+#include "data/corpus_readers.h"
+#include "data/text_readers.h"
+#include "data/vocab.h"
+#include "tasks/sequence_common.h"
+#include "tasks/sequence_tasks.h"
+
+namespace maw::tasks {
+namespace {
+
+using Texts = std::vector<data::LabeledText>;
+
+std::pair<Texts, Texts> load(const RunConfig& c) {
+  if (c.sentiment_dataset == "uci") {
+    // The 3 000 UCI sentences (IMDB, Amazon, Yelp); a fixed shuffle (the same for every
+    // seed) holds out 20% for evaluation.
+    const auto d = require_dataset("sentiment", resolve_data_dir(c.data_dir));
+    Texts all;
+    for (const char* f : {"imdb.json", "amazon.json", "yelp.json"}) {
+      auto part = data::read_sentiment_json(d.path + "/" + f);
+      all.insert(all.end(), part.begin(), part.end());
+    }
+    auto gen = detail::data_gen(0, 53);
+    const auto order = torch::randperm(static_cast<int64_t>(all.size()), gen, torch::kLong);
+    const auto* o = order.data_ptr<int64_t>();
+    const size_t n_eval = all.size() / 5;
+    Texts train, eval;
+    for (size_t i = 0; i < all.size(); ++i)
+      (i < n_eval ? eval : train).push_back(all[static_cast<size_t>(o[i])]);
+    return {train, eval};
+  }
+  if (c.sentiment_imdb_dir.empty())
+    throw ConfigError(
+        "sentiment.dataset=imdb needs sentiment.imdb_dir: the aclImdb folder with "
+        "train/{pos,neg} and test/{pos,neg}");
+  return {data::read_aclimdb(c.sentiment_imdb_dir, "train"),
+          data::read_aclimdb(c.sentiment_imdb_dir, "test")};
+}
+
+}  // namespace
+
+SentimentTask::SentimentTask(const RunConfig& c, torch::Dtype dtype) {
+  const auto [train_texts, eval_texts] = load(c);
+  auto tokenize = [](const Texts& ts) {
+    std::vector<std::vector<std::string>> out;
+    for (const auto& t : ts) out.push_back(data::tokenize(t.text));
+    return out;
+  };
+  const auto train_tok = tokenize(train_texts), eval_tok = tokenize(eval_texts);
+  const auto vocab = data::Vocab::build(train_tok, c.data_vocab);
+  const int64_t max_len = c.data_max_len;
+  // Reviews longer than max_len keep their first max_len tokens; empty ones are dropped.
+  auto encode = [&](const std::vector<std::vector<std::string>>& tok, const Texts& texts) {
+    std::vector<std::vector<int64_t>> ids;
+    std::vector<int64_t> labels;
+    for (size_t i = 0; i < tok.size(); ++i) {
+      if (tok[i].empty()) continue;
+      ids.push_back(vocab.encode(tok[i]));
+      labels.push_back(texts[i].label);
+    }
+    auto [x, len] = detail::pad_rows(ids, max_len);
+    return std::make_tuple(x, len, torch::tensor(labels, torch::kLong));
+  };
+  auto [x, xl, y] = encode(train_tok, train_texts);
+  auto [ex, exl, ey] = encode(eval_tok, eval_texts);
+
+  auto gen = detail::data_gen(c.seed, 59);
+  auto order = torch::randperm(x.size(0), gen, torch::kLong);
+  order = order.slice(0, 0, detail::cap(c.data_n_train, x.size(0)));
+  const int64_t n_meta = std::max<int64_t>(1, order.size(0) / 10);
+  auto pick = [&](const torch::Tensor& idx) {
+    return data::SequenceDataset(x.index_select(0, idx), xl.index_select(0, idx),
+                                 y.index_select(0, idx));
+  };
+  meta_val_ = pick(order.slice(0, 0, n_meta));
+  train_ = pick(order.slice(0, n_meta));
+  const int64_t ne = detail::cap(c.data_n_eval, ex.size(0));
+  eval_ = data::SequenceDataset(ex.slice(0, 0, ne), exl.slice(0, 0, ne), ey.slice(0, 0, ne));
+  const auto counts = torch::bincount(train_.y(), {}, 2);
+  naive_ = eval_.y().eq(counts.argmax()).to(torch::kDouble).mean().item<double>();
+  naive_name_ = "majority class";
+  model_ =
+      std::make_unique<nn::BiLSTMClassifier>(vocab.size(), c.model_ffn, c.model_dim, c.model_layers,
+                                             2, std::max(0.0, c.model_dropout), c.seed, dtype);
+}
+
+torch::Tensor SentimentTask::loss(const torch::Tensor& outputs, const data::Batch& b) const {
+  return torch::cross_entropy_loss(outputs, b.y);
+}
+
+double SentimentTask::metric_sum(const torch::Tensor& outputs, const data::Batch& b) const {
+  return outputs.argmax(1).eq(b.y).sum().item<double>();
+}
+
+}  // namespace maw::tasks
