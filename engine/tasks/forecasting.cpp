@@ -3,8 +3,8 @@
 #include "api/datasets.h"
 #include "api/errors.h"
 #include "data/text_readers.h"
-#include "tasks/sequence_common.h"
 #include "tasks/sequence_tasks.h"
+#include "tasks/task_util.h"
 
 namespace maw::tasks {
 
@@ -55,15 +55,12 @@ ForecastingTask::ForecastingTask(const RunConfig& c, torch::Dtype dtype) {
   auto x = z.index_select(0, (idx.unsqueeze(1) + offsets.unsqueeze(0)).flatten()).view({-1, W, F});
   auto y = z.select(1, ti).index_select(0, idx).unsqueeze(1);
   const int64_t n_train_all = boundary - W;
-  auto gen = detail::data_gen(c.seed, 61);
-  auto order = torch::randperm(n_train_all, gen, torch::kLong);
-  order = order.slice(0, 0, detail::cap(c.data_n_train, n_train_all));
-  const int64_t n_meta = std::max<int64_t>(1, order.size(0) / 10);
+  const auto split = detail::train_meta_split(n_train_all, c.data_n_train, c.seed, 61);
   auto pick = [&](const torch::Tensor& i) {
     return data::TensorDataset(x.index_select(0, i).to(dtype), y.index_select(0, i).to(dtype));
   };
-  meta_val_ = pick(order.slice(0, 0, n_meta));
-  train_ = pick(order.slice(0, n_meta));
+  meta_val_ = pick(split.meta);
+  train_ = pick(split.train);
   const int64_t ne = detail::cap(c.data_n_eval, x.size(0) - n_train_all);
   eval_ = pick(torch::arange(n_train_all, n_train_all + ne, torch::kLong));
   // Naive: tomorrow = today, in original units.

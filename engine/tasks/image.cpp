@@ -1,13 +1,12 @@
 #include "tasks/image.h"
 
-#include <ATen/CPUGeneratorImpl.h>
-
 #include <filesystem>
 #include <sstream>
 
 #include "api/datasets.h"
 #include "api/errors.h"
 #include "data/image_readers.h"
+#include "tasks/task_util.h"
 
 namespace maw::tasks {
 namespace {
@@ -70,13 +69,9 @@ ImageTask::ImageTask(const RunConfig& c, torch::Dtype dtype) {
   auto ty = labels(test);
 
   // A seeded subset (presets), then 10% of it as meta-validation.
-  auto gen = at::detail::createCPUGenerator(c.seed * 2654435761ULL + 29);
-  auto order = torch::randperm(x.size(0), gen, torch::kLong);
-  const int64_t n = c.image_n_train > 0 ? std::min(c.image_n_train, x.size(0)) : x.size(0);
-  order = order.slice(0, 0, n);
-  const int64_t n_meta = std::max<int64_t>(1, n / 10);
-  const auto meta_idx = order.slice(0, 0, n_meta), train_idx = order.slice(0, n_meta);
-  const int64_t ne = c.image_n_eval > 0 ? std::min(c.image_n_eval, tx.size(0)) : tx.size(0);
+  const auto split = detail::train_meta_split(x.size(0), c.image_n_train, c.seed, 29);
+  const auto &meta_idx = split.meta, &train_idx = split.train;
+  const int64_t ne = detail::cap(c.image_n_eval, tx.size(0));
   tx = tx.slice(0, 0, ne);
   ty = ty.slice(0, 0, ne);
 

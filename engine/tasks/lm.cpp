@@ -5,8 +5,8 @@
 #include "api/errors.h"
 #include "data/corpus_readers.h"
 #include "data/vocab.h"
-#include "tasks/sequence_common.h"
 #include "tasks/sequence_tasks.h"
+#include "tasks/task_util.h"
 
 namespace maw::tasks {
 namespace {
@@ -86,13 +86,9 @@ LanguageModelTask::LanguageModelTask(const RunConfig& c, torch::Dtype dtype) {
   auto [x, y] = windows(stream(train_tok, vocab), ctx);
   auto [ex, ey] = windows(stream(eval_tok, vocab), ctx);
 
-  auto gen = detail::data_gen(c.seed, 31);
-  auto order = torch::randperm(x.size(0), gen, torch::kLong);
-  order = order.slice(0, 0, detail::cap(c.data_n_train, x.size(0)));
-  const int64_t n_meta = std::max<int64_t>(1, order.size(0) / 10);
-  const auto meta_idx = order.slice(0, 0, n_meta), train_idx = order.slice(0, n_meta);
-  train_ = data::TensorDataset(x.index_select(0, train_idx), y.index_select(0, train_idx));
-  meta_val_ = data::TensorDataset(x.index_select(0, meta_idx), y.index_select(0, meta_idx));
+  const auto split = detail::train_meta_split(x.size(0), c.data_n_train, c.seed, 31);
+  train_ = data::TensorDataset(x.index_select(0, split.train), y.index_select(0, split.train));
+  meta_val_ = data::TensorDataset(x.index_select(0, split.meta), y.index_select(0, split.meta));
   // Eval: evenly spaced windows over the held-out speeches (the same for every seed).
   const int64_t ne = detail::cap(c.data_n_eval, ex.size(0));
   auto eidx = torch::linspace(0, static_cast<double>(ex.size(0) - 1), ne, torch::kDouble)

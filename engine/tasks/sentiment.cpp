@@ -3,8 +3,8 @@
 #include "data/corpus_readers.h"
 #include "data/text_readers.h"
 #include "data/vocab.h"
-#include "tasks/sequence_common.h"
 #include "tasks/sequence_tasks.h"
+#include "tasks/task_util.h"
 
 namespace maw::tasks {
 namespace {
@@ -21,14 +21,8 @@ std::pair<Texts, Texts> load(const RunConfig& c) {
       auto part = data::read_sentiment_json(d.path + "/" + f);
       all.insert(all.end(), part.begin(), part.end());
     }
-    auto gen = detail::data_gen(0, 53);
-    const auto order = torch::randperm(static_cast<int64_t>(all.size()), gen, torch::kLong);
-    const auto* o = order.data_ptr<int64_t>();
     const size_t n_eval = all.size() / 5;
-    Texts train, eval;
-    for (size_t i = 0; i < all.size(); ++i)
-      (i < n_eval ? eval : train).push_back(all[static_cast<size_t>(o[i])]);
-    return {train, eval};
+    return detail::fixed_holdout(std::move(all), n_eval, 53);
   }
   if (c.sentiment_imdb_dir.empty())
     throw ConfigError(
@@ -65,16 +59,13 @@ SentimentTask::SentimentTask(const RunConfig& c, torch::Dtype dtype) {
   auto [x, xl, y] = encode(train_tok, train_texts);
   auto [ex, exl, ey] = encode(eval_tok, eval_texts);
 
-  auto gen = detail::data_gen(c.seed, 59);
-  auto order = torch::randperm(x.size(0), gen, torch::kLong);
-  order = order.slice(0, 0, detail::cap(c.data_n_train, x.size(0)));
-  const int64_t n_meta = std::max<int64_t>(1, order.size(0) / 10);
+  const auto split = detail::train_meta_split(x.size(0), c.data_n_train, c.seed, 59);
   auto pick = [&](const torch::Tensor& idx) {
     return data::SequenceDataset(x.index_select(0, idx), xl.index_select(0, idx),
                                  y.index_select(0, idx));
   };
-  meta_val_ = pick(order.slice(0, 0, n_meta));
-  train_ = pick(order.slice(0, n_meta));
+  meta_val_ = pick(split.meta);
+  train_ = pick(split.train);
   const int64_t ne = detail::cap(c.data_n_eval, ex.size(0));
   eval_ = data::SequenceDataset(ex.slice(0, 0, ne), exl.slice(0, 0, ne), ey.slice(0, 0, ne));
   const auto counts = torch::bincount(train_.y(), {}, 2);

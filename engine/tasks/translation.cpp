@@ -5,8 +5,8 @@
 #include "api/errors.h"
 #include "data/corpus_readers.h"
 #include "data/vocab.h"
-#include "tasks/sequence_common.h"
 #include "tasks/sequence_tasks.h"
+#include "tasks/task_util.h"
 
 namespace maw::tasks {
 namespace {
@@ -21,14 +21,8 @@ std::pair<Pairs, Pairs> load(const RunConfig& c) {
     const auto d = require_dataset("bible", resolve_data_dir(c.data_dir));
     auto pairs = data::align_verses(data::read_sword_ztext(d.path + "/spaRV1909eb"),
                                     data::read_sword_ztext(d.path + "/engKJV2006eb"));
-    auto gen = detail::data_gen(0, 41);
-    const auto order = torch::randperm(static_cast<int64_t>(pairs.size()), gen, torch::kLong);
-    const auto* o = order.data_ptr<int64_t>();
     const size_t n_eval = pairs.size() / 10;
-    Pairs train, eval;
-    for (size_t i = 0; i < pairs.size(); ++i)
-      (i < n_eval ? eval : train).push_back(std::move(pairs[static_cast<size_t>(o[i])]));
-    return {train, eval};
+    return detail::fixed_holdout(std::move(pairs), n_eval, 41);
   }
   if (c.translation_multi30k_dir.empty())
     throw ConfigError(
@@ -88,16 +82,13 @@ TranslationTask::TranslationTask(const RunConfig& c, torch::Dtype dtype)
 
   auto [x, xl] = detail::pad_rows(tr.src, max_len_);
   auto [y, yl] = detail::pad_rows(tr.tgt, max_len_ + 2);
-  auto gen = detail::data_gen(c.seed, 43);
-  auto order = torch::randperm(x.size(0), gen, torch::kLong);
-  order = order.slice(0, 0, detail::cap(c.data_n_train, x.size(0)));
-  const int64_t n_meta = std::max<int64_t>(1, order.size(0) / 10);
+  const auto split = detail::train_meta_split(x.size(0), c.data_n_train, c.seed, 43);
   auto pick = [&](const torch::Tensor& idx) {
     return data::SequenceDataset(x.index_select(0, idx), xl.index_select(0, idx),
                                  y.index_select(0, idx), yl.index_select(0, idx));
   };
-  meta_val_ = pick(order.slice(0, 0, n_meta));
-  train_ = pick(order.slice(0, n_meta));
+  meta_val_ = pick(split.meta);
+  train_ = pick(split.train);
   auto [ex, exl] = detail::pad_rows(ev.src, max_len_);
   auto [ey, eyl] = detail::pad_rows(ev.tgt, max_len_ + 2);
   const int64_t ne = detail::cap(c.data_n_eval, ex.size(0));

@@ -153,13 +153,10 @@ struct MetaProblem {
 
 // Central differences of the meta-objective against autograd, for every meta-parameter
 // kind, on a few coordinates of each tensor.
-void check_meta_gradient(const MetaAdamWOptions& meta) {
-  MetaProblem pb;
+// The meta-objective's inputs at t = 3: g1 on b1, moments before and after its update.
+MetaAdamW::MetaInputs meta_inputs(MetaProblem& pb, MetaAdamW& opt) {
   auto& model = pb.model;
   const auto& ps = model.store().parameters();
-  MetaAdamW opt(ps, model.store().info(), fine_groups(model.store()),
-                AdamWOptions(0.05).weight_decay(0.1), meta, 13);
-  // g1, moments before and after a moment update at t = 3.
   auto loss1 = mse_on(model, pb.b1)(ps);
   const auto g1 = torch::autograd::grad({loss1}, ps);
   auto gen = at::detail::createCPUGenerator(31);
@@ -176,6 +173,19 @@ void check_meta_gradient(const MetaAdamWOptions& meta) {
   in.theta = ps;
   in.g1 = g1;
   in.batches = MetaBatches{mse_on(model, pb.b2), mse_on(model, pb.bv)};
+  return in;
+}
+
+MetaAdamW make_meta_opt(MetaProblem& pb, const MetaAdamWOptions& meta) {
+  auto& model = pb.model;
+  return MetaAdamW(model.store().parameters(), model.store().info(), fine_groups(model.store()),
+                   AdamWOptions(0.05).weight_decay(0.1), meta, 13);
+}
+
+void check_meta_gradient(const MetaAdamWOptions& meta) {
+  MetaProblem pb;
+  MetaAdamW opt = make_meta_opt(pb, meta);
+  auto in = meta_inputs(pb, opt);
 
   auto total = [&] { return opt.meta_objective(in).total; };
   const auto kinds = opt.meta_parameters();
@@ -249,6 +259,26 @@ TEST(MetaGradient, CombinedHuwObjectiveMatchesFiniteDifferences) {
 }
 TEST(MetaGradient, CombinedFixedWeightsMatchesFiniteDifferences) {
   check_meta_gradient(MetaAdamWOptions().use_huw(false).aux_loss_fixed_weights({0.5, 2, 1}));
+}
+
+TEST(MetaGradient, FixedTargetVariantMatchesFiniteDifferences) {
+  check_meta_gradient(full_meta().meta_targets("fixed").dec_target(0.02).gap_target(0.01));
+}
+
+TEST(MetaObjective, FixedTargetsAreTheSquaredDistancesOfTheRelativeTerms) {
+  // With dec_target 0, L_dec(fixed) = L_dec(relative)²; L_gap(fixed) = (L_gap − γ)².
+  MetaProblem pb;
+  MetaAdamW rel = make_meta_opt(pb, full_meta());
+  const auto r = rel.meta_objective(meta_inputs(pb, rel));
+  MetaAdamW fix =
+      make_meta_opt(pb, full_meta().meta_targets("fixed").dec_target(0).gap_target(0.01));
+  const auto f = fix.meta_objective(meta_inputs(pb, fix));
+  const double dec = r.l_dec.item<double>(), gap = r.l_gap.item<double>();
+  EXPECT_NE(dec, 0.0);
+  EXPECT_NEAR(f.l_dec.item<double>(), dec * dec, 1e-12);
+  EXPECT_NEAR(f.l_gap.item<double>(), (gap - 0.01) * (gap - 0.01), 1e-12);
+  EXPECT_NEAR(f.l_grad.item<double>(), r.l_grad.item<double>(), 1e-12);  // untouched
+  EXPECT_THROW(full_meta().meta_targets("moving").validate(), ConfigError);
 }
 
 TEST(MetaUpdate, OneMetaUpdateChangesEveryMetaParameter) {

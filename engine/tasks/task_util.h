@@ -1,4 +1,4 @@
-// Helpers shared by the sequence tasks' constructors (engine-internal).
+// Helpers shared by the tasks' constructors (engine-internal): splits, padding, sizes.
 #pragma once
 
 #include <ATen/CPUGeneratorImpl.h>
@@ -18,6 +18,37 @@ inline at::Generator data_gen(uint64_t seed, uint64_t salt) {
   return at::detail::createCPUGenerator(seed * 2654435761ULL + salt);
 }
 
+// A count of -1 or 0 means "all"; otherwise at most n.
+inline int64_t cap(int64_t n, int64_t available) {
+  return n > 0 ? std::min(n, available) : available;
+}
+
+struct TrainMetaIndex {
+  torch::Tensor train, meta;  // int64 indices
+};
+// A seeded subset of n examples (at most `limit`; <= 0: all) of which 10% (at least one)
+// is the meta-validation split (METAADAMW.md §5) and the rest trains.
+inline TrainMetaIndex train_meta_split(int64_t n, int64_t limit, uint64_t seed, uint64_t salt) {
+  auto gen = data_gen(seed, salt);
+  auto order = torch::randperm(n, gen, torch::kLong).slice(0, 0, cap(limit, n));
+  const int64_t n_meta = std::max<int64_t>(1, order.size(0) / 10);
+  return {order.slice(0, n_meta), order.slice(0, 0, n_meta)};
+}
+
+// A fixed shuffle (the same for every seed) of `all`: the first `n_eval` evaluate, the
+// rest train.
+template <class T>
+std::pair<std::vector<T>, std::vector<T>> fixed_holdout(std::vector<T> all, size_t n_eval,
+                                                        uint64_t salt) {
+  auto gen = data_gen(0, salt);
+  const auto order = torch::randperm(static_cast<int64_t>(all.size()), gen, torch::kLong);
+  const auto* o = order.data_ptr<int64_t>();
+  std::vector<T> train, eval;
+  for (size_t i = 0; i < all.size(); ++i)
+    (i < n_eval ? eval : train).push_back(std::move(all[static_cast<size_t>(o[i])]));
+  return {std::move(train), std::move(eval)};
+}
+
 // Rows of ragged id lists as a padded int64 matrix [N, width] (pad 0) and lengths [N].
 inline std::pair<torch::Tensor, torch::Tensor> pad_rows(
     const std::vector<std::vector<int64_t>>& rows, int64_t width) {
@@ -32,11 +63,6 @@ inline std::pair<torch::Tensor, torch::Tensor> pad_rows(
     la[static_cast<int64_t>(i)] = n;
   }
   return {x, len};
-}
-
-// A count of -1 or 0 means "all"; otherwise at most n.
-inline int64_t cap(int64_t n, int64_t available) {
-  return n > 0 ? std::min(n, available) : available;
 }
 
 inline nn::TransformerSize transformer_size(const RunConfig& c) {
