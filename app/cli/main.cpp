@@ -11,9 +11,9 @@
 #include "api/datasets.h"
 #include "api/errors.h"
 #include "api/session.h"
+#include "api/study.h"
 #include "cli/args.h"
 #include "cli/progress.h"
-#include "cli/study.h"
 #include "cli/summary_json.h"
 
 namespace {
@@ -32,11 +32,11 @@ extern "C" void on_interrupt(int /*sig*/) {
   if (maw::Session* s = g_session.load()) s->stop();
 }
 
-maw::cli::SeedRun run_one(const maw::RunConfig& config, const maw::cli::Command& cmd) {
+maw::SeedRun run_one(const maw::RunConfig& config, const maw::cli::Command& cmd) {
   maw::Session session(config);
   maw::cli::ProgressObserver progress(stderr, isatty(fileno(stderr)) != 0,
                                       session.config().log_every, cmd.quiet);
-  maw::cli::EvalCollector evals;
+  maw::EvalCollector evals;
   session.add_observer(&progress);
   session.add_observer(&evals);
   g_session.store(&session);
@@ -86,7 +86,7 @@ void print_table(const std::vector<maw::RunSummary>& runs);
 
 // compare: each seed under each optimizer (paired by seed); one run at a time.
 int compare_command(const maw::cli::Command& cmd) {
-  std::vector<maw::cli::OptimizerRuns> per(cmd.optimizers.size());
+  std::vector<maw::OptimizerRuns> per(cmd.optimizers.size());
   for (size_t i = 0; i < per.size(); ++i) per[i].optimizer = cmd.optimizers[i];
   int code = kExitOk;
   for (int64_t k = 0; k < cmd.seeds && !g_interrupted.load(); ++k) {
@@ -104,8 +104,8 @@ int compare_command(const maw::cli::Command& cmd) {
     for (const auto& r : p.runs) all.push_back(r.summary);
   if (!cmd.quiet) print_table(all);
   if (per.size() >= 2 && !per[0].runs.empty() && per[1].runs.size() == per[0].runs.size()) {
-    const auto study = maw::cli::compare_study(per[0], per[1]);
-    if (!cmd.quiet) std::fputs(maw::cli::compare_table(study).c_str(), stderr);
+    const auto study = maw::compare_study(per[0], per[1]);
+    if (!cmd.quiet) std::fputs(maw::compare_table(study).c_str(), stderr);
     if (cmd.json) {
       auto j = study;
       nlohmann::ordered_json runs = nlohmann::ordered_json::array();
@@ -133,12 +133,12 @@ int sweep_command(const maw::cli::Command& cmd) {
       }
     points = next;
   }
-  std::vector<maw::cli::SweepPoint> results;
+  std::vector<maw::SweepPoint> results;
   int code = kExitOk;
   for (const auto& opt : cmd.optimizers) {
     for (const auto& settings : points) {
       if (g_interrupted.load()) break;
-      maw::cli::SweepPoint sp{opt, settings, {}};
+      maw::SweepPoint sp{opt, settings, {}};
       for (int64_t k = 0; k < cmd.seeds && !g_interrupted.load(); ++k) {
         maw::RunConfig c = cmd.config;
         for (const auto& [key, v] : settings) c.set(key, v);
@@ -150,8 +150,8 @@ int sweep_command(const maw::cli::Command& cmd) {
       if (!sp.runs.empty()) results.push_back(std::move(sp));
     }
   }
-  const auto study = maw::cli::sweep_study(results);
-  if (!cmd.quiet) std::fputs(maw::cli::sweep_table(study).c_str(), stderr);
+  const auto study = maw::sweep_study(results);
+  if (!cmd.quiet) std::fputs(maw::sweep_table(study).c_str(), stderr);
   if (cmd.json) std::printf("%s\n", study.dump(2).c_str());
   return code;
 }

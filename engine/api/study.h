@@ -1,8 +1,8 @@
-// Studies over seeds: `compare --seeds N` (AdamW vs MetaAdamW, paired by seed) and
-// `sweep --grid KEY=a,b --seeds N` (a grid of settings per optimizer). Runs go through the
-// same Session as `train`; this file turns their summaries and evaluation records into
-// the statistics the issue asks for (mean ± std, paired t-test, time ratios,
-// time-to-target), as a table on stderr and a JSON object.
+// Studies over seeds: compare (two optimizers, paired by seed) and sweep (a grid of
+// settings per optimizer). The runs themselves go through Session, one after another
+// (the CLI's `compare --seeds N` and `sweep --grid`, later the studio); this file turns
+// their summaries and evaluation records into statistics (mean ± std, paired t-test, time
+// ratios, time-to-target) as a JSON object and a text table. Torch-free.
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -13,7 +13,7 @@
 #include "api/observer.h"
 #include "api/records.h"
 
-namespace maw::cli {
+namespace maw {
 
 // Every evaluation of one run, for best-so-far and time-to-target.
 class EvalCollector : public RunObserver {
@@ -49,4 +49,4 @@ struct SweepPoint {
 nlohmann::ordered_json sweep_study(const std::vector<SweepPoint>& points);
 std::string sweep_table(const nlohmann::ordered_json& study);
 
-}  // namespace maw::cli
+}  // namespace maw

@@ -1,4 +1,4 @@
-#include "cli/study.h"
+#include "api/study.h"
 
 #include <cmath>
 #include <cstdio>
@@ -8,7 +8,7 @@
 
 #include "api/stats.h"
 
-namespace maw::cli {
+namespace maw {
 namespace {
 
 using Json = nlohmann::ordered_json;
@@ -265,4 +265,4 @@ std::string sweep_table(const Json& j) {
   return o.str();
 }
 
-}  // namespace maw::cli
+}  // namespace maw
