@@ -72,6 +72,7 @@ Options (train, compare):
                        ~/.local/share/metaadamw/data)
   --config FILE.json   keys from a JSON object (applied before --set and flags)
   --set KEY=VALUE      any configuration key (repeatable; see `metaadamw keys`)
+  --log FILE.h5        train: log every record to an HDF5 file (docs/LOG_FORMAT.md)
   --json               print one JSON object with the result on stdout at the end
   --quiet              no progress output
 
@@ -180,6 +181,8 @@ Command parse(const std::vector<std::string>& args) {
       auto values = split_commas(kv.substr(eq + 1));
       if (values.empty()) throw ConfigError("--grid " + kv + ": no values");
       cmd.grid.emplace_back(kv.substr(0, eq), values);
+    } else if (a == "--log" && cmd.name == "train") {
+      cmd.log = value();
     } else if (a == "--data-dir") {
       sets.emplace_back("data_dir", value());
     } else if (flag_keys().count(a)) {

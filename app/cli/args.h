@@ -19,6 +19,7 @@ struct Command {
   int64_t seeds = 1;                    // compare, sweep: seeds seed, seed+1, …
   // sweep: KEY → values, in command-line order; the grid is their cartesian product.
   std::vector<std::pair<std::string, std::vector<std::string>>> grid;
+  std::string log;  // train: --log FILE (HDF5 run log)
   bool json = false;
   bool quiet = false;
   bool help = false;

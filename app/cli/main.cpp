@@ -10,6 +10,7 @@
 
 #include "api/datasets.h"
 #include "api/errors.h"
+#include "api/run_log.h"
 #include "api/session.h"
 #include "api/study.h"
 #include "cli/args.h"
@@ -39,6 +40,11 @@ maw::SeedRun run_one(const maw::RunConfig& config, const maw::cli::Command& cmd)
   maw::EvalCollector evals;
   session.add_observer(&progress);
   session.add_observer(&evals);
+  std::unique_ptr<maw::RunObserver> log;
+  if (!cmd.log.empty()) {
+    log = maw::make_run_log_writer(cmd.log, session.config());
+    session.add_observer(log.get());
+  }
   g_session.store(&session);
   if (g_interrupted.load()) session.stop();
   auto summary = session.run();
