@@ -136,13 +136,17 @@ EvalResult TranslationTask::evaluate(const data::Dataset& split, const torch::De
                      ->greedy_decode(ctx, batch.x.slice(0, 0, m), batch.x_mask.slice(0, 0, m),
                                      max_len_ + 1)
                      .cpu();
-      auto ref = batch.y.slice(0, 0, m).cpu();
+      auto ref = batch.y.slice(0, 0, m).cpu().contiguous();
+      out = out.contiguous();
+      // One host copy per batch, then plain reads (not a tensor per token).
+      const auto oa = out.accessor<int64_t, 2>();
+      const auto ra = ref.accessor<int64_t, 2>();
       for (int64_t i = 0; i < m; ++i) {
         std::vector<int64_t> h, r;
-        for (int64_t j = 0; j < out.size(1); ++j)
-          if (auto t = out[i][j].item<int64_t>(); t != data::Vocab::kPad) h.push_back(t);
-        for (int64_t j = 1; j < ref.size(1); ++j)
-          if (auto t = ref[i][j].item<int64_t>(); t != data::Vocab::kPad && t != data::Vocab::kEos)
+        for (int64_t j = 0; j < oa.size(1); ++j)
+          if (const int64_t t = oa[i][j]; t != data::Vocab::kPad) h.push_back(t);
+        for (int64_t j = 1; j < ra.size(1); ++j)
+          if (const int64_t t = ra[i][j]; t != data::Vocab::kPad && t != data::Vocab::kEos)
             r.push_back(t);
         hyps.push_back(std::move(h));
         refs.push_back(std::move(r));
