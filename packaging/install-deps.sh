@@ -6,6 +6,7 @@
 #   packaging/install-deps.sh --bench    + Python's torch (comparisons with torch.optim)
 #   packaging/install-deps.sh --data     + the apt datasets, and npm when none is on the PATH
 #                                          (then: metaadamw data fetch all)
+#   packaging/install-deps.sh --fuzz     + clang (scripts/fuzz-reader.sh, libFuzzer)
 set -euo pipefail
 
 packages=(
@@ -16,14 +17,17 @@ packages=(
   # thread pool instead of starting its own threads.
   libopenblas0-openmp
   libgtest-dev libgmock-dev googletest libbenchmark-dev
+  # The interop test reads our HDF5 logs with h5py (a user's other tool).
+  python3-h5py
 )
 for arg in "$@"; do
   case "$arg" in
     --bench) packages+=(python3-torch) ;;
+    --fuzz) packages+=(clang) ;;
     --data)
       packages+=(dataset-fashion-mnist sword-text-kjv sword-text-sparv)
       command -v npm >/dev/null || packages+=(npm) ;;
-    -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,11p' "$0"; exit 0 ;;
     *) echo "install-deps.sh: unknown option '$arg' (see --help)" >&2; exit 2 ;;
   esac
 done

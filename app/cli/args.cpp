@@ -50,6 +50,11 @@ Usage:
   metaadamw sweep   [options] --grid KEY=a,b,c [--grid KEY=x,y] [--seeds N]
                                        every grid point under each optimizer; the best
                                        setting per optimizer (by mean best metric)
+  metaadamw inspect FILE.h5 [--json]   what a run log holds: run, status (finished,
+                                       still being written, or interrupted), groups,
+                                       series and their shapes
+  metaadamw export FILE.h5 --csv DIR   every series as CSV at full resolution (N-D
+                                       series in long format: step, group, feature, value)
   metaadamw keys                       every configuration key, its values and meaning
   metaadamw data list [--data-dir DIR] the offline datasets: source, place, presence, size
   metaadamw data fetch [NAME|all] [--data-dir DIR]
@@ -73,6 +78,7 @@ Options (train, compare):
   --config FILE.json   keys from a JSON object (applied before --set and flags)
   --set KEY=VALUE      any configuration key (repeatable; see `metaadamw keys`)
   --log FILE.h5        train: log every record to an HDF5 file (docs/LOG_FORMAT.md)
+  --log-dir DIR        compare, sweep: one log per run in DIR, indexed by DIR/study.json
   --json               print one JSON object with the result on stdout at the end
   --quiet              no progress output
 
@@ -110,10 +116,33 @@ Command parse(const std::vector<std::string>& args) {
     return cmd;
   }
   if (first != "train" && first != "compare" && first != "sweep" && first != "keys" &&
-      first != "data")
+      first != "data" && first != "inspect" && first != "export")
     throw ConfigError("unknown command '" + first +
-                      "'; commands: train, compare, sweep, keys, data");
+                      "'; commands: train, compare, sweep, inspect, export, keys, data");
   cmd.name = first;
+  cmd.argv.assign(args.begin(), args.end());
+  if (cmd.name == "inspect" || cmd.name == "export") {
+    for (size_t i = 1; i < args.size(); ++i) {
+      if (args[i] == "--help" || args[i] == "-h") {
+        cmd.help = true;
+      } else if (args[i] == "--json" && cmd.name == "inspect") {
+        cmd.json = true;
+      } else if (args[i] == "--csv" && cmd.name == "export") {
+        if (i + 1 >= args.size()) throw ConfigError("option --csv needs a folder");
+        cmd.csv_dir = args[++i];
+      } else if (!args[i].empty() && args[i][0] == '-') {
+        throw ConfigError("unknown option '" + args[i] + "' for " + cmd.name);
+      } else {
+        cmd.positional.push_back(args[i]);
+      }
+    }
+    if (cmd.help) return cmd;
+    if (cmd.positional.size() != 1)
+      throw ConfigError(cmd.name + " takes one run log file (FILE.h5)");
+    if (cmd.name == "export" && cmd.csv_dir.empty())
+      throw ConfigError("export needs --csv DIR (the folder for the CSV files)");
+    return cmd;
+  }
   if (cmd.name == "data") {
     for (size_t i = 1; i < args.size(); ++i) {
       if (args[i] == "--data-dir") {
@@ -183,6 +212,10 @@ Command parse(const std::vector<std::string>& args) {
       cmd.grid.emplace_back(kv.substr(0, eq), values);
     } else if (a == "--log" && cmd.name == "train") {
       cmd.log = value();
+    } else if (a == "--log" && study) {
+      throw ConfigError(cmd.name + " writes one log per run: use --log-dir DIR");
+    } else if (a == "--log-dir" && study) {
+      cmd.log_dir = value();
     } else if (a == "--data-dir") {
       sets.emplace_back("data_dir", value());
     } else if (flag_keys().count(a)) {

@@ -14,6 +14,7 @@
 #include "api/session.h"
 #include "api/study.h"
 #include "cli/args.h"
+#include "cli/log_commands.h"
 #include "cli/progress.h"
 #include "cli/summary_json.h"
 
@@ -33,7 +34,8 @@ extern "C" void on_interrupt(int /*sig*/) {
   if (maw::Session* s = g_session.load()) s->stop();
 }
 
-maw::SeedRun run_one(const maw::RunConfig& config, const maw::cli::Command& cmd) {
+maw::SeedRun run_one(const maw::RunConfig& config, const maw::cli::Command& cmd,
+                     const std::string& log_path) {
   maw::Session session(config);
   maw::cli::ProgressObserver progress(stderr, isatty(fileno(stderr)) != 0,
                                       session.config().log_every, cmd.quiet);
@@ -41,8 +43,8 @@ maw::SeedRun run_one(const maw::RunConfig& config, const maw::cli::Command& cmd)
   session.add_observer(&progress);
   session.add_observer(&evals);
   std::unique_ptr<maw::RunObserver> log;
-  if (!cmd.log.empty()) {
-    log = maw::make_run_log_writer(cmd.log, session.config());
+  if (!log_path.empty()) {
+    log = maw::make_run_log_writer(log_path, session.config());
     session.add_observer(log.get());
   }
   g_session.store(&session);
@@ -94,13 +96,16 @@ void print_table(const std::vector<maw::RunSummary>& runs);
 int compare_command(const maw::cli::Command& cmd) {
   std::vector<maw::OptimizerRuns> per(cmd.optimizers.size());
   for (size_t i = 0; i < per.size(); ++i) per[i].optimizer = cmd.optimizers[i];
+  maw::cli::StudyIndex index(cmd.log_dir, "compare", cmd.argv);
   int code = kExitOk;
   for (int64_t k = 0; k < cmd.seeds && !g_interrupted.load(); ++k) {
     for (size_t i = 0; i < per.size() && !g_interrupted.load(); ++i) {
       maw::RunConfig c = cmd.config;
       c.set("optimizer", per[i].optimizer);
       c.set("seed", std::to_string(cmd.config.seed + static_cast<uint64_t>(k)));
-      per[i].runs.push_back(run_one(c, cmd));
+      const std::string log = index.enabled() ? index.log_path(per[i].optimizer, c.seed, {}) : "";
+      per[i].runs.push_back(run_one(c, cmd, log));
+      if (index.enabled()) index.add(log, per[i].runs.back().summary, {});
       if (exit_code(per[i].runs.back().summary) != kExitOk)
         code = exit_code(per[i].runs.back().summary);
     }
@@ -112,6 +117,7 @@ int compare_command(const maw::cli::Command& cmd) {
   if (per.size() >= 2 && !per[0].runs.empty() && per[1].runs.size() == per[0].runs.size()) {
     const auto study = maw::compare_study(per[0], per[1]);
     if (!cmd.quiet) std::fputs(maw::compare_table(study).c_str(), stderr);
+    if (index.enabled() && !g_interrupted.load()) index.finish(study.dump());
     if (cmd.json) {
       auto j = study;
       nlohmann::ordered_json runs = nlohmann::ordered_json::array();
@@ -140,6 +146,7 @@ int sweep_command(const maw::cli::Command& cmd) {
     points = next;
   }
   std::vector<maw::SweepPoint> results;
+  maw::cli::StudyIndex index(cmd.log_dir, "sweep", cmd.argv);
   int code = kExitOk;
   for (const auto& opt : cmd.optimizers) {
     for (const auto& settings : points) {
@@ -150,7 +157,9 @@ int sweep_command(const maw::cli::Command& cmd) {
         for (const auto& [key, v] : settings) c.set(key, v);
         c.set("optimizer", opt);
         c.set("seed", std::to_string(cmd.config.seed + static_cast<uint64_t>(k)));
-        sp.runs.push_back(run_one(c, cmd));
+        const std::string log = index.enabled() ? index.log_path(opt, c.seed, settings) : "";
+        sp.runs.push_back(run_one(c, cmd, log));
+        if (index.enabled()) index.add(log, sp.runs.back().summary, settings);
         if (exit_code(sp.runs.back().summary) != kExitOk) code = exit_code(sp.runs.back().summary);
       }
       if (!sp.runs.empty()) results.push_back(std::move(sp));
@@ -158,6 +167,7 @@ int sweep_command(const maw::cli::Command& cmd) {
   }
   const auto study = maw::sweep_study(results);
   if (!cmd.quiet) std::fputs(maw::sweep_table(study).c_str(), stderr);
+  if (index.enabled() && !g_interrupted.load()) index.finish(study.dump());
   if (cmd.json) std::printf("%s\n", study.dump(2).c_str());
   return code;
 }
@@ -206,12 +216,27 @@ int main(int argc, char** argv) {
     std::fputs(maw::cli::keys_help().c_str(), stdout);
     return kExitOk;
   }
+  if (cmd.name == "inspect" || cmd.name == "export") {
+    try {
+      if (cmd.name == "inspect") {
+        maw::cli::inspect_log(cmd.positional[0], cmd.json, stdout);
+      } else {
+        for (const auto& [file, rows] : maw::cli::export_csv(cmd.positional[0], cmd.csv_dir))
+          std::fprintf(stderr, "%-48s %10llu rows\n", file.c_str(),
+                       static_cast<unsigned long long>(rows));
+      }
+      return kExitOk;
+    } catch (const maw::DataError& e) {
+      std::fprintf(stderr, "metaadamw: %s\n", e.what());
+      return kExitError;
+    }
+  }
 
   std::signal(SIGINT, on_interrupt);
   std::signal(SIGTERM, on_interrupt);
   try {
     if (cmd.name == "train") {
-      const auto s = run_one(cmd.config, cmd).summary;
+      const auto s = run_one(cmd.config, cmd, cmd.log).summary;
       if (cmd.json) std::printf("%s\n", maw::cli::summary_json(s).c_str());
       if (s.status == "diverged")
         std::fprintf(stderr, "metaadamw: training diverged: %s\n", s.message.c_str());

@@ -23,6 +23,18 @@ struct RunInfo {
   int64_t num_groups = 0;
   std::string metric_name;
   bool metric_higher_is_better = false;
+  // What the run will report, known before the first step (the HDF5 log creates every
+  // dataset up front: SWMR allows no new objects once a reader may follow the file).
+  std::vector<std::string> group_names;                 // [G]
+  std::vector<std::vector<std::string>> group_members;  // [G] tensor names per group
+  std::vector<int64_t> group_sizes;                     // [G] parameters per group
+  std::vector<std::string> eval_extras;                 // extra metric names ("bleu")
+  // MetaAdamW only (empty / 0 otherwise): the modulator's input and shape.
+  std::vector<std::string> feature_names;  // [F]
+  int64_t modulator_layers = 0;            // L
+  int64_t modulator_heads = 0;             // H
+  int64_t snapshot_every = 0;              // steps between snapshots (0: none)
+  int64_t attention_every = 0;             // steps between attention maps (0: none)
 };
 
 // One training step. Times in milliseconds; wall_time_s since the run started.
@@ -71,7 +83,7 @@ struct Snapshot {
   std::vector<float> factors;              // [G, 4]: α, β, λ1, λ2
   std::vector<float> effective_lr;         // [G]: η·α
   std::vector<float> effective_wd;         // [G]: λ·β
-  std::vector<float> attention;            // [L, H, G, G]
+  std::vector<float> attention;            // [L, H, G, G]; empty when not kept this step
 };
 
 // One meta-update (METAADAMW.md §5). Terms the objective does not use are NaN.

@@ -344,6 +344,9 @@ const std::vector<Entry>& schema() {
                          "auto: the run's task's (none for synthetic)"));
     e.push_back(int_key("snapshot_every", &RunConfig::snapshot_every, 0,
                         "steps between MetaAdamW snapshots (0: never)"));
+    e.push_back(int_key("attention_every", &RunConfig::attention_every, 0,
+                        "steps between attention maps, kept on snapshot steps that are its "
+                        "multiples (0: never; the maps are [L, H, G, G] each)"));
     e.push_back(string_key("export_modulator", &RunConfig::export_modulator,
                            "write the trained modulator to this file at the end"));
     e.push_back(string_key("modulator", &RunConfig::modulator,

@@ -45,6 +45,7 @@ struct RunConfig {
   // translation | lm.
   std::string meta_preset = "auto";
   int64_t snapshot_every = 10;   // steps between MetaAdamW snapshots (0: never)
+  int64_t attention_every = 10;  // attention maps on snapshot steps that are multiples (0: never)
   std::string export_modulator;  // write the trained modulator here at the end
   std::string modulator;         // start from a modulator exported by another run
 

@@ -1,11 +1,20 @@
 // HDF5 writer of docs/LOG_FORMAT.md. Engine thread: copy the record into a closure and
 // queue it. Writer thread: run the closures against the open file, flush once a second.
+//
+// The file is written in SWMR mode (single writer, multiple readers): every object exists
+// before the first record, data is only appended, and HDF5 orders its metadata writes so
+// that a reader, or a crash at any moment, sees a consistent file holding every record
+// flushed so far.
 #include <H5Cpp.h>
+#include <hdf5.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <condition_variable>
 #include <cstdio>
+#include <cstring>
 #include <ctime>
 #include <deque>
 #include <functional>
@@ -16,25 +25,37 @@
 #include "api/errors.h"
 #include "api/run_log.h"
 #include "api/session.h"
+#include "log/hdf5_lock.h"
 
 namespace maw {
 namespace {
 
 constexpr int kSchemaVersion = 1;
 constexpr size_t kQueueCapacity = 4096;
+constexpr size_t kKindLen = 32;           // /events/kind, fixed-length (SWMR appends no VL data)
+constexpr size_t kMessageLen = 256;       // /events/message
+constexpr size_t kStatusLen = 32;         // root attribute `status`, rewritten in place
+constexpr size_t kSummaryLen = 1024;      // root attribute `message`
+constexpr hsize_t kChunkBytes = 1 << 20;  // a chunk holds at most ~1 MiB (the default cache)
+
+H5::StrType fixed_string(size_t n);
+std::vector<char> fixed(const std::string& s, size_t n);
 
 // An extendible dataset [n, inner...] of one type, appended along the first axis.
 class Series {
  public:
   Series() = default;
   Series(H5::Group& g, const std::string& name, const H5::DataType& type,
-         std::vector<hsize_t> inner, hsize_t chunk_rows)
-      : type_(type), inner_(std::move(inner)) {
-    std::vector<hsize_t> dims = {0}, maxdims = {H5S_UNLIMITED}, chunk = {chunk_rows};
+         std::vector<hsize_t> inner, hsize_t max_chunk_rows, const std::string& axes)
+      : path_(g.getObjName() + "/" + name), type_(type), inner_(std::move(inner)) {
+    hsize_t row_bytes = type.getSize();
+    for (hsize_t d : inner_) row_bytes *= std::max<hsize_t>(d, 1);
+    const hsize_t rows = std::clamp<hsize_t>(kChunkBytes / row_bytes, 1, max_chunk_rows);
+    std::vector<hsize_t> dims = {0}, maxdims = {H5S_UNLIMITED}, chunk = {rows};
     for (hsize_t d : inner_) {
       dims.push_back(d);
       maxdims.push_back(d);
-      chunk.push_back(d);
+      chunk.push_back(std::max<hsize_t>(d, 1));
     }
     H5::DataSpace space(static_cast<int>(dims.size()), dims.data(), maxdims.data());
     H5::DSetCreatPropList p;
@@ -42,9 +63,16 @@ class Series {
     p.setShuffle();
     p.setDeflate(4);
     ds_ = g.createDataSet(name, type, space, p);
+    const H5::StrType t = fixed_string(std::max<size_t>(axes.size(), 1));
+    ds_.createAttribute("axes", t, H5::DataSpace(H5S_SCALAR))
+        .write(t, fixed(axes, t.getSize()).data());
   }
-  void append(const void* data, hsize_t rows = 1) {
-    std::vector<hsize_t> size = {n_ + rows}, off = {n_}, count = {rows};
+  // H5Fstart_swmr_write must not meet open datasets (HDF5 1.10 fails to re-register
+  // their ids): close before, reopen after.
+  void close() { ds_.close(); }
+  void reopen(H5::H5File& file) { ds_ = file.openDataSet(path_); }
+  void append(const void* data) {
+    std::vector<hsize_t> size = {n_ + 1}, off = {n_}, count = {1};
     for (hsize_t d : inner_) {
       size.push_back(d);
       off.push_back(0);
@@ -55,39 +83,82 @@ class Series {
     fs.selectHyperslab(H5S_SELECT_SET, count.data(), off.data());
     H5::DataSpace ms(static_cast<int>(count.size()), count.data());
     ds_.write(data, type_, ms, fs);
-    n_ += rows;
+    ++n_;
   }
-  H5::DataSet& dataset() { return ds_; }
 
  private:
+  std::string path_;
   H5::DataSet ds_;
   H5::DataType type_;
   std::vector<hsize_t> inner_;
   hsize_t n_ = 0;
 };
 
-const H5::StrType& vlen_string() {
-  static const H5::StrType t(H5::PredType::C_S1, H5T_VARIABLE);
+H5::StrType fixed_string(size_t n) {
+  H5::StrType t(H5::PredType::C_S1, n);
+  t.setStrpad(H5T_STR_NULLPAD);
   return t;
 }
+// A fixed-length buffer holding `s`, cut to `n` bytes (at a UTF-8 boundary).
+std::vector<char> fixed(const std::string& s, size_t n) {
+  size_t len = std::min(s.size(), n);
+  while (len > 0 && len < s.size() && (static_cast<unsigned char>(s[len]) & 0xC0) == 0x80) --len;
+  std::vector<char> b(n, '\0');
+  std::memcpy(b.data(), s.data(), len);
+  return b;
+}
 
+// Every string is fixed-length: variable-length data lives in HDF5's global heap, which
+// has no checksums (a damaged file could mislead the reader); fixed-length attributes sit
+// in the checksummed object header. Attributes are created before SWMR starts and closed
+// at once (SWMR cannot start while one is open); status and message are rewritten later.
 void attr(H5::H5Object& o, const std::string& name, const std::string& value) {
-  if (o.attrExists(name)) o.removeAttr(name);
-  o.createAttribute(name, vlen_string(), H5::DataSpace(H5S_SCALAR))
-      .write(vlen_string(), H5std_string(value));
+  const auto type = fixed_string(std::max<size_t>(value.size(), 1));
+  o.createAttribute(name, type, H5::DataSpace(H5S_SCALAR))
+      .write(type, fixed(value, type.getSize()).data());
+}
+void fixed_attr(H5::H5Object& o, const std::string& name, const std::string& value, size_t n,
+                bool create) {
+  const auto type = fixed_string(n);
+  H5::Attribute a =
+      create ? o.createAttribute(name, type, H5::DataSpace(H5S_SCALAR)) : o.openAttribute(name);
+  a.write(type, fixed(value, n).data());
 }
 template <class T>
-void attr(H5::H5Object& o, const std::string& name, T value, const H5::PredType& type) {
-  if (o.attrExists(name)) o.removeAttr(name);
-  o.createAttribute(name, type, H5::DataSpace(H5S_SCALAR)).write(type, &value);
+void attr(H5::H5Object& o, const std::string& name, T value, const H5::PredType& type,
+          bool create = true) {
+  H5::Attribute a =
+      create ? o.createAttribute(name, type, H5::DataSpace(H5S_SCALAR)) : o.openAttribute(name);
+  a.write(type, &value);
 }
 
 void string_list(H5::Group& g, const std::string& name, const std::vector<std::string>& items) {
   hsize_t n = items.size();
-  H5::DataSpace space(1, &n);
-  std::vector<const char*> ptrs;
-  for (const auto& s : items) ptrs.push_back(s.c_str());
-  g.createDataSet(name, vlen_string(), space).write(ptrs.data(), vlen_string());
+  size_t len = 1;
+  for (const auto& s : items) len = std::max(len, s.size());
+  const auto type = fixed_string(len);
+  std::vector<char> buf;
+  for (const auto& s : items) {
+    const auto b = fixed(s, len);
+    buf.insert(buf.end(), b.begin(), b.end());
+  }
+  auto ds = g.createDataSet(name, type, H5::DataSpace(1, &n));
+  if (n > 0) ds.write(buf.data(), type);
+}
+
+// Links and attributes stay compact (in the checksummed object header), never in a
+// fractal heap, whose blocks HDF5 does not checksum by default.
+constexpr unsigned kCompact = 128;
+H5::Group make_group(H5::H5Location& parent, const std::string& name) {
+  const hid_t gcpl = H5Pcreate(H5P_GROUP_CREATE);
+  H5Pset_link_phase_change(gcpl, kCompact, kCompact - 16);
+  H5Pset_attr_phase_change(gcpl, kCompact, kCompact - 16);
+  const hid_t id = H5Gcreate2(parent.getId(), name.c_str(), H5P_DEFAULT, gcpl, H5P_DEFAULT);
+  H5Pclose(gcpl);
+  if (id < 0) throw H5::GroupIException("make_group", "cannot create group '" + name + "'");
+  H5::Group g(id);  // takes its own reference to the id
+  H5Gclose(id);
+  return g;
 }
 
 std::string utc_now() {
@@ -97,12 +168,24 @@ std::string utc_now() {
   return buf;
 }
 
+std::string joined(const std::vector<std::string>& items, char sep) {
+  std::string out;
+  for (const auto& s : items) out += (out.empty() ? "" : std::string(1, sep)) + s;
+  return out;
+}
+
 class RunLogWriter : public RunObserver {
  public:
   RunLogWriter(const std::string& path, const RunConfig& config) : path_(path) {
+    std::lock_guard<std::mutex> hdf5(runlog::hdf5_mutex());
     try {
       H5::Exception::dontPrint();
-      file_ = H5::H5File(path, H5F_ACC_TRUNC);
+      H5::FileAccPropList fapl;
+      fapl.setLibverBounds(H5F_LIBVER_LATEST, H5F_LIBVER_LATEST);  // SWMR needs the v3 format
+      H5::FileCreatPropList fcpl;  // the root group's links and attributes: compact
+      H5Pset_link_phase_change(fcpl.getId(), kCompact, kCompact - 16);
+      H5Pset_attr_phase_change(fcpl.getId(), kCompact, kCompact - 16);
+      file_ = H5::H5File(path, H5F_ACC_TRUNC, fcpl, fapl);
       H5::Group root = file_.openGroup("/");
       attr(root, "schema", "metaadamw-runlog");
       attr(root, "schema_version", kSchemaVersion, H5::PredType::NATIVE_INT32);
@@ -113,7 +196,11 @@ class RunLogWriter : public RunObserver {
       char host[256] = {0};
       ::gethostname(host, sizeof host - 1);
       attr(root, "host", host);
-      attr(root, "status", "running");
+      attr(root, "writer_pid", static_cast<int64_t>(::getpid()), H5::PredType::NATIVE_INT64);
+      fixed_attr(root, "status", "running", kStatusLen, true);
+      fixed_attr(root, "message", "", kSummaryLen, true);
+      attr(root, "steps_done", int64_t{0}, H5::PredType::NATIVE_INT64);
+      file_.flush(H5F_SCOPE_GLOBAL);
     } catch (const H5::Exception& e) {
       throw DataError("cannot create run log '" + path + "': " + e.getDetailMsg());
     }
@@ -122,34 +209,7 @@ class RunLogWriter : public RunObserver {
   ~RunLogWriter() override { close(); }
 
   void on_start(const RunInfo& i) override {
-    push([this, i] {
-      H5::Group root = file_.openGroup("/");
-      attr(root, "task", i.task);
-      attr(root, "preset", i.preset);
-      attr(root, "optimizer", i.optimizer);
-      attr(root, "device", i.device);
-      attr(root, "seed", i.seed, H5::PredType::NATIVE_UINT64);
-      attr(root, "metric_name", i.metric_name);
-      attr(root, "metric_higher_is_better", static_cast<int8_t>(i.metric_higher_is_better),
-           H5::PredType::NATIVE_INT8);
-      attr(root, "total_steps", i.total_steps, H5::PredType::NATIVE_INT64);
-      auto steps = file_.createGroup("steps");
-      for (const char* n : {"step", "epoch"})
-        series_[std::string("steps/") + n] = Series(steps, n, H5::PredType::NATIVE_INT64, {}, 1024);
-      for (const char* n :
-           {"wall_time_s", "loss", "lr", "forward_backward_ms", "optimizer_ms", "meta_ms"})
-        series_[std::string("steps/") + n] =
-            Series(steps, n, H5::PredType::NATIVE_DOUBLE, {}, 1024);
-      auto evals = file_.createGroup("evals");
-      for (const char* n : {"step", "epoch"})
-        series_[std::string("evals/") + n] = Series(evals, n, H5::PredType::NATIVE_INT64, {}, 64);
-      for (const char* n : {"loss", "metric", "eval_ms", "wall_time_s"})
-        series_[std::string("evals/") + n] = Series(evals, n, H5::PredType::NATIVE_DOUBLE, {}, 64);
-      auto events = file_.createGroup("events");
-      series_["events/step"] = Series(events, "step", H5::PredType::NATIVE_INT64, {}, 64);
-      series_["events/kind"] = Series(events, "kind", vlen_string(), {}, 64);
-      series_["events/message"] = Series(events, "message", vlen_string(), {}, 64);
-    });
+    push([this, i] { create_all(i); });
   }
 
   void on_step(const StepRecord& r) override {
@@ -162,6 +222,7 @@ class RunLogWriter : public RunObserver {
       append("steps/forward_backward_ms", r.forward_backward_ms);
       append("steps/optimizer_ms", r.optimizer_ms);
       append("steps/meta_ms", r.meta_ms);
+      steps_ = r.step;
     });
   }
 
@@ -173,59 +234,39 @@ class RunLogWriter : public RunObserver {
       append("evals/metric", r.metric);
       append("evals/eval_ms", r.eval_ms);
       append("evals/wall_time_s", r.wall_time_s);
-      for (const auto& [name, v] : r.extras) {
-        const std::string key = "evals/extra/" + name;
-        if (!series_.count(key)) {
-          if (!file_.nameExists("evals/extra")) file_.createGroup("evals/extra");
-          auto g = file_.openGroup("evals/extra");
-          series_[key] = Series(g, name, H5::PredType::NATIVE_DOUBLE, {}, 64);
-        }
-        append(key, v);
+      // Every declared extra gets a row (NaN when this evaluation lacks it), so that all
+      // /evals series keep one length; undeclared extras have no dataset to go to.
+      for (const auto& name : extras_) {
+        double v = std::nan("");
+        for (const auto& [n, x] : r.extras)
+          if (n == name) v = x;
+        append("evals/extra/" + name, v);
       }
     });
   }
 
   void on_snapshot(const Snapshot& s) override {
     push([this, s] {
-      const hsize_t G = static_cast<hsize_t>(s.groups), F = static_cast<hsize_t>(s.features);
-      if (!series_.count("snapshots/step")) {
-        auto groups = file_.createGroup("groups");
-        string_list(groups, "name", s.group_names);
-        auto g = file_.createGroup("snapshots");
-        series_["snapshots/step"] = Series(g, "step", H5::PredType::NATIVE_INT64, {}, 64);
-        series_["snapshots/features"] =
-            Series(g, "features", H5::PredType::NATIVE_FLOAT, {G, F}, 64);
-        string_list(g, "feature_names", s.feature_names);
-        series_["snapshots/factors"] = Series(g, "factors", H5::PredType::NATIVE_FLOAT, {G, 4}, 64);
-        series_["snapshots/effective_lr"] =
-            Series(g, "effective_lr", H5::PredType::NATIVE_FLOAT, {G}, 64);
-        series_["snapshots/effective_wd"] =
-            Series(g, "effective_wd", H5::PredType::NATIVE_FLOAT, {G}, 64);
-        series_["snapshots/attention"] =
-            Series(g, "attention", H5::PredType::NATIVE_FLOAT,
-                   {static_cast<hsize_t>(s.layers), static_cast<hsize_t>(s.heads), G, G}, 16);
+      if (!series_.count("snapshots/step")) return;  // not announced in RunInfo
+      if (s.groups != groups_ || s.features != features_ || s.layers != layers_ ||
+          s.heads != heads_) {
+        throw_shape("snapshot", s.groups, s.features, s.layers, s.heads);
       }
       append("snapshots/step", s.step);
       series_["snapshots/features"].append(s.feature_values.data());
       series_["snapshots/factors"].append(s.factors.data());
       series_["snapshots/effective_lr"].append(s.effective_lr.data());
       series_["snapshots/effective_wd"].append(s.effective_wd.data());
-      series_["snapshots/attention"].append(s.attention.data());
+      if (!s.attention.empty() && series_.count("attention/step")) {
+        append("attention/step", s.step);
+        series_["attention/probs"].append(s.attention.data());
+      }
     });
   }
 
   void on_meta_update(const MetaUpdateRecord& r) override {
     push([this, r] {
-      if (!series_.count("meta/step")) {
-        auto g = file_.createGroup("meta");
-        for (const char* n : {"step", "index"})
-          series_[std::string("meta/") + n] = Series(g, n, H5::PredType::NATIVE_INT64, {}, 64);
-        for (const char* n : {"l_grad", "l_dec", "l_gap", "total", "meta_ms"})
-          series_[std::string("meta/") + n] = Series(g, n, H5::PredType::NATIVE_DOUBLE, {}, 64);
-        series_["meta/huw_s"] = Series(g, "huw_s", H5::PredType::NATIVE_DOUBLE, {3}, 64);
-        series_["meta/huw_weights"] =
-            Series(g, "huw_weights", H5::PredType::NATIVE_DOUBLE, {3}, 64);
-      }
+      if (!series_.count("meta/step")) return;
       append("meta/step", r.step);
       append("meta/index", r.index);
       append("meta/l_grad", r.l_grad);
@@ -243,16 +284,114 @@ class RunLogWriter : public RunObserver {
   }
 
   void on_finish(const RunSummary& s) override {
-    push([this, s] {
-      H5::Group root = file_.openGroup("/");
-      attr(root, "status", s.status);
-      attr(root, "message", s.message);
-      attr(root, "steps_done", s.steps, H5::PredType::NATIVE_INT64);
-    });
+    push([this, s] { write_status(s.status, s.message, s.steps); });
+    finished_ = true;
     close();
   }
 
  private:
+  // Every group and dataset of the schema, then SWMR: from here on only appends.
+  void create_all(const RunInfo& i) {
+    create_objects(i);  // every group handle closed on return
+    for (auto& [k, series] : series_) series.close();
+    file_.flush(H5F_SCOPE_GLOBAL);
+    if (H5Fstart_swmr_write(file_.getId()) < 0)
+      throw H5::FileIException("H5Fstart_swmr_write", "cannot start SWMR writing");
+    for (auto& [k, series] : series_) series.reopen(file_);
+  }
+
+  void create_objects(const RunInfo& i) {
+    H5::Group root = file_.openGroup("/");
+    attr(root, "task", i.task);
+    attr(root, "preset", i.preset);
+    attr(root, "optimizer", i.optimizer);
+    attr(root, "device", i.device);
+    attr(root, "seed", i.seed, H5::PredType::NATIVE_UINT64);
+    attr(root, "metric_name", i.metric_name);
+    attr(root, "metric_higher_is_better", static_cast<int8_t>(i.metric_higher_is_better),
+         H5::PredType::NATIVE_INT8);
+    attr(root, "total_steps", i.total_steps, H5::PredType::NATIVE_INT64);
+    attr(root, "steps_per_epoch", i.steps_per_epoch, H5::PredType::NATIVE_INT64);
+    attr(root, "num_parameters", i.num_parameters, H5::PredType::NATIVE_INT64);
+    attr(root, "snapshot_every", i.snapshot_every, H5::PredType::NATIVE_INT64);
+    attr(root, "attention_every", i.attention_every, H5::PredType::NATIVE_INT64);
+
+    const auto i64 = H5::PredType::NATIVE_INT64, f64 = H5::PredType::NATIVE_DOUBLE,
+               f32 = H5::PredType::NATIVE_FLOAT;
+    auto make = [&](H5::Group& g, const std::string& folder, const std::string& name,
+                    const H5::DataType& type, std::vector<hsize_t> inner, hsize_t rows,
+                    const std::string& axes) {
+      series_[folder + "/" + name] = Series(g, name, type, std::move(inner), rows, axes);
+    };
+
+    auto groups = make_group(file_, "groups");
+    string_list(groups, "name", i.group_names);
+    std::vector<std::string> members;
+    for (const auto& m : i.group_members) members.push_back(joined(m, ';'));
+    string_list(groups, "members", members);
+    hsize_t G = i.group_names.size();
+    auto sizes = groups.createDataSet("size", i64, H5::DataSpace(1, &G));
+    if (G > 0) sizes.write(i.group_sizes.data(), i64);
+
+    auto steps = make_group(file_, "steps");
+    for (const char* n : {"step", "epoch"}) make(steps, "steps", n, i64, {}, 4096, "step");
+    for (const char* n :
+         {"wall_time_s", "loss", "lr", "forward_backward_ms", "optimizer_ms", "meta_ms"})
+      make(steps, "steps", n, f64, {}, 4096, "step");
+
+    auto evals = make_group(file_, "evals");
+    for (const char* n : {"step", "epoch"}) make(evals, "evals", n, i64, {}, 256, "eval");
+    for (const char* n : {"loss", "metric", "eval_ms", "wall_time_s"})
+      make(evals, "evals", n, f64, {}, 256, "eval");
+    auto extra = make_group(evals, "extra");
+    extras_ = i.eval_extras;
+    for (const auto& n : extras_) make(extra, "evals/extra", n, f64, {}, 256, "eval");
+
+    auto events = make_group(file_, "events");
+    make(events, "events", "step", i64, {}, 256, "event");
+    make(events, "events", "kind", fixed_string(kKindLen), {}, 256, "event");
+    make(events, "events", "message", fixed_string(kMessageLen), {}, 256, "event");
+
+    if (!i.feature_names.empty()) {  // MetaAdamW: snapshots, attention, meta-updates
+      groups_ = G;
+      features_ = static_cast<int64_t>(i.feature_names.size());
+      layers_ = i.modulator_layers;
+      heads_ = i.modulator_heads;
+      const hsize_t F = features_, L = layers_, H = heads_;
+      auto snaps = make_group(file_, "snapshots");
+      string_list(snaps, "feature_names", i.feature_names);
+      make(snaps, "snapshots", "step", i64, {}, 1024, "snapshot");
+      make(snaps, "snapshots", "features", f32, {G, F}, 1024, "snapshot,group,feature");
+      make(snaps, "snapshots", "factors", f32, {G, 4}, 1024, "snapshot,group,factor");
+      make(snaps, "snapshots", "effective_lr", f32, {G}, 1024, "snapshot,group");
+      make(snaps, "snapshots", "effective_wd", f32, {G}, 1024, "snapshot,group");
+      auto att = make_group(file_, "attention");
+      make(att, "attention", "step", i64, {}, 1024, "attention");
+      make(att, "attention", "probs", f32, {L, H, G, G}, 64,
+           "attention,layer,head,query_group,key_group");
+      auto meta = make_group(file_, "meta");
+      for (const char* n : {"step", "index"}) make(meta, "meta", n, i64, {}, 1024, "meta");
+      for (const char* n : {"l_grad", "l_dec", "l_gap", "total", "meta_ms"})
+        make(meta, "meta", n, f64, {}, 1024, "meta");
+      make(meta, "meta", "huw_s", f64, {3}, 1024, "meta,term");
+      make(meta, "meta", "huw_weights", f64, {3}, 1024, "meta,term");
+    }
+  }
+
+  [[noreturn]] void throw_shape(const char* what, int64_t g, int64_t f, int64_t l, int64_t h) {
+    throw H5::DataSetIException(
+        "RunLogWriter", std::string(what) + " shape G=" + std::to_string(g) +
+                            " F=" + std::to_string(f) + " L=" + std::to_string(l) +
+                            " H=" + std::to_string(h) + " differs from the run's announced shape");
+  }
+
+  void write_status(const std::string& status, const std::string& message, int64_t steps) {
+    H5::Group root = file_.openGroup("/");
+    fixed_attr(root, "status", status, kStatusLen, false);
+    fixed_attr(root, "message", message, kSummaryLen, false);
+    attr(root, "steps_done", steps, H5::PredType::NATIVE_INT64, false);
+  }
+
   template <class T>
   void append(const std::string& key, T value) {
     series_.at(key).append(&value);
@@ -260,10 +399,8 @@ class RunLogWriter : public RunObserver {
   void event(int64_t step, const std::string& kind, const std::string& message) {
     if (!series_.count("events/step")) return;  // before on_start: nothing to record into
     append("events/step", step);
-    const char* k = kind.c_str();
-    const char* m = message.c_str();
-    series_["events/kind"].append(&k);
-    series_["events/message"].append(&m);
+    series_["events/kind"].append(fixed(kind, kKindLen).data());
+    series_["events/message"].append(fixed(message, kMessageLen).data());
   }
 
   void push(std::function<void()> job) {
@@ -291,12 +428,13 @@ class RunLogWriter : public RunObserver {
         backpressure_ = 0;
         lock.unlock();
         try {
+          std::lock_guard<std::mutex> hdf5(runlog::hdf5_mutex());
           job();
           if (waits > 0)
             event(-1, "backpressure",
                   std::to_string(waits) + " records waited for a full log queue");
         } catch (const H5::Exception& e) {
-          if (error_.empty()) error_ = e.getDetailMsg();
+          if (error_.empty()) error_ = e.getFuncName() + ": " + e.getDetailMsg();
         }
         lock.lock();
       }
@@ -304,8 +442,10 @@ class RunLogWriter : public RunObserver {
       if (now - last_flush >= std::chrono::seconds(1) || stop_) {
         lock.unlock();
         try {
+          std::lock_guard<std::mutex> hdf5(runlog::hdf5_mutex());
           file_.flush(H5F_SCOPE_GLOBAL);
-        } catch (const H5::Exception&) {
+        } catch (const H5::Exception& e) {
+          if (error_.empty()) error_ = "flush: " + e.getDetailMsg();
         }
         lock.lock();
         last_flush = now;
@@ -324,6 +464,13 @@ class RunLogWriter : public RunObserver {
     not_empty_.notify_all();
     not_full_.notify_all();
     if (thread_.joinable()) thread_.join();
+    std::lock_guard<std::mutex> hdf5(runlog::hdf5_mutex());
+    try {
+      // Closed without on_finish: the run threw (bad data, an error mid-run).
+      if (!finished_) write_status("aborted", "the run ended without a summary", steps_);
+    } catch (const H5::Exception& e) {
+      if (error_.empty()) error_ = e.getDetailMsg();
+    }
     series_.clear();
     try {
       file_.close();
@@ -339,11 +486,13 @@ class RunLogWriter : public RunObserver {
   std::string path_;
   H5::H5File file_;
   std::map<std::string, Series> series_;
+  std::vector<std::string> extras_;
+  int64_t groups_ = 0, features_ = 0, layers_ = 0, heads_ = 0, steps_ = 0;
   std::mutex mu_;
   std::condition_variable not_empty_, not_full_;
   std::deque<std::function<void()>> queue_;
   int64_t backpressure_ = 0;
-  bool stop_ = false, closed_ = false;
+  bool stop_ = false, closed_ = false, finished_ = false;
   std::string error_;
   std::thread thread_;
 };

@@ -107,7 +107,8 @@ bool MetaAdamW::uses(const char* term) const {
          (obj == "gen_gap" && std::string(term) == "gap");
 }
 
-void MetaAdamW::step(const std::function<MetaBatches()>& meta, bool keep_snapshot) {
+void MetaAdamW::step(const std::function<MetaBatches()>& meta, bool keep_snapshot,
+                     bool keep_attention) {
   torch::NoGradGuard no_grad;
   const int64_t t = step_ + 1;
   const size_t n = params_.size();
@@ -120,7 +121,7 @@ void MetaAdamW::step(const std::function<MetaBatches()>& meta, bool keep_snapsho
   // §2 features from g and the moments before this step's update; §3 factors (no graph).
   const auto stats = features_.statistics(grads, m_, v_, params_);      // [G, S]
   const auto feats = features_.assemble(stats, embedding_, gates_, t);  // [G, D]
-  auto out = modulator_.forward(feats, /*training=*/false, keep_snapshot);
+  auto out = modulator_.forward(feats, /*training=*/false, keep_snapshot && keep_attention);
 
   // §4 moments, as torch's AdamW.
   const double b1 = base_.beta1(), b2 = base_.beta2();
@@ -347,7 +348,7 @@ Snapshot MetaAdamW::snapshot() const {
   if (!kept_features_.defined()) return s;
   const auto G = static_cast<int64_t>(groups_.size());
   const auto D = features_.dim();
-  const int64_t L = static_cast<int64_t>(kept_attention_.size());
+  const int64_t L = modulator_.layers();
   const int64_t H = modulator_.heads();
   // One transfer: everything packed into one flat float tensor on the device.
   std::vector<torch::Tensor> parts = {kept_features_.reshape({-1}), kept_factors_.reshape({-1}),
@@ -372,7 +373,7 @@ Snapshot MetaAdamW::snapshot() const {
   s.factors = take(G * 4);
   s.effective_lr = take(G);
   s.effective_wd = take(G);
-  s.attention = take(L * H * G * G);
+  if (!kept_attention_.empty()) s.attention = take(L * H * G * G);
   return s;
 }
 

@@ -52,8 +52,10 @@ class MetaAdamW {
             uint64_t seed);
 
   // One step (§4). When a meta-update is due (§5), `meta` is called once for the batches.
-  // With `keep_snapshot`, the step keeps what snapshot() publishes (attention included).
-  void step(const std::function<MetaBatches()>& meta = {}, bool keep_snapshot = false);
+  // With `keep_snapshot`, the step keeps what snapshot() publishes (the attention maps
+  // too when `keep_attention`).
+  void step(const std::function<MetaBatches()>& meta = {}, bool keep_snapshot = false,
+            bool keep_attention = true);
   bool meta_update_due() const;  // for the coming step
   int64_t steps() const { return step_; }
   int64_t meta_updates() const { return meta_updates_; }
@@ -88,6 +90,7 @@ class MetaAdamW {
   const std::vector<ParamGroup>& groups() const { return groups_; }
   const FeatureExtractor& features() const { return features_; }
   Modulator& modulator() { return modulator_; }
+  const Modulator& modulator() const { return modulator_; }
   const torch::Tensor& huw_s() const { return huw_s_; }
   const torch::Tensor& moment(size_t i, bool second) const { return second ? v_[i] : m_[i]; }
 

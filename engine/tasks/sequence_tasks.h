@@ -55,6 +55,9 @@ class TranslationTask : public SequenceSplitsTask {
   // Token-weighted perplexity; on the eval split also "bleu" (0–100) of greedy decodes.
   EvalResult evaluate(const data::Dataset& split, const torch::Device& device,
                       int64_t batch_size) override;
+  std::vector<std::string> extra_metric_names() const override {
+    return bleu_n_ > 0 ? std::vector<std::string>{"bleu"} : std::vector<std::string>{};
+  }
 
  protected:
   double metric_sum(const torch::Tensor&, const data::Batch&) const override { return 0.0; }

@@ -47,6 +47,9 @@ class Task {
   virtual double naive_metric() const = 0;
   virtual std::string naive_name() const = 0;
 
+  // Names of the extra metrics every evaluation of the eval split reports (EvalResult::extras).
+  virtual std::vector<std::string> extra_metric_names() const { return {}; }
+
  protected:
   // Sum over the batch of the metric's per-example contributions (e.g. correct count).
   virtual double metric_sum(const torch::Tensor& outputs, const data::Batch& batch) const = 0;

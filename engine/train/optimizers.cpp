@@ -13,7 +13,7 @@ optim::AdamWOptions base_options(const RunConfig& c) {
 class OurAdamW : public RunOptimizer {
  public:
   explicit OurAdamW(std::vector<optim::AdamWParamGroup> groups) : opt_(std::move(groups)) {}
-  void step(bool) override { opt_.step(); }
+  void step(bool, bool) override { opt_.step(); }
   void save(torch::serialize::OutputArchive& a) const override { opt_.save(a); }
   void load(torch::serialize::InputArchive& a) override { opt_.load(a); }
 
@@ -25,7 +25,7 @@ class TorchAdamW : public RunOptimizer {
  public:
   TorchAdamW(std::vector<torch::Tensor> params, const torch::optim::AdamWOptions& o)
       : opt_(std::move(params), o) {}
-  void step(bool) override { opt_.step(); }
+  void step(bool, bool) override { opt_.step(); }
   void save(torch::serialize::OutputArchive& a) const override { opt_.save(a); }
   void load(torch::serialize::InputArchive& a) override { opt_.load(a); }
 
@@ -40,7 +40,14 @@ class MetaAdamWRun : public RunOptimizer {
                std::function<optim::MetaBatches()> meta_batches)
       : opt_(store.parameters(), store.info(), groups, base_options(c), c.meta, c.seed),
         meta_batches_(std::move(meta_batches)) {}
-  void step(bool keep_snapshot) override { opt_.step(meta_batches_, keep_snapshot); }
+  void step(bool keep_snapshot, bool keep_attention) override {
+    opt_.step(meta_batches_, keep_snapshot, keep_attention);
+  }
+  void describe(RunInfo& info) const override {
+    info.feature_names = opt_.features().names();
+    info.modulator_layers = opt_.modulator().layers();
+    info.modulator_heads = opt_.modulator().heads();
+  }
   int64_t meta_updates() const override { return opt_.meta_updates(); }
   std::optional<Snapshot> snapshot() const override { return opt_.snapshot(); }
   std::optional<MetaUpdateRecord> last_meta_update() const override {

@@ -20,8 +20,11 @@ namespace maw::train {
 class RunOptimizer {
  public:
   virtual ~RunOptimizer() = default;
-  // One step on the parameters' .grad(). `keep_snapshot`: keep what snapshot() shows.
-  virtual void step(bool keep_snapshot) = 0;
+  // One step on the parameters' .grad(). `keep_snapshot`: keep what snapshot() shows,
+  // with the attention maps when `keep_attention`.
+  virtual void step(bool keep_snapshot, bool keep_attention) = 0;
+  // Fills what RunInfo says about the optimizer (MetaAdamW: features, layers, heads).
+  virtual void describe(RunInfo& /*info*/) const {}
   virtual int64_t meta_updates() const { return 0; }
   // MetaAdamW only: the snapshot of the last kept step, the last step's meta-update.
   virtual std::optional<Snapshot> snapshot() const { return std::nullopt; }

@@ -173,6 +173,17 @@ RunSummary Trainer::run() {
   info.num_groups = static_cast<int64_t>(groups.size());
   info.metric_name = task->metric_name();
   info.metric_higher_is_better = task->metric_higher_is_better();
+  for (const auto& g : groups) {
+    info.group_names.push_back(g.name);
+    info.group_members.push_back(g.tensor_names);
+    info.group_sizes.push_back(g.numel);
+  }
+  info.eval_extras = task->extra_metric_names();
+  opt->describe(info);
+  if (!info.feature_names.empty()) {
+    info.snapshot_every = c.snapshot_every;
+    info.attention_every = c.snapshot_every > 0 ? c.attention_every : 0;
+  }
   for (auto* o : observers_) o->on_start(info);
   for (auto* o : observers_) o->on_event({RunEvent::Kind::Started, step, ""});
 
@@ -265,8 +276,9 @@ RunSummary Trainer::run() {
       break;
     }
     const bool want_snapshot = c.snapshot_every > 0 && (step + 1) % c.snapshot_every == 0;
+    const bool want_attention = c.attention_every > 0 && (step + 1) % c.attention_every == 0;
     const auto t1 = Clock::now();
-    opt->step(want_snapshot);
+    opt->step(want_snapshot, want_attention);
     const double opt_total_ms = ms_since(t1);
     ++step;
     const auto meta = opt->last_meta_update();

@@ -1,14 +1,19 @@
 // The CLI as a user runs it: exit codes, messages, the one JSON object, determinism.
 #include <gtest/gtest.h>
+#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <regex>
 #include <sstream>
 #include <string>
+#include <thread>
 
 namespace {
 
@@ -242,6 +247,168 @@ TEST(Cli, DataListShowsEachDatasetWithSourcePlaceAndPresence) {
       << r.err;
   r = run_cli("data frobnicate");
   EXPECT_EQ(r.code, 2);
+}
+
+std::string slurp(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+size_t lines(const std::string& path) {
+  const std::string s = slurp(path);
+  return static_cast<size_t>(std::count(s.begin(), s.end(), '\n'));
+}
+std::string first_line(const std::string& path) {
+  const std::string s = slurp(path);
+  return s.substr(0, s.find('\n'));
+}
+std::string tmp(const std::string& name) {
+  return ::testing::TempDir() + "cli_" + std::to_string(getpid()) + "_" + name;
+}
+
+TEST(Cli, InspectAndExportALog) {
+  const std::string log = tmp("run.h5"), dir = tmp("csv");
+  auto r = run_cli(std::string(kTiny) + " --optimizer metaadamw --log " + log +
+                   " --set snapshot_every=2 --set attention_every=10 --set meta_update_freq=10");
+  ASSERT_EQ(r.code, 0) << r.err;
+  r = run_cli("inspect " + log);
+  ASSERT_EQ(r.code, 0) << r.err;
+  for (const char* s :
+       {"schema v1", "synthetic · tiny · metaadamw · seed 0", "status     completed",
+        "40 of 40 steps", "snapshots/features", "attention/probs", "groups "})
+    EXPECT_NE(r.out.find(s), std::string::npos) << s << "\n" << r.out;
+  r = run_cli("inspect --json " + log);
+  ASSERT_EQ(r.code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["status"], "completed");
+  EXPECT_EQ(j["steps_recorded"], 40);
+  const size_t G = j["groups"].size();
+  ASSERT_GT(G, 0u);
+  size_t F = 0;
+  for (const auto& s : j["series"])
+    if (s["path"] == "snapshots/features") F = s["shape"][2];
+  ASSERT_GT(F, 0u);
+
+  r = run_cli("export " + log + " --csv " + dir);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(first_line(dir + "/steps.csv"),
+            "step,epoch,forward_backward_ms,loss,lr,meta_ms,optimizer_ms,wall_time_s");
+  EXPECT_EQ(lines(dir + "/steps.csv"), 41u);
+  EXPECT_EQ(first_line(dir + "/snapshots_features.csv"), "step,group,feature,value");
+  EXPECT_EQ(lines(dir + "/snapshots_features.csv"), 1 + 20 * G * F);  // long: full resolution
+  EXPECT_EQ(first_line(dir + "/snapshots_factors.csv"), "step,group,factor,value");
+  EXPECT_NE(slurp(dir + "/snapshots_factors.csv").find(",alpha,"), std::string::npos);
+  EXPECT_EQ(first_line(dir + "/attention_probs.csv"),
+            "step,layer,head,query_group,key_group,value");
+  EXPECT_EQ(first_line(dir + "/groups.csv"), "index,name,size,members");
+  EXPECT_EQ(lines(dir + "/groups.csv"), 1 + G);
+  EXPECT_EQ(first_line(dir + "/events.csv"), "step,kind,message");
+  EXPECT_EQ(first_line(dir + "/meta_huw_s.csv"), "step,term,value");
+  EXPECT_EQ(lines(dir + "/meta.csv"), 1u + 4u);  // 4 meta-updates in 40 steps
+}
+
+TEST(Cli, InspectAndExportRefuseBadFilesWithAMessage) {
+  auto r = run_cli("inspect " + tmp("missing.h5"));
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("no such file"), std::string::npos) << r.err;
+  const std::string text = tmp("text.h5");
+  std::ofstream(text) << "not hdf5\n";
+  r = run_cli("inspect " + text);
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("not an HDF5 file"), std::string::npos) << r.err;
+  r = run_cli("export " + text);
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("--csv"), std::string::npos) << r.err;
+  r = run_cli("inspect");
+  EXPECT_EQ(r.code, 2);
+  r = run_cli("compare --task synthetic --preset tiny --log x.h5");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("--log-dir"), std::string::npos) << r.err;
+}
+
+TEST(Cli, CompareWithLogDirWritesOneLogPerRunAndAStudyIndex) {
+  const std::string dir = tmp("study");
+  auto r = run_cli(
+      "compare --task synthetic --preset tiny --threads 1 --steps 20 --seeds 2 "
+      "--quiet --log-dir " +
+      dir);
+  ASSERT_EQ(r.code, 0) << r.err;
+  for (const char* f :
+       {"adamw-seed0.h5", "adamw-seed1.h5", "metaadamw-seed0.h5", "metaadamw-seed1.h5"}) {
+    ASSERT_TRUE(std::filesystem::exists(dir + "/" + f)) << f;
+    auto i = run_cli("inspect --json " + dir + "/" + f);
+    ASSERT_EQ(i.code, 0) << i.err;
+    EXPECT_EQ(nlohmann::json::parse(i.out)["status"], "completed");
+  }
+  const auto index = nlohmann::json::parse(slurp(dir + "/study.json"));
+  EXPECT_EQ(index["schema"], "metaadamw-study");
+  EXPECT_EQ(index["kind"], "compare");
+  EXPECT_EQ(index["complete"], true);
+  ASSERT_EQ(index["runs"].size(), 4u);
+  EXPECT_EQ(index["runs"][1]["file"], "metaadamw-seed0.h5");
+  EXPECT_EQ(index["runs"][1]["summary"]["optimizer"], "metaadamw");
+  EXPECT_TRUE(index["study"].contains("p_value"));
+}
+
+// Crash safety: a writer killed with SIGKILL mid-run leaves a file that opens and holds
+// every record flushed before the kill.
+TEST(Cli, ALogSurvivesKillDashNineOfItsWriter) {
+  const std::string log = tmp("killed.h5");
+  std::remove(log.c_str());
+  const std::string cmd = std::string("exec ") + METAADAMW_CLI +
+                          " train --task synthetic --preset tiny --device cpu --threads 1 "
+                          "--optimizer metaadamw --steps 1000000 --set snapshot_every=1 "
+                          "--set eval_every=50 --quiet --log " +
+                          log + " 2>/dev/null";
+  const pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    execl("/bin/sh", "sh", "-c", cmd.c_str(), static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  // Follow the growing file through `inspect` until it holds some steps.
+  int64_t seen = 0;
+  for (int k = 0; k < 600 && seen < 150; ++k) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    auto i = run_cli("inspect --json " + log);
+    if (i.code == 0) {
+      const auto j = nlohmann::json::parse(i.out);
+      EXPECT_EQ(j["status"], "running");
+      EXPECT_EQ(j["writer_alive"], true);
+      seen = j["steps_recorded"];
+    }
+  }
+  ASSERT_GE(seen, 150) << "the log never showed 150 steps";
+  ASSERT_EQ(kill(pid, SIGKILL), 0);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  ASSERT_TRUE(WIFSIGNALED(status));
+
+  auto r = run_cli("inspect " + log);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("interrupted — the writer"), std::string::npos) << r.out;
+  r = run_cli("inspect --json " + log);
+  ASSERT_EQ(r.code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["writer_alive"], false);
+  const int64_t steps = j["steps_recorded"];
+  EXPECT_GE(steps, seen);  // everything flushed before the kill is there
+  for (const auto& s : j["series"]) {
+    const std::string p = s["path"];
+    // A step's snapshot is queued after the step: a flush may fall between the two.
+    if (p.rfind("steps/", 0) == 0) {
+      EXPECT_GE(int64_t{s["shape"][0]}, seen) << p;
+    } else if (p == "snapshots/step" || p == "snapshots/features") {
+      EXPECT_GE(int64_t{s["shape"][0]}, seen - 1) << p;
+    }
+  }
+  const std::string dir = tmp("killed_csv");
+  r = run_cli("export " + log + " --csv " + dir);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_GE(lines(dir + "/steps.csv"), static_cast<size_t>(seen) + 1);
+  const std::string csv = slurp(dir + "/steps.csv");
+  EXPECT_EQ(csv.find("nan"), std::string::npos);  // no half-written rows
 }
 
 }  // namespace

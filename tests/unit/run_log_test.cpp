@@ -29,7 +29,7 @@ std::string read_string_attr(const H5::H5File& f, const std::string& name) {
   auto a = f.openGroup("/").openAttribute(name);
   std::string v;
   a.read(a.getStrType(), v);
-  return v;
+  return v.substr(0, v.find('\0'));  // fixed-length attributes are NUL-padded
 }
 
 template <class T>
@@ -94,9 +94,12 @@ TEST(RunLog, EveryRecordOfAMetaAdamWRunIsInTheFile) {
   EXPECT_EQ(dims, (std::vector<hsize_t>{8, static_cast<hsize_t>(last.groups), 4}));
   EXPECT_TRUE(std::equal(last.factors.begin(), last.factors.end(),
                          factors.end() - static_cast<long>(last.factors.size())));
-  read_all<float>(f, "snapshots/attention", H5::PredType::NATIVE_FLOAT, &dims);
+  // attention_every=10 (default): on the snapshot steps 10, 20, 30, 40.
+  const auto att_step = read_all<int64_t>(f, "attention/step", H5::PredType::NATIVE_INT64);
+  EXPECT_EQ(att_step, (std::vector<int64_t>{10, 20, 30, 40}));
+  read_all<float>(f, "attention/probs", H5::PredType::NATIVE_FLOAT, &dims);
   EXPECT_EQ(dims, (std::vector<hsize_t>{
-                      8, static_cast<hsize_t>(last.layers), static_cast<hsize_t>(last.heads),
+                      4, static_cast<hsize_t>(last.layers), static_cast<hsize_t>(last.heads),
                       static_cast<hsize_t>(last.groups), static_cast<hsize_t>(last.groups)}));
   read_all<float>(f, "snapshots/features", H5::PredType::NATIVE_FLOAT, &dims);
   EXPECT_EQ(dims[2], static_cast<hsize_t>(last.features));

@@ -1,0 +1,47 @@
+// The CLI's run-log commands (inspect, export) and the study index of --log-dir.
+#pragma once
+
+#include <cstdio>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "api/records.h"
+
+namespace maw::cli {
+
+// `metaadamw inspect FILE [--json]`: what a log holds, finished, growing or interrupted.
+// Throws DataError for an unreadable file.
+void inspect_log(const std::string& path, bool json, std::FILE* out);
+
+// `metaadamw export FILE --csv DIR`: every series at full resolution. 1-D series of one
+// folder share a wide CSV (steps.csv, evals.csv, events.csv, meta.csv, …); N-D series are
+// long (one row per element: step, the axis labels — group and feature names — value).
+// Returns the files written with their data-row counts.
+std::vector<std::pair<std::string, uint64_t>> export_csv(const std::string& path,
+                                                         const std::string& dir);
+
+// --log-dir DIR of compare / sweep: one log per run, and DIR/study.json, rewritten after
+// every run, that indexes them (so an interrupted study still has a valid index).
+class StudyIndex {
+ public:
+  StudyIndex(std::string dir, std::string kind, std::vector<std::string> argv);
+  bool enabled() const { return !dir_.empty(); }
+  // The log file for the next run (created by the run's writer).
+  std::string log_path(const std::string& optimizer, uint64_t seed,
+                       const std::vector<std::pair<std::string, std::string>>& settings) const;
+  void add(const std::string& log_path, const RunSummary& summary,
+           const std::vector<std::pair<std::string, std::string>>& settings);
+  // The study's aggregate JSON (compare_study / sweep_study) as text, written at the end.
+  void finish(const std::string& study_json);
+
+ private:
+  void write() const;
+  std::string dir_, kind_;
+  std::vector<std::string> argv_;
+  std::string runs_json_;  // the runs array's items, comma-joined
+  std::string study_json_;
+  std::string created_;
+};
+
+}  // namespace maw::cli

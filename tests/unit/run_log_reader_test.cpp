@@ -1,0 +1,298 @@
+// RunLogReader: finished logs against what the observers saw, a growing file followed
+// while it is written, and a corpus of bad files that must give a clear DataError (or,
+// for damage the file format cannot detect, values) — never a crash.
+#include <gtest/gtest.h>
+#include <hdf5.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <random>
+#include <thread>
+
+#include "api/errors.h"
+#include "api/run_log.h"
+#include "api/run_log_reader.h"
+#include "api/session.h"
+
+namespace maw {
+namespace {
+
+std::string temp(const std::string& name) {
+  return ::testing::TempDir() + "rlr_" + std::to_string(::getpid()) + "_" + name;
+}
+
+class Recorder : public RunObserver {
+ public:
+  void on_start(const RunInfo& i) override { info = i; }
+  void on_step(const StepRecord& r) override { steps.push_back(r); }
+  void on_eval(const EvalRecord& r) override { evals.push_back(r); }
+  void on_snapshot(const Snapshot& s) override { snapshots.push_back(s); }
+  void on_meta_update(const MetaUpdateRecord& r) override { metas.push_back(r); }
+  RunInfo info;
+  std::vector<StepRecord> steps;
+  std::vector<EvalRecord> evals;
+  std::vector<Snapshot> snapshots;
+  std::vector<MetaUpdateRecord> metas;
+};
+
+// A logged MetaAdamW run on the synthetic task (shared by several tests).
+const std::string& logged_run(Recorder* out = nullptr) {
+  static const std::string path = temp("run.h5");
+  static Recorder rec;
+  static bool done = false;
+  if (!done) {
+    RunConfig c;
+    c.set("task", "synthetic");
+    c.set("preset", "tiny");
+    c.set("optimizer", "metaadamw");
+    c.set("steps", "60");
+    c.set("eval_every", "20");
+    c.set("snapshot_every", "1");
+    c.set("attention_every", "15");
+    c.set("meta_update_freq", "10");
+    c.set("threads", "1");
+    Session session(c);
+    auto log = make_run_log_writer(path, session.config());
+    session.add_observer(&rec);
+    session.add_observer(log.get());
+    EXPECT_EQ(session.run().status, "completed");
+    done = true;
+  }
+  if (out) *out = rec;
+  return path;
+}
+
+TEST(RunLogReader, ReadsEverySeriesOfAFinishedRunAsTheObserversSawIt) {
+  Recorder rec;
+  RunLogReader r(logged_run(&rec));
+  EXPECT_EQ(r.schema_version(), 1);
+  EXPECT_EQ(r.status(), "completed");
+  EXPECT_FALSE(r.writer_alive());
+  EXPECT_EQ(r.attribute("task"), "synthetic");
+  EXPECT_EQ(r.attribute("optimizer"), "metaadamw");
+  EXPECT_EQ(r.attribute("steps_done"), "60");
+  EXPECT_EQ(r.attribute("attention_every"), "15");
+
+  const auto loss = r.read("steps/loss");
+  ASSERT_EQ(loss.size(), rec.steps.size());
+  for (size_t i = 0; i < loss.size(); ++i) EXPECT_EQ(loss[i], rec.steps[i].loss);  // bitwise
+  const auto part = r.read("steps/loss", 10, 5);
+  ASSERT_EQ(part.size(), 5u);
+  EXPECT_EQ(part[0], rec.steps[10].loss);
+  EXPECT_EQ(r.read("steps/loss", 58, 100).size(), 2u);  // cut at the end
+  EXPECT_EQ(r.read("steps/loss", 70).size(), 0u);       // past the end: nothing
+
+  // Groups as RunInfo announced them.
+  EXPECT_EQ(r.read_strings("groups/name"), rec.info.group_names);
+  const auto sizes = r.read("groups/size");
+  const auto members = r.read_strings("groups/members");
+  ASSERT_EQ(sizes.size(), rec.info.group_sizes.size());
+  for (size_t g = 0; g < sizes.size(); ++g) {
+    EXPECT_EQ(sizes[g], static_cast<double>(rec.info.group_sizes[g]));
+    EXPECT_EQ(members[g].substr(0, rec.info.group_members[g][0].size()),
+              rec.info.group_members[g][0]);
+  }
+
+  // Snapshots every step; attention on steps 15, 30, 45, 60.
+  const auto G = static_cast<uint64_t>(rec.info.group_names.size());
+  const auto F = static_cast<uint64_t>(rec.info.feature_names.size());
+  EXPECT_EQ(r.info("snapshots/features").shape, (std::vector<uint64_t>{60, G, F}));
+  EXPECT_EQ(r.info("snapshots/features").axes, "snapshot,group,feature");
+  EXPECT_EQ(r.read_strings("snapshots/feature_names"), rec.info.feature_names);
+  const auto f37 = r.read("snapshots/features", 37, 1);
+  ASSERT_EQ(f37.size(), G * F);
+  for (size_t k = 0; k < f37.size(); ++k)
+    EXPECT_EQ(f37[k], static_cast<double>(rec.snapshots[37].feature_values[k]));
+  EXPECT_EQ(r.read("attention/step"), (std::vector<double>{15, 30, 45, 60}));
+  const auto L = static_cast<uint64_t>(rec.info.modulator_layers);
+  const auto H = static_cast<uint64_t>(rec.info.modulator_heads);
+  EXPECT_EQ(r.info("attention/probs").shape, (std::vector<uint64_t>{4, L, H, G, G}));
+  const auto att = r.read("attention/probs", 3, 1);  // step 60 = snapshot 59
+  ASSERT_EQ(att.size(), rec.snapshots[59].attention.size());
+  for (size_t k = 0; k < att.size(); ++k)
+    EXPECT_EQ(att[k], static_cast<double>(rec.snapshots[59].attention[k]));
+
+  // Meta-updates and events.
+  ASSERT_EQ(r.rows("meta/step"), rec.metas.size());
+  EXPECT_EQ(r.read("meta/total").back(), rec.metas.back().total);
+  EXPECT_EQ(r.info("meta/huw_weights").shape, (std::vector<uint64_t>{rec.metas.size(), 3}));
+  const auto kinds = r.read_strings("events/kind");
+  ASSERT_GE(kinds.size(), 2u);
+  EXPECT_EQ(kinds.front(), "started");
+  EXPECT_EQ(kinds.back(), "completed");
+  EXPECT_EQ(r.rows("evals/metric"), rec.evals.size());
+
+  // Clear errors for misuse.
+  EXPECT_THROW(r.read("no/such"), DataError);
+  EXPECT_THROW(r.read("events/kind"), DataError);
+  EXPECT_THROW(r.read_strings("steps/loss"), DataError);
+}
+
+// A reader follows a file while the writer appends to it, and sees the final status.
+TEST(RunLogReader, FollowsAGrowingFile) {
+  const std::string path = temp("growing.h5");
+  RunConfig c;
+  auto w = make_run_log_writer(path, c);
+  RunInfo info;
+  info.task = "synthetic";
+  info.total_steps = 100;
+  info.group_names = {"a", "b"};
+  info.group_members = {{"a.weight"}, {"b.weight", "b.bias"}};
+  info.group_sizes = {6, 4};
+  w->on_start(info);
+  w->on_event({RunEvent::Kind::Started, 0, ""});
+  for (int64_t s = 1; s <= 10; ++s) w->on_step({s, 0, 1.0 / static_cast<double>(s)});
+  // The writer flushes at least once a second: wait for the records to reach the file.
+  auto wait_rows = [&](RunLogReader& r, uint64_t n) {
+    for (int k = 0; k < 50 && r.rows("steps/loss") < n; ++k) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      r.refresh();
+    }
+    return r.rows("steps/loss");
+  };
+  std::unique_ptr<RunLogReader> r;
+  for (int k = 0; k < 50 && !r; ++k) {  // the file becomes readable once SWMR starts
+    try {
+      r = std::make_unique<RunLogReader>(path);
+    } catch (const DataError&) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+  }
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status(), "running");
+  EXPECT_TRUE(r->writer_alive());  // this process
+  EXPECT_EQ(wait_rows(*r, 10), 10u);
+  for (int64_t s = 11; s <= 25; ++s) w->on_step({s, 0, 1.0 / static_cast<double>(s)});
+  EXPECT_EQ(wait_rows(*r, 25), 25u);
+  const auto loss = r->read("steps/loss");
+  EXPECT_EQ(loss[24], 1.0 / 25.0);
+  RunSummary s;
+  s.status = "completed";
+  s.steps = 25;
+  w->on_finish(s);
+  r->refresh();
+  EXPECT_EQ(r->status(), "completed");
+  EXPECT_EQ(r->attribute("steps_done"), "25");
+  EXPECT_EQ(r->read_strings("groups/members")[1], "b.weight;b.bias");
+}
+
+void write_bytes(const std::string& path, const std::string& bytes) {
+  std::ofstream(path, std::ios::binary) << bytes;
+}
+std::string read_bytes(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+// An HDF5 file made with the C API: foreign (no schema) or ours with another version.
+void write_hdf5(const std::string& path, const char* schema, int version, bool latest = true) {
+  hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
+  if (latest) H5Pset_libver_bounds(fapl, H5F_LIBVER_LATEST, H5F_LIBVER_LATEST);
+  hid_t f = H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
+  H5Pclose(fapl);
+  hid_t scalar = H5Screate(H5S_SCALAR);
+  if (schema) {
+    hid_t t = H5Tcopy(H5T_C_S1);
+    H5Tset_size(t, std::strlen(schema));
+    hid_t a = H5Acreate2(f, "schema", t, scalar, H5P_DEFAULT, H5P_DEFAULT);
+    H5Awrite(a, t, schema);
+    H5Aclose(a);
+    H5Tclose(t);
+    hid_t v = H5Acreate2(f, "schema_version", H5T_NATIVE_INT, scalar, H5P_DEFAULT, H5P_DEFAULT);
+    H5Awrite(v, H5T_NATIVE_INT, &version);
+    H5Aclose(v);
+  }
+  hsize_t n = 4;
+  hid_t space = H5Screate_simple(1, &n, nullptr);
+  hid_t d = H5Dcreate2(f, "data", H5T_NATIVE_DOUBLE, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+  const double v[4] = {1, 2, 3, 4};
+  H5Dwrite(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, v);
+  H5Dclose(d);
+  H5Sclose(space);
+  H5Sclose(scalar);
+  H5Fclose(f);
+}
+
+std::string open_error(const std::string& path) {
+  try {
+    RunLogReader r(path);
+  } catch (const DataError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+TEST(RunLogReader, BadFilesGiveAClearMessage) {
+  EXPECT_NE(open_error(temp("missing.h5")).find("no such file"), std::string::npos);
+  EXPECT_NE(open_error(::testing::TempDir()).find("is a directory"), std::string::npos);
+  write_bytes(temp("empty.h5"), "");
+  EXPECT_NE(open_error(temp("empty.h5")).find("not an HDF5 file"), std::string::npos);
+  write_bytes(temp("text.h5"), "step,loss\n1,0.5\n");
+  EXPECT_NE(open_error(temp("text.h5")).find("not an HDF5 file"), std::string::npos);
+  write_hdf5(temp("foreign.h5"), nullptr, 0);
+  EXPECT_NE(open_error(temp("foreign.h5")).find("not a MetaAdamW run log"), std::string::npos);
+  write_hdf5(temp("old.h5"), "metaadamw-runlog", 1, /*latest=*/false);  // superblock v0
+  EXPECT_NE(open_error(temp("old.h5")).find("superblock version 0"), std::string::npos)
+      << open_error(temp("old.h5"));
+  write_hdf5(temp("other.h5"), "someone-else", 1);
+  EXPECT_NE(open_error(temp("other.h5")).find("not a MetaAdamW run log"), std::string::npos);
+  write_hdf5(temp("newer.h5"), "metaadamw-runlog", 2);
+  const auto newer = open_error(temp("newer.h5"));
+  EXPECT_NE(newer.find("schema version 2"), std::string::npos) << newer;
+  EXPECT_NE(newer.find("newer metaadamw"), std::string::npos) << newer;
+  write_hdf5(temp("zero.h5"), "metaadamw-runlog", 0);
+  EXPECT_NE(open_error(temp("zero.h5")).find("schema_version"), std::string::npos);
+
+  // A finished log cut short: HDF5 knows the file's end address and says "truncated".
+  const std::string good = read_bytes(logged_run());
+  ASSERT_GT(good.size(), 12u);
+  EXPECT_EQ(good[11], 0) << "the writer left the file open";  // superblock consistency flags
+  for (const double keep : {0.9, 0.5, 0.1}) {
+    const std::string cut = temp("cut.h5");
+    write_bytes(cut, good.substr(0, static_cast<size_t>(keep * static_cast<double>(good.size()))));
+    const auto e = open_error(cut);
+    EXPECT_NE(e.find("damaged or truncated"), std::string::npos) << keep << ": " << e;
+    EXPECT_NE(e.find(cut), std::string::npos) << e;  // names the file
+  }
+}
+
+// Flipped bytes all over a real log: every outcome is a value or a DataError. (The
+// metadata of the v3 format is checksummed, so most damage is caught at open.)
+TEST(RunLogReader, CorruptedBytesNeverCrashTheReader) {
+  const std::string good = read_bytes(logged_run());
+  std::mt19937_64 rng(7);
+  int opened = 0, refused = 0;
+  for (int trial = 0; trial < 150; ++trial) {
+    std::string bad = good;
+    const int flips = 1 + static_cast<int>(rng() % 8);
+    for (int k = 0; k < flips; ++k) bad[rng() % bad.size()] ^= static_cast<char>(1 + rng() % 255);
+    const std::string path = temp("flip.h5");
+    write_bytes(path, bad);
+    try {
+      RunLogReader r(path);
+      ++opened;
+      for (const auto& s : r.series()) {
+        try {
+          if (s.type == "string")
+            r.read_strings(s.path, 0, 64);
+          else
+            r.read(s.path, 0, 64);
+        } catch (const DataError&) {
+        }
+      }
+      r.refresh();
+    } catch (const DataError& e) {
+      ++refused;
+      EXPECT_NE(std::string(e.what()).find(path), std::string::npos) << e.what();
+    }
+  }
+  EXPECT_EQ(opened + refused, 150);
+  std::printf("corrupted logs: %d opened, %d refused with a message\n", opened, refused);
+}
+
+}  // namespace
+}  // namespace maw
