@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
+#include <cstdlib>
 #include <ctime>
 #include <filesystem>
 #include <fstream>
@@ -181,6 +182,10 @@ void inspect_log(const std::string& path, bool json, std::FILE* out) {
     std::fprintf(out, "%-10s last %.6g at step %.0f; best %.6g at step %.0f (%s is better)\n",
                  metric.c_str(), evals.back(), eval_steps.back(), best, best_step,
                  higher ? "higher" : "lower");
+  if (r.status() != "running" && !r.attribute("log_writer_cpu_s").empty())
+    std::fprintf(out, "log cost   writer thread %.3f s CPU; engine thread %.3f s handing records over\n",
+                 std::atof(r.attribute("log_writer_cpu_s").c_str()),
+                 std::atof(r.attribute("log_enqueue_s").c_str()));
   std::fprintf(out, "groups     %zu\n", names.size());
   const size_t shown = std::min<size_t>(names.size(), 12);
   for (size_t g = 0; g < shown; ++g) {

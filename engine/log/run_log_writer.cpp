@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <condition_variable>
@@ -200,6 +201,9 @@ class RunLogWriter : public RunObserver {
       fixed_attr(root, "status", "running", kStatusLen, true);
       fixed_attr(root, "message", "", kSummaryLen, true);
       attr(root, "steps_done", int64_t{0}, H5::PredType::NATIVE_INT64);
+      // What logging cost: the writer thread's CPU time, the engine's time handing over.
+      attr(root, "log_writer_cpu_s", 0.0, H5::PredType::NATIVE_DOUBLE);
+      attr(root, "log_enqueue_s", 0.0, H5::PredType::NATIVE_DOUBLE);
       file_.flush(H5F_SCOPE_GLOBAL);
     } catch (const H5::Exception& e) {
       throw DataError("cannot create run log '" + path + "': " + e.getDetailMsg());
@@ -213,6 +217,7 @@ class RunLogWriter : public RunObserver {
   }
 
   void on_step(const StepRecord& r) override {
+    EnqueueTimer timer(enqueue_ns_);
     push([this, r] {
       append("steps/step", r.step);
       append("steps/epoch", r.epoch);
@@ -227,6 +232,7 @@ class RunLogWriter : public RunObserver {
   }
 
   void on_eval(const EvalRecord& r) override {
+    EnqueueTimer timer(enqueue_ns_);
     push([this, r] {
       append("evals/step", r.step);
       append("evals/epoch", r.epoch);
@@ -246,6 +252,7 @@ class RunLogWriter : public RunObserver {
   }
 
   void on_snapshot(const Snapshot& s) override {
+    EnqueueTimer timer(enqueue_ns_);
     push([this, s] {
       if (!series_.count("snapshots/step")) return;  // not announced in RunInfo
       if (s.groups != groups_ || s.features != features_ || s.layers != layers_ ||
@@ -265,6 +272,7 @@ class RunLogWriter : public RunObserver {
   }
 
   void on_meta_update(const MetaUpdateRecord& r) override {
+    EnqueueTimer timer(enqueue_ns_);
     push([this, r] {
       if (!series_.count("meta/step")) return;
       append("meta/step", r.step);
@@ -280,6 +288,7 @@ class RunLogWriter : public RunObserver {
   }
 
   void on_event(const RunEvent& e) override {
+    EnqueueTimer timer(enqueue_ns_);
     push([this, e] { event(e.step, to_string(e.kind), e.message); });
   }
 
@@ -390,7 +399,36 @@ class RunLogWriter : public RunObserver {
     fixed_attr(root, "status", status, kStatusLen, false);
     fixed_attr(root, "message", message, kSummaryLen, false);
     attr(root, "steps_done", steps, H5::PredType::NATIVE_INT64, false);
+    const int64_t cpu_ns =
+        std::this_thread::get_id() == thread_.get_id() ? thread_cpu_ns() : writer_cpu_ns_;
+    attr(root, "log_writer_cpu_s", 1e-9 * static_cast<double>(cpu_ns),
+         H5::PredType::NATIVE_DOUBLE, false);
+    attr(root, "log_enqueue_s", 1e-9 * static_cast<double>(enqueue_ns_.load()),
+         H5::PredType::NATIVE_DOUBLE, false);
   }
+
+  static int64_t thread_cpu_ns() {
+    timespec ts{};
+    ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return static_cast<int64_t>(ts.tv_sec) * 1000000000 + ts.tv_nsec;
+  }
+
+  // Engine-thread time of one observer call (copying the record, queueing it, waiting
+  // under back-pressure), summed into log_enqueue_s.
+  class EnqueueTimer {
+   public:
+    explicit EnqueueTimer(std::atomic<int64_t>& sum)
+        : sum_(sum), t0_(std::chrono::steady_clock::now()) {}
+    ~EnqueueTimer() {
+      sum_ += std::chrono::duration_cast<std::chrono::nanoseconds>(
+                  std::chrono::steady_clock::now() - t0_)
+                  .count();
+    }
+
+   private:
+    std::atomic<int64_t>& sum_;
+    std::chrono::steady_clock::time_point t0_;
+  };
 
   template <class T>
   void append(const std::string& key, T value) {
@@ -450,6 +488,7 @@ class RunLogWriter : public RunObserver {
         lock.lock();
         last_flush = now;
       }
+      writer_cpu_ns_ = thread_cpu_ns();
       if (stop_ && queue_.empty()) break;
     }
   }
@@ -492,6 +531,8 @@ class RunLogWriter : public RunObserver {
   std::condition_variable not_empty_, not_full_;
   std::deque<std::function<void()>> queue_;
   int64_t backpressure_ = 0;
+  std::atomic<int64_t> enqueue_ns_{0};
+  int64_t writer_cpu_ns_ = 0;
   bool stop_ = false, closed_ = false, finished_ = false;
   std::string error_;
   std::thread thread_;
