@@ -183,7 +183,8 @@ void inspect_log(const std::string& path, bool json, std::FILE* out) {
                  metric.c_str(), evals.back(), eval_steps.back(), best, best_step,
                  higher ? "higher" : "lower");
   if (r.status() != "running" && !r.attribute("log_writer_cpu_s").empty())
-    std::fprintf(out, "log cost   writer thread %.3f s CPU; engine thread %.3f s handing records over\n",
+    std::fprintf(out,
+                 "log cost   writer thread %.3f s CPU; engine thread %.3f s handing records over\n",
                  std::atof(r.attribute("log_writer_cpu_s").c_str()),
                  std::atof(r.attribute("log_enqueue_s").c_str()));
   std::fprintf(out, "groups     %zu\n", names.size());

@@ -401,8 +401,8 @@ class RunLogWriter : public RunObserver {
     attr(root, "steps_done", steps, H5::PredType::NATIVE_INT64, false);
     const int64_t cpu_ns =
         std::this_thread::get_id() == thread_.get_id() ? thread_cpu_ns() : writer_cpu_ns_;
-    attr(root, "log_writer_cpu_s", 1e-9 * static_cast<double>(cpu_ns),
-         H5::PredType::NATIVE_DOUBLE, false);
+    attr(root, "log_writer_cpu_s", 1e-9 * static_cast<double>(cpu_ns), H5::PredType::NATIVE_DOUBLE,
+         false);
     attr(root, "log_enqueue_s", 1e-9 * static_cast<double>(enqueue_ns_.load()),
          H5::PredType::NATIVE_DOUBLE, false);
   }

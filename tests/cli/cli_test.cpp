@@ -411,4 +411,35 @@ TEST(Cli, ALogSurvivesKillDashNineOfItsWriter) {
   EXPECT_EQ(csv.find("nan"), std::string::npos);  // no half-written rows
 }
 
+// inspect and export on a MetaAdamW log of every task (tiny presets; a task whose data
+// is not fetched is skipped and named).
+TEST(Cli, InspectAndExportWorkOnLogsOfEveryTask) {
+  std::string skipped;
+  for (const char* task : {"image", "lm", "translation", "sentiment", "forecasting"}) {
+    const std::string log = tmp(std::string(task) + ".h5"), dir = tmp(std::string(task) + "_csv");
+    auto r = run_cli(std::string("train --task ") + task +
+                     " --preset tiny --optimizer metaadamw --threads 1 --quiet --steps 12 "
+                     "--set snapshot_every=2 --set attention_every=6 --log " +
+                     log);
+    if (r.code == 1 && r.err.find("data fetch") != std::string::npos) {
+      skipped += std::string(" ") + task;
+      continue;
+    }
+    ASSERT_EQ(r.code, 0) << task << ": " << r.err;
+    r = run_cli("inspect --json " + log);
+    ASSERT_EQ(r.code, 0) << task << ": " << r.err;
+    const auto j = nlohmann::json::parse(r.out);
+    EXPECT_EQ(j["attributes"]["task"], task);
+    EXPECT_EQ(j["status"], "completed") << task;
+    EXPECT_EQ(j["steps_recorded"], 12) << task;
+    r = run_cli("export " + log + " --csv " + dir);
+    ASSERT_EQ(r.code, 0) << task << ": " << r.err;
+    EXPECT_EQ(lines(dir + "/steps.csv"), 13u) << task;
+    EXPECT_EQ(lines(dir + "/attention.csv"), 3u) << task;  // steps 6 and 12
+    EXPECT_GT(lines(dir + "/snapshots_features.csv"), 6u) << task;
+    EXPECT_GE(lines(dir + "/evals.csv"), 2u) << task;
+  }
+  if (!skipped.empty()) GTEST_SKIP() << "data not fetched for:" << skipped;
+}
+
 }  // namespace

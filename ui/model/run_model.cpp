@@ -1,0 +1,140 @@
+#include "model/run_model.h"
+
+#include <cmath>
+#include <cstdlib>
+
+namespace maw::ui {
+
+void AttentionMaps::shape(int64_t layers, int64_t heads, int64_t groups) {
+  if (layers == layers_ && heads == heads_ && groups == groups_) return;
+  layers_ = layers;
+  heads_ = heads;
+  groups_ = groups;
+  steps_.clear();
+  maps_.clear();
+}
+
+void AttentionMaps::add(int64_t step, std::vector<float> maps) {
+  const auto n = static_cast<size_t>(layers_ * heads_ * groups_ * groups_);
+  if (n == 0 || maps.size() != n) return;
+  steps_.push_back(step);
+  maps_.push_back(std::move(maps));
+  const size_t keep = std::max<size_t>(1, budget_ / (n * sizeof(float)));
+  while (maps_.size() > keep) {
+    maps_.pop_front();
+    steps_.pop_front();
+  }
+}
+
+std::vector<float> AttentionMaps::map(size_t i, int64_t layer, int64_t head) const {
+  if (i >= maps_.size() || layer < 0 || layer >= layers_ || head < 0 || head >= heads_) return {};
+  const auto g2 = static_cast<size_t>(groups_ * groups_);
+  const size_t at = static_cast<size_t>(layer * heads_ + head) * g2;
+  return std::vector<float>(maps_[i].begin() + static_cast<long>(at),
+                            maps_[i].begin() + static_cast<long>(at + g2));
+}
+
+int64_t AttentionMaps::nearest(int64_t step) const {
+  if (steps_.empty()) return -1;
+  int64_t best = 0;
+  for (size_t i = 1; i < steps_.size(); ++i)
+    if (std::llabs(steps_[i] - step) < std::llabs(steps_[static_cast<size_t>(best)] - step))
+      best = static_cast<int64_t>(i);
+  return best;
+}
+
+RunModel::RunModel(std::string id, size_t trace_capacity)
+    : train_loss(trace_capacity),
+      step_ms(trace_capacity),
+      eval_loss(trace_capacity),
+      eval_metric(trace_capacity),
+      l_grad(trace_capacity),
+      l_dec(trace_capacity),
+      l_gap(trace_capacity),
+      meta_total(trace_capacity),
+      meta_ms(trace_capacity),
+      huw_s{Trace(trace_capacity), Trace(trace_capacity), Trace(trace_capacity)},
+      huw_weights{Trace(trace_capacity), Trace(trace_capacity), Trace(trace_capacity)},
+      id_(std::move(id)),
+      capacity_(trace_capacity) {}
+
+std::string RunModel::label() const {
+  return info_.optimizer + " · seed " + std::to_string(info_.seed);
+}
+
+void RunModel::size_groups(size_t g, size_t f) {
+  // Per-group traces are many (G × (6 + F)): a quarter of the capacity each.
+  const size_t cap = std::max<size_t>(256, capacity_ / 4);
+  factors.assign(g, {Trace(cap), Trace(cap), Trace(cap), Trace(cap)});
+  effective_lr.assign(g, Trace(cap));
+  effective_wd.assign(g, Trace(cap));
+  features.assign(g, std::vector<Trace>(f, Trace(cap)));
+}
+
+void RunModel::start(const RunInfo& info) {
+  info_ = info;
+  status_ = "running";
+  for (const auto& name : info.eval_extras) eval_extras.emplace(name, Trace(capacity_));
+  size_groups(info.group_names.size(), info.feature_names.size());
+  attention.shape(info.modulator_layers, info.modulator_heads,
+                  static_cast<int64_t>(info.group_names.size()));
+}
+
+void RunModel::step(const StepRecord& r) {
+  const auto x = static_cast<double>(r.step);
+  last_wall_ = r.wall_time_s;
+  train_loss.append(x, r.wall_time_s, r.loss);
+  step_ms.append(x, r.wall_time_s, r.forward_backward_ms + r.optimizer_ms + r.meta_ms);
+}
+
+void RunModel::eval(const EvalRecord& r) {
+  const auto x = static_cast<double>(r.step);
+  eval_loss.append(x, r.wall_time_s, r.loss);
+  eval_metric.append(x, r.wall_time_s, r.metric);
+  for (const auto& [name, v] : r.extras) {
+    auto it = eval_extras.find(name);
+    if (it == eval_extras.end()) it = eval_extras.emplace(name, Trace(capacity_)).first;
+    it->second.append(x, r.wall_time_s, v);
+  }
+}
+
+void RunModel::snapshot(const Snapshot& s) {
+  const auto G = static_cast<size_t>(s.groups), F = static_cast<size_t>(s.features);
+  if (factors.size() != G || (G > 0 && features[0].size() != F)) size_groups(G, F);
+  const auto x = static_cast<double>(s.step);
+  for (size_t g = 0; g < G; ++g) {
+    for (size_t k = 0; k < 4 && g * 4 + k < s.factors.size(); ++k)
+      factors[g][k].append(x, last_wall_, s.factors[g * 4 + k]);
+    if (g < s.effective_lr.size()) effective_lr[g].append(x, last_wall_, s.effective_lr[g]);
+    if (g < s.effective_wd.size()) effective_wd[g].append(x, last_wall_, s.effective_wd[g]);
+    for (size_t f = 0; f < F && g * F + f < s.feature_values.size(); ++f)
+      features[g][f].append(x, last_wall_, s.feature_values[g * F + f]);
+  }
+  if (!s.attention.empty()) {
+    attention.shape(s.layers, s.heads, s.groups);
+    attention.add(s.step, s.attention);
+  }
+}
+
+void RunModel::meta_update(const MetaUpdateRecord& r) {
+  const auto x = static_cast<double>(r.step);
+  l_grad.append(x, last_wall_, r.l_grad);
+  l_dec.append(x, last_wall_, r.l_dec);
+  l_gap.append(x, last_wall_, r.l_gap);
+  meta_total.append(x, last_wall_, r.total);
+  meta_ms.append(x, last_wall_, r.meta_ms);
+  for (size_t k = 0; k < 3; ++k) {
+    huw_s[k].append(x, last_wall_, r.huw_s[k]);
+    huw_weights[k].append(x, last_wall_, r.huw_weights[k]);
+  }
+}
+
+void RunModel::event(int64_t step, const std::string& kind, const std::string& message) {
+  events.push_back({step, kind, message});
+}
+
+void RunModel::finish(const RunSummary& s) {
+  status_ = s.status;
+}
+
+}  // namespace maw::ui

@@ -1,0 +1,94 @@
+// Everything the studio shows about one run, live or loaded (ARCHITECTURE.md: "plots read
+// SeriesStore only: a live run and a loaded file look the same to the UI"). Filled from
+// the engine's records — by the UiBridge for a live run, by LogFollower for a file — and
+// bounded in memory: traces decimate, attention keeps the newest maps.
+// Plain C++ (no Qt, no torch).
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "api/records.h"
+#include "model/trace.h"
+
+namespace maw::ui {
+
+// The newest attention maps [L, H, G, G] with their steps, up to a memory budget.
+class AttentionMaps {
+ public:
+  explicit AttentionMaps(size_t budget_bytes = 64u << 20) : budget_(budget_bytes) {}
+  void shape(int64_t layers, int64_t heads, int64_t groups);
+  void add(int64_t step, std::vector<float> maps);  // ignored unless [L, H, G, G]
+  size_t size() const { return steps_.size(); }
+  const std::deque<int64_t>& steps() const { return steps_; }
+  int64_t layers() const { return layers_; }
+  int64_t heads() const { return heads_; }
+  int64_t groups() const { return groups_; }
+  // The G×G map of one layer and head at held index i (row = query group), or {}.
+  std::vector<float> map(size_t i, int64_t layer, int64_t head) const;
+  // The held index whose step is nearest to `step` (for the scrubber); -1 when empty.
+  int64_t nearest(int64_t step) const;
+
+ private:
+  size_t budget_;
+  int64_t layers_ = 0, heads_ = 0, groups_ = 0;
+  std::deque<int64_t> steps_;
+  std::deque<std::vector<float>> maps_;
+};
+
+struct RunEventEntry {
+  int64_t step = 0;
+  std::string kind, message;
+};
+
+class RunModel {
+ public:
+  RunModel(std::string id, size_t trace_capacity = 16384);
+
+  // The record stream (RunObserver's, on the GUI thread after the bridge's queue).
+  void start(const RunInfo& info);
+  void step(const StepRecord& r);
+  void eval(const EvalRecord& r);
+  void snapshot(const Snapshot& s);
+  void meta_update(const MetaUpdateRecord& r);
+  void event(int64_t step, const std::string& kind, const std::string& message);
+  void finish(const RunSummary& s);
+
+  const std::string& id() const { return id_; }
+  std::string label() const;  // "metaadamw · seed 0"
+  const RunInfo& info() const { return info_; }
+  const std::string& status() const { return status_; }
+  void set_status(const std::string& s) { status_ = s; }
+  bool metaadamw() const { return !info_.feature_names.empty(); }
+  int64_t groups() const { return static_cast<int64_t>(info_.group_names.size()); }
+
+  // Per step (x: step or wall time through Trace::walls).
+  Trace train_loss;
+  Trace step_ms;  // forward-backward + optimizer + meta, ms
+  // Per evaluation.
+  Trace eval_loss, eval_metric;
+  std::map<std::string, Trace> eval_extras;
+  // Per snapshot, per group g: α, β, λ1, λ2, effective lr and wd, and feature f.
+  std::vector<std::array<Trace, 4>> factors;      // [G]
+  std::vector<Trace> effective_lr, effective_wd;  // [G]
+  std::vector<std::vector<Trace>> features;       // [G][F]
+  AttentionMaps attention;
+  // Per meta-update.
+  Trace l_grad, l_dec, l_gap, meta_total, meta_ms;
+  std::array<Trace, 3> huw_s, huw_weights;
+  std::vector<RunEventEntry> events;
+
+ private:
+  void size_groups(size_t groups, size_t features);
+  std::string id_;
+  size_t capacity_;
+  RunInfo info_;
+  std::string status_ = "starting";
+  double last_wall_ = 0.0;  // evals and snapshots take the wall time of the last step
+};
+
+}  // namespace maw::ui
