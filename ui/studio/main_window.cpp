@@ -1,0 +1,335 @@
+#include "studio/main_window.h"
+
+#include <qcustomplot.h>
+#include <QAction>
+#include <QApplication>
+#include <QCloseEvent>
+#include <QDir>
+#include <QDockWidget>
+#include <QDragEnterEvent>
+#include <QDropEvent>
+#include <QFile>
+#include <QFileDialog>
+#include <QFileInfo>
+#include <QMenuBar>
+#include <QMessageBox>
+#include <QMimeData>
+#include <QScrollArea>
+#include <QSettings>
+#include <QStatusBar>
+#include <QTextStream>
+#include <QTimer>
+#include <QToolBar>
+
+#include "api/errors.h"
+#include "studio/setup_panel.h"
+#include "studio/studio.h"
+#include "studio/views.h"
+
+namespace maw::ui {
+
+namespace {
+QDockWidget* dock(QMainWindow* w, const QString& title, const QString& name, QWidget* content,
+                  Qt::DockWidgetArea area) {
+  auto* d = new QDockWidget(title, w);
+  d->setObjectName(name);  // QSettings restores the layout by name
+  d->setWidget(content);
+  w->addDockWidget(area, d);
+  return d;
+}
+}  // namespace
+
+MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
+  setWindowTitle("MetaAdamW Studio");
+  setAcceptDrops(true);
+  studio_ = new Studio(this);
+  setup_ = new SetupPanel;
+  curves_ = new CurvesView(*studio_);
+  modulation_ = new GroupPlotView(*studio_, GroupPlotView::Kind::Modulation);
+  features_ = new GroupPlotView(*studio_, GroupPlotView::Kind::Features);
+  attention_ = new AttentionView(*studio_);
+  meta_ = new MetaView(*studio_);
+  groups_ = new GroupsView(*studio_);
+  setCentralWidget(curves_);
+
+  auto* scroll = new QScrollArea;
+  scroll->setWidget(setup_);
+  scroll->setWidgetResizable(true);
+  scroll->setMinimumWidth(400);
+  auto* d_setup = dock(this, "Run setup", "setup", scroll, Qt::LeftDockWidgetArea);
+  auto* d_groups = dock(this, "Groups", "groups", groups_, Qt::LeftDockWidgetArea);
+  tabifyDockWidget(d_setup, d_groups);
+  d_setup->raise();
+  auto* d_mod = dock(this, "Modulation", "modulation", modulation_, Qt::RightDockWidgetArea);
+  auto* d_att = dock(this, "Attention", "attention", attention_, Qt::RightDockWidgetArea);
+  auto* d_feat = dock(this, "Features", "features", features_, Qt::BottomDockWidgetArea);
+  auto* d_meta = dock(this, "Meta", "meta", meta_, Qt::BottomDockWidgetArea);
+  tabifyDockWidget(d_feat, d_meta);
+  d_feat->raise();
+  // The default layout's sizes, once the window has its size (a saved layout wins).
+  QTimer::singleShot(0, this, [this, d_setup, d_mod, d_att, d_feat] {
+    if (QSettings().contains("window/state")) return;
+    resizeDocks({d_setup, d_mod}, {440, 500}, Qt::Horizontal);
+    resizeDocks({d_mod, d_att}, {330, 420}, Qt::Vertical);
+    resizeDocks({d_feat}, {300}, Qt::Vertical);
+  });
+
+  // Controls.
+  auto* tb = addToolBar("Controls");
+  tb->setObjectName("controls");
+  start_ = tb->addAction("Start", this, &MainWindow::start);
+  start_->setShortcut(QKeySequence(Qt::Key_F5));
+  pause_ = tb->addAction("Pause", this, [this] {
+    if (studio_->paused())
+      studio_->resume();
+    else
+      studio_->pause();
+  });
+  pause_->setShortcut(QKeySequence(Qt::Key_F6));
+  step_ = tb->addAction("Step", this, [this] { studio_->step_once(); });
+  step_->setShortcut(QKeySequence(Qt::Key_F7));
+  stop_ = tb->addAction("Stop", this, [this] { studio_->stop(); });
+  stop_->setShortcut(QKeySequence(Qt::SHIFT | Qt::Key_F5));
+  for (auto* a : {start_, pause_, step_, stop_})
+    a->setToolTip(a->text() + " (" + a->shortcut().toString() + ")");
+
+  // Menus.
+  auto* file = menuBar()->addMenu("&File");
+  file->addAction("&Open run logs…", QKeySequence::Open, this, [this] {
+    const auto files = QFileDialog::getOpenFileNames(this, "Open run logs", {},
+                                                     "Run logs (*.h5 *.hdf5);;All files (*)");
+    if (!files.isEmpty()) open_logs(files);
+  });
+  file->addAction("Open study &folder…", this, [this] {
+    const QString dir = QFileDialog::getExistingDirectory(this, "Open a study folder (--log-dir)");
+    if (dir.isEmpty()) return;
+    QStringList files;
+    for (const auto& f : QDir(dir).entryInfoList({"*.h5"}, QDir::Files, QDir::Name))
+      files << f.absoluteFilePath();
+    open_logs(files);
+  });
+  recent_ = file->addMenu("Open &recent");
+  file->addSeparator();
+  file->addAction("&Load run setup…", this, [this] {
+    const QString f = QFileDialog::getOpenFileName(this, "Load run setup", {}, "JSON (*.json)");
+    if (f.isEmpty()) return;
+    try {
+      setup_->load_json(f);
+    } catch (const std::exception& e) {
+      show_error(QString::fromUtf8(e.what()));
+    }
+  });
+  file->addAction("&Save run setup…", this, [this] {
+    const QString f =
+        QFileDialog::getSaveFileName(this, "Save run setup", "run.json", "JSON (*.json)");
+    if (f.isEmpty()) return;
+    try {
+      setup_->save_json(f);
+    } catch (const std::exception& e) {
+      show_error(QString::fromUtf8(e.what()));
+    }
+  });
+  file->addSeparator();
+  file->addAction("&Export curves as image…", QKeySequence(Qt::CTRL | Qt::Key_E), this, [this] {
+    const QString f = QFileDialog::getSaveFileName(this, "Export curves", "curves.png",
+                                                   "PNG (*.png);;PDF (*.pdf)");
+    if (!f.isEmpty() && !export_plot(f)) show_error(last_error_);
+  });
+  file->addAction("Export curves as &CSV…", this, [this] {
+    const QString f =
+        QFileDialog::getSaveFileName(this, "Export visible data", "curves.csv", "CSV (*.csv)");
+    if (!f.isEmpty() && !export_csv(f)) show_error(last_error_);
+  });
+  file->addAction("Clear finished runs", this, [this] { studio_->clear_finished(); });
+  file->addSeparator();
+  file->addAction("&Quit", QKeySequence::Quit, this, &QWidget::close);
+  auto* view = menuBar()->addMenu("&View");
+  for (auto* d : findChildren<QDockWidget*>()) view->addAction(d->toggleViewAction());
+
+  // Status bar.
+  status_step_ = new QLabel("idle");
+  status_speed_ = new QLabel;
+  status_device_ = new QLabel;
+  status_log_ = new QLabel;
+  status_error_ = new QLabel;
+  status_error_->setStyleSheet("color: #c0392b");
+  statusBar()->addWidget(status_step_);
+  statusBar()->addWidget(status_speed_);
+  statusBar()->addWidget(status_device_);
+  statusBar()->addWidget(status_log_, 1);
+  statusBar()->addPermanentWidget(status_error_);
+
+  connect(studio_, &Studio::changed, this, &MainWindow::refresh);
+  connect(studio_, &Studio::runs_changed, this, &MainWindow::refresh);
+  connect(studio_, &Studio::state_changed, this, &MainWindow::update_state);
+  connect(studio_, &Studio::error, this, &MainWindow::show_error);
+  connect(curves_, &CurvesView::step_range_changed, this, [this](double lo, double hi) {
+    modulation_->set_step_range(lo, hi);
+    features_->set_step_range(lo, hi);
+    meta_->set_step_range(lo, hi);
+    attention_->set_step_range(lo, hi);
+  });
+
+  QSettings s;
+  restoreGeometry(s.value("window/geometry").toByteArray());
+  restoreState(s.value("window/state").toByteArray());
+  rebuild_recent();
+  update_state();
+  refresh();
+}
+
+MainWindow::~MainWindow() = default;
+
+void MainWindow::start() {
+  try {
+    const auto config = setup_->config();
+    const auto optimizers = setup_->optimizers();
+    if (optimizers.isEmpty()) throw ConfigError("choose at least one optimizer");
+    status_error_->clear();
+    studio_->start(config, optimizers, setup_->seeds(), setup_->log_dir());
+  } catch (const std::exception& e) {
+    show_error(QString::fromUtf8(e.what()));
+  }
+}
+
+void MainWindow::open_logs(const QStringList& paths) {
+  for (const auto& p : paths) {
+    try {
+      studio_->open_log(p);
+      add_recent(p);
+    } catch (const std::exception& e) {
+      show_error(QString::fromUtf8(e.what()));
+    }
+  }
+}
+
+void MainWindow::refresh() {
+  curves_->refresh();
+  modulation_->refresh();
+  features_->refresh();
+  attention_->refresh();
+  meta_->refresh();
+  groups_->refresh();
+  update_state();
+}
+
+void MainWindow::update_state() {
+  const bool running = studio_->running();
+  start_->setEnabled(!running);
+  pause_->setEnabled(running);
+  pause_->setText(studio_->paused() ? "Resume" : "Pause");
+  step_->setEnabled(running && studio_->paused());
+  stop_->setEnabled(running);
+  setup_->set_enabled_for_run(running);
+  const int cur = studio_->current_run();
+  if (cur >= 0 && cur < static_cast<int>(studio_->runs().size())) {
+    const RunModel& m = *studio_->runs()[static_cast<size_t>(cur)];
+    const auto done = static_cast<int64_t>(m.train_loss.last_step());
+    const auto total = m.info().total_steps;
+    status_step_->setText(QString("%1 · step %2 / %3 · %4")
+                              .arg(QString::fromStdString(m.label()))
+                              .arg(done)
+                              .arg(total)
+                              .arg(QString::fromStdString(m.status())));
+    const double sps = studio_->steps_per_second();
+    QString speed = QString("%1 steps/s").arg(sps, 0, 'f', 1);
+    if (running && sps > 0 && total > done)
+      speed += QString(" · ETA %1 s").arg(static_cast<double>(total - done) / sps, 0, 'f', 0);
+    status_speed_->setText(speed);
+    status_device_->setText(QString::fromStdString(m.info().device));
+    status_log_->setText(studio_->current_log().isEmpty() ? "not logged"
+                                                          : "log: " + studio_->current_log());
+  }
+  if (studio_->dropped() > 0)
+    status_error_->setText(
+        QString("display skipped %1 records (the log has them)").arg(studio_->dropped()));
+}
+
+void MainWindow::show_error(const QString& message) {
+  last_error_ = message;
+  status_error_->setText(message.left(160));
+  status_error_->setToolTip(message);
+  if (isVisible() && !QApplication::platformName().contains("offscreen"))
+    QMessageBox::warning(this, "MetaAdamW Studio", message);
+}
+
+void MainWindow::add_recent(const QString& path) {
+  QSettings s;
+  QStringList r = s.value("recent").toStringList();
+  r.removeAll(path);
+  r.prepend(QFileInfo(path).absoluteFilePath());
+  while (r.size() > 10) r.removeLast();
+  s.setValue("recent", r);
+  rebuild_recent();
+}
+
+void MainWindow::rebuild_recent() {
+  recent_->clear();
+  for (const auto& p : QSettings().value("recent").toStringList())
+    recent_->addAction(p, this, [this, p] { open_logs({p}); });
+  recent_->setEnabled(!recent_->isEmpty());
+}
+
+bool MainWindow::save_screenshots(const QString& dir) {
+  QDir().mkpath(dir);
+  bool ok = grab().save(QDir(dir).filePath("studio.png"));
+  for (auto* d : findChildren<QDockWidget*>()) {
+    d->raise();  // a tabbed dock has no size until it is shown
+    QApplication::processEvents();
+    ok = d->widget()->grab().save(QDir(dir).filePath(d->objectName() + ".png")) && ok;
+  }
+  ok = curves_->grab().save(QDir(dir).filePath("curves.png")) && ok;
+  return ok;
+}
+
+bool MainWindow::export_plot(const QString& path) {
+  auto* p = curves_->loss_plot();
+  const bool ok =
+      path.endsWith(".pdf", Qt::CaseInsensitive) ? p->savePdf(path) : p->savePng(path, 0, 0, 2.0);
+  if (!ok) last_error_ = "cannot write " + path;
+  return ok;
+}
+
+bool MainWindow::export_csv(const QString& path) {
+  QFile f(path);
+  if (!f.open(QIODevice::WriteOnly | QIODevice::Truncate)) {
+    last_error_ = "cannot write " + path;
+    return false;
+  }
+  QTextStream out(&f);
+  out << "plot,graph,x,y\n";
+  for (auto* p : {curves_->loss_plot(), curves_->metric_plot()}) {
+    const QString plot = p->yAxis->label();
+    const auto range = p->xAxis->range();
+    for (int i = 0; i < p->graphCount(); ++i) {
+      auto* g = p->graph(i);
+      const QString name = g->name().isEmpty() ? QString("graph %1").arg(i) : g->name();
+      for (auto it = g->data()->constBegin(); it != g->data()->constEnd(); ++it)
+        if (range.contains(it->key))  // the visible data
+          out << '"' << plot << "\",\"" << name << "\"," << QString::number(it->key, 'g', 17) << ','
+              << QString::number(it->value, 'g', 17) << '\n';
+    }
+  }
+  return true;
+}
+
+void MainWindow::closeEvent(QCloseEvent* e) {
+  studio_->shutdown();  // stops the run within a step and finalizes its log
+  QSettings s;
+  s.setValue("window/geometry", saveGeometry());
+  s.setValue("window/state", saveState());
+  e->accept();
+}
+
+void MainWindow::dragEnterEvent(QDragEnterEvent* e) {
+  if (e->mimeData()->hasUrls()) e->acceptProposedAction();
+}
+
+void MainWindow::dropEvent(QDropEvent* e) {
+  QStringList files;
+  for (const auto& u : e->mimeData()->urls())
+    if (u.isLocalFile()) files << u.toLocalFile();
+  open_logs(files);
+}
+
+}  // namespace maw::ui

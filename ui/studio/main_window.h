@@ -1,0 +1,66 @@
+// The studio's main window: Curves in the middle; Run setup, Groups, Modulation,
+// Features, Attention and Meta as docks; controls in a toolbar; state in the status bar.
+#pragma once
+
+#include <QLabel>
+#include <QMainWindow>
+#include <QStringList>
+
+namespace maw::ui {
+
+class Studio;
+class SetupPanel;
+class CurvesView;
+class GroupPlotView;
+class AttentionView;
+class MetaView;
+class GroupsView;
+
+class MainWindow : public QMainWindow {
+  Q_OBJECT
+ public:
+  explicit MainWindow(QWidget* parent = nullptr);
+  ~MainWindow() override;
+
+  Studio& studio() { return *studio_; }
+  SetupPanel& setup() { return *setup_; }
+  CurvesView& curves() { return *curves_; }
+  AttentionView& attention() { return *attention_; }
+  GroupPlotView& modulation() { return *modulation_; }
+  GroupPlotView& features() { return *features_; }
+  MetaView& meta() { return *meta_; }
+
+  void start();
+  void open_logs(const QStringList& paths);
+  // Every panel as a PNG in `dir` (docs/screenshots); false on a write error.
+  bool save_screenshots(const QString& dir);
+  // The current Curves plots as an image (PNG, PDF by extension) or their data as CSV.
+  bool export_plot(const QString& path);
+  bool export_csv(const QString& path);
+  QString last_error() const { return last_error_; }
+
+ protected:
+  void closeEvent(QCloseEvent* e) override;
+  void dragEnterEvent(QDragEnterEvent* e) override;
+  void dropEvent(QDropEvent* e) override;
+
+ private:
+  void refresh();
+  void update_state();
+  void show_error(const QString& message);
+  void add_recent(const QString& path);
+  void rebuild_recent();
+  Studio* studio_;
+  SetupPanel* setup_;
+  CurvesView* curves_;
+  GroupPlotView *modulation_, *features_;
+  AttentionView* attention_;
+  MetaView* meta_;
+  GroupsView* groups_;
+  QAction *start_, *pause_, *step_, *stop_;
+  QMenu* recent_;
+  QLabel *status_step_, *status_speed_, *status_device_, *status_log_, *status_error_;
+  QString last_error_;
+};
+
+}  // namespace maw::ui

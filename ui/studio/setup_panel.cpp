@@ -1,0 +1,174 @@
+#include "studio/setup_panel.h"
+
+#include <QFile>
+#include <QFormLayout>
+#include <QHBoxLayout>
+#include <QVBoxLayout>
+#include <nlohmann/json.hpp>
+
+#include "api/datasets.h"
+#include "api/errors.h"
+
+namespace maw::ui {
+
+SetupPanel::SetupPanel(QWidget* parent) : QWidget(parent) {
+  task_ = new QComboBox;
+  task_->addItems({"image", "lm", "translation", "sentiment", "forecasting", "synthetic"});
+  preset_ = new QComboBox;
+  preset_->addItems({"tiny", "small", "paper"});
+  preset_->setCurrentText("small");
+  adamw_ = new QCheckBox("AdamW");
+  metaadamw_ = new QCheckBox("MetaAdamW");
+  torch_adamw_ = new QCheckBox("torch AdamW");
+  adamw_->setChecked(true);
+  metaadamw_->setChecked(true);
+  auto* opts = new QVBoxLayout;  // one per line: the dock stays narrow
+  opts->addWidget(adamw_);
+  opts->addWidget(metaadamw_);
+  opts->addWidget(torch_adamw_);
+  auto spin = [](int lo, int hi, int v, const QString& special = {}) {
+    auto* s = new QSpinBox;
+    s->setRange(lo, hi);
+    s->setValue(v);
+    if (!special.isEmpty()) s->setSpecialValueText(special);
+    return s;
+  };
+  seeds_ = spin(1, 100, 1);
+  seed_ = spin(0, 1000000, 0);
+  steps_ = spin(0, 100000000, 0, "preset");
+  threads_ = spin(0, 256, 0, "all cores");
+  meta_freq_ = spin(0, 1000000, 0, "preset");
+  snapshot_every_ = spin(0, 100000, 10, "never");
+  attention_every_ = spin(0, 100000, 10, "never");
+  lr_ = new QLineEdit;
+  lr_->setPlaceholderText("preset");
+  wd_ = new QLineEdit;
+  wd_->setPlaceholderText("preset");
+  meta_lr_ = new QLineEdit;
+  meta_lr_->setPlaceholderText("preset");
+  device_ = new QComboBox;
+  device_->addItems({"auto", "cpu", "cuda"});
+  log_dir_ = new QLineEdit;
+  log_dir_->setPlaceholderText("no logging (a folder: one HDF5 log per run)");
+  extra_ = new QLineEdit;
+  extra_->setPlaceholderText("more keys: key=value; key=value");
+  dataset_ = new QLabel;
+  dataset_->setWordWrap(true);
+  dataset_->setTextInteractionFlags(Qt::TextSelectableByMouse);
+
+  auto* form = new QFormLayout(this);
+  form->addRow("task", task_);
+  form->addRow("preset", preset_);
+  form->addRow("optimizers", opts);
+  form->addRow("seeds", seeds_);
+  form->addRow("first seed", seed_);
+  form->addRow("steps", steps_);
+  form->addRow("learning rate", lr_);
+  form->addRow("weight decay", wd_);
+  form->addRow("meta-update every", meta_freq_);
+  form->addRow("meta learning rate", meta_lr_);
+  form->addRow("snapshot every", snapshot_every_);
+  form->addRow("attention every", attention_every_);
+  form->addRow("device", device_);
+  form->addRow("threads", threads_);
+  form->addRow("log folder", log_dir_);
+  form->addRow("other keys", extra_);
+  form->addRow("data", dataset_);
+  connect(task_, &QComboBox::currentTextChanged, this, [this] { update_dataset_status(); });
+  task_->setCurrentText("image");
+  update_dataset_status();
+}
+
+void SetupPanel::update_dataset_status() {
+  const std::string task = task_->currentText().toStdString();
+  if (task == "synthetic") {
+    dataset_->setText("generated (no files)");
+    return;
+  }
+  QStringList lines;
+  try {
+    for (const auto& d : list_datasets(resolve_data_dir()))
+      if (d.task == task)
+        lines << QString::fromStdString(d.name) + ": " +
+                     (d.present ? QString("present")
+                                : QString("missing — run: ") +
+                                      QString::fromStdString(fetch_command(d.name)));
+  } catch (const std::exception& e) {
+    lines << QString::fromUtf8(e.what());
+  }
+  dataset_->setText(lines.join("\n"));
+}
+
+RunConfig SetupPanel::config() const {
+  RunConfig c;
+  c.set("task", task_->currentText().toStdString());
+  c.set("preset", preset_->currentText().toStdString());
+  c.set("seed", std::to_string(seed_->value()));
+  if (steps_->value() > 0) c.set("steps", std::to_string(steps_->value()));
+  if (!lr_->text().trimmed().isEmpty()) c.set("lr", lr_->text().trimmed().toStdString());
+  if (!wd_->text().trimmed().isEmpty()) c.set("weight_decay", wd_->text().trimmed().toStdString());
+  if (meta_freq_->value() > 0) c.set("meta_update_freq", std::to_string(meta_freq_->value()));
+  if (!meta_lr_->text().trimmed().isEmpty())
+    c.set("meta_lr", meta_lr_->text().trimmed().toStdString());
+  c.set("snapshot_every", std::to_string(snapshot_every_->value()));
+  c.set("attention_every", std::to_string(attention_every_->value()));
+  c.set("device", device_->currentText().toStdString());
+  if (threads_->value() > 0) c.set("threads", std::to_string(threads_->value()));
+  for (const QString& kv : extra_->text().split(';', Qt::SkipEmptyParts)) {
+    const int eq = kv.indexOf('=');
+    if (eq <= 0)
+      throw ConfigError("other keys: expected key=value, got '" + kv.trimmed().toStdString() + "'");
+    c.set(kv.left(eq).trimmed().toStdString(), kv.mid(eq + 1).trimmed().toStdString());
+  }
+  return c;
+}
+
+QStringList SetupPanel::optimizers() const {
+  QStringList o;
+  if (adamw_->isChecked()) o << "adamw";
+  if (metaadamw_->isChecked()) o << "metaadamw";
+  if (torch_adamw_->isChecked()) o << "torch_adamw";
+  return o;
+}
+
+void SetupPanel::apply(const RunConfig& c) {
+  task_->setCurrentText(QString::fromStdString(c.task));
+  preset_->setCurrentText(QString::fromStdString(c.preset));
+  seed_->setValue(static_cast<int>(c.seed));
+  device_->setCurrentText(QString::fromStdString(c.device));
+  snapshot_every_->setValue(static_cast<int>(c.snapshot_every));
+  attention_every_->setValue(static_cast<int>(c.attention_every));
+}
+
+void SetupPanel::load_json(const QString& path) {
+  RunConfig c;
+  c.apply_json_file(path.toStdString());
+  apply(c);
+  // Keys the form has no field for go to "other keys", so nothing in the file is lost.
+  QFile f(path);
+  if (!f.open(QIODevice::ReadOnly)) throw DataError("cannot read " + path.toStdString());
+  const auto j = nlohmann::json::parse(f.readAll().toStdString(), nullptr, false);
+  QStringList extra;
+  static const QStringList form_keys = {"task",   "preset",         "seed",
+                                        "device", "snapshot_every", "attention_every"};
+  if (j.is_object())
+    for (const auto& [k, v] : j.items()) {
+      if (form_keys.contains(QString::fromStdString(k))) continue;
+      extra << QString::fromStdString(k) + "=" +
+                   QString::fromStdString(v.is_string() ? v.get<std::string>() : v.dump());
+    }
+  extra_->setText(extra.join("; "));
+}
+
+void SetupPanel::save_json(const QString& path) const {
+  QFile f(path);
+  if (!f.open(QIODevice::WriteOnly | QIODevice::Truncate))
+    throw DataError("cannot write " + path.toStdString());
+  f.write(QByteArray::fromStdString(config().to_json()));
+}
+
+void SetupPanel::set_enabled_for_run(bool running) {
+  for (auto* w : findChildren<QWidget*>()) w->setEnabled(!running);
+}
+
+}  // namespace maw::ui

@@ -1,0 +1,39 @@
+// Run setup: task, preset, optimizers, seeds, the key hyperparameters, device, threads,
+// log folder; JSON load/save; the task's dataset status with the fetch command.
+#pragma once
+
+#include <QCheckBox>
+#include <QComboBox>
+#include <QLabel>
+#include <QLineEdit>
+#include <QSpinBox>
+#include <QWidget>
+
+#include "api/run_config.h"
+
+namespace maw::ui {
+
+class SetupPanel : public QWidget {
+  Q_OBJECT
+ public:
+  explicit SetupPanel(QWidget* parent = nullptr);
+  // The configuration the fields say; throws ConfigError naming the field's key.
+  RunConfig config() const;
+  QStringList optimizers() const;
+  int seeds() const { return seeds_->value(); }
+  QString log_dir() const { return log_dir_->text(); }
+  void load_json(const QString& path);  // throws ConfigError / DataError
+  void save_json(const QString& path) const;
+  void set_enabled_for_run(bool running);
+
+ private:
+  void update_dataset_status();
+  void apply(const RunConfig& c);
+  QComboBox *task_, *preset_, *device_;
+  QCheckBox *adamw_, *metaadamw_, *torch_adamw_;
+  QSpinBox *seeds_, *seed_, *threads_, *steps_, *meta_freq_, *snapshot_every_, *attention_every_;
+  QLineEdit *lr_, *wd_, *meta_lr_, *log_dir_, *extra_;
+  QLabel* dataset_;
+};
+
+}  // namespace maw::ui

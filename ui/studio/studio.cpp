@@ -1,0 +1,234 @@
+#include "studio/studio.h"
+
+#include <QDateTime>
+#include <QDir>
+#include <type_traits>
+
+#include "api/errors.h"
+#include "api/run_log.h"
+#include "api/session.h"
+
+namespace maw::ui {
+
+void EngineWorker::run_study(std::vector<RunConfig> runs, int first_index, QString log_dir) {
+  stop_ = false;
+  QString error;
+  for (size_t k = 0; k < runs.size() && !stop_; ++k) {
+    const int index = first_index + static_cast<int>(k);
+    try {
+      Session session(runs[k]);
+      UiBridge::Observer observer(bridge_, index);
+      session.add_observer(&observer);
+      std::unique_ptr<RunObserver> log;
+      QString log_path;
+      if (!log_dir.isEmpty()) {
+        QDir().mkpath(log_dir);
+        log_path = QDir(log_dir).filePath(QString::fromStdString(runs[k].optimizer) + "-seed" +
+                                          QString::number(runs[k].seed) + ".h5");
+        log = make_run_log_writer(log_path.toStdString(), session.config());
+        session.add_observer(log.get());
+      }
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        current_ = &session;
+        if (paused_) session.pause();
+      }
+      emit run_started(index, log_path);
+      session.run();
+      std::lock_guard<std::mutex> lock(mu_);
+      current_ = nullptr;
+    } catch (const std::exception& e) {
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        current_ = nullptr;
+      }
+      error = QString::fromStdString(runs[k].optimizer) + " seed " + QString::number(runs[k].seed) +
+              ": " + QString::fromUtf8(e.what());
+      RunSummary s;
+      s.status = "error";
+      s.message = e.what();
+      UiBridge::Observer(bridge_, index).on_finish(s);  // the run's model shows the error
+      break;
+    }
+  }
+  emit finished(error);
+}
+
+void EngineWorker::pause() {
+  std::lock_guard<std::mutex> lock(mu_);
+  paused_ = true;
+  if (current_) current_->pause();
+}
+
+void EngineWorker::resume() {
+  std::lock_guard<std::mutex> lock(mu_);
+  paused_ = false;
+  if (current_) current_->resume();
+}
+
+void EngineWorker::step_once() {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (current_) current_->step_once();
+}
+
+void EngineWorker::stop() {
+  stop_ = true;
+  std::lock_guard<std::mutex> lock(mu_);
+  if (current_) current_->stop();
+}
+
+Studio::Studio(QObject* parent) : QObject(parent) {
+  worker_ = new EngineWorker(bridge_);
+  worker_->moveToThread(&thread_);
+  connect(&thread_, &QThread::finished, worker_, &QObject::deleteLater);
+  connect(worker_, &EngineWorker::run_started, this, [this](int index, QString log) {
+    current_ = index;
+    current_log_ = log;
+    emit state_changed();
+  });
+  connect(worker_, &EngineWorker::finished, this, [this](QString err) {
+    tick();  // the last records
+    running_ = false;
+    paused_ = false;
+    emit state_changed();
+    if (!err.isEmpty()) emit error(err);
+  });
+  thread_.start();
+  connect(&timer_, &QTimer::timeout, this, &Studio::tick);
+  timer_.start(33);  // ≤ 30 replots a second
+}
+
+Studio::~Studio() {
+  shutdown();
+}
+
+void Studio::shutdown() {
+  if (!thread_.isRunning()) return;
+  worker_->stop();
+  thread_.quit();
+  thread_.wait();  // the run ends within one step; its log is finalized
+}
+
+bool Studio::start(const RunConfig& base, const QStringList& optimizers, int seeds,
+                   const QString& log_dir) {
+  if (running_) return false;
+  std::vector<RunConfig> configs;
+  for (int k = 0; k < seeds; ++k)
+    for (const auto& opt : optimizers) {
+      RunConfig c = base;
+      c.set("optimizer", opt.toStdString());
+      c.set("seed", std::to_string(base.seed + static_cast<uint64_t>(k)));
+      configs.push_back(c);
+    }
+  const int first = static_cast<int>(runs_.size());
+  for (const auto& c : configs) {
+    auto m = std::make_unique<RunModel>("live:" + c.optimizer + ":" + std::to_string(c.seed));
+    RunInfo pending;
+    pending.optimizer = c.optimizer;
+    pending.seed = c.seed;
+    pending.task = c.task;
+    m->start(pending);
+    m->set_status("queued");
+    runs_.push_back(std::move(m));
+  }
+  running_ = true;
+  paused_ = false;
+  emit runs_changed();
+  emit state_changed();
+  QMetaObject::invokeMethod(
+      worker_, [w = worker_, configs, first, log_dir] { w->run_study(configs, first, log_dir); },
+      Qt::QueuedConnection);
+  return true;
+}
+
+void Studio::pause() {
+  worker_->pause();
+  paused_ = true;
+  emit state_changed();
+}
+void Studio::resume() {
+  worker_->resume();
+  paused_ = false;
+  emit state_changed();
+}
+void Studio::step_once() {
+  worker_->step_once();
+}
+void Studio::stop() {
+  worker_->stop();
+}
+
+void Studio::open_log(const QString& path) {
+  auto follower = std::make_unique<LogFollower>(path.toStdString());
+  auto model = std::make_unique<RunModel>(path.toStdString());
+  follower->poll(*model);
+  runs_.push_back(std::move(model));
+  followers_.emplace_back(static_cast<int>(runs_.size()) - 1, std::move(follower));
+  emit runs_changed();
+  emit changed();
+}
+
+void Studio::clear_finished() {
+  if (running_) return;
+  runs_.clear();
+  followers_.clear();
+  current_ = -1;
+  emit runs_changed();
+  emit changed();
+}
+
+void Studio::tick() {
+  bool any = false;
+  int64_t steps = 0;
+  for (auto& item : bridge_.drain()) {
+    if (item.run < 0 || item.run >= static_cast<int>(runs_.size())) continue;
+    RunModel& m = *runs_[static_cast<size_t>(item.run)];
+    std::visit(
+        [&](const auto& r) {
+          using T = std::decay_t<decltype(r)>;
+          if constexpr (std::is_same_v<T, RunInfo>)
+            m.start(r);
+          else if constexpr (std::is_same_v<T, StepRecord>) {
+            m.step(r);
+            ++steps;
+          } else if constexpr (std::is_same_v<T, EvalRecord>)
+            m.eval(r);
+          else if constexpr (std::is_same_v<T, Snapshot>)
+            m.snapshot(r);
+          else if constexpr (std::is_same_v<T, MetaUpdateRecord>)
+            m.meta_update(r);
+          else if constexpr (std::is_same_v<T, RunEvent>)
+            m.event(r.step, to_string(r.kind), r.message);
+          else if constexpr (std::is_same_v<T, RunSummary>) {
+            m.finish(r);
+            if (!r.message.empty()) m.event(r.steps, r.status, r.message);
+          }
+        },
+        item.record);
+    any = true;
+  }
+  const qint64 now = QDateTime::currentMSecsSinceEpoch();
+  last_steps_ += steps;
+  if (now - last_time_ms_ >= 1000) {
+    steps_per_s_ =
+        1000.0 * static_cast<double>(last_steps_) / static_cast<double>(now - last_time_ms_);
+    last_steps_ = 0;
+    last_time_ms_ = now;
+  }
+  if (--poll_countdown_ <= 0) {  // growing logs: once a second
+    poll_countdown_ = 30;
+    for (auto& [index, f] : followers_) {
+      auto& m = *runs_[static_cast<size_t>(index)];
+      if (m.status() != "running") continue;
+      try {
+        any = f->poll(m) || any;
+      } catch (const DataError& e) {
+        m.set_status("unreadable");
+        emit error(QString::fromUtf8(e.what()));
+      }
+    }
+  }
+  if (any) emit changed();
+}
+
+}  // namespace maw::ui

@@ -1,0 +1,106 @@
+// Studio: the GUI-side state of the application, apart from its widgets (STYLE.md:
+// PlotJuggler's data model apart from views). Owns the RunModels (live and loaded), the
+// engine thread with its bridge, and the followers of opened logs; a timer drains the
+// bridge and polls growing logs, then emits changed() — at most 30 times a second.
+#pragma once
+
+#include <QObject>
+#include <QString>
+#include <QStringList>
+#include <QThread>
+#include <QTimer>
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <vector>
+
+#include "api/run_config.h"
+#include "model/log_follower.h"
+#include "model/run_model.h"
+#include "studio/ui_bridge.h"
+
+namespace maw {
+class Session;
+}
+
+namespace maw::ui {
+
+// Runs a study (runs one after another) on its own thread.
+class EngineWorker : public QObject {
+  Q_OBJECT
+ public:
+  explicit EngineWorker(UiBridge& bridge) : bridge_(bridge) {}
+  // `first_index`: the RunModel index of runs[0].
+  void run_study(std::vector<RunConfig> runs, int first_index, QString log_dir);
+  // Thread-safe controls of the current run; stop() also cancels the runs after it.
+  void pause();
+  void resume();
+  void step_once();
+  void stop();
+
+ signals:
+  void run_started(int index, QString log_path);
+  void finished(QString error);  // empty when every run ended normally
+
+ private:
+  UiBridge& bridge_;
+  std::mutex mu_;
+  Session* current_ = nullptr;
+  bool paused_ = false;
+  std::atomic<bool> stop_{false};
+};
+
+class Studio : public QObject {
+  Q_OBJECT
+ public:
+  explicit Studio(QObject* parent = nullptr);
+  ~Studio() override;
+
+  // Starts AdamW and MetaAdamW (the `optimizers`) over `seeds` seeds from `base` (its
+  // seed is the first); logs into `log_dir` when not empty. False when a study runs.
+  bool start(const RunConfig& base, const QStringList& optimizers, int seeds,
+             const QString& log_dir);
+  void pause();
+  void resume();
+  void step_once();
+  void stop();
+  bool running() const { return running_; }
+  bool paused() const { return paused_; }
+
+  // Opens a run log (finished or growing); throws DataError with the reader's message.
+  void open_log(const QString& path);
+  void clear_finished();
+
+  const std::vector<std::unique_ptr<RunModel>>& runs() const { return runs_; }
+  int current_run() const { return current_; }
+  QString current_log() const { return current_log_; }
+  int64_t dropped() const { return bridge_.dropped(); }
+  double steps_per_second() const { return steps_per_s_; }
+
+  // Blocks until the engine thread has ended the study (closing the window).
+  void shutdown();
+
+ signals:
+  void changed();
+  void runs_changed();  // a run was added or removed
+  void state_changed();
+  void error(QString message);
+
+ private:
+  void tick();
+  std::vector<std::unique_ptr<RunModel>> runs_;
+  std::vector<std::pair<int, std::unique_ptr<LogFollower>>> followers_;
+  UiBridge bridge_;
+  QThread thread_;
+  EngineWorker* worker_ = nullptr;
+  QTimer timer_;
+  bool running_ = false, paused_ = false;
+  int current_ = -1;
+  QString current_log_;
+  int poll_countdown_ = 0;
+  double steps_per_s_ = 0.0;
+  int64_t last_steps_ = 0;
+  qint64 last_time_ms_ = 0;
+};
+
+}  // namespace maw::ui

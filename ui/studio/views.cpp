@@ -1,0 +1,638 @@
+#include "studio/views.h"
+
+#include <qcustomplot.h>
+#include <QFileInfo>
+#include <QFormLayout>
+#include <QHBoxLayout>
+#include <QHeaderView>
+#include <QSignalBlocker>
+#include <QVBoxLayout>
+#include <algorithm>
+#include <cmath>
+#include <map>
+
+#include "model/trace.h"
+#include "studio/studio.h"
+
+namespace maw::ui {
+
+QColor optimizer_color(const std::string& optimizer) {
+  if (optimizer == "adamw") return QColor(31, 119, 180);       // blue
+  if (optimizer == "metaadamw") return QColor(230, 110, 10);   // orange
+  if (optimizer == "torch_adamw") return QColor(44, 160, 44);  // green
+  return QColor(127, 127, 127);
+}
+
+QColor group_color(int group) {
+  static const QColor palette[] = {
+      {31, 119, 180},  {255, 127, 14},  {44, 160, 44},   {214, 39, 40},
+      {148, 103, 189}, {140, 86, 75},   {227, 119, 194}, {127, 127, 127},
+      {188, 189, 34},  {23, 190, 207},  {174, 199, 232}, {255, 187, 120},
+      {152, 223, 138}, {255, 152, 150}, {197, 176, 213}, {196, 156, 148}};
+  const int n = static_cast<int>(sizeof palette / sizeof palette[0]);
+  QColor c = palette[group % n];
+  if (group >= n) c = c.darker(100 + 40 * (group / n));  // more groups than colours
+  return c;
+}
+
+namespace {
+
+QString run_label(const RunModel& m) {
+  QString s = QString::fromStdString(m.label());
+  if (m.id().rfind("live:", 0) != 0)
+    s += " — " + QFileInfo(QString::fromStdString(m.id())).fileName();
+  return s + " (" + QString::fromStdString(m.status()) + ")";
+}
+
+// Copies a trace into a graph (non-finite values skipped: log axes, NaN terms).
+void set_graph(QCPGraph* g, const Trace& t, bool wall,
+               const std::vector<double>* values = nullptr) {
+  const auto& xs = wall ? t.walls() : t.steps();
+  const auto& ys = values ? *values : t.values();
+  QVector<double> x, y;
+  x.reserve(static_cast<int>(xs.size()));
+  y.reserve(static_cast<int>(xs.size()));
+  for (size_t i = 0; i < xs.size() && i < ys.size(); ++i)
+    if (std::isfinite(ys[i])) {
+      x.push_back(xs[i]);
+      y.push_back(ys[i]);
+    }
+  g->setData(x, y, true);
+}
+
+QCustomPlot* make_plot(QWidget* parent, const QString& y_label, bool legend_outside = false) {
+  auto* p = new QCustomPlot(parent);
+  if (legend_outside) {  // many groups: a column of names beside the plot, not over it
+    auto* cell = new QCPLayoutGrid;
+    p->plotLayout()->addElement(0, 1, cell);
+    p->plotLayout()->setColumnStretchFactor(1, 0.001);
+    cell->addElement(0, 0, p->legend);
+    cell->addElement(1, 0, new QCPLayoutElement(p));  // pushes the legend to the top
+    cell->setRowStretchFactor(0, 0.001);
+  }
+  p->yAxis->setNumberPrecision(8);  // factors can differ in the 7th digit
+  p->setMinimumHeight(160);
+  p->setInteractions(QCP::iRangeDrag | QCP::iRangeZoom);
+  p->axisRect()->setRangeDrag(Qt::Horizontal);
+  p->axisRect()->setRangeZoom(Qt::Horizontal);
+  p->yAxis->setLabel(y_label);
+  p->xAxis->setLabel("step");
+  p->legend->setVisible(true);
+  QFont f = p->legend->font();
+  f.setPointSizeF(f.pointSizeF() * 0.85);
+  p->legend->setFont(f);
+  p->legend->setBrush(QBrush(QColor(255, 255, 255, 200)));
+  p->setNoAntialiasingOnDrag(true);
+  // Follow the desktop palette (light or dark).
+  const QPalette pal = p->palette();
+  p->setBackground(pal.base());
+  for (QCPAxis* a : {p->xAxis, p->yAxis}) {
+    a->setBasePen(QPen(pal.text(), 1));
+    a->setTickPen(QPen(pal.text(), 1));
+    a->setSubTickPen(QPen(pal.text(), 1));
+    a->setTickLabelColor(pal.text().color());
+    a->setLabelColor(pal.text().color());
+    a->grid()->setPen(QPen(pal.mid(), 0, Qt::DotLine));
+  }
+  return p;
+}
+
+void range_to(QCustomPlot* p, double lo, double hi) {
+  if (hi > lo) {
+    p->xAxis->setRange(lo, hi);
+    p->yAxis->rescale(true);
+  } else {
+    p->rescaleAxes(true);
+  }
+  auto r = p->yAxis->range();
+  if (r.size() == 0)
+    p->yAxis->setRange(r.lower - 0.5, r.upper + 0.5);
+  else if (p->yAxis->scaleType() == QCPAxis::stLinear)
+    p->yAxis->scaleRange(1.08, r.center());
+}
+
+}  // namespace
+
+RunPicker::RunPicker(QWidget* parent) : QComboBox(parent) {
+  setSizeAdjustPolicy(QComboBox::AdjustToContents);
+}
+
+void RunPicker::sync(const Studio& studio) {
+  QStringList labels;
+  QStringList ids;
+  for (const auto& m : studio.runs()) {
+    labels << run_label(*m);
+    ids << QString::fromStdString(m->id());
+  }
+  QStringList have;
+  for (int i = 0; i < count(); ++i) have << itemData(i).toString();
+  if (have == ids) {
+    for (int i = 0; i < count(); ++i)
+      if (itemText(i) != labels[i]) setItemText(i, labels[i]);
+    return;
+  }
+  const QString keep = currentData().toString();
+  QSignalBlocker block(this);
+  clear();
+  for (int i = 0; i < ids.size(); ++i) addItem(labels[i], ids[i]);
+  int at = findData(keep);
+  if (at < 0) {  // prefer the first MetaAdamW run: it has modulation to show
+    for (size_t i = 0; i < studio.runs().size() && at < 0; ++i)
+      if (studio.runs()[i]->info().optimizer == "metaadamw") at = static_cast<int>(i);
+  }
+  setCurrentIndex(std::max(0, at));
+}
+
+int RunPicker::run() const {
+  return count() ? currentIndex() : -1;
+}
+
+// ---- Curves ----
+
+CurvesView::CurvesView(Studio& studio, QWidget* parent) : QWidget(parent), studio_(studio) {
+  auto* top = new QHBoxLayout;
+  x_axis_ = new QComboBox;
+  x_axis_->addItems({"x: step", "x: wall time"});
+  seeds_ = new QComboBox;
+  seeds_->addItems({"each run", "seeds: mean, min–max band", "seeds: mean ± std"});
+  log_y_ = new QCheckBox("log y");
+  follow_ = new QCheckBox("follow");
+  follow_->setChecked(true);
+  follow_->setToolTip("Rescale as data arrives; zooming or dragging turns it off");
+  smoothing_ = new QSlider(Qt::Horizontal);
+  smoothing_->setRange(0, 99);
+  smoothing_->setValue(60);
+  smoothing_->setMinimumWidth(110);
+  smoothing_->setMaximumWidth(160);
+  smoothing_->setToolTip(
+      "EMA smoothing of the training loss (bias-corrected); the raw trace stays faint behind");
+  smoothing_label_ = new QLabel;
+  top->addWidget(x_axis_);
+  top->addWidget(seeds_);
+  top->addWidget(log_y_);
+  top->addWidget(follow_);
+  top->addWidget(new QLabel("smoothing"));
+  top->addWidget(smoothing_);
+  top->addWidget(smoothing_label_);
+  top->addStretch();
+  loss_ = make_plot(this, "training loss");
+  metric_ = make_plot(this, "eval metric");
+  auto* v = new QVBoxLayout(this);
+  v->addLayout(top);
+  v->addWidget(loss_, 3);
+  v->addWidget(metric_, 2);
+  for (auto* w : {static_cast<QWidget*>(x_axis_), static_cast<QWidget*>(seeds_)})
+    connect(qobject_cast<QComboBox*>(w), &QComboBox::currentIndexChanged, this,
+            [this] { refresh(); });
+  connect(log_y_, &QCheckBox::toggled, this, [this] { refresh(); });
+  connect(follow_, &QCheckBox::toggled, this, [this] { refresh(); });
+  connect(smoothing_, &QSlider::valueChanged, this, [this] { refresh(); });
+  // A user's zoom or drag on either plot: both follow, and so do the other panels.
+  for (auto* p : {loss_, metric_}) {
+    connect(p->xAxis, qOverload<const QCPRange&>(&QCPAxis::rangeChanged), this,
+            [this, p](const QCPRange& r) {
+              QCustomPlot* other = p == loss_ ? metric_ : loss_;
+              {
+                QSignalBlocker b(other->xAxis);
+                other->xAxis->setRange(r);
+                other->replot(QCustomPlot::rpQueuedReplot);
+              }
+              if (follow_->isChecked()) {
+                QSignalBlocker b(follow_);
+                follow_->setChecked(false);
+              }
+              if (x_axis_->currentIndex() == 0) emit step_range_changed(r.lower, r.upper);
+            });
+  }
+}
+
+int CurvesView::graph_points() const {
+  int n = 0;
+  for (auto* p : {loss_, metric_})
+    for (int i = 0; i < p->graphCount(); ++i) n += p->graph(i)->dataCount();
+  return n;
+}
+
+void CurvesView::plot(QCustomPlot* p, bool eval) {
+  const bool wall = x_axis_->currentIndex() == 1;
+  const double s = smoothing_->value() / 100.0;
+  p->clearGraphs();
+  p->xAxis->setLabel(wall ? "wall time (s)" : "step");
+  std::string metric = "eval metric";
+  std::map<std::string, std::vector<const RunModel*>> by_opt;
+  for (const auto& m : studio_.runs()) {
+    by_opt[m->info().optimizer].push_back(m.get());
+    if (eval && !m->info().metric_name.empty())
+      metric = "eval " + m->info().metric_name +
+               (m->info().metric_higher_is_better ? " (↑ better)" : " (↓ better)");
+  }
+  p->yAxis->setLabel(eval ? QString::fromStdString(metric) : "training loss");
+  auto trace_of = [eval](const RunModel& m) -> const Trace& {
+    return eval ? m.eval_metric : m.train_loss;
+  };
+  if (seeds_->currentIndex() == 0) {
+    for (const auto& [opt, runs] : by_opt)
+      for (const RunModel* m : runs) {
+        const Trace& t = trace_of(*m);
+        const QColor c = optimizer_color(opt);
+        const QString name = QString::fromStdString(m->label());
+        if (!eval && s > 0) {
+          auto* raw = p->addGraph();
+          QColor faint = c;
+          faint.setAlpha(55);
+          raw->setPen(QPen(faint, 1));
+          raw->removeFromLegend();
+          set_graph(raw, t, wall);
+          const auto smooth = ema(t, s);
+          auto* g = p->addGraph();
+          g->setPen(QPen(c, 2));
+          g->setName(name);
+          set_graph(g, t, wall, &smooth);
+        } else {
+          auto* g = p->addGraph();
+          g->setPen(QPen(c, eval ? 2 : 1.5));
+          g->setName(name);
+          if (eval) g->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssCircle, 5));
+          set_graph(g, t, wall);
+        }
+      }
+  } else {
+    const auto kind = seeds_->currentIndex() == 1 ? BandKind::MinMax : BandKind::StdDev;
+    for (const auto& [opt, runs] : by_opt) {
+      std::vector<Trace> smoothed;
+      std::vector<const Trace*> traces;
+      for (const RunModel* m : runs) traces.push_back(&trace_of(*m));
+      const Band b = band(traces, kind);
+      const QColor c = optimizer_color(opt);
+      QVector<double> x(b.steps.begin(), b.steps.end());
+      auto add = [&](const std::vector<double>& y) {
+        auto* g = p->addGraph();
+        g->setData(x, QVector<double>(y.begin(), y.end()), true);
+        return g;
+      };
+      auto* lo = add(b.lo);
+      auto* hi = add(b.hi);
+      QColor fill = c;
+      fill.setAlpha(50);
+      lo->setPen(Qt::NoPen);
+      hi->setPen(Qt::NoPen);
+      hi->setBrush(QBrush(fill));
+      hi->setChannelFillGraph(lo);
+      lo->removeFromLegend();
+      hi->removeFromLegend();
+      auto* mean = add(b.mean);
+      mean->setPen(QPen(c, 2));
+      mean->setName(QString::fromStdString(opt) + " mean of " + QString::number(runs.size()) +
+                    (kind == BandKind::MinMax ? " (band: min–max)" : " (band: ± std)"));
+      if (eval) mean->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssCircle, 5));
+    }
+  }
+  const bool log = log_y_->isChecked();
+  p->yAxis->setScaleType(log ? QCPAxis::stLogarithmic : QCPAxis::stLinear);
+  if (log)
+    p->yAxis->setTicker(QSharedPointer<QCPAxisTickerLog>(new QCPAxisTickerLog));
+  else
+    p->yAxis->setTicker(QSharedPointer<QCPAxisTicker>(new QCPAxisTicker));
+  if (follow_->isChecked()) {
+    QSignalBlocker b(p->xAxis);
+    range_to(p, 0, 0);
+  } else {
+    p->yAxis->rescale(true);
+  }
+  p->replot(QCustomPlot::rpQueuedReplot);
+}
+
+void CurvesView::refresh() {
+  smoothing_label_->setText(QString::number(smoothing_->value() / 100.0, 'f', 2));
+  plot(loss_, false);
+  plot(metric_, true);
+}
+
+// ---- Modulation and features ----
+
+GroupPlotView::GroupPlotView(Studio& studio, Kind kind, QWidget* parent)
+    : QWidget(parent), studio_(studio), kind_(kind) {
+  run_ = new RunPicker;
+  quantity_ = new QComboBox;
+  if (kind == Kind::Modulation)
+    quantity_->addItems({"α — learning-rate factor", "β — weight-decay factor", "λ1", "λ2",
+                         "effective learning rate (η·α)", "effective weight decay (λ·β)"});
+  plot_ = make_plot(this, kind == Kind::Modulation ? "α" : "feature", /*legend_outside=*/true);
+  auto* top = new QHBoxLayout;
+  top->addWidget(run_);
+  top->addWidget(quantity_);
+  top->addStretch();
+  auto* v = new QVBoxLayout(this);
+  v->addLayout(top);
+  v->addWidget(plot_);
+  connect(run_, &QComboBox::currentIndexChanged, this, [this] { refresh(); });
+  connect(quantity_, &QComboBox::currentIndexChanged, this, [this] { refresh(); });
+}
+
+void GroupPlotView::set_step_range(double lo, double hi) {
+  lo_ = lo;
+  hi_ = hi;
+  range_to(plot_, lo_, hi_);
+  plot_->replot(QCustomPlot::rpQueuedReplot);
+}
+
+void GroupPlotView::refresh() {
+  run_->sync(studio_);
+  plot_->clearGraphs();
+  const int r = run_->run();
+  if (r < 0) {
+    plot_->replot(QCustomPlot::rpQueuedReplot);
+    return;
+  }
+  const RunModel& m = *studio_.runs()[static_cast<size_t>(r)];
+  if (kind_ == Kind::Features) {  // the feature list is the run's
+    QStringList names;
+    for (const auto& f : m.info().feature_names) names << QString::fromStdString(f);
+    QStringList have;
+    for (int i = 0; i < quantity_->count(); ++i) have << quantity_->itemText(i);
+    if (names != have) {
+      QSignalBlocker b(quantity_);
+      const QString keep = quantity_->currentText();
+      quantity_->clear();
+      quantity_->addItems(names);
+      quantity_->setCurrentIndex(std::max(0, quantity_->findText(keep)));
+    }
+  }
+  const int q = quantity_->currentIndex();
+  plot_->yAxis->setLabel(quantity_->currentText().section(" — ", 0, 0));
+  const auto& names = m.info().group_names;
+  for (size_t g = 0; g < names.size(); ++g) {
+    const Trace* t = nullptr;
+    if (kind_ == Kind::Modulation) {
+      if (q < 4 && g < m.factors.size())
+        t = &m.factors[g][static_cast<size_t>(q)];
+      else if (q == 4 && g < m.effective_lr.size())
+        t = &m.effective_lr[g];
+      else if (q == 5 && g < m.effective_wd.size())
+        t = &m.effective_wd[g];
+    } else if (q >= 0 && g < m.features.size() && static_cast<size_t>(q) < m.features[g].size()) {
+      t = &m.features[g][static_cast<size_t>(q)];
+    }
+    if (!t) continue;
+    auto* gr = plot_->addGraph();
+    gr->setPen(QPen(group_color(static_cast<int>(g)), 1.5));
+    gr->setName(QString::fromStdString(names[g]));
+    set_graph(gr, *t, false);
+  }
+  plot_->legend->setVisible(names.size() <= 16);
+  if (!m.metaadamw()) {
+    plot_->yAxis->setLabel("(no modulation: " + QString::fromStdString(m.info().optimizer) + ")");
+  }
+  plot_->yAxis->setScaleType(kind_ == Kind::Modulation && q >= 4 ? QCPAxis::stLogarithmic
+                                                                 : QCPAxis::stLinear);
+  if (kind_ == Kind::Modulation && q >= 4)
+    plot_->yAxis->setTicker(QSharedPointer<QCPAxisTickerLog>(new QCPAxisTickerLog));
+  else
+    plot_->yAxis->setTicker(QSharedPointer<QCPAxisTicker>(new QCPAxisTicker));
+  range_to(plot_, lo_, hi_);
+  plot_->replot(QCustomPlot::rpQueuedReplot);
+}
+
+// ---- Attention ----
+
+AttentionView::AttentionView(Studio& studio, QWidget* parent) : QWidget(parent), studio_(studio) {
+  run_ = new RunPicker;
+  layer_ = new QSpinBox;
+  head_ = new QSpinBox;
+  layer_->setPrefix("layer ");
+  head_->setPrefix("head ");
+  step_ = new QSlider(Qt::Horizontal);
+  step_->setMinimumWidth(160);
+  follow_ = new QCheckBox("follow live");
+  follow_->setChecked(true);
+  step_label_ = new QLabel("no attention maps yet");
+  plot_ = new QCustomPlot(this);
+  plot_->setMinimumSize(260, 240);
+  map_ = new QCPColorMap(plot_->xAxis, plot_->yAxis);
+  scale_ = new QCPColorScale(plot_);
+  plot_->plotLayout()->addElement(0, 1, scale_);
+  scale_->setLabel("attention weight");
+  map_->setColorScale(scale_);
+  map_->setGradient(QCPColorGradient::gpThermal);
+  map_->setInterpolate(false);
+  plot_->yAxis->setRangeReversed(true);  // query group 0 at the top, like a matrix
+  plot_->xAxis->setLabel("key group (attended to)");
+  plot_->yAxis->setLabel("query group");
+  plot_->setBackground(plot_->palette().base());
+  auto* top = new QHBoxLayout;
+  top->addWidget(run_);
+  top->addWidget(layer_);
+  top->addWidget(head_);
+  top->addWidget(follow_);
+  top->addStretch();
+  auto* mid = new QHBoxLayout;
+  mid->addWidget(step_, 1);
+  mid->addWidget(step_label_);
+  auto* v = new QVBoxLayout(this);
+  v->addLayout(top);
+  v->addLayout(mid);
+  v->addWidget(plot_, 1);
+  for (auto* s : {layer_, head_})
+    connect(s, qOverload<int>(&QSpinBox::valueChanged), this, [this] { refresh(); });
+  connect(run_, &QComboBox::currentIndexChanged, this, [this] { refresh(); });
+  connect(step_, &QSlider::sliderMoved, this, [this] {
+    follow_->setChecked(false);
+    refresh();
+  });
+  connect(step_, &QSlider::valueChanged, this, [this] { refresh(); });
+  connect(follow_, &QCheckBox::toggled, this, [this] { refresh(); });
+}
+
+int AttentionView::map_size() const {
+  return shown_groups_;
+}
+
+void AttentionView::set_step_range(double /*lo*/, double hi) {
+  const int r = run_->run();
+  if (r < 0 || hi <= 0) return;
+  const auto& maps = studio_.runs()[static_cast<size_t>(r)]->attention;
+  const int64_t i = maps.nearest(static_cast<int64_t>(hi));
+  if (i < 0) return;
+  follow_->setChecked(false);
+  step_->setValue(static_cast<int>(i));
+}
+
+void AttentionView::refresh() {
+  run_->sync(studio_);
+  const int r = run_->run();
+  if (r < 0) return;
+  const RunModel& m = *studio_.runs()[static_cast<size_t>(r)];
+  const auto& maps = m.attention;
+  {
+    QSignalBlocker b1(layer_), b2(head_), b3(step_);
+    layer_->setRange(0, std::max<int>(0, static_cast<int>(maps.layers()) - 1));
+    head_->setRange(0, std::max<int>(0, static_cast<int>(maps.heads()) - 1));
+    step_->setRange(0, std::max<int>(0, static_cast<int>(maps.size()) - 1));
+    if (follow_->isChecked()) step_->setValue(step_->maximum());
+  }
+  const auto G = static_cast<int>(maps.groups());
+  const auto data = maps.map(static_cast<size_t>(step_->value()), layer_->value(), head_->value());
+  if (data.empty() || G == 0) {
+    step_label_->setText(m.metaadamw() ? "no attention maps yet (attention_every)"
+                                       : "no attention: not a MetaAdamW run");
+    map_->data()->clear();
+    shown_groups_ = 0;
+    plot_->replot(QCustomPlot::rpQueuedReplot);
+    return;
+  }
+  step_label_->setText(QString("step %1  (%2 of %3 maps held)")
+                           .arg(maps.steps()[static_cast<size_t>(step_->value())])
+                           .arg(step_->value() + 1)
+                           .arg(maps.size()));
+  map_->data()->setSize(G, G);
+  map_->data()->setRange(QCPRange(0, G - 1), QCPRange(0, G - 1));
+  float hi = 0.0f;
+  for (int q = 0; q < G; ++q)
+    for (int k = 0; k < G; ++k) {
+      const float v = data[static_cast<size_t>(q * G + k)];
+      map_->data()->setCell(k, q, v);
+      hi = std::max(hi, v);
+    }
+  map_->setDataRange(QCPRange(0, std::max(1e-6f, hi)));
+  if (shown_groups_ != G) {
+    // Group names on both axes (shortened; the Groups panel has the full names).
+    auto ticker_x = QSharedPointer<QCPAxisTickerText>(new QCPAxisTickerText);
+    auto ticker_y = QSharedPointer<QCPAxisTickerText>(new QCPAxisTickerText);
+    const auto& names = m.info().group_names;
+    for (int g = 0; g < G; ++g) {
+      QString n = g < static_cast<int>(names.size())
+                      ? QString::fromStdString(names[static_cast<size_t>(g)])
+                      : QString::number(g);
+      if (n.size() > 22) n = n.left(10) + "…" + n.right(10);
+      ticker_x->addTick(g, n);
+      ticker_y->addTick(g, n);
+    }
+    plot_->xAxis->setTicker(ticker_x);
+    plot_->yAxis->setTicker(ticker_y);
+    plot_->xAxis->setTickLabelRotation(60);
+    QFont f = plot_->xAxis->tickLabelFont();
+    f.setPointSizeF(G > 24 ? 6.5 : 8);
+    plot_->xAxis->setTickLabelFont(f);
+    plot_->yAxis->setTickLabelFont(f);
+    plot_->xAxis->setRange(-0.5, G - 0.5);
+    plot_->yAxis->setRange(-0.5, G - 0.5);
+    shown_groups_ = G;
+  }
+  plot_->replot(QCustomPlot::rpQueuedReplot);
+}
+
+// ---- Meta ----
+
+MetaView::MetaView(Studio& studio, QWidget* parent) : QWidget(parent), studio_(studio) {
+  run_ = new RunPicker;
+  summary_ = new QLabel;
+  terms_ = make_plot(this, "meta-objective terms");
+  weights_ = make_plot(this, "HUW weights");
+  auto* top = new QHBoxLayout;
+  top->addWidget(run_);
+  top->addWidget(summary_, 1);
+  auto* v = new QVBoxLayout(this);
+  v->addLayout(top);
+  v->addWidget(terms_, 3);
+  v->addWidget(weights_, 2);
+  connect(run_, &QComboBox::currentIndexChanged, this, [this] { refresh(); });
+}
+
+void MetaView::set_step_range(double lo, double hi) {
+  range_to(terms_, lo, hi);
+  range_to(weights_, lo, hi);
+  terms_->replot(QCustomPlot::rpQueuedReplot);
+  weights_->replot(QCustomPlot::rpQueuedReplot);
+}
+
+void MetaView::refresh() {
+  run_->sync(studio_);
+  terms_->clearGraphs();
+  weights_->clearGraphs();
+  const int r = run_->run();
+  if (r >= 0) {
+    const RunModel& m = *studio_.runs()[static_cast<size_t>(r)];
+    const std::pair<const Trace*, const char*> terms[] = {{&m.l_grad, "L_grad"},
+                                                          {&m.l_dec, "L_dec"},
+                                                          {&m.l_gap, "L_gap"},
+                                                          {&m.meta_total, "total (regularized)"}};
+    int k = 0;
+    for (const auto& [t, name] : terms) {
+      auto* g = terms_->addGraph();
+      g->setPen(QPen(group_color(k++), 1.5));
+      g->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssDisc, 4));
+      g->setName(name);
+      set_graph(g, *t, false);
+      if (g->dataCount() == 0) g->removeFromLegend();
+    }
+    const char* wn[] = {"w(L_grad)", "w(L_dec)", "w(L_gap)"};
+    for (size_t i = 0; i < 3; ++i) {
+      auto* g = weights_->addGraph();
+      g->setPen(QPen(group_color(static_cast<int>(i)), 1.5));
+      g->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssDisc, 4));
+      g->setName(wn[i]);
+      set_graph(g, m.huw_weights[i], false);
+    }
+    double ms = 0;
+    for (double v : m.meta_ms.values()) ms += v;
+    const auto n = m.meta_ms.appended();
+    summary_->setText(n ? QString("%1 meta-updates, mean %2 ms each")
+                              .arg(n)
+                              .arg(ms / static_cast<double>(m.meta_ms.size()), 0, 'f', 1)
+                        : QString(m.metaadamw() ? "no meta-update yet (meta_update_freq)"
+                                                : "not a MetaAdamW run"));
+  }
+  range_to(terms_, 0, 0);
+  range_to(weights_, 0, 0);
+  terms_->replot(QCustomPlot::rpQueuedReplot);
+  weights_->replot(QCustomPlot::rpQueuedReplot);
+}
+
+// ---- Groups ----
+
+GroupsView::GroupsView(Studio& studio, QWidget* parent) : QWidget(parent), studio_(studio) {
+  run_ = new RunPicker;
+  tree_ = new QTreeWidget;
+  tree_->setHeaderLabels({"group / tensor", "parameters", "tensors"});
+  tree_->header()->setSectionResizeMode(0, QHeaderView::Stretch);
+  tree_->header()->setSectionResizeMode(1, QHeaderView::ResizeToContents);
+  tree_->header()->setSectionResizeMode(2, QHeaderView::ResizeToContents);
+  tree_->header()->setStretchLastSection(false);
+  auto* v = new QVBoxLayout(this);
+  v->addWidget(run_);
+  v->addWidget(tree_);
+  connect(run_, &QComboBox::currentIndexChanged, this, [this] {
+    shown_.clear();
+    refresh();
+  });
+}
+
+void GroupsView::refresh() {
+  run_->sync(studio_);
+  const int r = run_->run();
+  if (r < 0) {
+    tree_->clear();
+    shown_.clear();
+    return;
+  }
+  const RunModel& m = *studio_.runs()[static_cast<size_t>(r)];
+  const auto& i = m.info();
+  const std::string key = m.id() + ":" + std::to_string(i.group_names.size());
+  if (key == shown_) return;
+  shown_ = key;
+  tree_->clear();
+  for (size_t g = 0; g < i.group_names.size(); ++g) {
+    auto* item = new QTreeWidgetItem(tree_);
+    item->setText(0, QString::fromStdString(i.group_names[g]));
+    item->setForeground(0, group_color(static_cast<int>(g)));
+    if (g < i.group_sizes.size())
+      item->setText(1, QLocale().toString(static_cast<qlonglong>(i.group_sizes[g])));
+    if (g < i.group_members.size()) {
+      item->setText(2, QString::number(i.group_members[g].size()));
+      for (const auto& t : i.group_members[g])
+        new QTreeWidgetItem(item, {QString::fromStdString(t)});
+    }
+  }
+}
+
+}  // namespace maw::ui

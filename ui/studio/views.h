@@ -1,0 +1,127 @@
+// The studio's panels (ISSUE step 5): each reads the Studio's RunModels only, so a live
+// run and a loaded log look the same. One concern per class; all follow the step range
+// selected in Curves (set_step_range).
+#pragma once
+
+#include <QCheckBox>
+#include <QComboBox>
+#include <QLabel>
+#include <QSlider>
+#include <QSpinBox>
+#include <QTreeWidget>
+#include <QWidget>
+
+class QCustomPlot;
+class QCPColorMap;
+class QCPColorScale;
+
+namespace maw::ui {
+
+class Studio;
+class Trace;
+
+// Stable colours: one per optimizer (curves), one per group (modulation, features).
+QColor optimizer_color(const std::string& optimizer);
+QColor group_color(int group);
+
+// A combo box listing the runs ("metaadamw · seed 0 — live", a file name) that keeps its
+// selection while runs come and go.
+class RunPicker : public QComboBox {
+ public:
+  explicit RunPicker(QWidget* parent = nullptr);
+  void sync(const Studio& studio);
+  int run() const;  // index into Studio::runs(), -1 when none
+};
+
+class CurvesView : public QWidget {
+  Q_OBJECT
+ public:
+  explicit CurvesView(Studio& studio, QWidget* parent = nullptr);
+  void refresh();
+  QCustomPlot* loss_plot() const { return loss_; }
+  QCustomPlot* metric_plot() const { return metric_; }
+  int graph_points() const;  // data points shown, all graphs (tests)
+
+ signals:
+  void step_range_changed(double lo, double hi);
+
+ private:
+  void plot(QCustomPlot* p, bool eval);
+  Studio& studio_;
+  QCustomPlot *loss_, *metric_;
+  QComboBox *x_axis_, *seeds_;
+  QCheckBox *log_y_, *follow_;
+  QSlider* smoothing_;
+  QLabel* smoothing_label_;
+};
+
+// α, β, λ1, λ2, effective lr / wd per group over time, or a chosen feature per group.
+class GroupPlotView : public QWidget {
+  Q_OBJECT
+ public:
+  enum class Kind { Modulation, Features };
+  GroupPlotView(Studio& studio, Kind kind, QWidget* parent = nullptr);
+  void refresh();
+  void set_step_range(double lo, double hi);
+  QCustomPlot* plot() const { return plot_; }
+
+ private:
+  Studio& studio_;
+  Kind kind_;
+  RunPicker* run_;
+  QComboBox* quantity_;
+  QCustomPlot* plot_;
+  double lo_ = 0, hi_ = 0;
+};
+
+class AttentionView : public QWidget {
+  Q_OBJECT
+ public:
+  explicit AttentionView(Studio& studio, QWidget* parent = nullptr);
+  void refresh();
+  void set_step_range(double lo, double hi);
+  int map_size() const;  // G of the shown map (tests)
+  QCustomPlot* plot() const { return plot_; }
+
+ private:
+  Studio& studio_;
+  RunPicker* run_;
+  QSpinBox *layer_, *head_;
+  QSlider* step_;
+  QCheckBox* follow_;
+  QLabel* step_label_;
+  QCustomPlot* plot_;
+  QCPColorMap* map_;
+  QCPColorScale* scale_;
+  int shown_groups_ = 0;
+};
+
+class MetaView : public QWidget {
+  Q_OBJECT
+ public:
+  explicit MetaView(Studio& studio, QWidget* parent = nullptr);
+  void refresh();
+  void set_step_range(double lo, double hi);
+  QCustomPlot* plot() const { return terms_; }
+
+ private:
+  Studio& studio_;
+  RunPicker* run_;
+  QCustomPlot *terms_, *weights_;
+  QLabel* summary_;
+};
+
+class GroupsView : public QWidget {
+  Q_OBJECT
+ public:
+  explicit GroupsView(Studio& studio, QWidget* parent = nullptr);
+  void refresh();
+
+ private:
+  Studio& studio_;
+  RunPicker* run_;
+  QTreeWidget* tree_;
+  std::string shown_;
+};
+
+}  // namespace maw::ui
