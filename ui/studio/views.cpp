@@ -44,6 +44,17 @@ QString run_label(const RunModel& m) {
   return s + " (" + QString::fromStdString(m.status()) + ")";
 }
 
+// Dense graphs draw with 1-pixel pens and no antialiasing: Qt strokes wider or
+// antialiased polylines of thousands of points 100–1000× slower (BENCHMARKS.md: 8 × 15 000
+// points take 10 ms per replot this way, 9 s with 2-pixel antialiased pens).
+void thin_if_dense(QCPGraph* g) {
+  if (g->dataCount() <= 2000) return;
+  QPen pen = g->pen();
+  pen.setWidthF(1.0);
+  g->setPen(pen);
+  g->setAntialiased(false);
+}
+
 // Copies a trace into a graph (non-finite values skipped: log axes, NaN terms).
 void set_graph(QCPGraph* g, const Trace& t, bool wall,
                const std::vector<double>* values = nullptr) {
@@ -58,6 +69,7 @@ void set_graph(QCPGraph* g, const Trace& t, bool wall,
       y.push_back(ys[i]);
     }
   g->setData(x, y, true);
+  thin_if_dense(g);
 }
 
 QCustomPlot* make_plot(QWidget* parent, const QString& y_label, bool legend_outside = false) {
@@ -268,6 +280,7 @@ void CurvesView::plot(QCustomPlot* p, bool eval) {
       auto add = [&](const std::vector<double>& y) {
         auto* g = p->addGraph();
         g->setData(x, QVector<double>(y.begin(), y.end()), true);
+        thin_if_dense(g);
         return g;
       };
       auto* lo = add(b.lo);
@@ -282,6 +295,7 @@ void CurvesView::plot(QCustomPlot* p, bool eval) {
       hi->removeFromLegend();
       auto* mean = add(b.mean);
       mean->setPen(QPen(c, 2));
+      thin_if_dense(mean);
       mean->setName(QString::fromStdString(opt) + " mean of " + QString::number(runs.size()) +
                     (kind == BandKind::MinMax ? " (band: min–max)" : " (band: ± std)"));
       if (eval) mean->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssCircle, 5));
