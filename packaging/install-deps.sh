@@ -18,7 +18,7 @@ packages=(
   libopenblas0-openmp
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   # The studio (ui/, metaadamw-studio): Qt 6 Widgets and QCustomPlot's Qt 6 build.
-  qt6-base-dev libqcustomplot-dev
+  qt6-base-dev qt6-svg-dev libqcustomplot-dev
   # Screenshots of the studio under a virtual display (docs/screenshots.sh).
   xvfb xauth
   # The interop test reads our HDF5 logs with h5py (a user's other tool).

@@ -3,14 +3,18 @@
 // exports write a valid PNG and CSV.
 #include <qcustomplot.h>
 #include <QApplication>
+#include <QDir>
 #include <QDockWidget>
 #include <QFile>
+#include <QFileInfo>
 #include <QImage>
+#include <QLineEdit>
 #include <QTemporaryDir>
 #include <QTreeWidget>
 #include <QtTest>
 
 #include "api/run_log.h"
+#include "api/run_log_reader.h"
 #include "api/session.h"
 #include "studio/main_window.h"
 #include "studio/setup_panel.h"
@@ -87,12 +91,45 @@ class StudioTest : public QObject {
     QImage img(png);
     QVERIFY(!img.isNull());
     QVERIFY(img.width() > 100);
+    const QString svg = tmp_.filePath("curves.svg"), pdf = tmp_.filePath("curves.pdf");
+    QVERIFY(w.export_plot(svg));
+    QFile s(svg);
+    QVERIFY(s.open(QIODevice::ReadOnly));
+    const QByteArray svg_text = s.readAll();
+    QVERIFY2(svg_text.contains("<svg"), svg_text.left(200).constData());
+    QVERIFY(w.export_plot(pdf));
+    QVERIFY(QFileInfo(pdf).size() > 1000);
     QVERIFY(w.export_csv(csv));
     QFile f(csv);
     QVERIFY(f.open(QIODevice::ReadOnly));
     const auto lines = QString::fromUtf8(f.readAll()).split('\n', Qt::SkipEmptyParts);
     QCOMPARE(lines.first(), QString("plot,graph,x,y"));
     QCOMPARE(lines.size(), 1 + 4 * 40 + 2 * 4);
+  }
+
+  // Closing the window during a run stops it within a step and finalizes its log.
+  void closingDuringARunStopsItAndFinalizesTheLog() {
+    const QString dir = tmp_.filePath("close_logs");
+    auto* w = new MainWindow;
+    w->show();
+    w->setup().load_json(
+        write_config("long.json", R"({"task": "synthetic", "preset": "tiny", "steps": 1000000,
+                         "snapshot_every": 5, "threads": 1})"));
+    // The log folder field: one log per run.
+    const auto edits = w->setup().findChildren<QLineEdit*>();
+    for (auto* e : edits)
+      if (e->placeholderText().startsWith("no logging")) e->setText(dir);
+    w->start();
+    QTRY_VERIFY_WITH_TIMEOUT(
+        !w->studio().runs().empty() && w->studio().runs()[0]->train_loss.appended() > 50, 60000);
+    QVERIFY(w->studio().running());
+    w->close();  // closeEvent: stop, wait for the engine thread, the log closes
+    delete w;
+    const QString log = QDir(dir).filePath("adamw-seed0.h5");
+    QVERIFY(QFileInfo::exists(log));
+    maw::RunLogReader r(log.toStdString());
+    QCOMPARE(r.status(), std::string("stopped"));
+    QVERIFY(r.rows("steps/loss") > 50);
   }
 
   void anOpenedLogFillsEveryPanel() {

@@ -17,6 +17,7 @@
 #include <QScrollArea>
 #include <QSettings>
 #include <QStatusBar>
+#include <QSvgGenerator>
 #include <QTextStream>
 #include <QTimer>
 #include <QToolBar>
@@ -132,7 +133,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
   file->addSeparator();
   file->addAction("&Export curves as image…", QKeySequence(Qt::CTRL | Qt::Key_E), this, [this] {
     const QString f = QFileDialog::getSaveFileName(this, "Export curves", "curves.png",
-                                                   "PNG (*.png);;PDF (*.pdf)");
+                                                   "PNG (*.png);;SVG (*.svg);;PDF (*.pdf)");
     if (!f.isEmpty() && !export_plot(f)) show_error(last_error_);
   });
   file->addAction("Export curves as &CSV…", this, [this] {
@@ -284,8 +285,24 @@ bool MainWindow::save_screenshots(const QString& dir) {
 
 bool MainWindow::export_plot(const QString& path) {
   auto* p = curves_->loss_plot();
-  const bool ok =
-      path.endsWith(".pdf", Qt::CaseInsensitive) ? p->savePdf(path) : p->savePng(path, 0, 0, 2.0);
+  bool ok = false;
+  if (path.endsWith(".svg", Qt::CaseInsensitive)) {
+    QSvgGenerator svg;
+    svg.setFileName(path);
+    svg.setSize(p->size());
+    svg.setViewBox(QRect(QPoint(0, 0), p->size()));
+    svg.setTitle("MetaAdamW Studio: " + p->yAxis->label());
+    QCPPainter painter;
+    ok = painter.begin(&svg);
+    if (ok) {
+      p->toPainter(&painter, p->width(), p->height());
+      ok = painter.end();
+    }
+  } else if (path.endsWith(".pdf", Qt::CaseInsensitive)) {
+    ok = p->savePdf(path);
+  } else {
+    ok = p->savePng(path, 0, 0, 2.0);
+  }
   if (!ok) last_error_ = "cannot write " + path;
   return ok;
 }

@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
+#include <tuple>
 
 #include "model/trace.h"
 #include "studio/studio.h"
@@ -542,27 +543,32 @@ MetaView::MetaView(Studio& studio, QWidget* parent) : QWidget(parent), studio_(s
   summary_ = new QLabel;
   terms_ = make_plot(this, "meta-objective terms");
   weights_ = make_plot(this, "HUW weights");
+  log_vars_ = make_plot(this, "HUW log-variances s");
   auto* top = new QHBoxLayout;
   top->addWidget(run_);
   top->addWidget(summary_, 1);
+  auto* bottom = new QHBoxLayout;
+  bottom->addWidget(weights_);
+  bottom->addWidget(log_vars_);
   auto* v = new QVBoxLayout(this);
   v->addLayout(top);
   v->addWidget(terms_, 3);
-  v->addWidget(weights_, 2);
+  v->addLayout(bottom, 2);
   connect(run_, &QComboBox::currentIndexChanged, this, [this] { refresh(); });
 }
 
 void MetaView::set_step_range(double lo, double hi) {
-  range_to(terms_, lo, hi);
-  range_to(weights_, lo, hi);
-  terms_->replot(QCustomPlot::rpQueuedReplot);
-  weights_->replot(QCustomPlot::rpQueuedReplot);
+  for (auto* p : {terms_, weights_, log_vars_}) {
+    range_to(p, lo, hi);
+    p->replot(QCustomPlot::rpQueuedReplot);
+  }
 }
 
 void MetaView::refresh() {
   run_->sync(studio_);
   terms_->clearGraphs();
   weights_->clearGraphs();
+  log_vars_->clearGraphs();
   const int r = run_->run();
   if (r >= 0) {
     const RunModel& m = *studio_.runs()[static_cast<size_t>(r)];
@@ -579,13 +585,16 @@ void MetaView::refresh() {
       set_graph(g, *t, false);
       if (g->dataCount() == 0) g->removeFromLegend();
     }
-    const char* wn[] = {"w(L_grad)", "w(L_dec)", "w(L_gap)"};
+    const char* term[] = {"L_grad", "L_dec", "L_gap"};
     for (size_t i = 0; i < 3; ++i) {
-      auto* g = weights_->addGraph();
-      g->setPen(QPen(group_color(static_cast<int>(i)), 1.5));
-      g->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssDisc, 4));
-      g->setName(wn[i]);
-      set_graph(g, m.huw_weights[i], false);
+      for (auto [plot, trace, prefix] : {std::make_tuple(weights_, &m.huw_weights[i], "w"),
+                                         std::make_tuple(log_vars_, &m.huw_s[i], "s")}) {
+        auto* g = plot->addGraph();
+        g->setPen(QPen(group_color(static_cast<int>(i)), 1.5));
+        g->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssDisc, 4));
+        g->setName(QString("%1(%2)").arg(prefix, term[i]));
+        set_graph(g, *trace, false);
+      }
     }
     double ms = 0;
     for (double v : m.meta_ms.values()) ms += v;
@@ -596,10 +605,10 @@ void MetaView::refresh() {
                         : QString(m.metaadamw() ? "no meta-update yet (meta_update_freq)"
                                                 : "not a MetaAdamW run"));
   }
-  range_to(terms_, 0, 0);
-  range_to(weights_, 0, 0);
-  terms_->replot(QCustomPlot::rpQueuedReplot);
-  weights_->replot(QCustomPlot::rpQueuedReplot);
+  for (auto* p : {terms_, weights_, log_vars_}) {
+    range_to(p, 0, 0);
+    p->replot(QCustomPlot::rpQueuedReplot);
+  }
 }
 
 // ---- Groups ----

@@ -107,7 +107,7 @@ class MetaView : public QWidget {
  private:
   Studio& studio_;
   RunPicker* run_;
-  QCustomPlot *terms_, *weights_;
+  QCustomPlot *terms_, *weights_, *log_vars_;
   QLabel* summary_;
 };
 
