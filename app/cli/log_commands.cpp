@@ -35,18 +35,6 @@ std::string shape_text(const std::vector<uint64_t>& shape) {
   return s + "]";
 }
 
-std::vector<std::string> split(const std::string& s, char sep) {
-  std::vector<std::string> out;
-  size_t start = 0;
-  while (start <= s.size()) {
-    const auto k = s.find(sep, start);
-    out.push_back(s.substr(start, k == std::string::npos ? std::string::npos : k - start));
-    if (k == std::string::npos) break;
-    start = k + 1;
-  }
-  return out;
-}
-
 std::string csv_field(const std::string& s) {
   if (s.find_first_of(",\"\n\r") == std::string::npos) return s;
   std::string out = "\"";
@@ -153,10 +141,10 @@ void inspect_log(const std::string& path, bool json, std::FILE* out) {
     }
     Json groups = Json::array();
     for (size_t g = 0; g < names.size(); ++g)
-      groups.push_back(
-          {{"name", names[g]},
-           {"size", g < sizes.size() ? static_cast<int64_t>(sizes[g]) : 0},
-           {"members", g < members.size() ? split(members[g], ';') : std::vector<std::string>{}}});
+      groups.push_back({{"name", names[g]},
+                        {"size", g < sizes.size() ? static_cast<int64_t>(sizes[g]) : 0},
+                        {"members", g < members.size() ? split_list(members[g], ';')
+                                                       : std::vector<std::string>{}}});
     j["groups"] = groups;
     Json series = Json::array();
     for (const auto& s : r.series())
@@ -190,7 +178,8 @@ void inspect_log(const std::string& path, bool json, std::FILE* out) {
   std::fprintf(out, "groups     %zu\n", names.size());
   const size_t shown = std::min<size_t>(names.size(), 12);
   for (size_t g = 0; g < shown; ++g) {
-    const auto tensors = g < members.size() ? split(members[g], ';') : std::vector<std::string>{};
+    const auto tensors =
+        g < members.size() ? split_list(members[g], ';') : std::vector<std::string>{};
     std::fprintf(out, "  %-40s %10.0f params  %zu tensor%s\n", names[g].c_str(),
                  g < sizes.size() ? sizes[g] : 0.0, tensors.size(), tensors.size() == 1 ? "" : "s");
   }
@@ -279,7 +268,7 @@ std::vector<std::pair<std::string, uint64_t>> export_csv(const std::string& path
 
   // N-D series, long: step, one column per inner axis (labels), value.
   for (const auto& s : nd) {
-    const auto axes = split(s.axes, ',');
+    const auto axes = split_list(s.axes, ',');
     const std::string folder = folder_of(s.path);
     std::string name = s.path;
     std::replace(name.begin(), name.end(), '/', '_');

@@ -19,6 +19,9 @@ struct LogSeries {
   std::string axes;  // what each axis indexes, e.g. "snapshot,group,feature" ("" if unknown)
 };
 
+// Splits a joined list (/groups/members is ';'-joined, `axes` ','-joined).
+std::vector<std::string> split_list(const std::string& text, char sep);
+
 class RunLogReader {
  public:
   static constexpr int kSchemaVersion = 1;  // the newest version this build reads

@@ -285,6 +285,18 @@ struct RunLogReader::Impl {
   }
 };
 
+std::vector<std::string> split_list(const std::string& text, char sep) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start <= text.size()) {
+    const auto k = text.find(sep, start);
+    out.push_back(text.substr(start, k == std::string::npos ? std::string::npos : k - start));
+    if (k == std::string::npos) break;
+    start = k + 1;
+  }
+  return out;
+}
+
 RunLogReader::RunLogReader(const std::string& path) : impl_(std::make_unique<Impl>()) {
   std::lock_guard<std::mutex> lock(runlog::hdf5_mutex());
   auto& m = *impl_;

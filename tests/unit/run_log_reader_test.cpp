@@ -17,6 +17,7 @@
 #include "api/run_log.h"
 #include "api/run_log_reader.h"
 #include "api/session.h"
+#include "log_fixtures.h"
 
 namespace maw {
 namespace {
@@ -45,21 +46,8 @@ const std::string& logged_run(Recorder* out = nullptr) {
   static Recorder rec;
   static bool done = false;
   if (!done) {
-    RunConfig c;
-    c.set("task", "synthetic");
-    c.set("preset", "tiny");
-    c.set("optimizer", "metaadamw");
-    c.set("steps", "60");
-    c.set("eval_every", "20");
-    c.set("snapshot_every", "1");
-    c.set("attention_every", "15");
-    c.set("meta_update_freq", "10");
-    c.set("threads", "1");
-    Session session(c);
-    auto log = make_run_log_writer(path, session.config());
-    session.add_observer(&rec);
-    session.add_observer(log.get());
-    EXPECT_EQ(session.run().status, "completed");
+    const auto c = testing::logged_metaadamw_config(60, 20, 1, 15);
+    EXPECT_EQ(testing::run_logged(c, path, &rec).status, "completed");
     done = true;
   }
   if (out) *out = rec;

@@ -9,6 +9,7 @@
 #include "api/errors.h"
 #include "api/run_log.h"
 #include "api/session.h"
+#include "log_fixtures.h"
 
 namespace maw {
 namespace {
@@ -49,21 +50,8 @@ std::vector<T> read_all(const H5::H5File& f, const std::string& path, const H5::
 
 TEST(RunLog, EveryRecordOfAMetaAdamWRunIsInTheFile) {
   const std::string path = ::testing::TempDir() + "runlog_" + std::to_string(::getpid()) + ".h5";
-  RunConfig c;
-  c.set("task", "synthetic");
-  c.set("preset", "tiny");
-  c.set("optimizer", "metaadamw");
-  c.set("steps", "40");
-  c.set("eval_every", "10");
-  c.set("snapshot_every", "5");
-  c.set("meta_update_freq", "10");
-  c.set("threads", "1");
-  Session session(c);
   Recorder rec;
-  auto log = make_run_log_writer(path, session.config());
-  session.add_observer(&rec);
-  session.add_observer(log.get());
-  const auto summary = session.run();
+  const auto summary = testing::run_logged(testing::logged_metaadamw_config(40, 10, 5), path, &rec);
   ASSERT_EQ(summary.status, "completed");
 
   H5::H5File f(path, H5F_ACC_RDONLY);

@@ -10,6 +10,7 @@
 
 #include "api/run_log.h"
 #include "api/session.h"
+#include "log_fixtures.h"
 #include "model/log_follower.h"
 #include "model/run_model.h"
 #include "model/trace.h"
@@ -129,25 +130,10 @@ void expect_same(const Trace& a, const Trace& b, const char* what) {
 
 TEST(LogFollower, ALoadedRunEqualsTheLiveOne) {
   const std::string path = ::testing::TempDir() + "uimodel_" + std::to_string(getpid()) + ".h5";
-  RunConfig c;
-  c.set("task", "synthetic");
-  c.set("preset", "tiny");
-  c.set("optimizer", "metaadamw");
-  c.set("steps", "60");
-  c.set("eval_every", "20");
-  c.set("snapshot_every", "2");
-  c.set("attention_every", "10");
-  c.set("meta_update_freq", "10");
-  c.set("threads", "1");
+  const auto c = testing::logged_metaadamw_config(60, 20, 2, 10);
   RunModel live("live", 64);  // small capacity: both sides decimate the same way
-  {
-    Session session(c);
-    ModelObserver obs(live);
-    auto log = make_run_log_writer(path, session.config());
-    session.add_observer(&obs);
-    session.add_observer(log.get());
-    ASSERT_EQ(session.run().status, "completed");
-  }
+  ModelObserver obs(live);
+  ASSERT_EQ(testing::run_logged(c, path, &obs).status, "completed");
   RunModel loaded(path, 64);
   LogFollower follower(path);
   EXPECT_TRUE(follower.poll(loaded));

@@ -20,18 +20,6 @@ uint64_t common_rows(const RunLogReader& r, std::initializer_list<const char*> p
   return n;
 }
 
-std::vector<std::string> split(const std::string& s, char sep) {
-  std::vector<std::string> out;
-  size_t start = 0;
-  while (start <= s.size()) {
-    const auto k = s.find(sep, start);
-    out.push_back(s.substr(start, k == std::string::npos ? std::string::npos : k - start));
-    if (k == std::string::npos) break;
-    start = k + 1;
-  }
-  return out;
-}
-
 }  // namespace
 
 LogFollower::LogFollower(const std::string& path) : reader_(path) {}
@@ -57,7 +45,8 @@ RunInfo LogFollower::run_info() const {
   i.attention_every = std::atoll(r.attribute("attention_every", "0").c_str());
   if (r.has("groups/name")) i.group_names = r.read_strings("groups/name");
   if (r.has("groups/members"))
-    for (const auto& m : r.read_strings("groups/members")) i.group_members.push_back(split(m, ';'));
+    for (const auto& m : r.read_strings("groups/members"))
+      i.group_members.push_back(split_list(m, ';'));
   if (r.has("groups/size"))
     for (double v : r.read("groups/size")) i.group_sizes.push_back(static_cast<int64_t>(v));
   i.num_groups = static_cast<int64_t>(i.group_names.size());
