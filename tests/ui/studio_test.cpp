@@ -162,6 +162,10 @@ class StudioTest : public QObject {
     QCOMPARE(w.modulation().plot()->graph(0)->dataCount(), 30);
     QCOMPARE(w.features().plot()->graphCount(), G);
     QCOMPARE(w.attention().map_size(), G);
+    // Meta shares a tab with Features: a hidden panel refreshes when it is shown.
+    for (auto* d : w.findChildren<QDockWidget*>())
+      if (d->objectName() == "meta") d->raise();
+    QTRY_VERIFY(w.meta().plot()->graphCount() > 0);
     QVERIFY(w.meta().plot()->graph(0)->dataCount() >= 2);
     auto* tree = w.findChild<QTreeWidget*>();
     QVERIFY(tree);

@@ -65,6 +65,16 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
   auto* d_att = dock(this, "Attention", "attention", attention_, Qt::RightDockWidgetArea);
   auto* d_feat = dock(this, "Features", "features", features_, Qt::BottomDockWidgetArea);
   auto* d_meta = dock(this, "Meta", "meta", meta_, Qt::BottomDockWidgetArea);
+  // Panels refresh only while shown (a hidden tab costs nothing), and at once when shown.
+  panels_ = {{d_mod, [this] { modulation_->refresh(); }},
+             {d_att, [this] { attention_->refresh(); }},
+             {d_feat, [this] { features_->refresh(); }},
+             {d_meta, [this] { meta_->refresh(); }},
+             {d_groups, [this] { groups_->refresh(); }}};
+  for (const auto& [d, refresh] : panels_)
+    connect(d, &QDockWidget::visibilityChanged, this, [refresh = refresh](bool shown) {
+      if (shown) refresh();
+    });
   tabifyDockWidget(d_feat, d_meta);
   d_feat->raise();
   // The default layout's sizes, once the window has its size (a saved layout wins).
@@ -206,11 +216,8 @@ void MainWindow::open_logs(const QStringList& paths) {
 
 void MainWindow::refresh() {
   curves_->refresh();
-  modulation_->refresh();
-  features_->refresh();
-  attention_->refresh();
-  meta_->refresh();
-  groups_->refresh();
+  for (const auto& [d, refresh] : panels_)
+    if (d->isVisible()) refresh();
   update_state();
 }
 

@@ -5,6 +5,11 @@
 #include <QLabel>
 #include <QMainWindow>
 #include <QStringList>
+#include <functional>
+#include <utility>
+#include <vector>
+
+class QDockWidget;
 
 namespace maw::ui {
 
@@ -60,6 +65,7 @@ class MainWindow : public QMainWindow {
   QAction *start_, *pause_, *step_, *stop_;
   QMenu* recent_;
   QLabel *status_step_, *status_speed_, *status_device_, *status_log_, *status_error_;
+  std::vector<std::pair<QDockWidget*, std::function<void()>>> panels_;
   QString last_error_;
 };
 
