@@ -272,7 +272,6 @@ void CurvesView::plot(QCustomPlot* p, bool eval) {
   } else {
     const auto kind = seeds_->currentIndex() == 1 ? BandKind::MinMax : BandKind::StdDev;
     for (const auto& [opt, runs] : by_opt) {
-      std::vector<Trace> smoothed;
       std::vector<const Trace*> traces;
       for (const RunModel* m : runs) traces.push_back(&trace_of(*m));
       const Band b = band(traces, kind);
