@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Screenshots of every studio panel after a short comparison (image task, tiny preset,
-# AdamW vs MetaAdamW), under a virtual X display: docs/screenshots/*.png.
+# AdamW vs MetaAdamW), under a virtual X display: docs/screenshots/*.png, and again with
+# the dark palette: docs/screenshots/dark/*.png.
 # Needs the built studio (scripts/build.sh) and xvfb (packaging/install-deps.sh).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -12,4 +13,10 @@ export XDG_CONFIG_HOME="$(mktemp -d)"
 trap 'rm -rf "$XDG_CONFIG_HOME"' EXIT
 xvfb-run -a -s "-screen 0 1600x1000x24" \
   "$studio" --config "$root/resources/configs/studio-screenshots.json" --screenshots "$out"
-ls -1 "$out"
+# The same on a dark desktop (every plot takes its colours from the palette), with steps
+# 30–60 selected in Curves (the other panels show that range).
+mkdir -p "$out/dark"
+xvfb-run -a -s "-screen 0 1600x1000x24" \
+  "$studio" --palette dark --config "$root/resources/configs/studio-screenshots.json" \
+  --select-steps 30:60 --screenshots "$out/dark"
+ls -1 "$out" "$out/dark"

@@ -102,10 +102,11 @@ std::vector<std::string> axis_labels(const RunLogReader& r, const std::string& a
 void inspect_log(const std::string& path, bool json, std::FILE* out) {
   RunLogReader r(path);
   const uint64_t steps = r.rows("steps/step");
-  std::vector<std::string> names, members;
+  std::vector<std::string> names, members, shapes;
   std::vector<double> sizes;
   if (r.has("groups/name")) names = r.read_strings("groups/name");
   if (r.has("groups/members")) members = r.read_strings("groups/members");
+  if (r.has("groups/shapes")) shapes = r.read_strings("groups/shapes");
   if (r.has("groups/size")) sizes = r.read("groups/size");
   const std::string metric = r.attribute("metric_name", "metric");
   const bool higher = r.attribute("metric_higher_is_better") == "1";
@@ -140,11 +141,14 @@ void inspect_log(const std::string& path, bool json, std::FILE* out) {
       j["best_step"] = static_cast<int64_t>(best_step);
     }
     Json groups = Json::array();
+    auto list = [](const std::vector<std::string>& v, size_t g) {
+      return g < v.size() ? split_list(v[g], ';') : std::vector<std::string>{};
+    };
     for (size_t g = 0; g < names.size(); ++g)
       groups.push_back({{"name", names[g]},
                         {"size", g < sizes.size() ? static_cast<int64_t>(sizes[g]) : 0},
-                        {"members", g < members.size() ? split_list(members[g], ';')
-                                                       : std::vector<std::string>{}}});
+                        {"members", list(members, g)},
+                        {"shapes", list(shapes, g)}});
     j["groups"] = groups;
     Json series = Json::array();
     for (const auto& s : r.series())
@@ -210,12 +214,15 @@ std::vector<std::pair<std::string, uint64_t>> export_csv(const std::string& path
     const auto names = r.read_strings("groups/name");
     const auto members =
         r.has("groups/members") ? r.read_strings("groups/members") : std::vector<std::string>{};
+    const auto shapes =
+        r.has("groups/shapes") ? r.read_strings("groups/shapes") : std::vector<std::string>{};
     const auto sizes = r.has("groups/size") ? r.read("groups/size") : std::vector<double>{};
-    f << "index,name,size,members\n";
+    f << "index,name,size,members,shapes\n";
     for (size_t g = 0; g < names.size(); ++g)
       f << g << ',' << csv_field(names[g]) << ','
         << (g < sizes.size() ? number(sizes[g], "int64") : "") << ','
-        << csv_field(g < members.size() ? members[g] : "") << '\n';
+        << csv_field(g < members.size() ? members[g] : "") << ','
+        << csv_field(g < shapes.size() ? shapes[g] : "") << '\n';
     written.emplace_back(file, names.size());
   }
 

@@ -8,6 +8,7 @@
 #include "studio/main_window.h"
 #include "studio/setup_panel.h"
 #include "studio/studio.h"
+#include "studio/theme.h"
 #include "studio/views.h"
 
 int main(int argc, char** argv) {
@@ -26,8 +27,17 @@ int main(int argc, char** argv) {
   QCommandLineOption shots("screenshots",
                            "after the run(s), save every panel as PNG in DIR and quit", "DIR");
   QCommandLineOption config({"c", "config"}, "load the run setup from a JSON file", "FILE");
-  cli.addOptions({start, shots, config});
+  QCommandLineOption palette("palette", "desktop (default: follow the desktop), light or dark",
+                             "NAME", "desktop");
+  QCommandLineOption select(
+      "select-steps", "select steps LO:HI in Curves (the other panels show that range)", "LO:HI");
+  cli.addOptions({start, shots, config, palette, select});
   cli.process(app);
+  if (!maw::ui::apply_palette(cli.value(palette))) {
+    std::fprintf(stderr, "metaadamw-studio: --palette: expected desktop, light or dark, got '%s'\n",
+                 qPrintable(cli.value(palette)));
+    return 2;
+  }
 
   maw::ui::MainWindow w;
   w.resize(1500, 950);
@@ -41,13 +51,30 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
+  double sel_lo = 0, sel_hi = 0;
+  if (cli.isSet(select)) {
+    const auto parts = cli.value(select).split(':');
+    bool ok_lo = false, ok_hi = false;
+    if (parts.size() == 2) {
+      sel_lo = parts[0].toDouble(&ok_lo);
+      sel_hi = parts[1].toDouble(&ok_hi);
+    }
+    if (!ok_lo || !ok_hi || sel_hi <= sel_lo) {
+      std::fprintf(stderr,
+                   "metaadamw-studio: --select-steps: expected LO:HI with LO < HI, got '%s'\n",
+                   qPrintable(cli.value(select)));
+      return 2;
+    }
+    w.curves().set_selection(sel_lo, sel_hi);
+  }
   if (cli.isSet(start) || cli.isSet(shots)) w.start();
   if (cli.isSet(shots)) {
     const QString dir = cli.value(shots);
     auto* poll = new QTimer(&w);
-    QObject::connect(poll, &QTimer::timeout, &w, [&w, dir, poll] {
+    QObject::connect(poll, &QTimer::timeout, &w, [&w, dir, poll, sel_lo, sel_hi] {
       if (w.studio().running()) return;
       poll->stop();
+      if (sel_hi > sel_lo) w.curves().set_selection(sel_lo, sel_hi);  // over the whole run
       QTimer::singleShot(500, &w, [&w, dir] {
         const bool ok = w.save_screenshots(dir);
         QApplication::exit(ok ? 0 : 1);

@@ -28,7 +28,9 @@ struct RunInfo {
   std::vector<std::string> group_names;                 // [G]
   std::vector<std::vector<std::string>> group_members;  // [G] tensor names per group
   std::vector<int64_t> group_sizes;                     // [G] parameters per group
-  std::vector<std::string> eval_extras;                 // extra metric names ("bleu")
+  std::vector<std::vector<std::string>>
+      group_shapes;                      // [G] member shapes: "64x3x3x3", "()" for 0-d
+  std::vector<std::string> eval_extras;  // extra metric names ("bleu")
   // MetaAdamW only (empty / 0 otherwise): the modulator's input and shape.
   std::vector<std::string> feature_names;  // [F]
   int64_t modulator_layers = 0;            // L

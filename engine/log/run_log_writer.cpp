@@ -338,6 +338,9 @@ class RunLogWriter : public RunObserver {
     std::vector<std::string> members;
     for (const auto& m : i.group_members) members.push_back(joined(m, ';'));
     string_list(groups, "members", members);
+    std::vector<std::string> shapes;
+    for (const auto& m : i.group_shapes) shapes.push_back(joined(m, ';'));
+    if (!shapes.empty()) string_list(groups, "shapes", shapes);
     hsize_t G = i.group_names.size();
     auto sizes = groups.createDataSet("size", i64, H5::DataSpace(1, &G));
     if (G > 0) sizes.write(i.group_sizes.data(), i64);

@@ -21,6 +21,14 @@ double ms_since(Clock::time_point t0) {
   return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
 }
 
+// "64x3x3x3"; "()" for a 0-d tensor.
+std::string shape_text(const std::vector<int64_t>& shape) {
+  if (shape.empty()) return "()";
+  std::string s;
+  for (size_t d = 0; d < shape.size(); ++d) s += (d ? "x" : "") + std::to_string(shape[d]);
+  return s;
+}
+
 torch::Device resolve_device(const std::string& name) {
   if (name == "cpu") return torch::kCPU;
   if (name == "cuda") {
@@ -177,6 +185,9 @@ RunSummary Trainer::run() {
     info.group_names.push_back(g.name);
     info.group_members.push_back(g.tensor_names);
     info.group_sizes.push_back(g.numel);
+    std::vector<std::string> shapes;
+    for (int slot : g.slots) shapes.push_back(shape_text(model.store().info()[slot].shape));
+    info.group_shapes.push_back(std::move(shapes));
   }
   info.eval_extras = task->extra_metric_names();
   opt->describe(info);

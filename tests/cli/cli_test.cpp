@@ -301,7 +301,7 @@ TEST(Cli, InspectAndExportALog) {
   EXPECT_NE(slurp(dir + "/snapshots_factors.csv").find(",alpha,"), std::string::npos);
   EXPECT_EQ(first_line(dir + "/attention_probs.csv"),
             "step,layer,head,query_group,key_group,value");
-  EXPECT_EQ(first_line(dir + "/groups.csv"), "index,name,size,members");
+  EXPECT_EQ(first_line(dir + "/groups.csv"), "index,name,size,members,shapes");
   EXPECT_EQ(lines(dir + "/groups.csv"), 1 + G);
   EXPECT_EQ(first_line(dir + "/events.csv"), "step,kind,message");
   EXPECT_EQ(first_line(dir + "/meta_huw_s.csv"), "step,term,value");

@@ -13,6 +13,7 @@
 #include <QTreeWidget>
 #include <QtTest>
 
+#include "api/errors.h"
 #include "api/run_log.h"
 #include "api/run_log_reader.h"
 #include "api/session.h"
@@ -132,6 +133,36 @@ class StudioTest : public QObject {
     QVERIFY(r.rows("steps/loss") > 50);
   }
 
+  // MetaAdamW's own learning rate reaches its runs only; a bad value starts nothing.
+  void perOptimizerOverridesReachOnlyThatOptimizer() {
+    MainWindow w;
+    maw::RunConfig c;
+    c.set("task", "synthetic");
+    c.set("preset", "tiny");
+    c.set("steps", "5");
+    c.set("threads", "1");
+    const QString dir = tmp_.filePath("override_logs");
+    bool threw = false;
+    try {
+      w.studio().start(c, {"adamw", "metaadamw"}, 1, dir, {{"metaadamw", {{"lr", "fast"}}}});
+    } catch (const maw::ConfigError&) {
+      threw = true;
+    }
+    QVERIFY(threw);
+    QVERIFY(!w.studio().running());
+    QVERIFY(w.studio().runs().empty());
+    QVERIFY(w.studio().start(c, {"adamw", "metaadamw"}, 1, dir,
+                             {{"metaadamw", {{"lr", "0.0123"}, {"weight_decay", "0.0456"}}}}));
+    QTRY_VERIFY_WITH_TIMEOUT(!w.studio().running(), 60000);
+    auto config_of = [&](const char* file) {
+      return QString::fromStdString(
+          maw::RunLogReader(QDir(dir).filePath(file).toStdString()).attribute("config"));
+    };
+    const QString meta = config_of("metaadamw-seed0.h5"), plain = config_of("adamw-seed0.h5");
+    QVERIFY2(meta.contains("0.0123") && meta.contains("0.0456"), qPrintable(meta));
+    QVERIFY2(!plain.contains("0.0123") && !plain.contains("0.0456"), qPrintable(plain));
+  }
+
   void anOpenedLogFillsEveryPanel() {
     const QString log = tmp_.filePath("fixture.h5");
     {
@@ -170,6 +201,53 @@ class StudioTest : public QObject {
     auto* tree = w.findChild<QTreeWidget*>();
     QVERIFY(tree);
     QCOMPARE(tree->topLevelItemCount(), G);
+    // Group → tensors with shapes and sizes; the tensors' sizes add up to the group's.
+    for (int g = 0; g < G; ++g) {
+      const auto* item = tree->topLevelItem(g);
+      QVERIFY(item->childCount() > 0);
+      qlonglong sum = 0;
+      for (int t = 0; t < item->childCount(); ++t) {
+        const QString shape = item->child(t)->text(2);
+        QVERIFY2(!shape.isEmpty(), qPrintable(item->child(t)->text(0)));
+        qlonglong n = 1;
+        if (shape != "()")
+          for (const auto& d : shape.split(QChar(0x00D7))) n *= d.toLongLong();
+        QCOMPARE(QLocale().toLongLong(item->child(t)->text(1)), n);
+        sum += n;
+      }
+      QCOMPARE(QLocale().toLongLong(item->text(1)), sum);
+    }
+
+    // A step range selected in Curves filters the other panels; clearing it restores them.
+    QCOMPARE(w.attention().shown_step(), int64_t{30});  // follows the newest map
+    w.curves().set_selection(10, 20);
+    QCOMPARE(w.curves().selection(), std::make_pair(10.0, 20.0));
+    QCOMPARE(w.modulation().plot()->xAxis->range().lower, 10.0);
+    QCOMPARE(w.modulation().plot()->xAxis->range().upper, 20.0);
+    QCOMPARE(w.meta().plot()->xAxis->range().upper, 20.0);
+    QCOMPARE(w.attention().shown_step(), int64_t{20});  // maps at 10, 20 are reachable
+    w.curves().clear_selection();
+    QVERIFY(w.modulation().plot()->xAxis->range().upper >= 30.0);
+    QCOMPARE(w.attention().shown_step(), int64_t{30});
+
+    // The same with the mouse: Shift+drag across the loss plot selects.
+    auto* loss = w.curves().loss_plot();
+    const int y = loss->axisRect()->center().y();
+    const int x0 = static_cast<int>(loss->xAxis->coordToPixel(5));
+    const int x1 = static_cast<int>(loss->xAxis->coordToPixel(25));
+    auto send = [&](QEvent::Type type, int x, Qt::MouseButtons buttons) {
+      QMouseEvent e(type, QPointF(x, y), loss->mapToGlobal(QPointF(x, y)), Qt::LeftButton, buttons,
+                    Qt::ShiftModifier);
+      QApplication::sendEvent(loss, &e);
+    };
+    send(QEvent::MouseButtonPress, x0, Qt::LeftButton);
+    send(QEvent::MouseMove, (x0 + x1) / 2, Qt::LeftButton);
+    send(QEvent::MouseMove, x1, Qt::LeftButton);
+    send(QEvent::MouseButtonRelease, x1, Qt::NoButton);
+    const auto [lo, hi] = w.curves().selection();
+    QVERIFY2(lo >= 3 && lo <= 6 && hi >= 24 && hi <= 27,
+             qPrintable(QString("selected %1 – %2").arg(lo).arg(hi)));
+    QCOMPARE(w.modulation().plot()->xAxis->range().lower, lo);
   }
 };
 

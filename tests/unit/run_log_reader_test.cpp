@@ -84,6 +84,21 @@ TEST(RunLogReader, ReadsEverySeriesOfAFinishedRunAsTheObserversSawIt) {
     EXPECT_EQ(members[g].substr(0, rec.info.group_members[g][0].size()),
               rec.info.group_members[g][0]);
   }
+  // Shapes: one per member tensor, and their element counts add up to the group's size.
+  const auto shapes = r.read_strings("groups/shapes");
+  ASSERT_EQ(shapes.size(), sizes.size());
+  for (size_t g = 0; g < shapes.size(); ++g) {
+    const auto each = split_list(shapes[g], ';');
+    ASSERT_EQ(each.size(), rec.info.group_members[g].size());
+    double total = 0;
+    for (const auto& shape : each) {
+      double n = 1;
+      if (shape != "()")
+        for (const auto& d : split_list(shape, 'x')) n *= std::stod(d);
+      total += n;
+    }
+    EXPECT_EQ(total, sizes[g]) << rec.info.group_names[g] << ": " << shapes[g];
+  }
 
   // Snapshots every step; attention on steps 15, 30, 45, 60.
   const auto G = static_cast<uint64_t>(rec.info.group_names.size());

@@ -144,6 +144,8 @@ TEST(LogFollower, ALoadedRunEqualsTheLiveOne) {
   EXPECT_EQ(loaded.info().feature_names, live.info().feature_names);
   EXPECT_EQ(loaded.info().group_sizes, live.info().group_sizes);
   EXPECT_EQ(loaded.info().group_members, live.info().group_members);
+  EXPECT_EQ(loaded.info().group_shapes, live.info().group_shapes);
+  EXPECT_FALSE(live.info().group_shapes.empty());
   expect_same(loaded.train_loss, live.train_loss, "train loss");
   expect_same(loaded.eval_metric, live.eval_metric, "eval metric");
   expect_same(loaded.meta_total, live.meta_total, "meta total");

@@ -47,6 +47,9 @@ RunInfo LogFollower::run_info() const {
   if (r.has("groups/members"))
     for (const auto& m : r.read_strings("groups/members"))
       i.group_members.push_back(split_list(m, ';'));
+  if (r.has("groups/shapes"))
+    for (const auto& m : r.read_strings("groups/shapes"))
+      i.group_shapes.push_back(split_list(m, ';'));
   if (r.has("groups/size"))
     for (double v : r.read("groups/size")) i.group_sizes.push_back(static_cast<int64_t>(v));
   i.num_groups = static_cast<int64_t>(i.group_names.size());

@@ -197,7 +197,7 @@ void MainWindow::start() {
     const auto optimizers = setup_->optimizers();
     if (optimizers.isEmpty()) throw ConfigError("choose at least one optimizer");
     status_error_->clear();
-    studio_->start(config, optimizers, setup_->seeds(), setup_->log_dir());
+    studio_->start(config, optimizers, setup_->seeds(), setup_->log_dir(), setup_->overrides());
   } catch (const std::exception& e) {
     show_error(QString::fromUtf8(e.what()));
   }
@@ -243,6 +243,8 @@ void MainWindow::update_state() {
     QString speed = QString("%1 steps/s").arg(sps, 0, 'f', 1);
     if (running && sps > 0 && total > done)
       speed += QString(" · ETA %1 s").arg(static_cast<double>(total - done) / sps, 0, 'f', 0);
+    if (running && studio_->refresh_interval_ms() > 40)  // the display gave way to training
+      speed += QString(" · display %1 Hz").arg(1000.0 / studio_->refresh_interval_ms(), 0, 'f', 1);
     status_speed_->setText(speed);
     status_device_->setText(QString::fromStdString(m.info().device));
     status_log_->setText(studio_->current_log().isEmpty() ? "not logged"

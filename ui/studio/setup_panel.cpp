@@ -46,6 +46,12 @@ SetupPanel::SetupPanel(QWidget* parent) : QWidget(parent) {
   wd_->setPlaceholderText("preset");
   meta_lr_ = new QLineEdit;
   meta_lr_->setPlaceholderText("preset");
+  meta_opt_lr_ = new QLineEdit;
+  meta_opt_lr_->setPlaceholderText("same as above");
+  meta_opt_lr_->setToolTip("MetaAdamW's base learning rate η, when it should differ from AdamW's");
+  meta_opt_wd_ = new QLineEdit;
+  meta_opt_wd_->setPlaceholderText("same as above");
+  meta_opt_wd_->setToolTip("MetaAdamW's base weight decay λ, when it should differ from AdamW's");
   device_ = new QComboBox;
   device_->addItems({"auto", "cpu", "cuda"});
   log_dir_ = new QLineEdit;
@@ -65,6 +71,8 @@ SetupPanel::SetupPanel(QWidget* parent) : QWidget(parent) {
   form->addRow("steps", steps_);
   form->addRow("learning rate", lr_);
   form->addRow("weight decay", wd_);
+  form->addRow("MetaAdamW learning rate", meta_opt_lr_);
+  form->addRow("MetaAdamW weight decay", meta_opt_wd_);
   form->addRow("meta-update every", meta_freq_);
   form->addRow("meta learning rate", meta_lr_);
   form->addRow("snapshot every", snapshot_every_);
@@ -121,6 +129,15 @@ RunConfig SetupPanel::config() const {
     c.set(kv.left(eq).trimmed().toStdString(), kv.mid(eq + 1).trimmed().toStdString());
   }
   return c;
+}
+
+std::map<std::string, std::map<std::string, std::string>> SetupPanel::overrides() const {
+  std::map<std::string, std::map<std::string, std::string>> o;
+  if (!meta_opt_lr_->text().trimmed().isEmpty())
+    o["metaadamw"]["lr"] = meta_opt_lr_->text().trimmed().toStdString();
+  if (!meta_opt_wd_->text().trimmed().isEmpty())
+    o["metaadamw"]["weight_decay"] = meta_opt_wd_->text().trimmed().toStdString();
+  return o;
 }
 
 QStringList SetupPanel::optimizers() const {

@@ -8,6 +8,8 @@
 #include <QLineEdit>
 #include <QSpinBox>
 #include <QWidget>
+#include <map>
+#include <string>
 
 #include "api/run_config.h"
 
@@ -20,6 +22,8 @@ class SetupPanel : public QWidget {
   // The configuration the fields say; throws ConfigError naming the field's key.
   RunConfig config() const;
   QStringList optimizers() const;
+  // MetaAdamW's own learning rate / weight decay when set (else it shares AdamW's).
+  std::map<std::string, std::map<std::string, std::string>> overrides() const;
   int seeds() const { return seeds_->value(); }
   QString log_dir() const { return log_dir_->text(); }
   void load_json(const QString& path);  // throws ConfigError / DataError
@@ -32,7 +36,7 @@ class SetupPanel : public QWidget {
   QComboBox *task_, *preset_, *device_;
   QCheckBox *adamw_, *metaadamw_, *torch_adamw_;
   QSpinBox *seeds_, *seed_, *threads_, *steps_, *meta_freq_, *snapshot_every_, *attention_every_;
-  QLineEdit *lr_, *wd_, *meta_lr_, *log_dir_, *extra_;
+  QLineEdit *lr_, *wd_, *meta_lr_, *meta_opt_lr_, *meta_opt_wd_, *log_dir_, *extra_;
   QLabel* dataset_;
 };
 

@@ -2,6 +2,8 @@
 
 #include <QDateTime>
 #include <QDir>
+#include <algorithm>
+#include <ctime>
 #include <type_traits>
 
 #include "api/errors.h"
@@ -95,7 +97,7 @@ Studio::Studio(QObject* parent) : QObject(parent) {
   });
   thread_.start();
   connect(&timer_, &QTimer::timeout, this, &Studio::tick);
-  timer_.start(33);  // ≤ 30 replots a second
+  timer_.start(kFastestTickMs);  // ≤ 30 replots a second (fewer under load: adapt_rate)
 }
 
 Studio::~Studio() {
@@ -110,13 +112,15 @@ void Studio::shutdown() {
 }
 
 bool Studio::start(const RunConfig& base, const QStringList& optimizers, int seeds,
-                   const QString& log_dir) {
+                   const QString& log_dir, const Overrides& overrides) {
   if (running_) return false;
   std::vector<RunConfig> configs;
   for (int k = 0; k < seeds; ++k)
     for (const auto& opt : optimizers) {
       RunConfig c = base;
       c.set("optimizer", opt.toStdString());
+      if (const auto o = overrides.find(opt.toStdString()); o != overrides.end())
+        for (const auto& [key, value] : o->second) c.set(key, value);
       c.set("seed", std::to_string(base.seed + static_cast<uint64_t>(k)));
       configs.push_back(c);
     }
@@ -177,6 +181,31 @@ void Studio::clear_finished() {
   emit changed();
 }
 
+namespace {
+double thread_cpu_s() {
+  timespec ts{};
+  if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) != 0) return 0.0;
+  return static_cast<double>(ts.tv_sec) + 1e-9 * static_cast<double>(ts.tv_nsec);
+}
+}  // namespace
+
+void Studio::adapt_rate(qint64 now) {
+  // The display gives way to training: when the GUI thread (draining, rebuilding the
+  // panels, painting) used more than a quarter of a core over the last second, it redraws
+  // less often (down to once a second); below a tenth, more often again (up to 30 Hz).
+  const double cpu = thread_cpu_s();
+  if (now - rate_window_ms_ < 1000) return;
+  const double share = (cpu - rate_cpu_s_) / (1e-3 * static_cast<double>(now - rate_window_ms_));
+  int interval = timer_.interval();
+  if (running_ && share > 0.25)
+    interval = std::min(kSlowestTickMs, interval * 3 / 2 + 1);
+  else if (!running_ || share < 0.10)
+    interval = std::max(kFastestTickMs, interval * 2 / 3);
+  if (interval != timer_.interval()) timer_.setInterval(interval);
+  rate_cpu_s_ = cpu;
+  rate_window_ms_ = now;
+}
+
 void Studio::tick() {
   bool any = false;
   int64_t steps = 0;
@@ -215,8 +244,9 @@ void Studio::tick() {
     last_steps_ = 0;
     last_time_ms_ = now;
   }
-  if (--poll_countdown_ <= 0) {  // growing logs: once a second
-    poll_countdown_ = 30;
+  adapt_rate(now);
+  if (now - last_poll_ms_ >= 1000) {  // growing logs: once a second
+    last_poll_ms_ = now;
     for (auto& [index, f] : followers_) {
       auto& m = *runs_[static_cast<size_t>(index)];
       if (m.status() != "running") continue;

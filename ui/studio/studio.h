@@ -10,6 +10,7 @@
 #include <QThread>
 #include <QTimer>
 #include <atomic>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <vector>
@@ -56,10 +57,15 @@ class Studio : public QObject {
   explicit Studio(QObject* parent = nullptr);
   ~Studio() override;
 
+  // Config keys set for one optimizer's runs only (optimizer → key → value), e.g. a
+  // learning rate tuned for MetaAdamW beside AdamW's.
+  using Overrides = std::map<std::string, std::map<std::string, std::string>>;
+
   // Starts AdamW and MetaAdamW (the `optimizers`) over `seeds` seeds from `base` (its
   // seed is the first); logs into `log_dir` when not empty. False when a study runs.
+  // Throws ConfigError (nothing started) when an override is not a valid value.
   bool start(const RunConfig& base, const QStringList& optimizers, int seeds,
-             const QString& log_dir);
+             const QString& log_dir, const Overrides& overrides = {});
   void pause();
   void resume();
   void step_once();
@@ -77,6 +83,9 @@ class Studio : public QObject {
   int64_t dropped() const { return bridge_.dropped(); }
   double steps_per_second() const { return steps_per_s_; }
 
+  // Milliseconds between display updates: 33 (30 Hz), more while the GUI thread is busy.
+  int refresh_interval_ms() const { return timer_.interval(); }
+
   // Blocks until the engine thread has ended the study (closing the window).
   void shutdown();
 
@@ -88,6 +97,8 @@ class Studio : public QObject {
 
  private:
   void tick();
+  void adapt_rate(qint64 now_ms);
+  static constexpr int kFastestTickMs = 33, kSlowestTickMs = 1000;
   std::vector<std::unique_ptr<RunModel>> runs_;
   std::vector<std::pair<int, std::unique_ptr<LogFollower>>> followers_;
   UiBridge bridge_;
@@ -97,7 +108,9 @@ class Studio : public QObject {
   bool running_ = false, paused_ = false;
   int current_ = -1;
   QString current_log_;
-  int poll_countdown_ = 0;
+  qint64 last_poll_ms_ = 0;
+  qint64 rate_window_ms_ = 0;
+  double rate_cpu_s_ = 0.0;
   double steps_per_s_ = 0.0;
   int64_t last_steps_ = 0;
   qint64 last_time_ms_ = 0;

@@ -5,13 +5,17 @@
 #include <QFormLayout>
 #include <QHBoxLayout>
 #include <QHeaderView>
+#include <QMouseEvent>
+#include <QShortcut>
 #include <QSignalBlocker>
 #include <QVBoxLayout>
 #include <algorithm>
 #include <cmath>
+#include <initializer_list>
 #include <map>
 #include <tuple>
 
+#include "api/run_log_reader.h"
 #include "model/trace.h"
 #include "studio/studio.h"
 
@@ -73,6 +77,18 @@ void set_graph(QCPGraph* g, const Trace& t, bool wall,
   thin_if_dense(g);
 }
 
+// Axes in the desktop palette's colours (light or dark).
+void follow_palette(const QPalette& pal, std::initializer_list<QCPAxis*> axes) {
+  for (QCPAxis* a : axes) {
+    a->setBasePen(QPen(pal.text(), 1));
+    a->setTickPen(QPen(pal.text(), 1));
+    a->setSubTickPen(QPen(pal.text(), 1));
+    a->setTickLabelColor(pal.text().color());
+    a->setLabelColor(pal.text().color());
+    a->grid()->setPen(QPen(pal.mid(), 0, Qt::DotLine));
+  }
+}
+
 QCustomPlot* make_plot(QWidget* parent, const QString& y_label, bool legend_outside = false) {
   auto* p = new QCustomPlot(parent);
   if (legend_outside) {  // many groups: a column of names beside the plot, not over it
@@ -94,26 +110,51 @@ QCustomPlot* make_plot(QWidget* parent, const QString& y_label, bool legend_outs
   QFont f = p->legend->font();
   f.setPointSizeF(f.pointSizeF() * 0.85);
   p->legend->setFont(f);
-  p->legend->setBrush(QBrush(QColor(255, 255, 255, 200)));
   p->setNoAntialiasingOnDrag(true);
   // Follow the desktop palette (light or dark).
   const QPalette pal = p->palette();
+  QColor legend_bg = pal.base().color();
+  legend_bg.setAlpha(210);
+  p->legend->setBrush(legend_bg);
+  p->legend->setBorderPen(QPen(pal.mid().color()));
+  p->legend->setTextColor(pal.text().color());
   p->setBackground(pal.base());
-  for (QCPAxis* a : {p->xAxis, p->yAxis}) {
-    a->setBasePen(QPen(pal.text(), 1));
-    a->setTickPen(QPen(pal.text(), 1));
-    a->setSubTickPen(QPen(pal.text(), 1));
-    a->setTickLabelColor(pal.text().color());
-    a->setLabelColor(pal.text().color());
-    a->grid()->setPen(QPen(pal.mid(), 0, Qt::DotLine));
-  }
+  follow_palette(pal, {p->xAxis, p->yAxis});
   return p;
+}
+
+// y at x on a polyline whose xs increase (clamped at the ends): maps steps to wall time
+// and back for the selection when Curves plots against wall time.
+double interpolate(const std::vector<double>& xs, const std::vector<double>& ys, double x) {
+  if (xs.empty() || ys.size() != xs.size()) return x;
+  if (x <= xs.front()) return ys.front();
+  if (x >= xs.back()) return ys.back();
+  const auto it = std::upper_bound(xs.begin(), xs.end(), x);
+  const auto i = static_cast<size_t>(it - xs.begin());
+  const double x0 = xs[i - 1], x1 = xs[i];
+  return x1 > x0 ? ys[i - 1] + (ys[i] - ys[i - 1]) * (x - x0) / (x1 - x0) : ys[i];
+}
+
+// Fits y to what the graphs hold between lo and hi (a selected step range filters the
+// view: values outside it do not stretch the axis).
+void fit_y(QCustomPlot* p, double lo, double hi) {
+  QCPRange all;
+  bool any = false;
+  const auto sign = p->yAxis->scaleType() == QCPAxis::stLogarithmic ? QCP::sdPositive : QCP::sdBoth;
+  for (int i = 0; i < p->graphCount(); ++i) {
+    bool found = false;
+    const QCPRange r = p->graph(i)->getValueRange(found, sign, QCPRange(lo, hi));
+    if (!found) continue;
+    all = any ? QCPRange(std::min(all.lower, r.lower), std::max(all.upper, r.upper)) : r;
+    any = true;
+  }
+  if (any) p->yAxis->setRange(all);
 }
 
 void range_to(QCustomPlot* p, double lo, double hi) {
   if (hi > lo) {
     p->xAxis->setRange(lo, hi);
-    p->yAxis->rescale(true);
+    fit_y(p, lo, hi);
   } else {
     p->rescaleAxes(true);
   }
@@ -188,8 +229,52 @@ CurvesView::CurvesView(Studio& studio, QWidget* parent) : QWidget(parent), studi
   top->addWidget(smoothing_);
   top->addWidget(smoothing_label_);
   top->addStretch();
+  selection_label_ = new QLabel;
+  selection_label_->setToolTip(
+      "Shift+drag on a plot selects a step range; the other panels show it");
+  clear_selection_ = new QToolButton;
+  clear_selection_->setText("clear");
+  clear_selection_->setToolTip("Show the whole run in every panel (Esc, or double-click a plot)");
+  top->addWidget(selection_label_);
+  top->addWidget(clear_selection_);
+  connect(clear_selection_, &QToolButton::clicked, this, [this] { clear_selection(); });
+  auto* esc = new QShortcut(QKeySequence(Qt::Key_Escape), this);
+  esc->setContext(Qt::WidgetWithChildrenShortcut);
+  connect(esc, &QShortcut::activated, this, [this] { clear_selection(); });
   loss_ = make_plot(this, "training loss");
   metric_ = make_plot(this, "eval metric");
+  for (auto* p : {loss_, metric_}) {
+    p->installEventFilter(this);
+    p->setToolTip("Drag: pan · wheel: zoom · Shift+drag: select a step range for every panel");
+    p->selectionRect()->setPen(QPen(palette().highlight().color(), 1, Qt::DashLine));
+    QColor fill = palette().highlight().color();
+    fill.setAlpha(40);
+    p->selectionRect()->setBrush(fill);
+    connect(p->selectionRect(), &QCPSelectionRect::accepted, this,
+            [this, p](const QRect& rect, QMouseEvent*) {
+              double a = p->xAxis->pixelToCoord(rect.left());
+              double b = p->xAxis->pixelToCoord(rect.right());
+              if (x_axis_->currentIndex() == 1) {  // wall time → steps
+                const Trace* t = clock();
+                if (!t) return;
+                a = interpolate(t->walls(), t->steps(), a);
+                b = interpolate(t->walls(), t->steps(), b);
+              }
+              set_selection(std::min(a, b), std::max(a, b));
+            });
+    connect(p, &QCustomPlot::mouseDoubleClick, this, [this] { clear_selection(); });
+    auto* shade = new QCPItemRect(p);
+    shade->setLayer("background");
+    shade->topLeft->setTypeY(QCPItemPosition::ptAxisRectRatio);
+    shade->bottomRight->setTypeY(QCPItemPosition::ptAxisRectRatio);
+    QColor c = palette().highlight().color();
+    shade->setPen(QPen(c, 1));
+    c.setAlpha(45);
+    shade->setBrush(c);
+    shade->setSelectable(false);
+    shade->setVisible(false);
+  }
+  show_selection();
   auto* v = new QVBoxLayout(this);
   v->addLayout(top);
   v->addWidget(loss_, 3);
@@ -214,8 +299,69 @@ CurvesView::CurvesView(Studio& studio, QWidget* parent) : QWidget(parent), studi
                 QSignalBlocker b(follow_);
                 follow_->setChecked(false);
               }
-              if (x_axis_->currentIndex() == 0) emit step_range_changed(r.lower, r.upper);
+              if (x_axis_->currentIndex() == 0 && sel_hi_ <= sel_lo_)
+                emit step_range_changed(r.lower, r.upper);
             });
+  }
+}
+
+bool CurvesView::eventFilter(QObject* watched, QEvent* event) {
+  // Shift+drag selects a step range; a plain drag pans. QCustomPlot decides at the press.
+  if (event->type() == QEvent::MouseButtonPress)
+    if (auto* p = qobject_cast<QCustomPlot*>(watched)) {
+      const auto* e = static_cast<QMouseEvent*>(event);
+      p->setSelectionRectMode((e->modifiers() & Qt::ShiftModifier) ? QCP::srmCustom : QCP::srmNone);
+    }
+  return QWidget::eventFilter(watched, event);
+}
+
+const Trace* CurvesView::clock() const {
+  for (const auto& m : studio_.runs())
+    if (m->train_loss.size() >= 2) return &m->train_loss;
+  return nullptr;
+}
+
+void CurvesView::set_selection(double lo, double hi) {
+  if (hi > lo) {
+    lo = std::max(0.0, std::floor(lo));
+    hi = std::ceil(hi);
+  }
+  if (hi <= lo) lo = hi = 0;
+  if (lo == sel_lo_ && hi == sel_hi_) return;
+  sel_lo_ = lo;
+  sel_hi_ = hi;
+  show_selection();
+  if (hi > lo) {
+    emit step_range_changed(lo, hi);
+  } else if (follow_->isChecked() || x_axis_->currentIndex() == 1) {
+    emit step_range_changed(0, 0);
+  } else {
+    const auto r = loss_->xAxis->range();
+    emit step_range_changed(r.lower, r.upper);
+  }
+}
+
+void CurvesView::show_selection() {
+  const bool on = sel_hi_ > sel_lo_;
+  selection_label_->setText(on ? QString("steps %1–%2")
+                                     .arg(QLocale().toString(static_cast<qlonglong>(sel_lo_)),
+                                          QLocale().toString(static_cast<qlonglong>(sel_hi_)))
+                               : QString());
+  selection_label_->setVisible(on);
+  clear_selection_->setVisible(on);
+  double a = sel_lo_, b = sel_hi_;
+  if (on && x_axis_->currentIndex() == 1) {  // steps → wall time
+    const Trace* t = clock();
+    a = t ? interpolate(t->steps(), t->walls(), a) : 0;
+    b = t ? interpolate(t->steps(), t->walls(), b) : 0;
+  }
+  for (auto* p : {loss_, metric_}) {
+    auto* shade = qobject_cast<QCPItemRect*>(p->item(0));
+    if (!shade) continue;
+    shade->setVisible(on && b > a);
+    shade->topLeft->setCoords(a, 0);
+    shade->bottomRight->setCoords(b, 1);
+    p->replot(QCustomPlot::rpQueuedReplot);
   }
 }
 
@@ -318,6 +464,7 @@ void CurvesView::plot(QCustomPlot* p, bool eval) {
 
 void CurvesView::refresh() {
   smoothing_label_->setText(QString::number(smoothing_->value() / 100.0, 'f', 2));
+  if (sel_hi_ > sel_lo_) show_selection();  // the x axis or (wall time) the clock moved
   plot(loss_, false);
   plot(metric_, true);
 }
@@ -433,6 +580,7 @@ AttentionView::AttentionView(Studio& studio, QWidget* parent) : QWidget(parent),
   plot_->xAxis->setLabel("key group (attended to)");
   plot_->yAxis->setLabel("query group");
   plot_->setBackground(plot_->palette().base());
+  follow_palette(plot_->palette(), {plot_->xAxis, plot_->yAxis, scale_->axis()});
   auto* top = new QHBoxLayout;
   top->addWidget(run_);
   top->addWidget(layer_);
@@ -461,14 +609,37 @@ int AttentionView::map_size() const {
   return shown_groups_;
 }
 
-void AttentionView::set_step_range(double /*lo*/, double hi) {
+int64_t AttentionView::shown_step() const {
   const int r = run_->run();
-  if (r < 0 || hi <= 0) return;
-  const auto& maps = studio_.runs()[static_cast<size_t>(r)]->attention;
-  const int64_t i = maps.nearest(static_cast<int64_t>(hi));
-  if (i < 0) return;
-  follow_->setChecked(false);
-  step_->setValue(static_cast<int>(i));
+  if (r < 0 || shown_groups_ == 0) return -1;
+  const auto& steps = studio_.runs()[static_cast<size_t>(r)]->attention.steps();
+  const auto i = static_cast<size_t>(step_->value());
+  return i < steps.size() ? steps[i] : -1;
+}
+
+void AttentionView::set_step_range(double lo, double hi) {
+  lo_ = lo;
+  hi_ = hi;
+  refresh();
+}
+
+// The maps the scrubber reaches: all, or those inside the selected step range (the nearest
+// one when none falls inside).
+std::pair<int, int> AttentionView::reachable(const AttentionMaps& maps) const {
+  const int n = static_cast<int>(maps.size());
+  if (n == 0 || hi_ <= lo_) return {0, std::max(0, n - 1)};
+  const auto& steps = maps.steps();
+  int first = -1, last = -1;
+  for (int i = 0; i < n; ++i)
+    if (steps[static_cast<size_t>(i)] >= lo_ && steps[static_cast<size_t>(i)] <= hi_) {
+      if (first < 0) first = i;
+      last = i;
+    }
+  if (first < 0) {
+    const auto i = static_cast<int>(maps.nearest(static_cast<int64_t>(0.5 * (lo_ + hi_))));
+    return {std::max(0, i), std::max(0, i)};
+  }
+  return {first, last};
 }
 
 void AttentionView::refresh() {
@@ -481,7 +652,8 @@ void AttentionView::refresh() {
     QSignalBlocker b1(layer_), b2(head_), b3(step_);
     layer_->setRange(0, std::max<int>(0, static_cast<int>(maps.layers()) - 1));
     head_->setRange(0, std::max<int>(0, static_cast<int>(maps.heads()) - 1));
-    step_->setRange(0, std::max<int>(0, static_cast<int>(maps.size()) - 1));
+    const auto [first, last] = reachable(maps);
+    step_->setRange(first, last);
     if (follow_->isChecked()) step_->setValue(step_->maximum());
   }
   const auto G = static_cast<int>(maps.groups());
@@ -494,10 +666,13 @@ void AttentionView::refresh() {
     plot_->replot(QCustomPlot::rpQueuedReplot);
     return;
   }
-  step_label_->setText(QString("step %1  (%2 of %3 maps held)")
+  step_label_->setText(QString("step %1  (%2 of %3 maps held%4)")
                            .arg(maps.steps()[static_cast<size_t>(step_->value())])
                            .arg(step_->value() + 1)
-                           .arg(maps.size()));
+                           .arg(maps.size())
+                           .arg(hi_ > lo_ ? QString("; %1 in the selected range")
+                                                .arg(step_->maximum() - step_->minimum() + 1)
+                                          : QString()));
   map_->data()->setSize(G, G);
   map_->data()->setRange(QCPRange(0, G - 1), QCPRange(0, G - 1));
   float hi = 0.0f;
@@ -557,6 +732,8 @@ MetaView::MetaView(Studio& studio, QWidget* parent) : QWidget(parent), studio_(s
 }
 
 void MetaView::set_step_range(double lo, double hi) {
+  lo_ = lo;
+  hi_ = hi;
   for (auto* p : {terms_, weights_, log_vars_}) {
     range_to(p, lo, hi);
     p->replot(QCustomPlot::rpQueuedReplot);
@@ -605,7 +782,7 @@ void MetaView::refresh() {
                                                 : "not a MetaAdamW run"));
   }
   for (auto* p : {terms_, weights_, log_vars_}) {
-    range_to(p, 0, 0);
+    range_to(p, lo_, hi_);
     p->replot(QCustomPlot::rpQueuedReplot);
   }
 }
@@ -615,10 +792,11 @@ void MetaView::refresh() {
 GroupsView::GroupsView(Studio& studio, QWidget* parent) : QWidget(parent), studio_(studio) {
   run_ = new RunPicker;
   tree_ = new QTreeWidget;
-  tree_->setHeaderLabels({"group / tensor", "parameters", "tensors"});
+  tree_->setHeaderLabels({"group / tensor", "parameters", "tensors / shape"});
   tree_->header()->setSectionResizeMode(0, QHeaderView::Stretch);
   tree_->header()->setSectionResizeMode(1, QHeaderView::ResizeToContents);
   tree_->header()->setSectionResizeMode(2, QHeaderView::ResizeToContents);
+  tree_->headerItem()->setTextAlignment(1, Qt::AlignRight | Qt::AlignVCenter);
   tree_->header()->setStretchLastSection(false);
   auto* v = new QVBoxLayout(this);
   v->addWidget(run_);
@@ -649,12 +827,28 @@ void GroupsView::refresh() {
     item->setForeground(0, group_color(static_cast<int>(g)));
     if (g < i.group_sizes.size())
       item->setText(1, QLocale().toString(static_cast<qlonglong>(i.group_sizes[g])));
-    if (g < i.group_members.size()) {
-      item->setText(2, QString::number(i.group_members[g].size()));
-      for (const auto& t : i.group_members[g])
-        new QTreeWidgetItem(item, {QString::fromStdString(t)});
+    item->setTextAlignment(1, Qt::AlignRight | Qt::AlignVCenter);
+    if (g >= i.group_members.size()) continue;
+    const auto& members = i.group_members[g];
+    item->setText(2, QString::number(members.size()));
+    const auto* shapes = g < i.group_shapes.size() ? &i.group_shapes[g] : nullptr;
+    for (size_t t = 0; t < members.size(); ++t) {
+      auto* child = new QTreeWidgetItem(item, {QString::fromStdString(members[t])});
+      child->setToolTip(0, child->text(0));
+      if (!shapes || t >= shapes->size()) continue;  // a log from before shapes were logged
+      const std::string& shape = (*shapes)[t];
+      qlonglong n = 1;
+      if (shape != "()")
+        for (const auto& d : split_list(shape, 'x')) n *= std::atoll(d.c_str());
+      child->setText(1, QLocale().toString(n));
+      child->setTextAlignment(1, Qt::AlignRight | Qt::AlignVCenter);
+      child->setText(2, QString::fromStdString(shape).replace('x', QChar(0x00D7)));
     }
   }
+  // Small models open fully: every tensor and its shape in view at once.
+  size_t tensors = 0;
+  for (const auto& members : i.group_members) tensors += members.size();
+  if (tensors <= 64) tree_->expandAll();
 }
 
 }  // namespace maw::ui

@@ -8,8 +8,10 @@
 #include <QLabel>
 #include <QSlider>
 #include <QSpinBox>
+#include <QToolButton>
 #include <QTreeWidget>
 #include <QWidget>
+#include <utility>
 
 class QCustomPlot;
 class QCPColorMap;
@@ -19,6 +21,7 @@ namespace maw::ui {
 
 class Studio;
 class Trace;
+class AttentionMaps;
 
 // Stable colours: one per optimizer (curves), one per group (modulation, features).
 QColor optimizer_color(const std::string& optimizer);
@@ -42,17 +45,31 @@ class CurvesView : public QWidget {
   QCustomPlot* metric_plot() const { return metric_; }
   int graph_points() const;  // data points shown, all graphs (tests)
 
+  // The step range selection (hotspot's one selection driving all views): Shift+drag on
+  // either plot selects, Esc, double-click or "clear" clears. While one is set, the other
+  // panels show that range only; without one they follow Curves' zoom.
+  void set_selection(double lo, double hi);  // in steps; hi <= lo clears
+  void clear_selection() { set_selection(0, 0); }
+  std::pair<double, double> selection() const { return {sel_lo_, sel_hi_}; }
+
  signals:
-  void step_range_changed(double lo, double hi);
+  void step_range_changed(double lo, double hi);  // hi <= lo: the whole run
+
+ protected:
+  bool eventFilter(QObject* watched, QEvent* event) override;
 
  private:
   void plot(QCustomPlot* p, bool eval);
+  void show_selection();
+  const Trace* clock() const;  // a run's step ↔ wall-time relation (x: wall time)
   Studio& studio_;
   QCustomPlot *loss_, *metric_;
   QComboBox *x_axis_, *seeds_;
   QCheckBox *log_y_, *follow_;
   QSlider* smoothing_;
-  QLabel* smoothing_label_;
+  QLabel *smoothing_label_, *selection_label_;
+  QToolButton* clear_selection_;
+  double sel_lo_ = 0, sel_hi_ = 0;
 };
 
 // α, β, λ1, λ2, effective lr / wd per group over time, or a chosen feature per group.
@@ -80,7 +97,8 @@ class AttentionView : public QWidget {
   explicit AttentionView(Studio& studio, QWidget* parent = nullptr);
   void refresh();
   void set_step_range(double lo, double hi);
-  int map_size() const;  // G of the shown map (tests)
+  int map_size() const;        // G of the shown map (tests)
+  int64_t shown_step() const;  // the step of the shown map, -1 when none (tests)
   QCustomPlot* plot() const { return plot_; }
 
  private:
@@ -94,6 +112,8 @@ class AttentionView : public QWidget {
   QCPColorMap* map_;
   QCPColorScale* scale_;
   int shown_groups_ = 0;
+  double lo_ = 0, hi_ = 0;
+  std::pair<int, int> reachable(const AttentionMaps& maps) const;
 };
 
 class MetaView : public QWidget {
@@ -109,6 +129,7 @@ class MetaView : public QWidget {
   RunPicker* run_;
   QCustomPlot *terms_, *weights_, *log_vars_;
   QLabel* summary_;
+  double lo_ = 0, hi_ = 0;
 };
 
 class GroupsView : public QWidget {
