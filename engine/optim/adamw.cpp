@@ -1,5 +1,7 @@
 #include "optim/adamw.h"
 
+#include "optim/adamw_kernel.h"
+
 #include <cmath>
 #include <map>
 #include <stdexcept>
@@ -10,6 +12,7 @@ namespace {
 // The tensors of one foreach call.
 struct Bucket {
   std::vector<torch::Tensor> params, grads, m, v, denom;
+  std::vector<size_t> slots;  // the tensors' positions in their group
 };
 
 std::string key(size_t g, size_t k, const char* what) {
@@ -38,18 +41,29 @@ void AdamW::step() {
         st.exp_avg = torch::zeros_like(p, torch::MemoryFormat::Preserve);
         st.exp_avg_sq = torch::zeros_like(p, torch::MemoryFormat::Preserve);
       }
-      if (!st.denom.defined()) st.denom = torch::empty_like(st.exp_avg_sq);
       st.step += 1;
       auto& b = by_step[st.step];
       b.params.push_back(p);
       b.grads.push_back(p.grad());
       b.m.push_back(st.exp_avg);
       b.v.push_back(st.exp_avg_sq);
-      b.denom.push_back(st.denom);
+      b.slots.push_back(k);
     }
     for (auto& [t, b] : by_step) {
       const double bc1 = 1.0 - std::pow(o.beta1(), static_cast<double>(t));
       const double bc2 = 1.0 - std::pow(o.beta2(), static_cast<double>(t));
+      if (fused_ && fused_adamw_supported(b.params, b.grads, b.m, b.v)) {
+        const std::vector<double> decay(b.params.size(), 1.0 - o.lr() * o.weight_decay());
+        const std::vector<double> step_size(b.params.size(), -o.lr() / bc1);
+        fused_adamw_cpu(b.params, b.grads, b.m, b.v, decay, step_size,
+                        {o.beta1(), o.beta2(), bc1, bc2, o.eps()});
+        continue;
+      }
+      for (size_t k : b.slots) {  // scratch, made once (the fused path needs none)
+        auto& st = state_[gi][k];
+        if (!st.denom.defined()) st.denom = torch::empty_like(st.exp_avg_sq);
+        b.denom.push_back(st.denom);
+      }
       // p ← p·(1 − ηλ)
       if (o.weight_decay() != 0.0) at::_foreach_mul_(b.params, 1.0 - o.lr() * o.weight_decay());
       // m ← β1·m + (1−β1)·g;  v ← β2·v + (1−β2)·g²

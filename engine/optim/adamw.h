@@ -1,5 +1,6 @@
 // AdamW, our own: the baseline, and the update MetaAdamW builds on (METAADAMW.md §4 with
-// α = β = 1). Multi-tensor (foreach) arithmetic per group, no host synchronisation per
+// α = β = 1). On CPU one fused pass per tensor (adamw_kernel.h); elsewhere, and as the
+// reference, multi-tensor (foreach) arithmetic per group, no host synchronisation per
 // tensor, and the same operation order as torch::optim::AdamW, so that results are
 // bitwise equal to it on CPU (tests/unit/adamw_test.cpp).
 #pragma once
@@ -35,6 +36,11 @@ class AdamW {
 
   // One step on every tensor that has a gradient.
   void step();
+  // The fused CPU kernel (adamw_kernel.h: one pass, equal to rounding) or the composite
+  // foreach path (the reference: bitwise torch::optim::AdamW). Fused by default; tensors
+  // the kernel does not take (GPU, non-contiguous) always go the composite way.
+  void set_fused(bool on) { fused_ = on; }
+  bool fused() const { return fused_; }
   void zero_grad();
 
   std::vector<AdamWParamGroup>& param_groups() { return groups_; }
@@ -51,6 +57,7 @@ class AdamW {
  private:
   std::vector<AdamWParamGroup> groups_;
   std::vector<std::vector<TensorState>> state_;  // [group][tensor]
+  bool fused_ = true;
 };
 
 }  // namespace maw::optim

@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include "optim/adamw_kernel.h"
 #include "optim/stats_kernel.h"
 
 namespace maw::optim {
@@ -91,14 +92,25 @@ std::pair<torch::Tensor, torch::Tensor> FeatureExtractor::group_mean_var(
 
 FeatureExtractor::PerTensor FeatureExtractor::per_tensor(at::TensorList grads, at::TensorList m,
                                                          at::TensorList v, at::TensorList params,
-                                                         bool zeros) const {
+                                                         bool zeros,
+                                                         const torch::Tensor& updated) const {
   PerTensor t;
   const auto dt = params[0].scalar_type();
   const bool fused = params[0].device().is_cpu() && !force_foreach_ &&
                      (dt == torch::kFloat || dt == torch::kDouble);
   if (fused) {
     // One pass over (g, m, p, v) per tensor; dot products exact (no polarization).
-    const auto s = fused_tensor_sums_cpu(grads, m, params, v, zeros).to(dt);  // [N, 7]
+    torch::Tensor s;          // [N, 7]
+    if (updated.defined()) {  // p, m, v sums from the previous update: read g and m only
+      s = fused_grad_sums_cpu(grads, m, zeros);
+      s.select(1, kSumM2).copy_(updated.select(1, kUpdM2));
+      s.select(1, kSumP2).copy_(updated.select(1, kUpdP2));
+      s.select(1, kSumV2).copy_(updated.select(1, kUpdV2));
+      s.select(1, kZerosM).copy_(updated.select(1, kUpdZerosM));
+      s = s.to(dt);
+    } else {
+      s = fused_tensor_sums_cpu(grads, m, params, v, zeros).to(dt);
+    }
     t.ng = s.select(1, kSumG2).sqrt();
     t.nm = s.select(1, kSumM2).sqrt();
     t.np = s.select(1, kSumP2).sqrt();
@@ -125,10 +137,11 @@ FeatureExtractor::PerTensor FeatureExtractor::per_tensor(at::TensorList grads, a
 }
 
 torch::Tensor FeatureExtractor::statistics(at::TensorList grads, at::TensorList m, at::TensorList v,
-                                           at::TensorList params) const {
+                                           at::TensorList params,
+                                           const torch::Tensor& updated) const {
   torch::NoGradGuard no_grad;
   const std::string& f = o_.features();
-  const auto t = per_tensor(grads, m, v, params, f == "enhanced");
+  const auto t = per_tensor(grads, m, v, params, f == "enhanced", updated);
   if (f == "enhanced") {
     const auto sg = 1.0 - t.nnz_g.view({-1, 1}) / numel_;  // sparsity: fraction of zeros
     const auto sm = 1.0 - t.nnz_m.view({-1, 1}) / numel_;

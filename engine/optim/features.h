@@ -24,8 +24,11 @@ class FeatureExtractor {
 
   // The statistics part of the features, [G, S], constant (no graph). Lists in parameter
   // (store) order; m and v are the moments before this step's update.
+  // `updated` ([N, 4] double, adamw_kernel.h's UpdatedSum columns), when given, holds
+  // Σp², Σm², Σv² and the zeros of m from the previous step's fused update: then only g
+  // and m are read (CPU).
   torch::Tensor statistics(at::TensorList grads, at::TensorList m, at::TensorList v,
-                           at::TensorList params) const;
+                           at::TensorList params, const torch::Tensor& updated = {}) const;
   // The modulator's input [G, D]: statistics, then the group embedding (enhanced), then
   // the time feature, zero-padded to D, times σ(gates) when gating. Differentiable in
   // `embedding` [G, E] and `gates` [D] (either may be undefined when unused).
@@ -47,7 +50,7 @@ class FeatureExtractor {
     torch::Tensor ng, nm, np, nv, dot, nnz_g, nnz_m;
   };
   PerTensor per_tensor(at::TensorList grads, at::TensorList m, at::TensorList v,
-                       at::TensorList params, bool zeros) const;
+                       at::TensorList params, bool zeros, const torch::Tensor& updated) const;
   // Mean and population variance over each group's tensors of x [N, k] → [G, k] each.
   std::pair<torch::Tensor, torch::Tensor> group_mean_var(const torch::Tensor& x) const;
 

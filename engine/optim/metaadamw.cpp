@@ -1,5 +1,7 @@
 #include "optim/metaadamw.h"
 
+#include "optim/adamw_kernel.h"
+
 #include <ATen/CPUGeneratorImpl.h>
 
 #include <atomic>
@@ -77,8 +79,9 @@ void MetaAdamW::init_state() {
   for (const auto& p : params_) {
     m_.push_back(torch::zeros_like(p, torch::MemoryFormat::Preserve).detach());
     v_.push_back(torch::zeros_like(p, torch::MemoryFormat::Preserve).detach());
-    denom_.push_back(torch::empty_like(v_.back()));
+    denom_.emplace_back();  // made on the first composite step (the fused one needs none)
   }
+  updated_sums_ = torch::Tensor();
 }
 
 std::vector<std::pair<std::string, std::vector<torch::Tensor>>> MetaAdamW::meta_parameters() const {
@@ -119,36 +122,89 @@ void MetaAdamW::step(const std::function<MetaBatches()>& meta, bool keep_snapsho
   }
 
   // §2 features from g and the moments before this step's update; §3 factors (no graph).
-  const auto stats = features_.statistics(grads, m_, v_, params_);      // [G, S]
+  // Σp², Σm², Σv² come from the previous fused update when nothing touched p, m, v since.
+  const bool cached = updated_sums_.defined() && versions_ == tensor_versions();
+  const auto stats = features_.statistics(grads, m_, v_, params_,
+                                          cached ? updated_sums_ : torch::Tensor());  // [G, S]
+  updated_sums_ = torch::Tensor();
   const auto feats = features_.assemble(stats, embedding_, gates_, t);  // [G, D]
   auto out = modulator_.forward(feats, /*training=*/false, keep_snapshot && keep_attention);
 
-  // §4 moments, as torch's AdamW.
   const double b1 = base_.beta1(), b2 = base_.beta2();
+  const double bc1 = 1.0 - std::pow(b1, static_cast<double>(t));
+  const double bc2 = 1.0 - std::pow(b2, static_cast<double>(t));
+  last_meta_.reset();
+  const bool meta_due = meta_update_due();
+  if (fused_ && !meta_due && !force_device_path_ && fused_adamw_supported(params_, grads, m_, v_)) {
+    // §4 in one pass per tensor (adamw_kernel.h), which also sums what the next step's
+    // features read of p, m and v. (A meta-update needs this step's m, v and denominator
+    // before the parameters move: those steps take the composite path below.)
+    std::vector<double> decay, step_size;
+    host_factors(out.factors, bc1, decay, step_size);
+    fused_adamw_cpu(params_, grads, m_, v_, decay, step_size, {b1, b2, bc1, bc2, base_.eps()},
+                    &updated_sums_);
+    versions_ = tensor_versions();
+    step_ = t;
+    keep(keep_snapshot, t, feats, out);
+    return;
+  }
+
+  // §4 moments, as torch's AdamW.
   at::_foreach_mul_(m_, b1);
   at::_foreach_add_(m_, grads, 1.0 - b1);
   at::_foreach_mul_(v_, b2);
   at::_foreach_addcmul_(v_, grads, grads, 1.0 - b2);
-  const double bc1 = 1.0 - std::pow(b1, static_cast<double>(t));
-  const double bc2 = 1.0 - std::pow(b2, static_cast<double>(t));
-  for (size_t i = 0; i < n; ++i) at::sqrt_out(denom_[i], v_[i]);
+  for (size_t i = 0; i < n; ++i) {
+    if (!denom_[i].defined()) denom_[i] = torch::empty_like(v_[i]);  // made once
+    at::sqrt_out(denom_[i], v_[i]);
+  }
   at::_foreach_div_(denom_, std::sqrt(bc2));
   at::_foreach_add_(denom_, base_.eps());
 
   // §5: the meta-update changes the modulator only; this step uses the factors above.
-  last_meta_.reset();
-  if (meta_update_due()) {
+  if (meta_due) {
     if (!meta) throw std::logic_error("MetaAdamW: a meta-update is due but no batches were given");
     meta_update(stats, t, grads, meta());
   }
 
   apply_update(out.factors, denom_, bc1);
   step_ = t;
-  if (keep_snapshot) {
-    kept_step_ = t;
-    kept_features_ = feats;
-    kept_factors_ = out.factors;
-    kept_attention_ = out.attention;
+  keep(keep_snapshot, t, feats, out);
+}
+
+void MetaAdamW::keep(bool keep_snapshot, int64_t t, const torch::Tensor& feats,
+                     const Modulator::Output& out) {
+  if (!keep_snapshot) return;
+  kept_step_ = t;
+  kept_features_ = feats;
+  kept_factors_ = out.factors;
+  kept_attention_ = out.attention;
+}
+
+std::vector<int64_t> MetaAdamW::tensor_versions() const {
+  std::vector<int64_t> v;
+  v.reserve(3 * params_.size());
+  for (size_t i = 0; i < params_.size(); ++i) {
+    v.push_back(params_[i]._version());
+    v.push_back(m_[i]._version());
+    v.push_back(v_[i]._version());
+  }
+  return v;
+}
+
+void MetaAdamW::host_factors(const torch::Tensor& factors, double bc1, std::vector<double>& decay,
+                             std::vector<double>& step_size) const {
+  // The factors already live in host memory on CPU: one read, scalars per tensor.
+  const double lr = base_.lr(), wd = base_.weight_decay();
+  const auto f = to_host(factors).to(torch::kDouble).contiguous();
+  const auto acc = f.accessor<double, 2>();
+  decay.clear();
+  step_size.clear();
+  for (size_t i = 0; i < params_.size(); ++i) {
+    const auto g = group_of_[i];
+    const double alpha = acc[g][0], beta = acc[g][1];
+    decay.push_back(1.0 - lr * alpha * wd * beta);
+    step_size.push_back(-(lr * alpha) / bc1);
   }
 }
 
@@ -156,17 +212,11 @@ void MetaAdamW::apply_update(const torch::Tensor& factors, const std::vector<tor
                              double bc1) {
   const double lr = base_.lr(), wd = base_.weight_decay();
   if (factors.device().is_cpu() && !force_device_path_) {
-    // CPU: the factors already live in host memory. Scalars per tensor, so that the
-    // arithmetic is torch's AdamW (decay multiply, addcdiv) to the bit when α = β = 1.
-    const auto f = to_host(factors).to(torch::kDouble).contiguous();
-    const auto acc = f.accessor<double, 2>();
-    std::vector<at::Scalar> decay, step_size;
-    for (size_t i = 0; i < params_.size(); ++i) {
-      const auto g = group_of_[i];
-      const double alpha = acc[g][0], beta = acc[g][1];
-      decay.emplace_back(1.0 - lr * alpha * wd * beta);
-      step_size.emplace_back(-(lr * alpha) / bc1);
-    }
+    // CPU: scalars per tensor, so that the arithmetic is torch's AdamW (decay multiply,
+    // addcdiv) to the bit when α = β = 1.
+    std::vector<double> d, s;
+    host_factors(factors, bc1, d, s);
+    const std::vector<at::Scalar> decay(d.begin(), d.end()), step_size(s.begin(), s.end());
     at::_foreach_mul_(params_, decay);
     at::_foreach_addcdiv_(params_, m_, denom, step_size);
     return;
@@ -400,6 +450,7 @@ void MetaAdamW::save(torch::serialize::OutputArchive& a) const {
 
 void MetaAdamW::load(torch::serialize::InputArchive& a) {
   torch::NoGradGuard ng;
+  updated_sums_ = torch::Tensor();  // the next step reads p, m, v afresh
   auto read = [&](const std::string& key, const torch::Tensor& into) {
     torch::Tensor t;
     if (!a.try_read(key, t, true))

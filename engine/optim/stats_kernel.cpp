@@ -3,6 +3,7 @@
 #include <ATen/Parallel.h>
 
 #include <array>
+#include <cmath>
 #include <vector>
 
 // The inner loops are written in independent lanes so that the compiler vectorizes them.
@@ -21,26 +22,56 @@ constexpr int64_t kGrainBlocks = 4096;
 using Sums = std::array<double, kNumSums>;
 
 template <typename T>
+__attribute__((always_inline)) inline Sums grad_block_sums(const T* g, const T* m, int64_t n,
+                                                           bool zeros) {
+  T sg[kLanes] = {}, sgm[kLanes] = {};
+  int64_t i = 0;
+  for (; i + kLanes <= n; i += kLanes) {
+    for (int j = 0; j < kLanes; ++j) {
+      const T a = g[i + j], b = m[i + j];
+      sg[j] = std::fma(a, a, sg[j]);
+      sgm[j] = std::fma(a, b, sgm[j]);
+    }
+  }
+  for (; i < n; ++i) {
+    sg[0] = std::fma(g[i], g[i], sg[0]);
+    sgm[0] = std::fma(g[i], m[i], sgm[0]);
+  }
+  Sums s{};
+  for (int j = 0; j < kLanes; ++j) {
+    s[kSumG2] += static_cast<double>(sg[j]);
+    s[kSumGM] += static_cast<double>(sgm[j]);
+  }
+  if (zeros) {
+    int64_t zg = 0;
+    for (int64_t k = 0; k < n; ++k) zg += g[k] == T(0);
+    s[kZerosG] = static_cast<double>(zg);
+  }
+  return s;
+}
+
+template <typename T>
 __attribute__((always_inline)) inline Sums block_sums(const T* g, const T* m, const T* p,
                                                       const T* v, int64_t n, bool zeros) {
+  if (!p) return grad_block_sums(g, m, n, zeros);
   T sg[kLanes] = {}, sm[kLanes] = {}, sp[kLanes] = {}, sv[kLanes] = {}, sgm[kLanes] = {};
   int64_t i = 0;
   for (; i + kLanes <= n; i += kLanes) {
     for (int j = 0; j < kLanes; ++j) {
       const T a = g[i + j], b = m[i + j], c = p[i + j], d = v[i + j];
-      sg[j] += a * a;
-      sm[j] += b * b;
-      sp[j] += c * c;
-      sv[j] += d * d;
-      sgm[j] += a * b;
+      sg[j] = std::fma(a, a, sg[j]);  // explicit: the same rounding on every target, and
+      sm[j] = std::fma(b, b, sm[j]);  // the same as the fused update's sums (adamw_kernel)
+      sp[j] = std::fma(c, c, sp[j]);
+      sv[j] = std::fma(d, d, sv[j]);
+      sgm[j] = std::fma(a, b, sgm[j]);
     }
   }
   for (; i < n; ++i) {
-    sg[0] += g[i] * g[i];
-    sm[0] += m[i] * m[i];
-    sp[0] += p[i] * p[i];
-    sv[0] += v[i] * v[i];
-    sgm[0] += g[i] * m[i];
+    sg[0] = std::fma(g[i], g[i], sg[0]);
+    sm[0] = std::fma(m[i], m[i], sm[0]);
+    sp[0] = std::fma(p[i], p[i], sp[0]);
+    sv[0] = std::fma(v[i], v[i], sv[0]);
+    sgm[0] = std::fma(g[i], m[i], sgm[0]);
   }
   Sums s{};
   for (int j = 0; j < kLanes; ++j) {
@@ -88,9 +119,13 @@ MAW_TARGET_CLONES std::array<double, kNumSums> block_sums_dispatch(const double*
 
 }  // namespace detail
 
-torch::Tensor fused_tensor_sums_cpu(at::TensorList g, at::TensorList m, at::TensorList p,
-                                    at::TensorList v, bool count_zeros) {
+namespace {
+
+// Both entry points: p and v empty for the gradient-only pass.
+torch::Tensor tensor_sums(at::TensorList g, at::TensorList m, at::TensorList p, at::TensorList v,
+                          bool count_zeros) {
   const size_t n = g.size();
+  const bool full = !p.empty();
   std::vector<torch::Tensor> keep;  // contiguous views (copies only if needed)
   keep.reserve(4 * n);
   struct Item {
@@ -100,6 +135,10 @@ torch::Tensor fused_tensor_sums_cpu(at::TensorList g, at::TensorList m, at::Tens
   std::vector<Item> items;
   for (size_t t = 0; t < n; ++t) {
     for (const auto* list : {&g, &m, &p, &v}) {
+      if (list->empty()) {
+        keep.emplace_back();
+        continue;
+      }
       const auto& x = (*list)[t];
       keep.push_back(x.is_contiguous() ? x : x.contiguous());  // no dispatch when contiguous
     }
@@ -115,10 +154,11 @@ torch::Tensor fused_tensor_sums_cpu(at::TensorList g, at::TensorList m, at::Tens
           const auto& it = items[static_cast<size_t>(k)];
           const auto* ts = &keep[4 * it.tensor];
           AT_DISPATCH_FLOATING_TYPES(dtype, "fused_tensor_sums_cpu", [&] {
-            partial[static_cast<size_t>(k)] = block_sums<scalar_t>(
+            partial[static_cast<size_t>(k)] = detail::block_sums_dispatch(
                 ts[0].data_ptr<scalar_t>() + it.begin, ts[1].data_ptr<scalar_t>() + it.begin,
-                ts[2].data_ptr<scalar_t>() + it.begin, ts[3].data_ptr<scalar_t>() + it.begin,
-                it.end - it.begin, count_zeros);
+                full ? ts[2].data_ptr<scalar_t>() + it.begin : nullptr,
+                full ? ts[3].data_ptr<scalar_t>() + it.begin : nullptr, it.end - it.begin,
+                count_zeros);
           });
         }
       });
@@ -128,6 +168,17 @@ torch::Tensor fused_tensor_sums_cpu(at::TensorList g, at::TensorList m, at::Tens
     for (int c = 0; c < kNumSums; ++c)
       acc[static_cast<int64_t>(items[k].tensor)][c] += partial[k][static_cast<size_t>(c)];
   return out;
+}
+
+}  // namespace
+
+torch::Tensor fused_tensor_sums_cpu(at::TensorList g, at::TensorList m, at::TensorList p,
+                                    at::TensorList v, bool count_zeros) {
+  return tensor_sums(g, m, p, v, count_zeros);
+}
+
+torch::Tensor fused_grad_sums_cpu(at::TensorList g, at::TensorList m, bool count_zeros) {
+  return tensor_sums(g, m, {}, {}, count_zeros);
 }
 
 }  // namespace maw::optim

@@ -1,6 +1,7 @@
-// Optimizer step cost on realistic shapes (issue: step 2 microbenchmark):
-//   torch::optim::AdamW, our AdamW, MetaAdamW's step without meta-update, and the
-//   MetaAdamW step with a meta-update (K = 1), on
+// Optimizer step cost on realistic shapes (issues: step 2 microbenchmark, step 6 targets):
+//   torch::optim::AdamW, our AdamW (fused kernel and composite path), the copy bandwidth,
+//   MetaAdamW's step without meta-update (fused and composite), and the MetaAdamW step
+//   with a meta-update (K = 1), on
 //   (i) ResNet-18 (CIFAR) shapes: 62 tensors, 11.17 M parameters;
 //   (ii) small-Transformer shapes: 134 tensors, ~1.0 M parameters.
 // The meta-update's loss is a fixed quadratic in the parameters, so that the number
@@ -141,13 +142,38 @@ void BM_TorchAdamW(benchmark::State& state) {
   label(state, s);
 }
 
-void BM_OurAdamW(benchmark::State& state) {
+void our_adamw(benchmark::State& state, bool fused) {
   set_threads();
   const auto& s = shapes(state.range(0));
   auto ps = make_params(s);
   maw::optim::AdamW opt({{"all", ps, maw::optim::AdamWOptions(5e-4).weight_decay(1e-2)}});
+  opt.set_fused(fused);
   for (auto _ : state) opt.step();
   label(state, s);
+}
+
+// The fused CPU kernel (the default) and the composite foreach path (the reference).
+void BM_OurAdamW(benchmark::State& state) {
+  our_adamw(state, true);
+}
+void BM_OurAdamWComposite(benchmark::State& state) {
+  our_adamw(state, false);
+}
+
+// The machine's copy bandwidth on a buffer of the model's size (read + write, 8 bytes
+// per fp32 element, the same threads): the ceiling the optimizer's traffic is set against.
+void BM_Copy(benchmark::State& state) {
+  set_threads();
+  const auto& s = shapes(state.range(0));
+  int64_t n = 0;
+  for (const auto& i : s.infos) n += i.numel;
+  // Four buffers of the model's size, as an optimizer step streams p, g, m, v: the working
+  // set exceeds the caches the same way.
+  auto src = torch::randn({4, n}), dst = torch::empty({4, n});
+  for (auto _ : state) dst.copy_(src);
+  state.SetBytesProcessed(state.iterations() * 4 * n * 8);
+  state.counters["params"] = static_cast<double>(n);
+  state.SetLabel(state.range(0) == 0 ? "resnet18" : "transformer");
 }
 
 std::unique_ptr<maw::optim::MetaAdamW> make_meta(const Shapes& s,
@@ -158,14 +184,22 @@ std::unique_ptr<maw::optim::MetaAdamW> make_meta(const Shapes& s,
                                                  3);
 }
 
-void BM_MetaAdamWStep(benchmark::State& state) {
+void meta_step(benchmark::State& state, bool fused) {
   set_threads();
   const auto& s = shapes(state.range(0));
   auto ps = make_params(s);
   auto opt = make_meta(s, ps, 1 << 30);
+  opt->set_fused(fused);
   for (auto _ : state) opt->step();
   label(state, s);
   state.counters["groups"] = static_cast<double>(opt->groups().size());
+}
+
+void BM_MetaAdamWStep(benchmark::State& state) {
+  meta_step(state, true);
+}
+void BM_MetaAdamWStepComposite(benchmark::State& state) {
+  meta_step(state, false);
 }
 
 void BM_MetaAdamWStepWithMetaUpdate(benchmark::State& state) {
@@ -220,7 +254,10 @@ void shapes_args(benchmark::internal::Benchmark* b) {
 
 BENCHMARK(BM_TorchAdamW)->Apply(shapes_args);
 BENCHMARK(BM_OurAdamW)->Apply(shapes_args);
+BENCHMARK(BM_OurAdamWComposite)->Apply(shapes_args);
+BENCHMARK(BM_Copy)->Apply(shapes_args);
 BENCHMARK(BM_MetaAdamWStep)->Apply(shapes_args);
+BENCHMARK(BM_MetaAdamWStepComposite)->Apply(shapes_args);
 BENCHMARK(BM_MetaAdamWStepWithMetaUpdate)->Apply(shapes_args);
 BENCHMARK(BM_ModulatorForward)->Apply(shapes_args);
 BENCHMARK(BM_FeatureStatistics)->Apply(shapes_args);
