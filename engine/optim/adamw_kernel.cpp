@@ -6,9 +6,13 @@
 #include <cmath>
 #include <stdexcept>
 
-// Independent lanes, so that the compiler vectorizes the loop (square root included:
-// errno is never read here).
-#pragma GCC optimize("O3", "no-math-errno", "fp-contract=off")
+#include "optim/kernel_math.h"
+#include "optim/stats_kernel.h"
+
+// Independent lanes, so that the compiler vectorizes the loops (the square root too: this
+// file compiles with -fno-math-errno, engine/CMakeLists.txt). No contraction beyond the
+// explicit fma calls: the composite path's roundings, one for one.
+#pragma GCC optimize("O3", "fp-contract=off")
 
 namespace maw::optim {
 namespace detail {
@@ -18,77 +22,186 @@ template <typename T>
 struct Coeffs {
   T b1, omb1, b2, omb2, sqrt_bc2, eps, decay, step;
 };
+using Sums = std::array<double, kNumSums>;
 }  // namespace detail
+
 namespace {
 using detail::Coeffs;
+using detail::Sums;
+using kernel::kBlock;
+using kernel::kLanes;
 
-constexpr int64_t kBlock = 4096;  // elements per partial sum
-constexpr int kLanes = 16;
-// Blocks per parallel chunk (1 M elements): below this an OpenMP region costs more than
-// a second core's bandwidth brings (measured: tests/bench/optim_bench.cpp).
+// Blocks per parallel chunk (1 M elements). On the 2-vCPU machine here a second thread
+// neither helps nor hurts these passes (BENCHMARKS.md); on larger machines it does.
 constexpr int64_t kGrainBlocks = 256;
 
-using Sums = std::array<double, kNumUpdatedSums>;
+// The composite path's order: m·β1 + (1−β1)·g (ATen's add with alpha: one fmadd);
+// v·β2 + (1−β2)·g·g (as ATen's addcmul compiles: one fma); d = √v / √bc2 + ε;
+// p·decay + (step·m) / d (addcdiv's order).
+template <typename T>
+__attribute__((always_inline)) inline T new_m(T g, T m, const Coeffs<T>& c) {
+  return kernel::fma(g, c.omb1, m * c.b1);
+}
+template <typename T>
+__attribute__((always_inline)) inline T new_v(T g, T v, const Coeffs<T>& c) {
+  return kernel::fma(c.omb2 * g, g, v * c.b2);
+}
+template <typename T>
+__attribute__((always_inline)) inline T new_p(T p, T m, T v, const Coeffs<T>& c) {
+  const T d = kernel::sqrt(v) / c.sqrt_bc2 + c.eps;
+  return p * c.decay + c.step * m / d;
+}
 
 template <typename T>
-__attribute__((always_inline)) inline Sums block_update(T* __restrict p, const T* __restrict g,
-                                                        T* __restrict m, T* __restrict v, int64_t n,
-                                                        const Coeffs<T>& c, bool sums) {
-  // The composite path's order: m·β1 + (1−β1)·g; v·β2 + (1−β2)·g·g;
-  // d = √v / √bc2 + ε; p·decay + (step·m) / d (addcdiv's order).
-  auto one = [&](int64_t i, T& sp, T& sm, T& sv, T& zm) {
-    const T gi = g[i];
-    const T mi = std::fma(gi, c.omb1, m[i] * c.b1);       // ATen's add(alpha): one fmadd
-    const T vi = std::fma(c.omb2 * gi, gi, v[i] * c.b2);  // as ATen's addcmul compiles
-    const T d = std::sqrt(vi) / c.sqrt_bc2 + c.eps;
-    const T pi = p[i] * c.decay + c.step * mi / d;  // addcdiv: (s·m) / d
-    m[i] = mi;
-    v[i] = vi;
-    p[i] = pi;
-    sp = std::fma(pi, pi, sp);  // as stats_kernel.cpp: the next step's fresh pass would agree
-    sm = std::fma(mi, mi, sm);
-    sv = std::fma(vi, vi, sv);
-    zm += mi == T(0) ? T(1) : T(0);
-  };
-  T sp[kLanes] = {}, sm[kLanes] = {}, sv[kLanes] = {}, zm[kLanes] = {};
+__attribute__((always_inline)) inline void adamw_one(T* __restrict p, const T* __restrict g,
+                                                     T* __restrict m, T* __restrict v, int64_t i,
+                                                     const Coeffs<T>& c) {
+  const T mi = new_m(g[i], m[i], c);
+  const T vi = new_v(g[i], v[i], c);
+  m[i] = mi;
+  v[i] = vi;
+  p[i] = new_p(p[i], mi, vi, c);
+}
+
+// The moments, and the statistics of g and of the old m, v — stats_kernel.cpp's sums,
+// element for element in the same lanes.
+template <typename T, bool Zeros>
+__attribute__((always_inline)) inline void moments_one(const T* __restrict g, T* __restrict m,
+                                                       T* __restrict v, int64_t i,
+                                                       const Coeffs<T>& c, T& sg, T& sm, T& sv,
+                                                       T& sgm, T& zg, T& zm) {
+  const T gi = g[i], mo = m[i], vo = v[i];
+  sg = kernel::fma(gi, gi, sg);
+  sm = kernel::fma(mo, mo, sm);
+  sv = kernel::fma(vo, vo, sv);
+  sgm = kernel::fma(gi, mo, sgm);
+  if constexpr (Zeros) {
+    zg += gi == T(0) ? T(1) : T(0);  // ≤ 4096 per block: exact in float
+    zm += mo == T(0) ? T(1) : T(0);
+  }
+  m[i] = new_m(gi, mo, c);
+  v[i] = new_v(gi, vo, c);
+}
+
+template <typename T>
+__attribute__((always_inline)) inline void params_one(T* __restrict p, const T* __restrict m,
+                                                      const T* __restrict v, int64_t i,
+                                                      const Coeffs<T>& c, T& sp) {
+  const T pi = new_p(p[i], m[i], v[i], c);
+  p[i] = pi;
+  sp = kernel::fma(pi, pi, sp);
+}
+
+template <typename T>
+__attribute__((always_inline)) inline void adamw_block_impl(T* p, const T* g, T* m, T* v, int64_t n,
+                                                            const Coeffs<T>& c) {
+  for (int64_t i = 0; i < n; ++i) adamw_one(p, g, m, v, i, c);
+}
+
+template <typename T, bool Zeros>
+__attribute__((always_inline)) inline Sums moments_block_impl(const T* g, T* m, T* v, int64_t n,
+                                                              const Coeffs<T>& c) {
+  T sg[kLanes] = {}, sm[kLanes] = {}, sv[kLanes] = {}, sgm[kLanes] = {}, zg[kLanes] = {},
+    zm[kLanes] = {};
   int64_t i = 0;
   for (; i + kLanes <= n; i += kLanes)
-    for (int j = 0; j < kLanes; ++j) one(i + j, sp[j], sm[j], sv[j], zm[j]);
-  for (; i < n; ++i) one(i, sp[0], sm[0], sv[0], zm[0]);
+    for (int j = 0; j < kLanes; ++j)
+      moments_one<T, Zeros>(g, m, v, i + j, c, sg[j], sm[j], sv[j], sgm[j], zg[j], zm[j]);
+  for (; i < n; ++i)
+    moments_one<T, Zeros>(g, m, v, i, c, sg[0], sm[0], sv[0], sgm[0], zg[0], zm[0]);
   Sums s{};
-  if (!sums) return s;
   for (int j = 0; j < kLanes; ++j) {
-    s[kUpdP2] += static_cast<double>(sp[j]);
-    s[kUpdM2] += static_cast<double>(sm[j]);
-    s[kUpdV2] += static_cast<double>(sv[j]);
-    s[kUpdZerosM] += static_cast<double>(zm[j]);
+    s[kSumG2] += static_cast<double>(sg[j]);
+    s[kSumM2] += static_cast<double>(sm[j]);
+    s[kSumV2] += static_cast<double>(sv[j]);
+    s[kSumGM] += static_cast<double>(sgm[j]);
+    s[kZerosG] += static_cast<double>(zg[j]);
+    s[kZerosM] += static_cast<double>(zm[j]);
   }
+  return s;
+}
+
+template <typename T>
+__attribute__((always_inline)) inline double params_block_impl(T* p, const T* m, const T* v,
+                                                               int64_t n, const Coeffs<T>& c) {
+  T sp[kLanes] = {};
+  int64_t i = 0;
+  for (; i + kLanes <= n; i += kLanes)
+    for (int j = 0; j < kLanes; ++j) params_one(p, m, v, i + j, c, sp[j]);
+  for (; i < n; ++i) params_one(p, m, v, i, c, sp[0]);
+  double s = 0;
+  for (int j = 0; j < kLanes; ++j) s += static_cast<double>(sp[j]);
   return s;
 }
 
 }  // namespace
 
 namespace detail {
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-#define MAW_ADAMW_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
-#else
-#define MAW_ADAMW_CLONES
-#endif
-
-MAW_ADAMW_CLONES std::array<double, kNumUpdatedSums> adamw_block(float* p, const float* g, float* m,
-                                                                 float* v, int64_t n,
-                                                                 const Coeffs<float>& c,
-                                                                 bool sums) {
-  return block_update<float>(p, g, m, v, n, c, sums);
-}
-
-MAW_ADAMW_CLONES std::array<double, kNumUpdatedSums> adamw_block(double* p, const double* g,
-                                                                 double* m, double* v, int64_t n,
-                                                                 const Coeffs<double>& c,
-                                                                 bool sums) {
-  return block_update<double>(p, g, m, v, n, c, sums);
-}
+#define MAW_KERNELS(T)                                                                        \
+  MAW_TARGET_CLONES void adamw_block(T* p, const T* g, T* m, T* v, int64_t n,                 \
+                                     const Coeffs<T>& c) {                                    \
+    adamw_block_impl<T>(p, g, m, v, n, c);                                                    \
+  }                                                                                           \
+  MAW_TARGET_CLONES Sums moments_block(const T* g, T* m, T* v, int64_t n, const Coeffs<T>& c, \
+                                       bool zeros) {                                          \
+    return zeros ? moments_block_impl<T, true>(g, m, v, n, c)                                 \
+                 : moments_block_impl<T, false>(g, m, v, n, c);                               \
+  }                                                                                           \
+  MAW_TARGET_CLONES double params_block(T* p, const T* m, const T* v, int64_t n,              \
+                                        const Coeffs<T>& c) {                                 \
+    return params_block_impl<T>(p, m, v, n, c);                                               \
+  }
+MAW_KERNELS(float)
+MAW_KERNELS(double)
+#undef MAW_KERNELS
 }  // namespace detail
+
+namespace {
+
+// The blocks of a tensor list: (tensor, begin, end), kBlock elements each, in order.
+struct Item {
+  size_t tensor;
+  int64_t begin, end;
+};
+std::vector<Item> blocks_of(at::TensorList x) {
+  std::vector<Item> items;
+  for (size_t t = 0; t < x.size(); ++t)
+    for (int64_t b = 0, n = x[t].numel(); b < n; b += kBlock)
+      items.push_back({t, b, std::min(n, b + kBlock)});
+  return items;
+}
+
+template <typename T>
+std::vector<Coeffs<T>> coeffs_of(const FusedAdamWScalars& s, size_t n,
+                                 const std::vector<double>* decay,
+                                 const std::vector<double>* step_size) {
+  // Scalars rounded to the tensors' type once, as ATen does with a Scalar argument.
+  std::vector<Coeffs<T>> c(n);
+  for (size_t t = 0; t < n; ++t)
+    c[t] = {static_cast<T>(s.beta1),
+            static_cast<T>(1.0 - s.beta1),
+            static_cast<T>(s.beta2),
+            static_cast<T>(1.0 - s.beta2),
+            static_cast<T>(std::sqrt(s.bias_correction2)),
+            static_cast<T>(s.eps),
+            static_cast<T>(decay ? (*decay)[t] : 1.0),
+            static_cast<T>(step_size ? (*step_size)[t] : 0.0)};
+  return c;
+}
+
+template <typename T>
+std::vector<T*> ptrs(at::TensorList x) {
+  std::vector<T*> out;
+  out.reserve(x.size());
+  for (const auto& t : x) out.push_back(t.data_ptr<T>());
+  return out;
+}
+
+void check(bool ok, const char* what) {
+  if (!ok) throw std::invalid_argument(std::string(what) + ": unsupported tensors");
+}
+
+}  // namespace
 
 bool fused_adamw_supported(at::TensorList p, at::TensorList g, at::TensorList m, at::TensorList v) {
   if (p.empty()) return false;
@@ -105,58 +218,82 @@ bool fused_adamw_supported(at::TensorList p, at::TensorList g, at::TensorList m,
 
 void fused_adamw_cpu(at::TensorList p, at::TensorList g, at::TensorList m, at::TensorList v,
                      const std::vector<double>& decay, const std::vector<double>& step_size,
-                     const FusedAdamWScalars& s, torch::Tensor* sums_out) {
-  if (!fused_adamw_supported(p, g, m, v) || decay.size() != p.size() ||
-      step_size.size() != p.size())
-    throw std::invalid_argument("fused_adamw_cpu: unsupported tensors");
-  struct Item {
-    size_t tensor;
-    int64_t begin, end;
-  };
-  std::vector<Item> items;
-  for (size_t t = 0; t < p.size(); ++t)
-    for (int64_t b = 0, n = p[t].numel(); b < n; b += kBlock)
-      items.push_back({t, b, std::min(n, b + kBlock)});
-  const bool sums = sums_out != nullptr;
-  std::vector<Sums> partial(sums ? items.size() : 0);
+                     const FusedAdamWScalars& s) {
+  check(
+      fused_adamw_supported(p, g, m, v) && decay.size() == p.size() && step_size.size() == p.size(),
+      "fused_adamw_cpu");
+  const auto items = blocks_of(p);
   AT_DISPATCH_FLOATING_TYPES(p[0].scalar_type(), "fused_adamw_cpu", [&] {
-    // Scalars rounded to the tensors' type once, as ATen does with a Scalar argument.
-    std::vector<Coeffs<scalar_t>> coeffs(p.size());
-    for (size_t t = 0; t < p.size(); ++t)
-      coeffs[t] = {static_cast<scalar_t>(s.beta1),
-                   static_cast<scalar_t>(1.0 - s.beta1),
-                   static_cast<scalar_t>(s.beta2),
-                   static_cast<scalar_t>(1.0 - s.beta2),
-                   static_cast<scalar_t>(std::sqrt(s.bias_correction2)),
-                   static_cast<scalar_t>(s.eps),
-                   static_cast<scalar_t>(decay[t]),
-                   static_cast<scalar_t>(step_size[t])};
-    std::vector<scalar_t*> pp(p.size()), mp(p.size()), vp(p.size());
-    std::vector<const scalar_t*> gp(p.size());
-    for (size_t t = 0; t < p.size(); ++t) {
-      pp[t] = p[t].data_ptr<scalar_t>();
-      gp[t] = g[t].data_ptr<scalar_t>();
-      mp[t] = m[t].data_ptr<scalar_t>();
-      vp[t] = v[t].data_ptr<scalar_t>();
-    }
+    const auto c = coeffs_of<scalar_t>(s, p.size(), &decay, &step_size);
+    const auto pp = ptrs<scalar_t>(p), gp = ptrs<scalar_t>(g), mp = ptrs<scalar_t>(m),
+               vp = ptrs<scalar_t>(v);
+    at::parallel_for(0, static_cast<int64_t>(items.size()), kGrainBlocks,
+                     [&](int64_t lo, int64_t hi) {
+                       for (int64_t k = lo; k < hi; ++k) {
+                         const auto& it = items[static_cast<size_t>(k)];
+                         const size_t t = it.tensor;
+                         detail::adamw_block(pp[t] + it.begin, gp[t] + it.begin, mp[t] + it.begin,
+                                             vp[t] + it.begin, it.end - it.begin, c[t]);
+                       }
+                     });
+  });
+}
+
+torch::Tensor fused_moments_cpu(at::TensorList g, at::TensorList m, at::TensorList v,
+                                const FusedAdamWScalars& s, bool count_zeros) {
+  check(fused_adamw_supported(g, g, m, v), "fused_moments_cpu");
+  const auto items = blocks_of(g);
+  std::vector<Sums> partial(items.size());
+  AT_DISPATCH_FLOATING_TYPES(g[0].scalar_type(), "fused_moments_cpu", [&] {
+    const auto c = coeffs_of<scalar_t>(s, g.size(), nullptr, nullptr);
+    const auto gp = ptrs<scalar_t>(g), mp = ptrs<scalar_t>(m), vp = ptrs<scalar_t>(v);
+    at::parallel_for(0, static_cast<int64_t>(items.size()), kGrainBlocks,
+                     [&](int64_t lo, int64_t hi) {
+                       for (int64_t k = lo; k < hi; ++k) {
+                         const auto& it = items[static_cast<size_t>(k)];
+                         const size_t t = it.tensor;
+                         partial[static_cast<size_t>(k)] = detail::moments_block(
+                             static_cast<const scalar_t*>(gp[t]) + it.begin, mp[t] + it.begin,
+                             vp[t] + it.begin, it.end - it.begin, c[t], count_zeros);
+                       }
+                     });
+  });
+  auto out = torch::zeros({static_cast<int64_t>(g.size()), kNumSums}, torch::kDouble);
+  auto acc = out.accessor<double, 2>();
+  for (size_t k = 0; k < items.size(); ++k)  // in block order: deterministic
+    for (int col = 0; col < kNumSums; ++col)
+      acc[static_cast<int64_t>(items[k].tensor)][col] += partial[k][static_cast<size_t>(col)];
+  return out;
+}
+
+torch::Tensor fused_param_update_cpu(at::TensorList p, at::TensorList m, at::TensorList v,
+                                     const std::vector<double>& decay,
+                                     const std::vector<double>& step_size,
+                                     const FusedAdamWScalars& s) {
+  check(
+      fused_adamw_supported(p, p, m, v) && decay.size() == p.size() && step_size.size() == p.size(),
+      "fused_param_update_cpu");
+  const auto items = blocks_of(p);
+  std::vector<double> partial(items.size());
+  AT_DISPATCH_FLOATING_TYPES(p[0].scalar_type(), "fused_param_update_cpu", [&] {
+    const auto c = coeffs_of<scalar_t>(s, p.size(), &decay, &step_size);
+    const auto pp = ptrs<scalar_t>(p), mp = ptrs<scalar_t>(m), vp = ptrs<scalar_t>(v);
     at::parallel_for(
         0, static_cast<int64_t>(items.size()), kGrainBlocks, [&](int64_t lo, int64_t hi) {
           for (int64_t k = lo; k < hi; ++k) {
             const auto& it = items[static_cast<size_t>(k)];
             const size_t t = it.tensor;
-            const auto r =
-                detail::adamw_block(pp[t] + it.begin, gp[t] + it.begin, mp[t] + it.begin,
-                                    vp[t] + it.begin, it.end - it.begin, coeffs[t], sums);
-            if (sums) partial[static_cast<size_t>(k)] = r;
+            partial[static_cast<size_t>(k)] = detail::params_block(
+                pp[t] + it.begin, static_cast<const scalar_t*>(mp[t]) + it.begin,
+                static_cast<const scalar_t*>(vp[t]) + it.begin, it.end - it.begin, c[t]);
           }
         });
   });
-  if (!sums) return;
-  *sums_out = torch::zeros({static_cast<int64_t>(p.size()), kNumUpdatedSums}, torch::kDouble);
-  auto acc = sums_out->accessor<double, 2>();
-  for (size_t k = 0; k < items.size(); ++k)  // in block order: deterministic
-    for (int c = 0; c < kNumUpdatedSums; ++c)
-      acc[static_cast<int64_t>(items[k].tensor)][c] += partial[k][static_cast<size_t>(c)];
+  auto out = torch::zeros({static_cast<int64_t>(p.size())}, torch::kDouble);
+  auto acc = out.accessor<double, 1>();
+  for (size_t k = 0; k < items.size(); ++k)
+    acc[static_cast<int64_t>(items[k].tensor)] += partial[k];
+  return out;
 }
 
 }  // namespace maw::optim

@@ -90,38 +90,31 @@ std::pair<torch::Tensor, torch::Tensor> FeatureExtractor::group_mean_var(
   return {mean, var};
 }
 
+FeatureExtractor::PerTensor FeatureExtractor::from_sums(const torch::Tensor& sums, bool zeros,
+                                                        torch::Dtype dt) const {
+  const auto s = sums.to(dt);
+  PerTensor t;
+  t.ng = s.select(1, kSumG2).sqrt();
+  t.nm = s.select(1, kSumM2).sqrt();
+  t.np = s.select(1, kSumP2).sqrt();
+  t.nv = s.select(1, kSumV2).sqrt();
+  t.dot = s.select(1, kSumGM);
+  if (zeros) {
+    t.nnz_g = numel_.view({-1}) - s.select(1, kZerosG);
+    t.nnz_m = numel_.view({-1}) - s.select(1, kZerosM);
+  }
+  return t;
+}
+
 FeatureExtractor::PerTensor FeatureExtractor::per_tensor(at::TensorList grads, at::TensorList m,
                                                          at::TensorList v, at::TensorList params,
-                                                         bool zeros,
-                                                         const torch::Tensor& updated) const {
-  PerTensor t;
+                                                         bool zeros) const {
   const auto dt = params[0].scalar_type();
   const bool fused = params[0].device().is_cpu() && !force_foreach_ &&
                      (dt == torch::kFloat || dt == torch::kDouble);
-  if (fused) {
-    // One pass over (g, m, p, v) per tensor; dot products exact (no polarization).
-    torch::Tensor s;          // [N, 7]
-    if (updated.defined()) {  // p, m, v sums from the previous update: read g and m only
-      s = fused_grad_sums_cpu(grads, m, zeros);
-      s.select(1, kSumM2).copy_(updated.select(1, kUpdM2));
-      s.select(1, kSumP2).copy_(updated.select(1, kUpdP2));
-      s.select(1, kSumV2).copy_(updated.select(1, kUpdV2));
-      s.select(1, kZerosM).copy_(updated.select(1, kUpdZerosM));
-      s = s.to(dt);
-    } else {
-      s = fused_tensor_sums_cpu(grads, m, params, v, zeros).to(dt);
-    }
-    t.ng = s.select(1, kSumG2).sqrt();
-    t.nm = s.select(1, kSumM2).sqrt();
-    t.np = s.select(1, kSumP2).sqrt();
-    t.nv = s.select(1, kSumV2).sqrt();
-    t.dot = s.select(1, kSumGM);
-    if (zeros) {
-      t.nnz_g = numel_.view({-1}) - s.select(1, kZerosG);
-      t.nnz_m = numel_.view({-1}) - s.select(1, kZerosM);
-    }
-    return t;
-  }
+  // One pass over (g, m, p, v) per tensor; dot products exact (no polarization).
+  if (fused) return from_sums(fused_tensor_sums_cpu(grads, m, params, v, zeros), zeros, dt);
+  PerTensor t;
   // Foreach path (GPU): fused multi-tensor norms; g·m = (‖g+m‖² − ‖g‖² − ‖m‖²) / 2.
   t.ng = stack_norms(grads);
   t.nm = stack_norms(m);
@@ -137,11 +130,18 @@ FeatureExtractor::PerTensor FeatureExtractor::per_tensor(at::TensorList grads, a
 }
 
 torch::Tensor FeatureExtractor::statistics(at::TensorList grads, at::TensorList m, at::TensorList v,
-                                           at::TensorList params,
-                                           const torch::Tensor& updated) const {
+                                           at::TensorList params) const {
   torch::NoGradGuard no_grad;
+  return aggregate(per_tensor(grads, m, v, params, counts_zeros()));
+}
+
+torch::Tensor FeatureExtractor::statistics_from_sums(const torch::Tensor& sums) const {
+  torch::NoGradGuard no_grad;
+  return aggregate(from_sums(sums, counts_zeros(), log_numel_.scalar_type()));
+}
+
+torch::Tensor FeatureExtractor::aggregate(const PerTensor& t) const {
   const std::string& f = o_.features();
-  const auto t = per_tensor(grads, m, v, params, f == "enhanced", updated);
   if (f == "enhanced") {
     const auto sg = 1.0 - t.nnz_g.view({-1, 1}) / numel_;  // sparsity: fraction of zeros
     const auto sm = 1.0 - t.nnz_m.view({-1, 1}) / numel_;

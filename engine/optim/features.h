@@ -24,11 +24,13 @@ class FeatureExtractor {
 
   // The statistics part of the features, [G, S], constant (no graph). Lists in parameter
   // (store) order; m and v are the moments before this step's update.
-  // `updated` ([N, 4] double, adamw_kernel.h's UpdatedSum columns), when given, holds
-  // Σp², Σm², Σv² and the zeros of m from the previous step's fused update: then only g
-  // and m are read (CPU).
   torch::Tensor statistics(at::TensorList grads, at::TensorList m, at::TensorList v,
-                           at::TensorList params, const torch::Tensor& updated = {}) const;
+                           at::TensorList params) const;
+  // The same from per-tensor sums already taken ([N, kNumSums] double, stats_kernel.h's
+  // columns: what fused_tensor_sums_cpu returns, or MetaAdamW's fused moments pass).
+  torch::Tensor statistics_from_sums(const torch::Tensor& sums) const;
+  // Whether the statistics use the zero counts (enhanced features).
+  bool counts_zeros() const { return o_.features() == "enhanced"; }
   // The modulator's input [G, D]: statistics, then the group embedding (enhanced), then
   // the time feature, zero-padded to D, times σ(gates) when gating. Differentiable in
   // `embedding` [G, E] and `gates` [D] (either may be undefined when unused).
@@ -50,7 +52,9 @@ class FeatureExtractor {
     torch::Tensor ng, nm, np, nv, dot, nnz_g, nnz_m;
   };
   PerTensor per_tensor(at::TensorList grads, at::TensorList m, at::TensorList v,
-                       at::TensorList params, bool zeros, const torch::Tensor& updated) const;
+                       at::TensorList params, bool zeros) const;
+  PerTensor from_sums(const torch::Tensor& sums, bool zeros, torch::Dtype dt) const;
+  torch::Tensor aggregate(const PerTensor& t) const;  // → [G, S]
   // Mean and population variance over each group's tensors of x [N, k] → [G, k] each.
   std::pair<torch::Tensor, torch::Tensor> group_mean_var(const torch::Tensor& x) const;
 

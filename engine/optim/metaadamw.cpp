@@ -1,6 +1,7 @@
 #include "optim/metaadamw.h"
 
 #include "optim/adamw_kernel.h"
+#include "optim/stats_kernel.h"
 
 #include <ATen/CPUGeneratorImpl.h>
 
@@ -81,7 +82,7 @@ void MetaAdamW::init_state() {
     v_.push_back(torch::zeros_like(p, torch::MemoryFormat::Preserve).detach());
     denom_.emplace_back();  // made on the first composite step (the fused one needs none)
   }
-  updated_sums_ = torch::Tensor();
+  p_sums_ = torch::Tensor();
 }
 
 std::vector<std::pair<std::string, std::vector<torch::Tensor>>> MetaAdamW::meta_parameters() const {
@@ -121,39 +122,49 @@ void MetaAdamW::step(const std::function<MetaBatches()>& meta, bool keep_snapsho
     grads[i] = g.defined() ? g : torch::zeros_like(params_[i]);
   }
 
-  // §2 features from g and the moments before this step's update; §3 factors (no graph).
-  // Σp², Σm², Σv² come from the previous fused update when nothing touched p, m, v since.
-  const bool cached = updated_sums_.defined() && versions_ == tensor_versions();
-  const auto stats = features_.statistics(grads, m_, v_, params_,
-                                          cached ? updated_sums_ : torch::Tensor());  // [G, S]
-  updated_sums_ = torch::Tensor();
-  const auto feats = features_.assemble(stats, embedding_, gates_, t);  // [G, D]
-  auto out = modulator_.forward(feats, /*training=*/false, keep_snapshot && keep_attention);
-
   const double b1 = base_.beta1(), b2 = base_.beta2();
   const double bc1 = 1.0 - std::pow(b1, static_cast<double>(t));
   const double bc2 = 1.0 - std::pow(b2, static_cast<double>(t));
+  const FusedAdamWScalars scalars{b1, b2, bc1, bc2, base_.eps()};
   last_meta_.reset();
   const bool meta_due = meta_update_due();
-  if (fused_ && !meta_due && !force_device_path_ && fused_adamw_supported(params_, grads, m_, v_)) {
-    // §4 in one pass per tensor (adamw_kernel.h), which also sums what the next step's
-    // features read of p, m and v. (A meta-update needs this step's m, v and denominator
-    // before the parameters move: those steps take the composite path below.)
+  const bool fused = fused_ && !force_device_path_ && fused_adamw_supported(params_, grads, m_, v_);
+
+  // §2 features from g and the moments before this step's update; §3 factors (no graph).
+  torch::Tensor stats;
+  if (fused) {
+    // Pass 1 (adamw_kernel.h): the moments update, summing g and the old m, v on the way;
+    // Σp² from the previous step's pass 2 unless something changed p since.
+    auto sums = fused_moments_cpu(grads, m_, v_, scalars, features_.counts_zeros());
+    const bool cached = p_sums_.defined() && p_versions_ == param_versions();
+    sums.select(1, kSumP2).copy_(cached ? p_sums_ : fused_square_sums_cpu(params_));
+    stats = features_.statistics_from_sums(sums);  // [G, S]
+  } else {
+    stats = features_.statistics(grads, m_, v_, params_);  // [G, S]
+  }
+  p_sums_ = torch::Tensor();
+  const auto feats = features_.assemble(stats, embedding_, gates_, t);  // [G, D]
+  auto out = modulator_.forward(feats, /*training=*/false, keep_snapshot && keep_attention);
+
+  if (fused && !meta_due) {
+    // Pass 2: the parameters, summing Σp² for the next step's features.
     std::vector<double> decay, step_size;
     host_factors(out.factors, bc1, decay, step_size);
-    fused_adamw_cpu(params_, grads, m_, v_, decay, step_size, {b1, b2, bc1, bc2, base_.eps()},
-                    &updated_sums_);
-    versions_ = tensor_versions();
+    p_sums_ = fused_param_update_cpu(params_, m_, v_, decay, step_size, scalars);
+    p_versions_ = param_versions();
     step_ = t;
     keep(keep_snapshot, t, feats, out);
     return;
   }
 
-  // §4 moments, as torch's AdamW.
-  at::_foreach_mul_(m_, b1);
-  at::_foreach_add_(m_, grads, 1.0 - b1);
-  at::_foreach_mul_(v_, b2);
-  at::_foreach_addcmul_(v_, grads, grads, 1.0 - b2);
+  // §4 moments, as torch's AdamW (the fused pass 1 did them already).
+  if (!fused) {
+    at::_foreach_mul_(m_, b1);
+    at::_foreach_add_(m_, grads, 1.0 - b1);
+    at::_foreach_mul_(v_, b2);
+    at::_foreach_addcmul_(v_, grads, grads, 1.0 - b2);
+  }
+  // The denominators, for the meta-update (§5 builds θ′ from them) and the update.
   for (size_t i = 0; i < n; ++i) {
     if (!denom_[i].defined()) denom_[i] = torch::empty_like(v_[i]);  // made once
     at::sqrt_out(denom_[i], v_[i]);
@@ -181,14 +192,10 @@ void MetaAdamW::keep(bool keep_snapshot, int64_t t, const torch::Tensor& feats,
   kept_attention_ = out.attention;
 }
 
-std::vector<int64_t> MetaAdamW::tensor_versions() const {
+std::vector<int64_t> MetaAdamW::param_versions() const {
   std::vector<int64_t> v;
-  v.reserve(3 * params_.size());
-  for (size_t i = 0; i < params_.size(); ++i) {
-    v.push_back(params_[i]._version());
-    v.push_back(m_[i]._version());
-    v.push_back(v_[i]._version());
-  }
+  v.reserve(params_.size());
+  for (const auto& p : params_) v.push_back(p._version());
   return v;
 }
 
@@ -450,7 +457,7 @@ void MetaAdamW::save(torch::serialize::OutputArchive& a) const {
 
 void MetaAdamW::load(torch::serialize::InputArchive& a) {
   torch::NoGradGuard ng;
-  updated_sums_ = torch::Tensor();  // the next step reads p, m, v afresh
+  p_sums_ = torch::Tensor();  // the next step reads p, m, v afresh
   auto read = [&](const std::string& key, const torch::Tensor& into) {
     torch::Tensor t;
     if (!a.try_read(key, t, true))

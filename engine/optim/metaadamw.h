@@ -97,8 +97,9 @@ class MetaAdamW {
   // Testing and benchmarking: use the device-tensor factor path even on CPU (the path
   // that never reads factors on the host).
   void force_device_factor_path(bool on) { force_device_path_ = on; }
-  // The fused CPU update (adamw_kernel.h) on steps without a meta-update, or always the
-  // composite path (the reference: bitwise torch's AdamW when α = β = 1). Fused by default.
+  // The fused CPU passes (adamw_kernel.h: moments + statistics, then parameters; on
+  // meta-update steps the moments only), or always the composite path (the reference:
+  // bitwise torch's AdamW when α = β = 1). Fused by default.
   void set_fused(bool on) { fused_ = on; }
 
  private:
@@ -110,7 +111,7 @@ class MetaAdamW {
   bool uses(const char* term) const;
   void keep(bool keep_snapshot, int64_t t, const torch::Tensor& feats,
             const Modulator::Output& out);
-  std::vector<int64_t> tensor_versions() const;  // of p, m, v: what changed them since
+  std::vector<int64_t> param_versions() const;  // what changed the parameters since
   void host_factors(const torch::Tensor& factors, double bc1, std::vector<double>& decay,
                     std::vector<double>& step_size) const;
 
@@ -134,10 +135,10 @@ class MetaAdamW {
   int64_t meta_updates_ = 0;
   bool force_device_path_ = false;
   bool fused_ = true;
-  // From the last fused update: [N, 4] sums of the updated p, m, v (UpdatedSum), and
-  // the tensors' version counters then (any later in-place change invalidates the sums).
-  torch::Tensor updated_sums_;
-  std::vector<int64_t> versions_;
+  // From the last fused parameter pass: [N] Σp² of the updated parameters, and their
+  // version counters then (any later in-place change invalidates the sums).
+  torch::Tensor p_sums_;
+  std::vector<int64_t> p_versions_;
 
   // Kept for snapshot(): device tensors of the last kept step.
   int64_t kept_step_ = 0;

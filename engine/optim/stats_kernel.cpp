@@ -1,5 +1,7 @@
 #include "optim/stats_kernel.h"
 
+#include "optim/kernel_math.h"
+
 #include <ATen/Parallel.h>
 
 #include <array>
@@ -12,8 +14,8 @@
 namespace maw::optim {
 namespace {
 
-constexpr int64_t kBlock = 4096;  // elements per partial sum
-constexpr int kLanes = 16;
+using kernel::kBlock;
+using kernel::kLanes;
 // Blocks per parallel chunk (16 M elements): measured on the 2-vCPU machines here, an
 // OpenMP region costs more than it saves below that (ResNet-18 shapes: 5.9 ms serial,
 // 9.3 ms with two threads), so models of ordinary size run this pass on one thread.
@@ -29,13 +31,13 @@ __attribute__((always_inline)) inline Sums grad_block_sums(const T* g, const T* 
   for (; i + kLanes <= n; i += kLanes) {
     for (int j = 0; j < kLanes; ++j) {
       const T a = g[i + j], b = m[i + j];
-      sg[j] = std::fma(a, a, sg[j]);
-      sgm[j] = std::fma(a, b, sgm[j]);
+      sg[j] = kernel::fma(a, a, sg[j]);
+      sgm[j] = kernel::fma(a, b, sgm[j]);
     }
   }
   for (; i < n; ++i) {
-    sg[0] = std::fma(g[i], g[i], sg[0]);
-    sgm[0] = std::fma(g[i], m[i], sgm[0]);
+    sg[0] = kernel::fma(g[i], g[i], sg[0]);
+    sgm[0] = kernel::fma(g[i], m[i], sgm[0]);
   }
   Sums s{};
   for (int j = 0; j < kLanes; ++j) {
@@ -59,19 +61,19 @@ __attribute__((always_inline)) inline Sums block_sums(const T* g, const T* m, co
   for (; i + kLanes <= n; i += kLanes) {
     for (int j = 0; j < kLanes; ++j) {
       const T a = g[i + j], b = m[i + j], c = p[i + j], d = v[i + j];
-      sg[j] = std::fma(a, a, sg[j]);  // explicit: the same rounding on every target, and
-      sm[j] = std::fma(b, b, sm[j]);  // the same as the fused update's sums (adamw_kernel)
-      sp[j] = std::fma(c, c, sp[j]);
-      sv[j] = std::fma(d, d, sv[j]);
-      sgm[j] = std::fma(a, b, sgm[j]);
+      sg[j] = kernel::fma(a, a, sg[j]);  // explicit: the same rounding on every target, and
+      sm[j] = kernel::fma(b, b, sm[j]);  // the same as the fused update's sums (adamw_kernel)
+      sp[j] = kernel::fma(c, c, sp[j]);
+      sv[j] = kernel::fma(d, d, sv[j]);
+      sgm[j] = kernel::fma(a, b, sgm[j]);
     }
   }
   for (; i < n; ++i) {
-    sg[0] = std::fma(g[i], g[i], sg[0]);
-    sm[0] = std::fma(m[i], m[i], sm[0]);
-    sp[0] = std::fma(p[i], p[i], sp[0]);
-    sv[0] = std::fma(v[i], v[i], sv[0]);
-    sgm[0] = std::fma(g[i], m[i], sgm[0]);
+    sg[0] = kernel::fma(g[i], g[i], sg[0]);
+    sm[0] = kernel::fma(m[i], m[i], sm[0]);
+    sp[0] = kernel::fma(p[i], p[i], sp[0]);
+    sv[0] = kernel::fma(v[i], v[i], sv[0]);
+    sgm[0] = kernel::fma(g[i], m[i], sgm[0]);
   }
   Sums s{};
   for (int j = 0; j < kLanes; ++j) {
@@ -95,16 +97,7 @@ __attribute__((always_inline)) inline Sums block_sums(const T* g, const T* m, co
 
 }  // namespace
 
-// (External linkage: target_clones resolves through an ifunc.)
-namespace detail {
-// Compiled for AVX-512, AVX2 and baseline x86-64; the loader picks one (as ATen's own
-// kernels dispatch on the CPU's capability).
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-#define MAW_TARGET_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
-#else
-#define MAW_TARGET_CLONES
-#endif
-
+namespace detail {  // target clones (kernel_math.h)
 MAW_TARGET_CLONES std::array<double, kNumSums> block_sums_dispatch(const float* g, const float* m,
                                                                    const float* p, const float* v,
                                                                    int64_t n, bool zeros) {
@@ -177,8 +170,10 @@ torch::Tensor fused_tensor_sums_cpu(at::TensorList g, at::TensorList m, at::Tens
   return tensor_sums(g, m, p, v, count_zeros);
 }
 
-torch::Tensor fused_grad_sums_cpu(at::TensorList g, at::TensorList m, bool count_zeros) {
-  return tensor_sums(g, m, {}, {}, count_zeros);
+torch::Tensor fused_square_sums_cpu(at::TensorList x) {
+  // The gradient-only pass with g = m = x: its Σg² is Σx², with the same roundings as
+  // the full pass's Σp².
+  return tensor_sums(x, x, {}, {}, false).select(1, kSumG2).contiguous();
 }
 
 }  // namespace maw::optim

@@ -16,9 +16,8 @@ enum TensorSum { kSumG2 = 0, kSumM2, kSumP2, kSumV2, kSumGM, kZerosG, kZerosM, k
 torch::Tensor fused_tensor_sums_cpu(at::TensorList g, at::TensorList m, at::TensorList p,
                                     at::TensorList v, bool count_zeros);
 
-// The gradient's part only (Σg², Σg·m, zeros of g; the other columns 0): one pass over
-// (g, m), for a step whose Σm², Σp², Σv² and zeros of m came out of the previous fused
-// update (adamw_kernel.h). The same blocks and lanes as above.
-torch::Tensor fused_grad_sums_cpu(at::TensorList g, at::TensorList m, bool count_zeros);
+// [N] Σx² per tensor (double), equal to the column kSumP2 above for x = p: for a fused
+// MetaAdamW step whose previous update could not sum its parameters (adamw_kernel.h).
+torch::Tensor fused_square_sums_cpu(at::TensorList x);
 
 }  // namespace maw::optim

@@ -14,6 +14,7 @@
 
 #include "api/session.h"
 #include "optim/adamw.h"
+#include "optim/adamw_kernel.h"
 #include "optim/metaadamw.h"
 
 namespace {
@@ -160,6 +161,43 @@ void BM_OurAdamWComposite(benchmark::State& state) {
   our_adamw(state, false);
 }
 
+// MetaAdamW's two fused passes alone (adamw_kernel.h): the moments with the features'
+// statistics (reads g, m, v; writes m, v), then the parameters with Σp² (reads p, m, v;
+// writes p).
+struct PassState {
+  std::vector<torch::Tensor> ps, g, m, v;
+  explicit PassState(const Shapes& s) : ps(make_params(s)) {
+    for (const auto& p : ps) {
+      g.push_back(p.grad());
+      m.push_back(torch::zeros_like(p));
+      v.push_back(torch::zeros_like(p));
+    }
+  }
+};
+
+void BM_MetaMomentsPass(benchmark::State& state) {
+  set_threads();
+  const auto& s = shapes(state.range(0));
+  PassState x(s);
+  torch::NoGradGuard ng;
+  for (auto _ : state)
+    benchmark::DoNotOptimize(
+        maw::optim::fused_moments_cpu(x.g, x.m, x.v, {0.9, 0.999, 0.5, 0.5, 1e-8}, false));
+  label(state, s);
+}
+
+void BM_MetaParamPass(benchmark::State& state) {
+  set_threads();
+  const auto& s = shapes(state.range(0));
+  PassState x(s);
+  const std::vector<double> decay(x.ps.size(), 1.0 - 5e-4 * 1e-2), step(x.ps.size(), -5e-4);
+  torch::NoGradGuard ng;
+  for (auto _ : state)
+    benchmark::DoNotOptimize(maw::optim::fused_param_update_cpu(x.ps, x.m, x.v, decay, step,
+                                                                {0.9, 0.999, 0.5, 0.5, 1e-8}));
+  label(state, s);
+}
+
 // The machine's copy bandwidth on a buffer of the model's size (read + write, 8 bytes
 // per fp32 element, the same threads): the ceiling the optimizer's traffic is set against.
 void BM_Copy(benchmark::State& state) {
@@ -255,6 +293,8 @@ void shapes_args(benchmark::internal::Benchmark* b) {
 BENCHMARK(BM_TorchAdamW)->Apply(shapes_args);
 BENCHMARK(BM_OurAdamW)->Apply(shapes_args);
 BENCHMARK(BM_OurAdamWComposite)->Apply(shapes_args);
+BENCHMARK(BM_MetaMomentsPass)->Apply(shapes_args);
+BENCHMARK(BM_MetaParamPass)->Apply(shapes_args);
 BENCHMARK(BM_Copy)->Apply(shapes_args);
 BENCHMARK(BM_MetaAdamWStep)->Apply(shapes_args);
 BENCHMARK(BM_MetaAdamWStepComposite)->Apply(shapes_args);
