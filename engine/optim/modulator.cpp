@@ -1,6 +1,10 @@
 #include "optim/modulator.h"
 
+#include <algorithm>
 #include <cmath>
+#include <limits>
+#include <stdexcept>
+#include <string>
 
 namespace maw::optim {
 
@@ -17,6 +21,23 @@ Modulator::Modulator(const MetaAdamWOptions& o, int64_t feature_dim, uint64_t se
                          o.attn_heads(), o.attn_hidden_dim(), o.attn_dropout());
   }
   head_ = nn::Linear(root.child("head", "Linear"), feature_dim, 4);
+  ffn_hidden_ = o.attn_hidden_dim();
+  auto index_of = [&](const std::string& name) {
+    for (size_t i = 0; i < store_.info().size(); ++i)
+      if (store_.info()[i].name == name) return static_cast<int>(i);
+    throw std::logic_error("modulator: no parameter " + name);
+  };
+  for (int64_t l = 0; l < o.attn_layers(); ++l) {
+    const std::string b = "encoder.layers." + std::to_string(l) + ".";
+    std::vector<int> idx;
+    for (const char* part : {"ln1", "attn.q_proj", "attn.k_proj", "attn.v_proj", "attn.out_proj",
+                             "ln2", "ffn.linear1", "ffn.linear2"}) {
+      idx.push_back(index_of(b + part + ".weight"));
+      idx.push_back(index_of(b + part + ".bias"));
+    }
+    block_params_.push_back(std::move(idx));
+  }
+  head_params_ = {index_of("head.weight"), index_of("head.bias")};
   // §3 init: Xavier-uniform for every matrix, zero biases, LayerNorm (1, 0).
   torch::NoGradGuard no_grad;
   for (size_t i = 0; i < store_.parameters().size(); ++i) {
@@ -35,6 +56,8 @@ Modulator::Modulator(const MetaAdamWOptions& o, int64_t feature_dim, uint64_t se
 
 Modulator::Output Modulator::forward(const torch::Tensor& features, bool training,
                                      bool want_attention, at::Generator* dropout_gen) const {
+  if (!training && !torch::GradMode::is_enabled() && features.device().is_cpu())
+    return forward_host(features, want_attention);
   nn::Ctx c = nn::make_ctx(const_cast<nn::ParamStore&>(store_), training, false);
   c.dropout_gen = dropout_gen;
   Output out;
@@ -44,12 +67,124 @@ Modulator::Output Modulator::forward(const torch::Tensor& features, bool trainin
     x = b.forward(c, x, nn::AttentionMask{}, want_attention ? &probs : nullptr);
     if (want_attention) out.attention.push_back(probs.squeeze(0));  // [H, G, G]
   }
-  out.raw = head_.forward(c, x.squeeze(0));  // [G, 4]
+  auto attention = std::move(out.attention);
+  out = factors_from(head_.forward(c, x.squeeze(0)));  // [G, 4]
+  out.attention = std::move(attention);
+  return out;
+}
+
+Modulator::Output Modulator::factors_from(torch::Tensor raw) const {
+  Output out;
+  out.raw = std::move(raw);
   const auto s = torch::sigmoid(out.raw);
   out.factors =
       torch::stack({1.0 + alpha_range_ * (s.select(1, 0) - 0.5),
                     1.0 + beta_range_ * (s.select(1, 1) - 0.5), s.select(1, 2), s.select(1, 3)},
                    1);
+  return out;
+}
+
+Modulator::Output Modulator::forward_host(const torch::Tensor& features,
+                                          bool want_attention) const {
+  TORCH_CHECK(features.dim() == 2 && features.device().is_cpu(),
+              "forward_host: features [G, D] on the CPU");
+  if (store_.parameters().front().scalar_type() == torch::kDouble)
+    return forward_host_t<double>(features, want_attention);
+  return forward_host_t<float>(features, want_attention);
+}
+
+template <typename T>
+Modulator::Output Modulator::forward_host_t(const torch::Tensor& features,
+                                            bool want_attention) const {
+  const auto& ps = store_.parameters();
+  const auto dtype = ps.front().scalar_type();
+  std::vector<torch::Tensor> keep;  // contiguous parameters (views unless not contiguous)
+  keep.reserve(ps.size());
+  for (const auto& p : ps) keep.push_back(p.contiguous());
+  auto P = [&](int i) { return keep[static_cast<size_t>(i)].template data_ptr<T>(); };
+
+  const auto xin = features.to(torch::kDouble).contiguous();
+  const int64_t G = xin.size(0), D = xin.size(1), H = heads_, dh = D / heads_, F = ffn_hidden_;
+  std::vector<double> x(xin.data_ptr<double>(), xin.data_ptr<double>() + G * D);
+  std::vector<double> h(G * D), q(G * D), k(G * D), v(G * D), ctx(G * D), o(G * D), f(G * F),
+      row(G);
+  // out[g, :] = W in[g, :] + b, W [out_dim, in_dim] (torch::linear).
+  auto linear = [&](const std::vector<double>& in, int64_t in_dim, std::vector<double>& out,
+                    int64_t out_dim, const T* W, const T* b) {
+    for (int64_t g = 0; g < G; ++g)
+      for (int64_t r = 0; r < out_dim; ++r) {
+        double s = static_cast<double>(b[r]);
+        const T* w = W + r * in_dim;
+        const double* a = in.data() + g * in_dim;
+        for (int64_t c = 0; c < in_dim; ++c) s += static_cast<double>(w[c]) * a[c];
+        out[static_cast<size_t>(g * out_dim + r)] = s;
+      }
+  };
+  auto layer_norm = [&](const std::vector<double>& in, std::vector<double>& out, const T* w,
+                        const T* b) {
+    for (int64_t g = 0; g < G; ++g) {
+      const double* a = in.data() + g * D;
+      double mean = 0, var = 0;
+      for (int64_t c = 0; c < D; ++c) mean += a[c];
+      mean /= static_cast<double>(D);
+      for (int64_t c = 0; c < D; ++c) var += (a[c] - mean) * (a[c] - mean);
+      const double inv = 1.0 / std::sqrt(var / static_cast<double>(D) + ln_eps_);
+      for (int64_t c = 0; c < D; ++c)
+        out[static_cast<size_t>(g * D + c)] =
+            (a[c] - mean) * inv * static_cast<double>(w[c]) + static_cast<double>(b[c]);
+    }
+  };
+
+  Output result;
+  const double scale = 1.0 / std::sqrt(static_cast<double>(dh));
+  for (const auto& idx : block_params_) {
+    // x ← x + MHA(LN1(x))
+    layer_norm(x, h, P(idx[0]), P(idx[1]));
+    linear(h, D, q, D, P(idx[2]), P(idx[3]));
+    linear(h, D, k, D, P(idx[4]), P(idx[5]));
+    linear(h, D, v, D, P(idx[6]), P(idx[7]));
+    torch::Tensor probs;
+    T* pp = nullptr;
+    if (want_attention) {
+      probs = torch::empty({H, G, G}, torch::TensorOptions().dtype(dtype));
+      pp = probs.data_ptr<T>();
+    }
+    for (int64_t hh = 0; hh < H; ++hh)
+      for (int64_t g = 0; g < G; ++g) {
+        double mx = -std::numeric_limits<double>::infinity();
+        for (int64_t j = 0; j < G; ++j) {
+          double s = 0;
+          for (int64_t c = hh * dh; c < (hh + 1) * dh; ++c) s += q[g * D + c] * k[j * D + c];
+          row[static_cast<size_t>(j)] = s * scale;
+          mx = std::max(mx, row[static_cast<size_t>(j)]);
+        }
+        double z = 0;
+        for (int64_t j = 0; j < G; ++j) z += (row[static_cast<size_t>(j)] = std::exp(row[j] - mx));
+        for (int64_t j = 0; j < G; ++j) row[static_cast<size_t>(j)] /= z;
+        if (pp)
+          for (int64_t j = 0; j < G; ++j) pp[(hh * G + g) * G + j] = static_cast<T>(row[j]);
+        for (int64_t c = hh * dh; c < (hh + 1) * dh; ++c) {
+          double s = 0;
+          for (int64_t j = 0; j < G; ++j) s += row[static_cast<size_t>(j)] * v[j * D + c];
+          ctx[static_cast<size_t>(g * D + c)] = s;
+        }
+      }
+    if (want_attention) result.attention.push_back(probs);
+    linear(ctx, D, o, D, P(idx[8]), P(idx[9]));
+    for (size_t i = 0; i < x.size(); ++i) x[i] += o[i];
+    // x ← x + FFN(LN2(x)), FFN = linear2(relu(linear1(·)))
+    layer_norm(x, h, P(idx[10]), P(idx[11]));
+    linear(h, D, f, F, P(idx[12]), P(idx[13]));
+    for (auto& a : f) a = std::max(a, 0.0);
+    linear(f, F, o, D, P(idx[14]), P(idx[15]));
+    for (size_t i = 0; i < x.size(); ++i) x[i] += o[i];
+  }
+  std::vector<double> raw(G * 4);
+  linear(x, D, raw, 4, P(head_params_[0]), P(head_params_[1]));
+  auto out = factors_from(
+      torch::from_blob(raw.data(), {G, 4}, torch::TensorOptions().dtype(torch::kDouble))
+          .to(dtype, /*non_blocking=*/false, /*copy=*/true));  // raw dies here
+  out.attention = std::move(result.attention);
   return out;
 }
 

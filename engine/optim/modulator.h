@@ -29,9 +29,16 @@ class Modulator {
   Modulator(const MetaAdamWOptions& options, int64_t feature_dim, uint64_t seed,
             torch::Dtype dtype);
 
-  // features [G, D] → factors. `training` enables attention dropout.
+  // features [G, D] → factors. `training` enables attention dropout. Inference on CPU
+  // without autograd (the optimizer's per-step call) takes forward_host; anything else
+  // (the meta-objective's forward with graph, a GPU) the LibTorch layers.
   Output forward(const torch::Tensor& features, bool training, bool want_attention,
                  at::Generator* dropout_gen = nullptr) const;
+  // The same network as plain loops over the G tokens, in double, rounded to the
+  // parameters' type at the end: a [G, D] op costs ~10 µs of dispatch in LibTorch, so the
+  // paper's 64–128-layer modulators spent 5–13 ms a step in dispatch for microseconds of
+  // arithmetic (BENCHMARKS.md). Agrees with the layers to rounding (tests).
+  Output forward_host(const torch::Tensor& features, bool want_attention) const;
 
   nn::ParamStore& store() { return store_; }
   const nn::ParamStore& store() const { return store_; }
@@ -46,6 +53,15 @@ class Modulator {
   nn::Linear head_;
   int64_t heads_;
   double alpha_range_, beta_range_;
+  // forward_host's view of the parameters: per block, the store indices of ln1 (w, b),
+  // q, k, v, out (w, b each), ln2 (w, b), linear1 (w, b), linear2 (w, b); then the head's.
+  std::vector<std::vector<int>> block_params_;
+  std::vector<int> head_params_;
+  int64_t ffn_hidden_ = 0;
+  double ln_eps_ = 1e-5;
+  template <typename T>
+  Output forward_host_t(const torch::Tensor& features, bool want_attention) const;
+  Output factors_from(torch::Tensor raw) const;
 };
 
 }  // namespace maw::optim

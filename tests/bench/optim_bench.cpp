@@ -270,6 +270,27 @@ void BM_ModulatorForward(benchmark::State& state) {
   label(state, s);
 }
 
+// The modulator's per-step forward at the paper's sizes (METAADAMW.md §8: up to 128
+// encoder layers, ffn hidden 64, feature_dim = heads = 6): args {layers, groups}.
+void BM_ModulatorForwardPaper(benchmark::State& state) {
+  set_threads();
+  const auto layers = state.range(0), G = state.range(1);
+  auto o = maw::optim::MetaAdamWOptions()
+               .attn_layers(layers)
+               .attn_heads(6)
+               .attn_hidden_dim(64)
+               .feature_dim(6);
+  maw::optim::Modulator mod(o, /*feature_dim=*/6, /*seed=*/3, torch::kFloat);
+  const auto x = torch::randn({G, 6});
+  // Arg 2: 1 = the host loop (what a step runs), 0 = the LibTorch layers (grad mode on,
+  // nothing requires grad: the same ops the meta-objective runs, without the graph).
+  const bool host = state.range(2) != 0;
+  torch::AutoGradMode mode(!host);
+  for (auto _ : state) benchmark::DoNotOptimize(mod.forward(x, false, false));
+  state.SetLabel(std::to_string(layers) + " layers, G = " + std::to_string(G) +
+                 (host ? ", host loop" : ", LibTorch layers"));
+}
+
 // The feature statistics alone (fused CPU pass + group aggregation).
 void BM_FeatureStatistics(benchmark::State& state) {
   set_threads();
@@ -301,6 +322,9 @@ BENCHMARK(BM_MetaAdamWStepComposite)->Apply(shapes_args);
 BENCHMARK(BM_MetaAdamWStepWithMetaUpdate)->Apply(shapes_args);
 BENCHMARK(BM_ModulatorForward)->Apply(shapes_args);
 BENCHMARK(BM_FeatureStatistics)->Apply(shapes_args);
+BENCHMARK(BM_ModulatorForwardPaper)
+    ->ArgsProduct({{8, 64, 128}, {8, 64}, {0, 1}})
+    ->Unit(benchmark::kMillisecond);
 
 }  // namespace
 

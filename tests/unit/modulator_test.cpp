@@ -28,6 +28,32 @@ TEST(Modulator, ShapesAndAttentionRowsSumToOne) {
   }
 }
 
+// The host loop (the per-step inference path) against the LibTorch layers (the path
+// with autograd): same factors and attention, to rounding.
+void host_matches_layers(torch::Dtype dt, double tol) {
+  const auto o = MetaAdamWOptions().attn_layers(8).attn_heads(2).attn_hidden_dim(16);
+  Modulator mod(o, 6, 5, dt);
+  const auto x = features(7, 6, 9).to(dt) * 3.0;
+  const auto layers = mod.forward(x, /*training=*/false, /*want_attention=*/true);  // grad on
+  const auto host = mod.forward_host(x, true);
+  ASSERT_EQ(host.attention.size(), layers.attention.size());
+  EXPECT_TRUE(torch::allclose(host.raw, layers.raw, tol, tol))
+      << (host.raw - layers.raw).abs().max().item<double>();
+  EXPECT_TRUE(torch::allclose(host.factors, layers.factors, tol, tol));
+  for (size_t l = 0; l < host.attention.size(); ++l)
+    EXPECT_TRUE(torch::allclose(host.attention[l], layers.attention[l], tol, tol)) << "layer " << l;
+  // Under NoGradGuard on the CPU, forward() itself takes the host path.
+  torch::NoGradGuard ng;
+  EXPECT_TRUE(torch::equal(mod.forward(x, false, false).factors, host.factors));
+}
+
+TEST(Modulator, HostForwardMatchesTheLayersFloat64) {
+  host_matches_layers(torch::kDouble, 1e-12);
+}
+TEST(Modulator, HostForwardMatchesTheLayersFloat32) {
+  host_matches_layers(torch::kFloat, 2e-5);
+}
+
 TEST(Modulator, FactorsStayInTheirRanges) {
   const auto o = MetaAdamWOptions().alpha_range(1.5).beta_range(0.5);
   Modulator mod(o, 8, 3, torch::kDouble);
