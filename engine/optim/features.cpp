@@ -2,7 +2,6 @@
 
 #include <cmath>
 
-#include "optim/adamw_kernel.h"
 #include "optim/stats_kernel.h"
 
 namespace maw::optim {

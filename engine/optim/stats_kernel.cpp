@@ -23,39 +23,24 @@ constexpr int64_t kGrainBlocks = 4096;
 
 using Sums = std::array<double, kNumSums>;
 
+// Σx² alone (kSumG2), in the lanes and order of block_sums' Σp²: for a step whose
+// moments pass summed everything else (adamw_kernel.h).
 template <typename T>
-__attribute__((always_inline)) inline Sums grad_block_sums(const T* g, const T* m, int64_t n,
-                                                           bool zeros) {
-  T sg[kLanes] = {}, sgm[kLanes] = {};
+__attribute__((always_inline)) inline Sums square_block_sums(const T* x, int64_t n) {
+  T sx[kLanes] = {};
   int64_t i = 0;
-  for (; i + kLanes <= n; i += kLanes) {
-    for (int j = 0; j < kLanes; ++j) {
-      const T a = g[i + j], b = m[i + j];
-      sg[j] = kernel::fma(a, a, sg[j]);
-      sgm[j] = kernel::fma(a, b, sgm[j]);
-    }
-  }
-  for (; i < n; ++i) {
-    sg[0] = kernel::fma(g[i], g[i], sg[0]);
-    sgm[0] = kernel::fma(g[i], m[i], sgm[0]);
-  }
+  for (; i + kLanes <= n; i += kLanes)
+    for (int j = 0; j < kLanes; ++j) sx[j] = kernel::fma(x[i + j], x[i + j], sx[j]);
+  for (; i < n; ++i) sx[0] = kernel::fma(x[i], x[i], sx[0]);
   Sums s{};
-  for (int j = 0; j < kLanes; ++j) {
-    s[kSumG2] += static_cast<double>(sg[j]);
-    s[kSumGM] += static_cast<double>(sgm[j]);
-  }
-  if (zeros) {
-    int64_t zg = 0;
-    for (int64_t k = 0; k < n; ++k) zg += g[k] == T(0);
-    s[kZerosG] = static_cast<double>(zg);
-  }
+  for (int j = 0; j < kLanes; ++j) s[kSumG2] += static_cast<double>(sx[j]);
   return s;
 }
 
 template <typename T>
 __attribute__((always_inline)) inline Sums block_sums(const T* g, const T* m, const T* p,
                                                       const T* v, int64_t n, bool zeros) {
-  if (!p) return grad_block_sums(g, m, n, zeros);
+  if (!m) return square_block_sums(g, n);  // (zeros: not asked for with one list)
   T sg[kLanes] = {}, sm[kLanes] = {}, sp[kLanes] = {}, sv[kLanes] = {}, sgm[kLanes] = {};
   int64_t i = 0;
   for (; i + kLanes <= n; i += kLanes) {
@@ -114,11 +99,11 @@ MAW_TARGET_CLONES std::array<double, kNumSums> block_sums_dispatch(const double*
 
 namespace {
 
-// Both entry points: p and v empty for the gradient-only pass.
+// Both entry points: m, p and v empty for the Σx² pass over g.
 torch::Tensor tensor_sums(at::TensorList g, at::TensorList m, at::TensorList p, at::TensorList v,
                           bool count_zeros) {
   const size_t n = g.size();
-  const bool full = !p.empty();
+  const bool full = !m.empty();
   std::vector<torch::Tensor> keep;  // contiguous views (copies only if needed)
   keep.reserve(4 * n);
   struct Item {
@@ -147,11 +132,12 @@ torch::Tensor tensor_sums(at::TensorList g, at::TensorList m, at::TensorList p, 
           const auto& it = items[static_cast<size_t>(k)];
           const auto* ts = &keep[4 * it.tensor];
           AT_DISPATCH_FLOATING_TYPES(dtype, "fused_tensor_sums_cpu", [&] {
-            partial[static_cast<size_t>(k)] = detail::block_sums_dispatch(
-                ts[0].data_ptr<scalar_t>() + it.begin, ts[1].data_ptr<scalar_t>() + it.begin,
-                full ? ts[2].data_ptr<scalar_t>() + it.begin : nullptr,
-                full ? ts[3].data_ptr<scalar_t>() + it.begin : nullptr, it.end - it.begin,
-                count_zeros);
+            partial[static_cast<size_t>(k)] =
+                detail::block_sums_dispatch(ts[0].data_ptr<scalar_t>() + it.begin,
+                                            full ? ts[1].data_ptr<scalar_t>() + it.begin : nullptr,
+                                            full ? ts[2].data_ptr<scalar_t>() + it.begin : nullptr,
+                                            full ? ts[3].data_ptr<scalar_t>() + it.begin : nullptr,
+                                            it.end - it.begin, count_zeros);
           });
         }
       });
@@ -171,9 +157,8 @@ torch::Tensor fused_tensor_sums_cpu(at::TensorList g, at::TensorList m, at::Tens
 }
 
 torch::Tensor fused_square_sums_cpu(at::TensorList x) {
-  // The gradient-only pass with g = m = x: its Σg² is Σx², with the same roundings as
-  // the full pass's Σp².
-  return tensor_sums(x, x, {}, {}, false).select(1, kSumG2).contiguous();
+  // Summed like the full pass's Σp², so the two agree to the bit.
+  return tensor_sums(x, {}, {}, {}, false).select(1, kSumG2).contiguous();
 }
 
 }  // namespace maw::optim
