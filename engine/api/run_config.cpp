@@ -296,6 +296,10 @@ const std::vector<Entry>& schema() {
         "meta_targets=fixed: the relative loss decrease per step L_dec aims at");
     META_FLOAT(gap_target, non_negative, ">= 0",
                "meta_targets=fixed: the generalization gap L_gap aims at");
+    META_ENUM(meta_hessian, "finite_difference | exact",
+              "L_grad's Hessian-vector product: a difference of two gradients (one more "
+              "backward) or the exact double backward",
+              "finite_difference", "exact");
     META_FLOAT(meta_lr, positive, "> 0", "meta-optimizer learning rate");
     META_ENUM(meta_optimizer, "sgd | adam", "meta-optimizer", "sgd", "adam");
     META_FLOAT(meta_weight_decay, non_negative, ">= 0", "weight of Σ‖W‖₂ over the modulator");

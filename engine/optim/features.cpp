@@ -1,5 +1,6 @@
 #include "optim/features.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "optim/stats_kernel.h"
@@ -54,6 +55,12 @@ FeatureExtractor::FeatureExtractor(const MetaAdamWOptions& o, const std::vector<
   auto to_col = [&](const std::vector<double>& v) {
     return torch::tensor(v, torch::kDouble).view({-1, 1}).to(device, dtype);
   };
+  group_of_ = gidx;
+  count_of_ = counts;
+  log_numel_h_ = log_numel;
+  is_1d_h_ = one_d;
+  layer_pos_h_ = pos;
+  numel_h_ = numel;
   group_index_ = torch::tensor(gidx, torch::kLong).to(device);
   counts_ = to_col(counts);
   log_numel_ = to_col(log_numel);
@@ -89,30 +96,9 @@ std::pair<torch::Tensor, torch::Tensor> FeatureExtractor::group_mean_var(
   return {mean, var};
 }
 
-FeatureExtractor::PerTensor FeatureExtractor::from_sums(const torch::Tensor& sums, bool zeros,
-                                                        torch::Dtype dt) const {
-  const auto s = sums.to(dt);
-  PerTensor t;
-  t.ng = s.select(1, kSumG2).sqrt();
-  t.nm = s.select(1, kSumM2).sqrt();
-  t.np = s.select(1, kSumP2).sqrt();
-  t.nv = s.select(1, kSumV2).sqrt();
-  t.dot = s.select(1, kSumGM);
-  if (zeros) {
-    t.nnz_g = numel_.view({-1}) - s.select(1, kZerosG);
-    t.nnz_m = numel_.view({-1}) - s.select(1, kZerosM);
-  }
-  return t;
-}
-
 FeatureExtractor::PerTensor FeatureExtractor::per_tensor(at::TensorList grads, at::TensorList m,
                                                          at::TensorList v, at::TensorList params,
                                                          bool zeros) const {
-  const auto dt = params[0].scalar_type();
-  const bool fused = params[0].device().is_cpu() && !force_foreach_ &&
-                     (dt == torch::kFloat || dt == torch::kDouble);
-  // One pass over (g, m, p, v) per tensor; dot products exact (no polarization).
-  if (fused) return from_sums(fused_tensor_sums_cpu(grads, m, params, v, zeros), zeros, dt);
   PerTensor t;
   // Foreach path (GPU): fused multi-tensor norms; g·m = (‖g+m‖² − ‖g‖² − ‖m‖²) / 2.
   t.ng = stack_norms(grads);
@@ -131,12 +117,92 @@ FeatureExtractor::PerTensor FeatureExtractor::per_tensor(at::TensorList grads, a
 torch::Tensor FeatureExtractor::statistics(at::TensorList grads, at::TensorList m, at::TensorList v,
                                            at::TensorList params) const {
   torch::NoGradGuard no_grad;
+  const auto dt = params[0].scalar_type();
+  // CPU: one pass over (g, m, p, v) per tensor, dot products exact (no polarization), then
+  // the host aggregation.
+  if (params[0].device().is_cpu() && !force_foreach_ &&
+      (dt == torch::kFloat || dt == torch::kDouble))
+    return statistics_from_sums(fused_tensor_sums_cpu(grads, m, params, v, counts_zeros()));
   return aggregate(per_tensor(grads, m, v, params, counts_zeros()));
 }
 
 torch::Tensor FeatureExtractor::statistics_from_sums(const torch::Tensor& sums) const {
   torch::NoGradGuard no_grad;
-  return aggregate(from_sums(sums, counts_zeros(), log_numel_.scalar_type()));
+  TORCH_CHECK(sums.device().is_cpu() && sums.scalar_type() == torch::kDouble && sums.dim() == 2 &&
+                  sums.size(0) == static_cast<int64_t>(group_of_.size()) &&
+                  sums.size(1) == kNumSums,
+              "statistics_from_sums: [N, kNumSums] double sums on the CPU");
+  const auto s = sums.contiguous();
+  const double* a = s.data_ptr<double>();
+  const size_t n = group_of_.size(), G = static_cast<size_t>(groups_);
+  const std::string& f = o_.features();
+  const bool enhanced = f == "enhanced";
+  // Per-tensor columns, as aggregate() forms them.
+  std::vector<std::vector<double>> cols;
+  for (size_t i = 0; i < n; ++i) {
+    const double* r = a + i * kNumSums;
+    const double ng = std::sqrt(r[kSumG2]), nm = std::sqrt(r[kSumM2]);
+    std::vector<double> c;
+    if (enhanced) {
+      const double nnz_g = numel_h_[i] - r[kZerosG], nnz_m = numel_h_[i] - r[kZerosM];
+      c = {ng,
+           nm,
+           1.0 - nnz_g / numel_h_[i],
+           1.0 - nnz_m / numel_h_[i],
+           log_numel_h_[i],
+           is_1d_h_[i],
+           layer_pos_h_[i]};
+    } else {
+      const double denom = ng * nm;
+      const double cos = denom > 0 ? std::clamp(r[kSumGM] / denom, -1.0, 1.0) : 0.0;
+      c = {ng, nm, std::sqrt(r[kSumP2]), cos};
+      if (o_.use_v_norms()) c.push_back(std::sqrt(r[kSumV2]));
+    }
+    cols.push_back(std::move(c));
+  }
+  const size_t k = cols.empty() ? 0 : cols[0].size();
+  // Group mean and population variance (two passes, as group_mean_var).
+  std::vector<double> mean(G * k, 0.0), var(G * k, 0.0);
+  for (size_t i = 0; i < n; ++i)
+    for (size_t j = 0; j < k; ++j) mean[static_cast<size_t>(group_of_[i]) * k + j] += cols[i][j];
+  for (size_t g = 0; g < G; ++g)
+    for (size_t j = 0; j < k; ++j) mean[g * k + j] /= count_of_[g];
+  for (size_t i = 0; i < n; ++i)
+    for (size_t j = 0; j < k; ++j) {
+      const double d = cols[i][j] - mean[static_cast<size_t>(group_of_[i]) * k + j];
+      var[static_cast<size_t>(group_of_[i]) * k + j] += d * d;
+    }
+  for (size_t g = 0; g < G; ++g)
+    for (size_t j = 0; j < k; ++j) var[g * k + j] /= count_of_[g];
+
+  const auto S = static_cast<size_t>(num_stats_);
+  std::vector<double> out(G * S);
+  for (size_t g = 0; g < G; ++g) {
+    double* o = out.data() + g * S;
+    const double* mu = mean.data() + g * k;
+    const double* va = var.data() + g * k;
+    if (enhanced) {
+      const double row[9] = {mu[0], va[0], mu[1], va[1], mu[2], mu[3], mu[4], mu[5], mu[6]};
+      std::copy(row, row + 9, o);
+    } else {
+      std::copy(mu, mu + k, o);
+      if (S == 2 * k)
+        for (size_t j = 0; j < k; ++j) o[k + j] = std::sqrt(va[j]);
+    }
+  }
+  if (f == "norm_basic" || f == "norm_basic_plus") {
+    // Standardize each statistic across groups (population std).
+    for (size_t j = 0; j < S; ++j) {
+      double mu = 0, sd = 0;
+      for (size_t g = 0; g < G; ++g) mu += out[g * S + j];
+      mu /= static_cast<double>(G);
+      for (size_t g = 0; g < G; ++g) sd += (out[g * S + j] - mu) * (out[g * S + j] - mu);
+      sd = std::sqrt(sd / static_cast<double>(G));
+      for (size_t g = 0; g < G; ++g) out[g * S + j] = (out[g * S + j] - mu) / (sd + 1e-8);
+    }
+  }
+  return torch::from_blob(out.data(), {groups_, num_stats_}, torch::kDouble)
+      .to(log_numel_.device(), log_numel_.scalar_type(), /*non_blocking=*/false, /*copy=*/true);
 }
 
 torch::Tensor FeatureExtractor::aggregate(const PerTensor& t) const {

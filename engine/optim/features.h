@@ -1,8 +1,8 @@
 // Group features (METAADAMW.md §2): per-tensor statistics of the gradient, the moments
-// (before this step's moment update) and the parameters, aggregated per group, in batched
-// form on the parameters' device: on CPU one fused pass over (g, m, p, v) per tensor
-// (stats_kernel.h), elsewhere foreach norms; one index_add per aggregate; no host
-// synchronisation.
+// (before this step's moment update) and the parameters, aggregated per group. On the CPU:
+// one fused pass over (g, m, p, v) per tensor (stats_kernel.h) or the sums MetaAdamW's fused
+// moments pass takes, then plain loops over the N tensors' sums. Elsewhere batched on the
+// parameters' device: foreach norms, one index_add per aggregate, no host synchronisation.
 #pragma once
 
 #include <torch/torch.h>
@@ -27,7 +27,10 @@ class FeatureExtractor {
   torch::Tensor statistics(at::TensorList grads, at::TensorList m, at::TensorList v,
                            at::TensorList params) const;
   // The same from per-tensor sums already taken ([N, kNumSums] double, stats_kernel.h's
-  // columns: what fused_tensor_sums_cpu returns, or MetaAdamW's fused moments pass).
+  // columns: what fused_tensor_sums_cpu returns, or MetaAdamW's fused moments pass),
+  // aggregated as plain loops over the N tensors on the host, in double: the ~25 small
+  // ATen ops of the tensor form cost ~0.2 ms a step in dispatch (BENCHMARKS.md). Agrees
+  // with statistics() to rounding (tests).
   torch::Tensor statistics_from_sums(const torch::Tensor& sums) const;
   // Whether the statistics use the zero counts (enhanced features).
   bool counts_zeros() const { return o_.features() == "enhanced"; }
@@ -47,13 +50,12 @@ class FeatureExtractor {
   void force_foreach(bool on) { force_foreach_ = on; }
 
  private:
-  // Per-tensor norms, g·m and non-zero counts [N] from the fused CPU kernel or foreach ops.
+  // Per-tensor norms, g·m and non-zero counts [N] from foreach ops (the device path).
   struct PerTensor {
     torch::Tensor ng, nm, np, nv, dot, nnz_g, nnz_m;
   };
   PerTensor per_tensor(at::TensorList grads, at::TensorList m, at::TensorList v,
                        at::TensorList params, bool zeros) const;
-  PerTensor from_sums(const torch::Tensor& sums, bool zeros, torch::Dtype dt) const;
   torch::Tensor aggregate(const PerTensor& t) const;  // → [G, S]
   // Mean and population variance over each group's tensors of x [N, k] → [G, k] each.
   std::pair<torch::Tensor, torch::Tensor> group_mean_var(const torch::Tensor& x) const;
@@ -68,6 +70,9 @@ class FeatureExtractor {
   torch::Tensor is_1d_;        // [N, 1]
   torch::Tensor layer_pos_;    // [N, 1]: normalized layer index in [0, 1]
   torch::Tensor numel_;        // [N, 1]
+  // The same per-tensor constants on the host, for statistics_from_sums.
+  std::vector<int64_t> group_of_;
+  std::vector<double> count_of_, log_numel_h_, is_1d_h_, layer_pos_h_, numel_h_;
   std::vector<std::string> names_;
   bool force_foreach_ = false;
 };

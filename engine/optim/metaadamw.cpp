@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cmath>
 #include <limits>
+#include <mutex>
 #include <stdexcept>
 
 #include "api/errors.h"
@@ -25,6 +26,20 @@ torch::Tensor to_host(const torch::Tensor& t) {
 }
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+
+// The generator the model's dropout draws from (nn::dropout without a generator: the
+// device's default one), so that a second pass can repeat the first one's masks.
+at::Generator& model_generator(const torch::Device& device) {
+  return const_cast<at::Generator&>(at::globalContext().defaultGenerator(device));
+}
+torch::Tensor generator_state(at::Generator& gen) {
+  std::lock_guard<std::mutex> lock(gen.mutex());
+  return gen.get_state();
+}
+void set_generator_state(at::Generator& gen, const torch::Tensor& state) {
+  std::lock_guard<std::mutex> lock(gen.mutex());
+  gen.set_state(state);
+}
 
 }  // namespace
 
@@ -245,7 +260,6 @@ MetaTerms MetaAdamW::meta_objective(const MetaInputs& in) const {
   const double lr = base_.lr(), wd = base_.weight_decay();
   const double bc1 = 1.0 - std::pow(base_.beta1(), static_cast<double>(in.step));
   const double bc2 = 1.0 - std::pow(base_.beta2(), static_cast<double>(in.step));
-  const auto G = static_cast<int64_t>(groups_.size());
 
   // 1. Factors with graph.
   const auto feats = features_.assemble(in.stats, embedding_, gates_, in.step);
@@ -269,23 +283,132 @@ MetaTerms MetaAdamW::meta_objective(const MetaInputs& in) const {
     theta_p.push_back(in.theta[i].detach() * (1.0 - lr * wd * a * b) - (lr / bc1) * a * u);
   }
 
+  if (o_.meta_hessian() == "exact") {
+    // 3. L2 = loss(θ′; b2), g′ = ∂L2/∂θ′ with create_graph: the backward below runs
+    // through this backward (second order).
+    const auto l2 = in.batches.train_loss(theta_p);
+    std::vector<torch::Tensor> gp;
+    if (uses("grad"))
+      gp = torch::autograd::grad({l2}, theta_p, {}, /*retain_graph=*/true,
+                                 /*create_graph=*/true, /*allow_unused=*/true);
+    torch::Tensor lv_p, lv;
+    if (uses("dec") || uses("gap")) lv_p = in.batches.val_loss(theta_p);  // shared by both
+    if (uses("dec")) lv = val_loss_at_theta(in);
+    return terms_from(l2, gp, lv_p, lv, in.g1, lam1, lam2);
+  }
+
+  // finite_difference: every model pass is first order. The terms are formed on stand-ins
+  // (leaves holding the values of L2, g′ and L(θ′; bv)); their adjoints c = ∂total/∂(L2,
+  // L(θ′; bv)) and w = ∂total/∂g′ pull back to θ′ as
+  //   a = c_L2·∇L(θ′; b2) + c_v·∇L(θ′; bv) + H(θ′; b2)·w,
+  // H·w from a second gradient at θ′ + εw (same dropout masks), and a·∂θ′/∂(α, β) reaches
+  // the modulator through the surrogate Σ a·θ′ (value 0 added to the total).
+  std::vector<torch::Tensor> leaf;
+  leaf.reserve(theta_p.size());
+  for (const auto& t : theta_p) leaf.push_back(t.detach().requires_grad_(true));
+  auto& gen = model_generator(theta_p.front().device());
+  const auto masks = generator_state(gen);  // the dropout masks of the pass on b2
+  auto gradient = [&](const MetaBatches& b, bool train, const std::vector<torch::Tensor>& at,
+                      torch::Tensor& loss) {
+    loss = train ? b.train_loss(at) : b.val_loss(at);
+    auto g = torch::autograd::grad({loss}, at, {}, false, false, /*allow_unused=*/true);
+    for (size_t i = 0; i < g.size(); ++i)
+      if (!g[i].defined()) g[i] = torch::zeros_like(at[i]);
+    loss = loss.detach();
+    return g;
+  };
+  torch::Tensor l2, lv_p, lv;
+  const auto g2 = gradient(in.batches, true, leaf, l2);
+  std::vector<torch::Tensor> gv;
+  if (uses("dec") || uses("gap")) gv = gradient(in.batches, false, leaf, lv_p);
+  if (uses("dec")) lv = val_loss_at_theta(in);
+  const auto after = generator_state(gen);
+
+  auto stand_in = [](const torch::Tensor& x) { return x.detach().requires_grad_(true); };
+  const auto l2_s = stand_in(l2);
+  const auto lv_p_s = lv_p.defined() ? stand_in(lv_p) : torch::Tensor();
+  std::vector<torch::Tensor> gp_s;
+  if (uses("grad"))
+    for (const auto& g : g2) gp_s.push_back(stand_in(g));
+  MetaTerms terms = terms_from(l2_s, gp_s, lv_p_s, lv, in.g1, lam1, lam2);
+
+  std::vector<torch::Tensor> wrt = {l2_s};
+  if (lv_p_s.defined()) wrt.push_back(lv_p_s);
+  wrt.insert(wrt.end(), gp_s.begin(), gp_s.end());
+  const auto adj = torch::autograd::grad({terms.total}, wrt, {}, /*retain_graph=*/true, false,
+                                         /*allow_unused=*/true);
+  auto scalar = [](const torch::Tensor& x) { return x.defined() ? x.detach() : torch::Tensor(); };
+  const auto c_l2 = scalar(adj[0]);
+  const auto c_v = lv_p_s.defined() ? scalar(adj[1]) : torch::Tensor();
+  const size_t w0 = lv_p_s.defined() ? 2 : 1;
+  std::vector<torch::Tensor> a(leaf.size());
+  for (size_t i = 0; i < leaf.size(); ++i) {
+    a[i] = torch::zeros_like(leaf[i]).detach();
+    if (c_l2.defined()) a[i].add_(c_l2 * g2[i]);
+    if (c_v.defined()) a[i].add_(c_v * gv[i]);
+  }
+  if (!gp_s.empty()) {
+    std::vector<torch::Tensor> w(gp_s.size());
+    for (size_t i = 0; i < w.size(); ++i)
+      w[i] = adj[w0 + i].defined() ? adj[w0 + i].detach() : torch::zeros_like(leaf[i]);
+    // One read of two norms (the meta-update's only extra host transfer).
+    std::vector<torch::Tensor> sq;
+    for (size_t i = 0; i < w.size(); ++i) {
+      sq.push_back(w[i].to(torch::kDouble).pow(2).sum());
+      sq.push_back(leaf[i].detach().to(torch::kDouble).pow(2).sum());
+    }
+    const auto norms = to_host(torch::stack(sq).view({-1, 2}).sum(0));
+    const double w_norm = std::sqrt(norms[0].item<double>());
+    const double theta_norm = std::sqrt(norms[1].item<double>());
+    if (w_norm > 0 && std::isfinite(w_norm)) {
+      const double machine =
+          theta_p.front().scalar_type() == torch::kDouble ? 2.220446e-16 : 1.192093e-7;
+      const double step = std::sqrt(machine) * (1.0 + theta_norm) / w_norm;
+      std::vector<torch::Tensor> shifted;
+      {
+        torch::NoGradGuard ng;
+        for (size_t i = 0; i < leaf.size(); ++i)
+          shifted.push_back(leaf[i].detach().add(w[i], step).requires_grad_(true));
+      }
+      set_generator_state(gen, masks);
+      torch::Tensor unused;
+      const auto gs = gradient(in.batches, true, shifted, unused);
+      set_generator_state(gen, after);
+      for (size_t i = 0; i < a.size(); ++i) a[i].add_((gs[i] - g2[i]) / step);
+    }
+  }
+  auto surrogate = torch::zeros({}, terms.total.options());
+  for (size_t i = 0; i < a.size(); ++i) surrogate = surrogate + (a[i] * theta_p[i]).sum();
+  terms.total = terms.total + (surrogate - surrogate.detach());
+  return terms;
+}
+
+torch::Tensor MetaAdamW::val_loss_at_theta(const MetaInputs& in) const {
+  // L_dec's reference L(θ; bv): its value only (it enters the HUW weight's gradient).
+  torch::NoGradGuard ng;
+  std::vector<torch::Tensor> theta;
+  for (const auto& p : in.theta) theta.push_back(p.detach());
+  return in.batches.val_loss(theta);
+}
+
+MetaTerms MetaAdamW::terms_from(const torch::Tensor& l2, const std::vector<torch::Tensor>& gp,
+                                const torch::Tensor& lv_p, const torch::Tensor& lv,
+                                const std::vector<torch::Tensor>& g1, const torch::Tensor& lam1,
+                                const torch::Tensor& lam2) const {
+  const auto G = static_cast<int64_t>(groups_.size());
   MetaTerms terms;
-  // 3. L2 = loss(θ′; b2), g′ = ∂L2/∂θ′ with create_graph.
-  const auto l2 = in.batches.train_loss(theta_p);
+  // 4. Group-level ‖g′_g‖² and cos(g1_g, g′_g) over the group's concatenated tensors.
   if (uses("grad")) {
-    const auto gp = torch::autograd::grad({l2}, theta_p, {}, /*retain_graph=*/true,
-                                          /*create_graph=*/true, /*allow_unused=*/true);
     std::vector<torch::Tensor> gsq, dot, n1sq;
     for (size_t i = 0; i < gp.size(); ++i) {
-      const auto g = gp[i].defined() ? gp[i] : torch::zeros_like(theta_p[i]);
+      const auto g = gp[i].defined() ? gp[i] : torch::zeros_like(g1[i]);
       gsq.push_back(g.pow(2).sum());
-      dot.push_back((in.g1[i].detach() * g).sum());
-      n1sq.push_back(in.g1[i].detach().pow(2).sum());
+      dot.push_back((g1[i].detach() * g).sum());
+      n1sq.push_back(g1[i].detach().pow(2).sum());
     }
     auto per_group = [&](const std::vector<torch::Tensor>& xs) {
       return torch::zeros({G}, l2.options()).index_add(0, group_index_, torch::stack(xs));
     };
-    // Group-level ‖g′_g‖² and cos(g1_g, g′_g) over the group's concatenated tensors.
     const auto gsq_g = per_group(gsq), dot_g = per_group(dot), n1sq_g = per_group(n1sq).detach();
     const auto ok = (gsq_g > 0) & (n1sq_g > 0);
     const auto safe_gsq = torch::where(ok, gsq_g, torch::ones_like(gsq_g));
@@ -294,19 +417,9 @@ MetaTerms MetaAdamW::meta_objective(const MetaInputs& in) const {
         torch::where(ok, dot_g / (safe_n1.sqrt() * safe_gsq.sqrt()), torch::zeros_like(dot_g));
     terms.l_grad = (lam1 * gsq_g - lam2 * cos).mean();
   }
-  torch::Tensor lv_p;
-  if (uses("dec") || uses("gap")) lv_p = in.batches.val_loss(theta_p);  // shared by both
-  if (uses("dec")) {
-    torch::Tensor lv;
-    {
-      torch::NoGradGuard ng;
-      std::vector<torch::Tensor> theta;
-      for (const auto& p : in.theta) theta.push_back(p.detach());
-      lv = in.batches.val_loss(theta);
-    }
+  if (uses("dec"))
     terms.l_dec =
         o_.meta_targets() == "fixed" ? (lv_p - (1.0 - o_.dec_target()) * lv).pow(2) : lv_p - lv;
-  }
   if (uses("gap")) {
     terms.l_gap = (l2 - lv_p).abs();
     if (o_.meta_targets() == "fixed") terms.l_gap = (terms.l_gap - o_.gap_target()).pow(2);

@@ -109,6 +109,12 @@ class MetaAdamW {
   void apply_update(const torch::Tensor& factors, const std::vector<torch::Tensor>& denom,
                     double bc1);
   bool uses(const char* term) const;
+  // §5 steps 4–6 from the model's values (graph-connected, or stand-ins).
+  MetaTerms terms_from(const torch::Tensor& l2, const std::vector<torch::Tensor>& gp,
+                       const torch::Tensor& lv_p, const torch::Tensor& lv,
+                       const std::vector<torch::Tensor>& g1, const torch::Tensor& lam1,
+                       const torch::Tensor& lam2) const;
+  torch::Tensor val_loss_at_theta(const MetaInputs& in) const;
   void keep(bool keep_snapshot, int64_t t, const torch::Tensor& feats,
             const Modulator::Output& out);
   std::vector<int64_t> param_versions() const;  // what changed the parameters since

@@ -87,6 +87,13 @@ struct MetaAdamWOptions {
   MAW_ARG(std::string, meta_targets) = "relative";  // relative | fixed
   MAW_ARG(double, dec_target) = 0.01;
   MAW_ARG(double, gap_target) = 0.0;
+  // How L_grad's second-order term reaches θ′ (§5 step 3: ∂L_grad/∂θ′ = H(θ′; b2)·w, w =
+  // ∂L_grad/∂g′). exact: g′ with create_graph, then a double backward through the model (the
+  // reference). finite_difference: H·w ≈ (∇L(θ′ + εw; b2) − g′)/ε with the same dropout
+  // masks, ε = √(machine ε)·(1 + ‖θ′‖)/‖w‖: one more first-order backward instead of a
+  // second-order graph (2–4× cheaper per meta-update: BENCHMARKS.md; meta-gradients agree
+  // to ~1e-3 in float32, tests hold them to the exact ones).
+  MAW_ARG(std::string, meta_hessian) = "finite_difference";  // finite_difference | exact
   MAW_ARG(double, meta_lr) = 1e-4;
   MAW_ARG(std::string, meta_optimizer) = "sgd";  // sgd | adam
   MAW_ARG(double, meta_weight_decay) = 1e-4;

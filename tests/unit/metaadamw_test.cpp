@@ -11,6 +11,7 @@
 
 #include "api/errors.h"
 #include "nn/models.h"
+#include "nn/seq_models.h"
 #include "optim/adamw.h"
 #include "test_models.h"
 
@@ -236,7 +237,7 @@ MetaAdamW make_meta_opt(MetaProblem& pb, const MetaAdamWOptions& meta) {
                    AdamWOptions(0.05).weight_decay(0.1), meta, 13);
 }
 
-void check_meta_gradient(const MetaAdamWOptions& meta) {
+void check_meta_gradient_with(const MetaAdamWOptions& meta) {
   MetaProblem pb;
   MetaAdamW opt = make_meta_opt(pb, meta);
   auto in = meta_inputs(pb, opt);
@@ -284,6 +285,15 @@ void check_meta_gradient(const MetaAdamWOptions& meta) {
   }
 }
 
+// Both ways of forming L_grad's Hessian-vector product (options.h: meta_hessian).
+void check_meta_gradient(const MetaAdamWOptions& meta) {
+  for (const char* hessian : {"exact", "finite_difference"}) {
+    SCOPED_TRACE(std::string("meta_hessian=") + hessian);
+    auto m = meta;
+    check_meta_gradient_with(m.meta_hessian(hessian));
+  }
+}
+
 MetaAdamWOptions full_meta() {
   return MetaAdamWOptions()
       .features("enhanced")
@@ -317,6 +327,140 @@ TEST(MetaGradient, CombinedFixedWeightsMatchesFiniteDifferences) {
 
 TEST(MetaGradient, FixedTargetVariantMatchesFiniteDifferences) {
   check_meta_gradient(full_meta().meta_targets("fixed").dec_target(0.02).gap_target(0.01));
+}
+
+// The meta-gradient (every meta-parameter, flattened) of one objective evaluation; the
+// global generator (the model's dropout) is seeded first so that both modes draw the same
+// masks.
+torch::Tensor meta_gradient(MetaProblem& pb, const MetaAdamWOptions& meta, bool dropout) {
+  MetaAdamW opt = make_meta_opt(pb, meta);
+  auto in = meta_inputs(pb, opt);
+  if (dropout) {
+    auto with_dropout = [&](const Batch& b) -> LossAt {
+      return [&pb, b](const std::vector<torch::Tensor>& ps) {
+        nn::Ctx c = pb.model.ctx(true, false);
+        c.params = &ps;
+        return torch::mse_loss(nn::dropout(c, pb.model.forward(c, b), 0.4), b.y);
+      };
+    };
+    in.batches = MetaBatches{with_dropout(pb.b2), with_dropout(pb.bv)};
+  }
+  torch::manual_seed(2024);
+  std::vector<torch::Tensor> all;
+  for (const auto& [kind, ts] : opt.meta_parameters()) all.insert(all.end(), ts.begin(), ts.end());
+  const auto terms = opt.meta_objective(in);
+  const auto grads = torch::autograd::grad({terms.total}, all, {}, false, false, true);
+  std::vector<torch::Tensor> flat;
+  for (size_t i = 0; i < grads.size(); ++i)
+    flat.push_back(grads[i].defined() ? grads[i].reshape({-1})
+                                      : torch::zeros({all[i].numel()}, all[i].options()));
+  return torch::cat(flat).detach();
+}
+
+TEST(MetaGradient, FiniteDifferenceHessianAgreesWithTheExactDoubleBackward) {
+  // The same meta-gradient both ways, in float64, for every objective, with dropout in the
+  // model's loss: the second gradient must repeat the first one's masks (a fresh draw
+  // changes the difference of the two gradients by far more than the tolerance).
+  for (bool dropout : {false, true})
+    for (const char* obj : {"gradient", "combined"}) {
+      MetaProblem pb;
+      auto meta = full_meta().meta_objective(obj);
+      const auto exact = meta_gradient(pb, meta.meta_hessian("exact"), dropout);
+      const auto fd = meta_gradient(pb, meta.meta_hessian("finite_difference"), dropout);
+      const double err = (fd - exact).norm().item<double>() / exact.norm().item<double>();
+      EXPECT_LT(err, 1e-6) << obj << (dropout ? " with dropout" : "");
+      EXPECT_GT(exact.norm().item<double>(), 0.0);
+    }
+}
+
+// float32 on models with what makes second order expensive or delicate: BatchNorm and
+// ReLU (a small CNN) and attention with dropout (MiniGPT). The forward difference's error
+// is O(√machine-ε) relative: here it must stay far below a meta-gradient's own batch
+// noise. Prints the measured agreement (BENCHMARKS.md quotes it).
+torch::Tensor meta_gradient_of(nn::Model& model, const std::function<LossAt(int)>& loss_on,
+                               const MetaAdamWOptions& meta) {
+  const auto& ps = model.store().parameters();
+  MetaAdamW opt(ps, model.store().info(), fine_groups(model.store()),
+                AdamWOptions(1e-3).weight_decay(0.01), meta, 13);
+  torch::manual_seed(7);
+  const auto g1 = torch::autograd::grad({loss_on(1)(ps)}, ps);
+  auto gen = at::detail::createCPUGenerator(31);
+  MetaAdamW::MetaInputs in;
+  std::vector<torch::Tensor> m0, v0;
+  for (size_t i = 0; i < ps.size(); ++i) {
+    const auto o = ps[i].options().requires_grad(false);
+    m0.push_back(0.5 * g1[i] + 1e-3 * torch::randn(ps[i].sizes(), gen, o));
+    v0.push_back(0.5 * g1[i] * g1[i] + 1e-6 * torch::rand(ps[i].sizes(), gen, o));
+    in.m.push_back(0.9 * m0[i] + 0.1 * g1[i]);
+    in.v.push_back(0.999 * v0[i] + 0.001 * g1[i] * g1[i]);
+  }
+  in.stats = opt.features().statistics(g1, m0, v0, ps);
+  in.step = 20;
+  in.theta = ps;
+  in.g1 = g1;
+  in.batches = MetaBatches{loss_on(2), loss_on(3)};
+  torch::manual_seed(2024);
+  std::vector<torch::Tensor> all;
+  for (const auto& [kind, ts] : opt.meta_parameters()) all.insert(all.end(), ts.begin(), ts.end());
+  const auto grads =
+      torch::autograd::grad({opt.meta_objective(in).total}, all, {}, false, false, true);
+  std::vector<torch::Tensor> flat;
+  for (size_t i = 0; i < grads.size(); ++i)
+    flat.push_back(grads[i].defined() ? grads[i].reshape({-1})
+                                      : torch::zeros({all[i].numel()}, all[i].options()));
+  return torch::cat(flat).detach().to(torch::kDouble);
+}
+
+void expect_float32_agreement(nn::Model& model, const std::function<LossAt(int)>& loss_on,
+                              const char* what) {
+  for (const char* obj : {"gradient", "combined"}) {
+    auto meta = MetaAdamWOptions().meta_objective(obj).attn_layers(2).attn_heads(2);
+    const auto exact = meta_gradient_of(model, loss_on, meta.meta_hessian("exact"));
+    const auto fd = meta_gradient_of(model, loss_on, meta.meta_hessian("finite_difference"));
+    const double err = (fd - exact).norm().item<double>() / exact.norm().item<double>();
+    const double cos = (fd * exact).sum().item<double>() /
+                       (fd.norm().item<double>() * exact.norm().item<double>());
+    std::printf("[ meta_hessian float32 ] %s, %s: relative error %.2e, cosine %.8f\n", what, obj,
+                err, cos);
+    EXPECT_LT(err, 5e-2) << what << " " << obj;
+    EXPECT_GT(cos, 0.999) << what << " " << obj;
+  }
+}
+
+TEST(MetaGradient, FiniteDifferenceHessianInFloat32OnBatchNormAndAttentionModels) {
+  testing::SmallCNN cnn(3);
+  auto images = [&](int id) -> LossAt {
+    auto gen = at::detail::createCPUGenerator(100 + id);
+    Batch b;
+    b.x = torch::randn({16, 1, 8, 8}, gen, torch::kFloat);
+    b.y = torch::randint(3, {16}, gen, torch::kLong);
+    return [&cnn, b](const std::vector<torch::Tensor>& ps) {
+      nn::Ctx c = cnn.ctx(true, false);
+      c.params = &ps;
+      return torch::cross_entropy_loss(cnn.forward(c, b), b.y);
+    };
+  };
+  expect_float32_agreement(cnn, images, "CNN with BatchNorm");
+
+  nn::TransformerSize size;
+  size.dim = 16;
+  size.heads = 2;
+  size.ffn_hidden = 32;
+  size.layers = 2;
+  size.dropout = 0.1;
+  nn::MiniGPT gpt(40, 12, size, 5);
+  auto tokens = [&](int id) -> LossAt {
+    auto gen = at::detail::createCPUGenerator(200 + id);
+    Batch b;
+    b.x = torch::randint(40, {6, 12}, gen, torch::kLong);
+    b.y = torch::randint(40, {6, 12}, gen, torch::kLong);
+    return [&gpt, b](const std::vector<torch::Tensor>& ps) {
+      nn::Ctx c = gpt.ctx(true, false);
+      c.params = &ps;
+      return torch::cross_entropy_loss(gpt.forward(c, b).reshape({-1, 40}), b.y.reshape({-1}));
+    };
+  };
+  expect_float32_agreement(gpt, tokens, "MiniGPT with dropout 0.1");
 }
 
 TEST(MetaObjective, FixedTargetsAreTheSquaredDistancesOfTheRelativeTerms) {
