@@ -2,8 +2,14 @@
 
 #include <ATen/CPUGeneratorImpl.h>
 
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
+
 #include <chrono>
 #include <cmath>
+#include <cstdlib>
+#include <mutex>
 #include <thread>
 
 #include "api/errors.h"
@@ -117,6 +123,28 @@ int64_t load_checkpoint(const std::string& path, nn::ParamStore& store, RunOptim
   return step;
 }
 
+// LibTorch allocates activations, gradients and temporaries with malloc on the CPU, and
+// glibc hands blocks above its (adaptive) mmap threshold, and the heap's free top beyond
+// 128 KB, back to the kernel: the next step faults the same pages in again, zeroed. On
+// the VMs here that was a third of a training step and half of a meta-update's passes
+// (BENCHMARKS.md). Once per process: allocations up to 32 MB (glibc's maximum) come from
+// the heap, which keeps up to 1 GB of freed memory and grows in 64 MB steps — the
+// resident size stays at a run's peak instead of following each step. A user's own
+// MALLOC_* / GLIBC_TUNABLES settings win.
+void keep_freed_memory() {
+#if defined(__GLIBC__)
+  static std::once_flag once;
+  std::call_once(once, [] {
+    for (const char* v :
+         {"MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_", "MALLOC_TOP_PAD_", "GLIBC_TUNABLES"})
+      if (std::getenv(v)) return;
+    mallopt(M_MMAP_THRESHOLD, 32 << 20);
+    mallopt(M_TRIM_THRESHOLD, 1 << 30);
+    mallopt(M_TOP_PAD, 64 << 20);
+  });
+#endif
+}
+
 }  // namespace
 
 Trainer::Trainer(RunConfig config, std::vector<RunObserver*> observers, RunControl* control)
@@ -126,6 +154,7 @@ RunSummary Trainer::run() {
   auto& c = config_;
   const int threads = c.threads > 0 ? static_cast<int>(c.threads) : default_threads();
   at::set_num_threads(threads);
+  keep_freed_memory();
   const torch::Device device = resolve_device(c.device);
   const torch::Dtype dtype = c.dtype == "float64" ? torch::kDouble : torch::kFloat;
 
