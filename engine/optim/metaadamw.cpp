@@ -4,6 +4,7 @@
 #include "optim/stats_kernel.h"
 
 #include <ATen/CPUGeneratorImpl.h>
+#include <c10/core/impl/VirtualGuardImpl.h>
 
 #include <atomic>
 #include <chrono>
@@ -11,6 +12,7 @@
 #include <limits>
 #include <mutex>
 #include <stdexcept>
+#include <thread>
 
 #include "api/errors.h"
 
@@ -205,6 +207,24 @@ void MetaAdamW::keep(bool keep_snapshot, int64_t t, const torch::Tensor& feats,
   kept_features_ = feats;
   kept_factors_ = out.factors;
   kept_attention_ = out.attention;
+  kept_copy_.reset();
+  if (feats.device().is_cpu()) return;
+  // Device: start the one transfer now, behind this step's work on the current stream.
+  const auto flat = packed_snapshot();
+  try {
+    if (!kept_host_.defined() || kept_host_.numel() != flat.numel())
+      kept_host_ = torch::empty({flat.numel()},
+                                torch::TensorOptions().dtype(torch::kFloat).pinned_memory(true));
+    kept_host_.copy_(flat, /*non_blocking=*/true);
+    const c10::impl::VirtualGuardImpl impl(flat.device().type());
+    auto done = std::make_unique<c10::Event>(flat.device().type());
+    done->record(impl.getStream(flat.device()));
+    kept_copy_ = std::move(done);
+    ++async_copies_;
+  } catch (const c10::Error&) {
+    kept_copy_.reset();  // no pinned memory or events here: snapshot() copies in one read
+    kept_host_ = torch::Tensor();
+  }
 }
 
 std::vector<int64_t> MetaAdamW::param_versions() const {
@@ -513,6 +533,15 @@ void MetaAdamW::meta_update(const torch::Tensor& stats, int64_t t,
   last_meta_ = r;
 }
 
+torch::Tensor MetaAdamW::packed_snapshot() const {
+  // One transfer: everything packed into one flat float tensor on the device.
+  std::vector<torch::Tensor> parts = {kept_features_.reshape({-1}), kept_factors_.reshape({-1}),
+                                      base_.lr() * kept_factors_.select(1, 0),
+                                      base_.weight_decay() * kept_factors_.select(1, 1)};
+  for (const auto& a : kept_attention_) parts.push_back(a.reshape({-1}));
+  return torch::cat(parts).to(torch::kFloat);
+}
+
 Snapshot MetaAdamW::snapshot() const {
   Snapshot s;
   if (!kept_features_.defined()) return s;
@@ -520,12 +549,13 @@ Snapshot MetaAdamW::snapshot() const {
   const auto D = features_.dim();
   const int64_t L = modulator_.layers();
   const int64_t H = modulator_.heads();
-  // One transfer: everything packed into one flat float tensor on the device.
-  std::vector<torch::Tensor> parts = {kept_features_.reshape({-1}), kept_factors_.reshape({-1}),
-                                      base_.lr() * kept_factors_.select(1, 0),
-                                      base_.weight_decay() * kept_factors_.select(1, 1)};
-  for (const auto& a : kept_attention_) parts.push_back(a.reshape({-1}));
-  const auto flat = to_host(torch::cat(parts).to(torch::kFloat)).contiguous();
+  torch::Tensor flat;
+  if (kept_copy_) {
+    while (!kept_copy_->query()) std::this_thread::yield();  // the copy started at keep()
+    flat = kept_host_;
+  } else {
+    flat = to_host(packed_snapshot()).contiguous();
+  }
   const float* p = flat.data_ptr<float>();
   auto take = [&](int64_t k) {
     std::vector<float> v(p, p + k);

@@ -10,6 +10,7 @@
 // With alpha_range = beta_range = 0 the step is bitwise torch's AdamW on CPU.
 #pragma once
 
+#include <c10/core/Event.h>
 #include <torch/torch.h>
 
 #include <functional>
@@ -60,8 +61,15 @@ class MetaAdamW {
   int64_t steps() const { return step_; }
   int64_t meta_updates() const { return meta_updates_; }
 
-  // §6: the last kept step's snapshot, copied to the host in one transfer.
+  // §6: the last kept step's snapshot, copied to the host in one transfer. For device
+  // tensors that transfer starts when the step keeps the snapshot (non-blocking, into
+  // pinned host memory, an event recorded behind it), so the step never waits for the
+  // host; snapshot() waits for that event only. CPU tensors are read directly.
   Snapshot snapshot() const;
+  // Whether snapshot() would return without waiting for the device.
+  bool snapshot_ready() const { return !kept_copy_ || kept_copy_->query(); }
+  // Device snapshots whose copy was started asynchronously (for tests and the GPU check).
+  int64_t async_snapshot_copies() const { return async_copies_; }
   // The meta-update done in the last step, if any (one host transfer per meta-update).
   const std::optional<MetaUpdateRecord>& last_meta_update() const { return last_meta_; }
 
@@ -150,6 +158,10 @@ class MetaAdamW {
   int64_t kept_step_ = 0;
   torch::Tensor kept_features_, kept_factors_;
   std::vector<torch::Tensor> kept_attention_;
+  torch::Tensor kept_host_;                // pinned host buffer of the packed snapshot
+  std::unique_ptr<c10::Event> kept_copy_;  // recorded after the copy into kept_host_
+  int64_t async_copies_ = 0;
+  torch::Tensor packed_snapshot() const;  // one flat float tensor on the kept tensors' device
   std::optional<MetaUpdateRecord> last_meta_;
 };
 

@@ -50,6 +50,7 @@ class MetaAdamWRun : public RunOptimizer {
   }
   int64_t meta_updates() const override { return opt_.meta_updates(); }
   std::optional<Snapshot> snapshot() const override { return opt_.snapshot(); }
+  bool snapshot_ready() const override { return opt_.snapshot_ready(); }
   std::optional<MetaUpdateRecord> last_meta_update() const override {
     return opt_.last_meta_update();
   }

@@ -28,6 +28,9 @@ class RunOptimizer {
   virtual int64_t meta_updates() const { return 0; }
   // MetaAdamW only: the snapshot of the last kept step, the last step's meta-update.
   virtual std::optional<Snapshot> snapshot() const { return std::nullopt; }
+  // Whether snapshot() can return without waiting (a device snapshot's copy is in flight
+  // until the device gets there; the trainer then publishes it a step later).
+  virtual bool snapshot_ready() const { return true; }
   virtual std::optional<MetaUpdateRecord> last_meta_update() const { return std::nullopt; }
   virtual void save(torch::serialize::OutputArchive& archive) const = 0;
   virtual void load(torch::serialize::InputArchive& archive) = 0;

@@ -292,6 +292,15 @@ RunSummary Trainer::run() {
   const int64_t first_step = step;
   int64_t last_eval = -1;
   auto ctx = model.ctx(/*training=*/true, /*update_buffers=*/true);
+  // A device snapshot is copied to the host behind the step that kept it; it is published
+  // once that copy is done — at once on the CPU, after the next step's loss read on a GPU
+  // (which waits for the device anyway), so the step never waits for it.
+  bool snapshot_pending = false;
+  auto publish_snapshot = [&] {
+    snapshot_pending = false;
+    if (const auto snap = opt->snapshot())
+      for (auto* o : observers_) o->on_snapshot(*snap);
+  };
   while (step < total) {
     if (control_ && !control_->wait_turn(announce)) {
       s.status = "stopped";
@@ -306,6 +315,7 @@ RunSummary Trainer::run() {
     loss.backward();
     const double loss_value = loss.item<double>();  // the step's one host sync
     const double fb_ms = ms_since(t0);
+    if (snapshot_pending) publish_snapshot();
     if (!std::isfinite(loss_value)) {
       // Stop before the optimizer applies a non-finite update: the model stays as it was.
       s.status = "diverged";
@@ -336,10 +346,8 @@ RunSummary Trainer::run() {
     for (auto* o : observers_) o->on_step(r);
     if (meta)
       for (auto* o : observers_) o->on_meta_update(*meta);
-    if (want_snapshot) {
-      if (const auto snap = opt->snapshot())
-        for (auto* o : observers_) o->on_snapshot(*snap);
-    }
+    if (want_snapshot) snapshot_pending = true;
+    if (snapshot_pending && opt->snapshot_ready()) publish_snapshot();
     if (c.checkpoint_at > 0 && step == c.checkpoint_at && !c.checkpoint.empty())
       save_checkpoint(c.checkpoint, step, model.store(), *opt, streams);
 
@@ -357,6 +365,7 @@ RunSummary Trainer::run() {
       }
     }
   }
+  if (snapshot_pending) publish_snapshot();
   s.steps = step;
   if (s.status != "diverged" && last_eval != step) evaluate(step, stream.epoch());
   if (early && c.restore_best && !best_params.empty() && best_step != step &&

@@ -636,6 +636,37 @@ TEST(Snapshot, HoldsEveryViewInOneHostTransfer) {
   }
 }
 
+// On a GPU (scripts/gpu-check.sh runs this suite there): the snapshot's one transfer starts
+// behind the step that keeps it, and what arrives equals the CPU run's.
+TEST(MetaAdamWCuda, DeviceSnapshotIsCopiedBehindTheStepAndMatchesTheCpu) {
+  if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device in this build or machine";
+  nn::MLP cpu_model{3, {6, 6}, 2, 11, torch::kDouble}, gpu_model{3, {6, 6}, 2, 11, torch::kDouble};
+  gpu_model.store().to(torch::kCUDA);
+  const auto meta = MetaAdamWOptions().meta_update_freq(1000).attn_heads(3);
+  MetaAdamW on_cpu(cpu_model.store().parameters(), cpu_model.store().info(),
+                   fine_groups(cpu_model.store()), AdamWOptions(0.01), meta, 5);
+  MetaAdamW on_gpu(gpu_model.store().parameters(), gpu_model.store().info(),
+                   fine_groups(gpu_model.store()), AdamWOptions(0.01), meta, 5);
+  auto gen = at::detail::createCPUGenerator(3);
+  for (int step = 1; step <= 3; ++step) {
+    set_random_grads(cpu_model.store().parameters(), gen);
+    const auto& cp = cpu_model.store().parameters();
+    const auto& gp = gpu_model.store().parameters();
+    for (size_t i = 0; i < cp.size(); ++i)
+      const_cast<torch::Tensor&>(gp[i]).mutable_grad() = cp[i].grad().to(torch::kCUDA);
+    on_cpu.step({}, true);
+    on_gpu.step({}, true);
+    EXPECT_EQ(on_gpu.async_snapshot_copies(), step);
+    const auto a = on_cpu.snapshot(), b = on_gpu.snapshot();
+    ASSERT_EQ(a.step, b.step);
+    ASSERT_EQ(a.factors.size(), b.factors.size());
+    for (size_t k = 0; k < a.factors.size(); ++k) EXPECT_NEAR(a.factors[k], b.factors[k], 1e-5);
+    for (size_t k = 0; k < a.attention.size(); ++k)
+      EXPECT_NEAR(a.attention[k], b.attention[k], 1e-5);
+  }
+  EXPECT_EQ(on_cpu.async_snapshot_copies(), 0);
+}
+
 TEST(HostReads, NoneOnTheDevicePathAndNeverOnePerTensor) {
   testing::SmallCNN model(1);  // 13 tensors
   const auto meta = MetaAdamWOptions().meta_update_freq(1000);
