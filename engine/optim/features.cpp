@@ -137,39 +137,38 @@ torch::Tensor FeatureExtractor::statistics_from_sums(const torch::Tensor& sums) 
   const size_t n = group_of_.size(), G = static_cast<size_t>(groups_);
   const std::string& f = o_.features();
   const bool enhanced = f == "enhanced";
-  // Per-tensor columns, as aggregate() forms them.
-  std::vector<std::vector<double>> cols;
+  // Per-tensor columns [n, k], as aggregate() forms them.
+  const size_t k = enhanced ? 7 : (o_.use_v_norms() ? 5 : 4);
+  std::vector<double> cols(n * k);
   for (size_t i = 0; i < n; ++i) {
     const double* r = a + i * kNumSums;
-    const double ng = std::sqrt(r[kSumG2]), nm = std::sqrt(r[kSumM2]);
-    std::vector<double> c;
+    double* c = cols.data() + i * k;
+    c[0] = std::sqrt(r[kSumG2]);
+    c[1] = std::sqrt(r[kSumM2]);
     if (enhanced) {
       const double nnz_g = numel_h_[i] - r[kZerosG], nnz_m = numel_h_[i] - r[kZerosM];
-      c = {ng,
-           nm,
-           1.0 - nnz_g / numel_h_[i],
-           1.0 - nnz_m / numel_h_[i],
-           log_numel_h_[i],
-           is_1d_h_[i],
-           layer_pos_h_[i]};
+      c[2] = 1.0 - nnz_g / numel_h_[i];
+      c[3] = 1.0 - nnz_m / numel_h_[i];
+      c[4] = log_numel_h_[i];
+      c[5] = is_1d_h_[i];
+      c[6] = layer_pos_h_[i];
     } else {
-      const double denom = ng * nm;
-      const double cos = denom > 0 ? std::clamp(r[kSumGM] / denom, -1.0, 1.0) : 0.0;
-      c = {ng, nm, std::sqrt(r[kSumP2]), cos};
-      if (o_.use_v_norms()) c.push_back(std::sqrt(r[kSumV2]));
+      const double denom = c[0] * c[1];
+      c[2] = std::sqrt(r[kSumP2]);
+      c[3] = denom > 0 ? std::clamp(r[kSumGM] / denom, -1.0, 1.0) : 0.0;
+      if (k == 5) c[4] = std::sqrt(r[kSumV2]);
     }
-    cols.push_back(std::move(c));
   }
-  const size_t k = cols.empty() ? 0 : cols[0].size();
   // Group mean and population variance (two passes, as group_mean_var).
   std::vector<double> mean(G * k, 0.0), var(G * k, 0.0);
   for (size_t i = 0; i < n; ++i)
-    for (size_t j = 0; j < k; ++j) mean[static_cast<size_t>(group_of_[i]) * k + j] += cols[i][j];
+    for (size_t j = 0; j < k; ++j)
+      mean[static_cast<size_t>(group_of_[i]) * k + j] += cols[i * k + j];
   for (size_t g = 0; g < G; ++g)
     for (size_t j = 0; j < k; ++j) mean[g * k + j] /= count_of_[g];
   for (size_t i = 0; i < n; ++i)
     for (size_t j = 0; j < k; ++j) {
-      const double d = cols[i][j] - mean[static_cast<size_t>(group_of_[i]) * k + j];
+      const double d = cols[i * k + j] - mean[static_cast<size_t>(group_of_[i]) * k + j];
       var[static_cast<size_t>(group_of_[i]) * k + j] += d * d;
     }
   for (size_t g = 0; g < G; ++g)

@@ -31,8 +31,8 @@ constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
 // The generator the model's dropout draws from (nn::dropout without a generator: the
 // device's default one), so that a second pass can repeat the first one's masks.
-at::Generator& model_generator(const torch::Device& device) {
-  return const_cast<at::Generator&>(at::globalContext().defaultGenerator(device));
+at::Generator model_generator(const torch::Device& device) {
+  return at::globalContext().defaultGenerator(device);  // a handle: shares the generator
 }
 torch::Tensor generator_state(at::Generator& gen) {
   std::lock_guard<std::mutex> lock(gen.mutex());
@@ -326,7 +326,7 @@ MetaTerms MetaAdamW::meta_objective(const MetaInputs& in) const {
   std::vector<torch::Tensor> leaf;
   leaf.reserve(theta_p.size());
   for (const auto& t : theta_p) leaf.push_back(t.detach().requires_grad_(true));
-  auto& gen = model_generator(theta_p.front().device());
+  auto gen = model_generator(theta_p.front().device());
   const auto masks = generator_state(gen);  // the dropout masks of the pass on b2
   auto gradient = [&](const MetaBatches& b, bool train, const std::vector<torch::Tensor>& at,
                       torch::Tensor& loss) {
@@ -371,15 +371,11 @@ MetaTerms MetaAdamW::meta_objective(const MetaInputs& in) const {
     std::vector<torch::Tensor> w(gp_s.size());
     for (size_t i = 0; i < w.size(); ++i)
       w[i] = adj[w0 + i].defined() ? adj[w0 + i].detach() : torch::zeros_like(leaf[i]);
-    // One read of two norms (the meta-update's only extra host transfer).
-    std::vector<torch::Tensor> sq;
-    for (size_t i = 0; i < w.size(); ++i) {
-      sq.push_back(w[i].to(torch::kDouble).pow(2).sum());
-      sq.push_back(leaf[i].detach().to(torch::kDouble).pow(2).sum());
-    }
-    const auto norms = to_host(torch::stack(sq).view({-1, 2}).sum(0));
-    const double w_norm = std::sqrt(norms[0].item<double>());
-    const double theta_norm = std::sqrt(norms[1].item<double>());
+    // ‖w‖ and ‖θ′‖ in one read (the meta-update's only extra host transfer).
+    const auto norms = to_host(torch::stack({torch::stack(at::_foreach_norm(w)).norm(),
+                                             torch::stack(at::_foreach_norm(leaf)).norm()})
+                                   .to(torch::kDouble));
+    const double w_norm = norms[0].item<double>(), theta_norm = norms[1].item<double>();
     if (w_norm > 0 && std::isfinite(w_norm)) {
       const double machine =
           theta_p.front().scalar_type() == torch::kDouble ? 2.220446e-16 : 1.192093e-7;

@@ -332,6 +332,19 @@ TEST(MetaGradient, FixedTargetVariantMatchesFiniteDifferences) {
 // The meta-gradient (every meta-parameter, flattened) of one objective evaluation; the
 // global generator (the model's dropout) is seeded first so that both modes draw the same
 // masks.
+torch::Tensor flat_meta_gradient(const MetaAdamW& opt, const MetaAdamW::MetaInputs& in) {
+  torch::manual_seed(2024);
+  std::vector<torch::Tensor> all;
+  for (const auto& [kind, ts] : opt.meta_parameters()) all.insert(all.end(), ts.begin(), ts.end());
+  const auto grads =
+      torch::autograd::grad({opt.meta_objective(in).total}, all, {}, false, false, true);
+  std::vector<torch::Tensor> flat;
+  for (size_t i = 0; i < grads.size(); ++i)
+    flat.push_back(grads[i].defined() ? grads[i].reshape({-1})
+                                      : torch::zeros({all[i].numel()}, all[i].options()));
+  return torch::cat(flat).detach();
+}
+
 torch::Tensor meta_gradient(MetaProblem& pb, const MetaAdamWOptions& meta, bool dropout) {
   MetaAdamW opt = make_meta_opt(pb, meta);
   auto in = meta_inputs(pb, opt);
@@ -345,16 +358,7 @@ torch::Tensor meta_gradient(MetaProblem& pb, const MetaAdamWOptions& meta, bool 
     };
     in.batches = MetaBatches{with_dropout(pb.b2), with_dropout(pb.bv)};
   }
-  torch::manual_seed(2024);
-  std::vector<torch::Tensor> all;
-  for (const auto& [kind, ts] : opt.meta_parameters()) all.insert(all.end(), ts.begin(), ts.end());
-  const auto terms = opt.meta_objective(in);
-  const auto grads = torch::autograd::grad({terms.total}, all, {}, false, false, true);
-  std::vector<torch::Tensor> flat;
-  for (size_t i = 0; i < grads.size(); ++i)
-    flat.push_back(grads[i].defined() ? grads[i].reshape({-1})
-                                      : torch::zeros({all[i].numel()}, all[i].options()));
-  return torch::cat(flat).detach();
+  return flat_meta_gradient(opt, in);
 }
 
 TEST(MetaGradient, FiniteDifferenceHessianAgreesWithTheExactDoubleBackward) {
@@ -399,16 +403,7 @@ torch::Tensor meta_gradient_of(nn::Model& model, const std::function<LossAt(int)
   in.theta = ps;
   in.g1 = g1;
   in.batches = MetaBatches{loss_on(2), loss_on(3)};
-  torch::manual_seed(2024);
-  std::vector<torch::Tensor> all;
-  for (const auto& [kind, ts] : opt.meta_parameters()) all.insert(all.end(), ts.begin(), ts.end());
-  const auto grads =
-      torch::autograd::grad({opt.meta_objective(in).total}, all, {}, false, false, true);
-  std::vector<torch::Tensor> flat;
-  for (size_t i = 0; i < grads.size(); ++i)
-    flat.push_back(grads[i].defined() ? grads[i].reshape({-1})
-                                      : torch::zeros({all[i].numel()}, all[i].options()));
-  return torch::cat(flat).detach().to(torch::kDouble);
+  return flat_meta_gradient(opt, in).to(torch::kDouble);
 }
 
 void expect_float32_agreement(nn::Model& model, const std::function<LossAt(int)>& loss_on,
