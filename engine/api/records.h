@@ -37,6 +37,13 @@ struct RunInfo {
   int64_t modulator_heads = 0;             // H
   int64_t snapshot_every = 0;              // steps between snapshots (0: none)
   int64_t attention_every = 0;             // steps between attention maps (0: none)
+  // The modulator's design (`modulator_design`): "learning" (the default: identity start,
+  // scale-free inputs, normalized head, Adam) or "paper" (the published design, which
+  // saturates). Empty for AdamW.
+  std::string modulator_design;
+  // The bounds of the factors, for the saturation gauge and the plots: α ∈ [1 − r_α/2,
+  // 1 + r_α/2], β likewise; λ ∈ [0, 1].
+  double alpha_range = 0.0, beta_range = 0.0;
 };
 
 // One training step. Times in milliseconds; wall_time_s since the run started.
@@ -99,7 +106,25 @@ struct MetaUpdateRecord {
   std::array<double, 3> huw_s{};        // log-variances s_i (0 without HUW)
   std::array<double, 3> huw_weights{};  // effective weights of the terms
   double meta_ms = 0.0;
+  // Diagnostics (run-log schema v2; NaN where a log written before holds none, or where
+  // the block does not exist in this run). The meta-gradient's L2 norm per block of
+  // meta-parameters, before the meta-optimizer's step (kMetaGradBlocks names them).
+  std::array<double, 8> grad_norm{};
+  // Relative change of the modulator's parameters by this meta-update, ‖Δθ‖/‖θ before‖:
+  // all of them, the encoder, the head (NaN when the part was 0 before: a zero-initialised
+  // head's first update).
+  std::array<double, 3> rel_change{};
+  // Fraction of the G values of α, β, λ1, λ2 (as the meta-update's forward computed them)
+  // within 1e-3 of a bound of their range: the saturation gauge.
+  std::array<double, 4> at_bound{};
 };
+
+// Column names of MetaUpdateRecord's arrays (and of the run log's meta/ datasets).
+inline constexpr const char* kMetaGradBlocks[8] = {"encoder",      "head_alpha",   "head_beta",
+                                                   "head_lambda1", "head_lambda2", "gates",
+                                                   "embedding",    "huw_s"};
+inline constexpr const char* kMetaChangeParts[3] = {"modulator", "encoder", "head"};
+inline constexpr const char* kFactorNames[4] = {"alpha", "beta", "lambda1", "lambda2"};
 
 struct RunSummary {
   std::string task;

@@ -266,6 +266,13 @@ const std::vector<Entry>& schema() {
                  bad_value(#NAME, v, ALLOWED);          \
                },                                       \
                [](const RunConfig& c) { return Json(c.meta.NAME()); }})
+    META_ENUM(modulator_design, "learning | paper",
+              "the modulator's design: learning (identity start, scale-free inputs, normalized "
+              "head, Adam; docs/MODULATOR.md) or paper (as published; saturates)",
+              "learning", "paper");
+    META_BOOL(learn_lambdas,
+              "λ1, λ2 from the modulator's head (paper) instead of fixed at ½ (default: the "
+              "design's)");
     const auto range2 = [](double x) { return x >= 0 && x < 2; };
     META_FLOAT(alpha_range, range2, "in [0, 2)", "α = 1 + alpha_range·(σ(a) − ½)");
     META_FLOAT(beta_range, range2, "in [0, 2)", "β = 1 + beta_range·(σ(b) − ½)");
@@ -300,8 +307,9 @@ const std::vector<Entry>& schema() {
               "L_grad's Hessian-vector product: a difference of two gradients (one more "
               "backward) or the exact double backward",
               "finite_difference", "exact");
-    META_FLOAT(meta_lr, positive, "> 0", "meta-optimizer learning rate");
-    META_ENUM(meta_optimizer, "sgd | adam", "meta-optimizer", "sgd", "adam");
+    META_FLOAT(meta_lr, positive, "> 0", "meta-optimizer learning rate (default: the design's)");
+    META_ENUM(meta_optimizer, "sgd | adam", "meta-optimizer (default: the design's)", "sgd",
+              "adam");
     META_FLOAT(meta_weight_decay, non_negative, ">= 0", "weight of Σ‖W‖₂ over the modulator");
 #undef META_FLOAT
 #undef META_INT
@@ -551,6 +559,13 @@ void RunConfig::resolve_preset() {
     if ((key == "steps" || key == "epochs") && length_given) continue;
     const char* v = p == "tiny" ? row.tiny : p == "small" ? row.small : row.paper;
     if (*v) find(row.key)->set(*this, v);
+  }
+  {
+    // The design decides the meta-optimizer, its step and λ's source, unless the user did.
+    RunConfig d;
+    d.meta.design_defaults(meta.modulator_design());
+    for (const char* key : {"meta_optimizer", "meta_lr", "learn_lambdas"})
+      if (!explicit_keys.count(key)) find(key)->set(*this, d.get(key));
   }
   const std::string best_of = meta_preset != "auto" ? meta_preset
                               : task == "synthetic" ? "none"

@@ -19,6 +19,7 @@
 #include <ctime>
 #include <deque>
 #include <functional>
+#include <iterator>
 #include <map>
 #include <mutex>
 #include <thread>
@@ -31,7 +32,7 @@
 namespace maw {
 namespace {
 
-constexpr int kSchemaVersion = 1;
+constexpr int kSchemaVersion = 2;  // 2: meta/grad_norm, rel_change, at_bound; modulator_design
 constexpr size_t kQueueCapacity = 4096;
 constexpr size_t kKindLen = 32;           // /events/kind, fixed-length (SWMR appends no VL data)
 constexpr size_t kMessageLen = 256;       // /events/message
@@ -284,6 +285,9 @@ class RunLogWriter : public RunObserver {
       append("meta/meta_ms", r.meta_ms);
       series_["meta/huw_s"].append(r.huw_s.data());
       series_["meta/huw_weights"].append(r.huw_weights.data());
+      series_["meta/grad_norm"].append(r.grad_norm.data());
+      series_["meta/rel_change"].append(r.rel_change.data());
+      series_["meta/at_bound"].append(r.at_bound.data());
     });
   }
 
@@ -324,6 +328,11 @@ class RunLogWriter : public RunObserver {
     attr(root, "num_parameters", i.num_parameters, H5::PredType::NATIVE_INT64);
     attr(root, "snapshot_every", i.snapshot_every, H5::PredType::NATIVE_INT64);
     attr(root, "attention_every", i.attention_every, H5::PredType::NATIVE_INT64);
+    if (!i.modulator_design.empty()) {
+      attr(root, "modulator_design", i.modulator_design);
+      attr(root, "alpha_range", i.alpha_range, H5::PredType::NATIVE_DOUBLE);
+      attr(root, "beta_range", i.beta_range, H5::PredType::NATIVE_DOUBLE);
+    }
 
     const auto i64 = H5::PredType::NATIVE_INT64, f64 = H5::PredType::NATIVE_DOUBLE,
                f32 = H5::PredType::NATIVE_FLOAT;
@@ -387,6 +396,9 @@ class RunLogWriter : public RunObserver {
         make(meta, "meta", n, f64, {}, 1024, "meta");
       make(meta, "meta", "huw_s", f64, {3}, 1024, "meta,term");
       make(meta, "meta", "huw_weights", f64, {3}, 1024, "meta,term");
+      make(meta, "meta", "grad_norm", f64, {std::size(kMetaGradBlocks)}, 1024, "meta,block");
+      make(meta, "meta", "rel_change", f64, {std::size(kMetaChangeParts)}, 1024, "meta,part");
+      make(meta, "meta", "at_bound", f64, {std::size(kFactorNames)}, 1024, "meta,factor");
     }
   }
 

@@ -84,7 +84,14 @@ torch::Tensor Conv2d::forward(const Ctx& c, const torch::Tensor& x) const {
 torch::Tensor dropout(const Ctx& c, const torch::Tensor& x, double p) {
   if (!c.training || p <= 0.0) return x;
   auto keep = torch::empty_like(x, torch::MemoryFormat::Contiguous);
-  if (c.dropout_gen) {
+  if (c.dropout_gen && c.dropout_gen->device() != x.device()) {
+    // A generator of another device (the modulator's CPU generator, its tensors on a GPU):
+    // draw the mask where the generator lives, then move it. The modulator's activations
+    // are [G, D]-sized, so the copy is negligible; the masks stay those of the generator.
+    keep = torch::empty(x.sizes(), x.options().device(c.dropout_gen->device()))
+               .bernoulli_(1.0 - p, *c.dropout_gen)
+               .to(x.device());
+  } else if (c.dropout_gen) {
     keep.bernoulli_(1.0 - p, *c.dropout_gen);
   } else {
     keep.bernoulli_(1.0 - p);

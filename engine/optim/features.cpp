@@ -70,19 +70,44 @@ FeatureExtractor::FeatureExtractor(const MetaAdamWOptions& o, const std::vector<
 
   const std::string& f = o.features();
   const bool z = f.rfind("norm_", 0) == 0;
-  std::vector<std::string> base = {"|g|", "|m|", "|p|", "cos(g,m)"};
-  if (o.use_v_norms()) base.push_back("|v|");
+  log_ = !o.paper_design();
+  // Magnitudes: the norm (paper) or log RMS = log(‖x‖/√numel) (learning).
+  const std::string lg = log_ ? "log rms " : "|", rg = log_ ? "" : "|";
+  std::vector<std::string> base = {lg + "g" + rg, lg + "m" + rg, lg + "p" + rg, "cos(g,m)"};
+  std::vector<int64_t> magnitude_means = {0, 1, 2};
+  if (o.use_v_norms()) {
+    base.push_back(lg + "v" + rg);
+    magnitude_means.push_back(4);
+  }
   if (f == "enhanced") {
-    names_ = {"mean |g|",   "var |g|",      "mean |m|", "var |m|",  "sparsity g",
-              "sparsity m", "log(numel+1)", "frac 1-D", "layer pos"};
+    names_ = {"mean " + lg + "g" + rg,
+              "var " + lg + "g" + rg,
+              "mean " + lg + "m" + rg,
+              "var " + lg + "m" + rg,
+              "sparsity g",
+              "sparsity m",
+              "log(numel+1)",
+              "frac 1-D",
+              "layer pos"};
     for (int64_t e = 0; e < o.group_embed_dim(); ++e)
       names_.push_back("embed " + std::to_string(e));
+    magnitude_means = {0, 2, 6};
   } else {
     for (const auto& b : base) names_.push_back((z ? "z mean " : "mean ") + b);
     if (f == "basic_plus" || f == "norm_basic_plus")
       for (const auto& b : base) names_.push_back((z ? "z std " : "std ") + b);
   }
   num_stats_ = f == "enhanced" ? 9 : static_cast<int64_t>(names_.size());
+  // Standardized across groups: every statistic (norm_ families), else the magnitude means
+  // in the learning design (scale-free: the groups' positions relative to each other).
+  if (z) {
+    for (int64_t j = 0; j < num_stats_; ++j) standardized_.push_back(j);
+  } else if (log_) {
+    standardized_ = magnitude_means;
+    for (const auto j : magnitude_means)
+      if (names_[static_cast<size_t>(j)].rfind("z ", 0) != 0)
+        names_[static_cast<size_t>(j)] = "z " + names_[static_cast<size_t>(j)];
+  }
   if (o.include_time_step()) names_.push_back("t");
   while (static_cast<int64_t>(names_.size()) < dim_) names_.push_back("pad");
 }
@@ -145,6 +170,10 @@ torch::Tensor FeatureExtractor::statistics_from_sums(const torch::Tensor& sums) 
     double* c = cols.data() + i * k;
     c[0] = std::sqrt(r[kSumG2]);
     c[1] = std::sqrt(r[kSumM2]);
+    const double cos_denom = c[0] * c[1];
+    auto mag = [&](double norm) { return log_ ? log_rms(norm, numel_h_[i]) : norm; };
+    c[0] = mag(c[0]);
+    c[1] = mag(c[1]);
     if (enhanced) {
       const double nnz_g = numel_h_[i] - r[kZerosG], nnz_m = numel_h_[i] - r[kZerosM];
       c[2] = 1.0 - nnz_g / numel_h_[i];
@@ -153,10 +182,9 @@ torch::Tensor FeatureExtractor::statistics_from_sums(const torch::Tensor& sums) 
       c[5] = is_1d_h_[i];
       c[6] = layer_pos_h_[i];
     } else {
-      const double denom = c[0] * c[1];
-      c[2] = std::sqrt(r[kSumP2]);
-      c[3] = denom > 0 ? std::clamp(r[kSumGM] / denom, -1.0, 1.0) : 0.0;
-      if (k == 5) c[4] = std::sqrt(r[kSumV2]);
+      c[2] = mag(std::sqrt(r[kSumP2]));
+      c[3] = cos_denom > 0 ? std::clamp(r[kSumGM] / cos_denom, -1.0, 1.0) : 0.0;
+      if (k == 5) c[4] = mag(std::sqrt(r[kSumV2]));
     }
   }
   // Group mean and population variance (two passes, as group_mean_var).
@@ -189,9 +217,10 @@ torch::Tensor FeatureExtractor::statistics_from_sums(const torch::Tensor& sums) 
         for (size_t j = 0; j < k; ++j) o[k + j] = std::sqrt(va[j]);
     }
   }
-  if (f == "norm_basic" || f == "norm_basic_plus") {
-    // Standardize each statistic across groups (population std).
-    for (size_t j = 0; j < S; ++j) {
+  {
+    // Standardize the chosen statistics across groups (population std).
+    for (const int64_t jj : standardized_) {
+      const auto j = static_cast<size_t>(jj);
       double mu = 0, sd = 0;
       for (size_t g = 0; g < G; ++g) mu += out[g * S + j];
       mu /= static_cast<double>(G);
@@ -206,33 +235,41 @@ torch::Tensor FeatureExtractor::statistics_from_sums(const torch::Tensor& sums) 
 
 torch::Tensor FeatureExtractor::aggregate(const PerTensor& t) const {
   const std::string& f = o_.features();
+  // Magnitudes as they are, or as log RMS (the learning design).
+  const auto numel = numel_.view({-1});
+  auto mag = [&](const torch::Tensor& norm) {
+    return log_ ? (norm / numel.sqrt()).clamp_min(kRmsFloor).log() : norm;
+  };
   if (f == "enhanced") {
     const auto sg = 1.0 - t.nnz_g.view({-1, 1}) / numel_;  // sparsity: fraction of zeros
     const auto sm = 1.0 - t.nnz_m.view({-1, 1}) / numel_;
-    auto [mean_gm, var_gm] = group_mean_var(torch::stack({t.ng, t.nm}, 1));
+    auto [mean_gm, var_gm] = group_mean_var(torch::stack({mag(t.ng), mag(t.nm)}, 1));
     const auto mean_rest =
         group_mean_var(torch::cat({sg, sm, log_numel_, is_1d_, layer_pos_}, 1)).first;
-    return torch::cat(
-        {mean_gm.select(1, 0).unsqueeze(1), var_gm.select(1, 0).unsqueeze(1),
-         mean_gm.select(1, 1).unsqueeze(1), var_gm.select(1, 1).unsqueeze(1), mean_rest},
-        1);
+    return standardize(
+        torch::cat({mean_gm.select(1, 0).unsqueeze(1), var_gm.select(1, 0).unsqueeze(1),
+                    mean_gm.select(1, 1).unsqueeze(1), var_gm.select(1, 1).unsqueeze(1), mean_rest},
+                   1));
   }
   // cos(g, m) = 0 when either is zero.
   const auto denom = t.ng * t.nm;
   const auto cos =
       torch::where(denom > 0, (t.dot / denom).clamp(-1.0, 1.0), torch::zeros_like(t.dot));
-  std::vector<torch::Tensor> cols = {t.ng, t.nm, t.np, cos};
-  if (o_.use_v_norms()) cols.push_back(t.nv);
+  std::vector<torch::Tensor> cols = {mag(t.ng), mag(t.nm), mag(t.np), cos};
+  if (o_.use_v_norms()) cols.push_back(mag(t.nv));
   auto [mean, var] = group_mean_var(torch::stack(cols, 1));  // [G, k] each
   auto stats =
       (f == "basic_plus" || f == "norm_basic_plus") ? torch::cat({mean, var.sqrt()}, 1) : mean;
-  if (f == "norm_basic" || f == "norm_basic_plus") {
-    // Standardize each statistic across groups (population std).
-    const auto mu = stats.mean(0, true);
-    const auto sd = (stats - mu).pow(2).mean(0, true).sqrt();
-    stats = (stats - mu) / (sd + 1e-8);
-  }
-  return stats;
+  return standardize(stats);
+}
+
+torch::Tensor FeatureExtractor::standardize(torch::Tensor stats) const {
+  if (standardized_.empty()) return stats;
+  const auto idx = torch::tensor(standardized_, torch::kLong).to(stats.device());
+  const auto x = stats.index_select(1, idx);
+  const auto mu = x.mean(0, true);
+  const auto sd = (x - mu).pow(2).mean(0, true).sqrt();
+  return stats.index_copy(1, idx, (x - mu) / (sd + 1e-8));
 }
 
 double FeatureExtractor::time_feature(int64_t step) const {

@@ -7,6 +7,8 @@
 
 #include <torch/torch.h>
 
+#include <algorithm>
+#include <cmath>
 #include <string>
 #include <vector>
 
@@ -57,6 +59,14 @@ class FeatureExtractor {
   PerTensor per_tensor(at::TensorList grads, at::TensorList m, at::TensorList v,
                        at::TensorList params, bool zeros) const;
   torch::Tensor aggregate(const PerTensor& t) const;  // → [G, S]
+  // Columns of `standardized_` standardized across groups: (x − mean) / (std + 1e-8).
+  torch::Tensor standardize(torch::Tensor stats) const;
+  static double log_rms(double norm, double numel) {
+    return std::log(std::max(norm / std::sqrt(numel), kRmsFloor));
+  }
+  // Below this RMS a magnitude counts as zero (an unused tensor, an all-zero gradient): its
+  // log stays finite.
+  static constexpr double kRmsFloor = 1e-12;
   // Mean and population variance over each group's tensors of x [N, k] → [G, k] each.
   std::pair<torch::Tensor, torch::Tensor> group_mean_var(const torch::Tensor& x) const;
 
@@ -74,6 +84,8 @@ class FeatureExtractor {
   std::vector<int64_t> group_of_;
   std::vector<double> count_of_, log_numel_h_, is_1d_h_, layer_pos_h_, numel_h_;
   std::vector<std::string> names_;
+  bool log_ = false;                   // magnitudes as log RMS (learning design)
+  std::vector<int64_t> standardized_;  // statistic columns standardized across groups
   bool force_foreach_ = false;
 };
 

@@ -94,6 +94,8 @@ void MetaAdamW::init_state() {
   m_.clear();
   v_.clear();
   denom_.clear();
+  tensor_steps_.assign(params_.size(), 0);
+  active_.assign(params_.size(), true);
   for (const auto& p : params_) {
     m_.push_back(torch::zeros_like(p, torch::MemoryFormat::Preserve).detach());
     v_.push_back(torch::zeros_like(p, torch::MemoryFormat::Preserve).detach());
@@ -134,10 +136,19 @@ void MetaAdamW::step(const std::function<MetaBatches()>& meta, bool keep_snapsho
   const int64_t t = step_ + 1;
   const size_t n = params_.size();
   std::vector<torch::Tensor> grads(n);
+  // A tensor without a gradient (unused by this step's loss) takes no step, as in torch's
+  // AdamW: no decay, no move by old momentum, its moments and step count unchanged. The
+  // features read its gradient as zeros.
+  bool all_active = true;
   for (size_t i = 0; i < n; ++i) {
     const auto& g = params_[i].grad();
+    active_[i] = g.defined();
+    all_active = all_active && active_[i];
     grads[i] = g.defined() ? g : torch::zeros_like(params_[i]);
+    if (active_[i]) ++tensor_steps_[i];
   }
+  bool uniform = all_active;  // every tensor at step t: one pair of bias corrections
+  for (size_t i = 0; i < n && uniform; ++i) uniform = tensor_steps_[i] == t;
 
   const double b1 = base_.beta1(), b2 = base_.beta2();
   const double bc1 = 1.0 - std::pow(b1, static_cast<double>(t));
@@ -145,7 +156,8 @@ void MetaAdamW::step(const std::function<MetaBatches()>& meta, bool keep_snapsho
   const FusedAdamWScalars scalars{b1, b2, bc1, bc2, base_.eps()};
   last_meta_.reset();
   const bool meta_due = meta_update_due();
-  const bool fused = fused_ && !force_device_path_ && fused_adamw_supported(params_, grads, m_, v_);
+  const bool fused =
+      fused_ && uniform && !force_device_path_ && fused_adamw_supported(params_, grads, m_, v_);
 
   // §2 features from g and the moments before this step's update; §3 factors (no graph).
   torch::Tensor stats;
@@ -166,7 +178,7 @@ void MetaAdamW::step(const std::function<MetaBatches()>& meta, bool keep_snapsho
   if (fused && !meta_due) {
     // Pass 2: the parameters, summing Σp² for the next step's features.
     std::vector<double> decay, step_size;
-    host_factors(out.factors, bc1, decay, step_size);
+    host_factors(out.factors, decay, step_size);
     p_sums_ = fused_param_update_cpu(params_, m_, v_, decay, step_size, scalars);
     p_versions_ = param_versions();
     step_ = t;
@@ -176,17 +188,32 @@ void MetaAdamW::step(const std::function<MetaBatches()>& meta, bool keep_snapsho
 
   // §4 moments, as torch's AdamW (the fused pass 1 did them already).
   if (!fused) {
-    at::_foreach_mul_(m_, b1);
-    at::_foreach_add_(m_, grads, 1.0 - b1);
-    at::_foreach_mul_(v_, b2);
-    at::_foreach_addcmul_(v_, grads, grads, 1.0 - b2);
+    std::vector<torch::Tensor> m, v, g;  // the tensors that take this step
+    for (size_t i = 0; i < n; ++i)
+      if (active_[i]) {
+        m.push_back(m_[i]);
+        v.push_back(v_[i]);
+        g.push_back(grads[i]);
+      }
+    if (!m.empty()) {
+      at::_foreach_mul_(m, b1);
+      at::_foreach_add_(m, g, 1.0 - b1);
+      at::_foreach_mul_(v, b2);
+      at::_foreach_addcmul_(v, g, g, 1.0 - b2);
+    }
   }
   // The denominators, for the meta-update (§5 builds θ′ from them) and the update.
   for (size_t i = 0; i < n; ++i) {
     if (!denom_[i].defined()) denom_[i] = torch::empty_like(v_[i]);  // made once
     at::sqrt_out(denom_[i], v_[i]);
   }
-  at::_foreach_div_(denom_, std::sqrt(bc2));
+  if (uniform) {
+    at::_foreach_div_(denom_, std::sqrt(bc2));
+  } else {
+    std::vector<at::Scalar> root_bc2;
+    for (size_t i = 0; i < n; ++i) root_bc2.emplace_back(std::sqrt(bias_correction(i, true)));
+    at::_foreach_div_(denom_, root_bc2);
+  }
   at::_foreach_add_(denom_, base_.eps());
 
   // §5: the meta-update changes the modulator only; this step uses the factors above.
@@ -195,7 +222,7 @@ void MetaAdamW::step(const std::function<MetaBatches()>& meta, bool keep_snapsho
     meta_update(stats, t, grads, meta());
   }
 
-  apply_update(out.factors, denom_, bc1);
+  apply_update(out.factors, denom_);
   step_ = t;
   keep(keep_snapshot, t, feats, out);
 }
@@ -234,7 +261,13 @@ std::vector<int64_t> MetaAdamW::param_versions() const {
   return v;
 }
 
-void MetaAdamW::host_factors(const torch::Tensor& factors, double bc1, std::vector<double>& decay,
+double MetaAdamW::bias_correction(size_t i, bool second) const {
+  if (tensor_steps_[i] == 0) return 1.0;  // never stepped: m = v = 0, no division by zero
+  const double b = second ? base_.beta2() : base_.beta1();
+  return 1.0 - std::pow(b, static_cast<double>(tensor_steps_[i]));
+}
+
+void MetaAdamW::host_factors(const torch::Tensor& factors, std::vector<double>& decay,
                              std::vector<double>& step_size) const {
   // The factors already live in host memory on CPU: one read, scalars per tensor.
   const double lr = base_.lr(), wd = base_.weight_decay();
@@ -245,19 +278,19 @@ void MetaAdamW::host_factors(const torch::Tensor& factors, double bc1, std::vect
   for (size_t i = 0; i < params_.size(); ++i) {
     const auto g = group_of_[i];
     const double alpha = acc[g][0], beta = acc[g][1];
-    decay.push_back(1.0 - lr * alpha * wd * beta);
-    step_size.push_back(-(lr * alpha) / bc1);
+    decay.push_back(active_[i] ? 1.0 - lr * alpha * wd * beta : 1.0);
+    step_size.push_back(active_[i] ? -(lr * alpha) / bias_correction(i, false) : 0.0);
   }
 }
 
-void MetaAdamW::apply_update(const torch::Tensor& factors, const std::vector<torch::Tensor>& denom,
-                             double bc1) {
+void MetaAdamW::apply_update(const torch::Tensor& factors,
+                             const std::vector<torch::Tensor>& denom) {
   const double lr = base_.lr(), wd = base_.weight_decay();
   if (factors.device().is_cpu() && !force_device_path_) {
     // CPU: scalars per tensor, so that the arithmetic is torch's AdamW (decay multiply,
     // addcdiv) to the bit when α = β = 1.
     std::vector<double> d, s;
-    host_factors(factors, bc1, d, s);
+    host_factors(factors, d, s);
     const std::vector<at::Scalar> decay(d.begin(), d.end()), step_size(s.begin(), s.end());
     at::_foreach_mul_(params_, decay);
     at::_foreach_addcdiv_(params_, m_, denom, step_size);
@@ -268,8 +301,17 @@ void MetaAdamW::apply_update(const torch::Tensor& factors, const std::vector<tor
   const auto dt = params_[0].scalar_type();
   const auto f = factors.to(torch::kDouble).index_select(0, group_index_);  // [N, 4]
   const auto alpha = f.select(1, 0), beta = f.select(1, 1);
-  const auto decay = (1.0 - lr * wd * alpha * beta).to(dt).unbind(0);
-  const auto step_size = (-(lr * alpha) / bc1).to(dt).unbind(0);
+  // Per tensor: whether it steps, and 1/bc1 of its own count (a host-to-device copy).
+  std::vector<double> on(params_.size()), bc1(params_.size());
+  for (size_t i = 0; i < params_.size(); ++i) {
+    on[i] = active_[i] ? 1.0 : 0.0;
+    bc1[i] = bias_correction(i, false);
+  }
+  const auto dev = [&](const std::vector<double>& x) {
+    return torch::tensor(x, torch::kDouble).to(f.device());
+  };
+  const auto decay = (1.0 - lr * wd * alpha * beta * dev(on)).to(dt).unbind(0);
+  const auto step_size = (-(lr * alpha) / dev(bc1) * dev(on)).to(dt).unbind(0);
   at::_foreach_mul_(params_, decay);
   auto upd = at::_foreach_mul(m_, step_size);  // (s·m) / denom, addcdiv's order
   at::_foreach_div_(upd, denom);
@@ -289,18 +331,27 @@ MetaTerms MetaAdamW::meta_objective(const MetaInputs& in) const {
   const auto beta = out.factors.select(1, 1).index_select(0, group_index_);
   const auto lam1 = out.factors.select(1, 2), lam2 = out.factors.select(1, 3);  // [G]
 
-  // 2. θ′ = θ·(1 − η·α·λ·β) − (η·α/bc1)·m/(√v/√bc2 + ε): differentiable in α and β.
+  // 2. θ′ = θ·(1 − η·α·λ·β) − (η·α/bc1)·m/(√v/√bc2 + ε): differentiable in α and β. A
+  // tensor that takes no step (no gradient) stays θ.
   std::vector<torch::Tensor> theta_p;
   theta_p.reserve(in.theta.size());
   for (size_t i = 0; i < in.theta.size(); ++i) {
+    if (!in.active.empty() && !in.active[i]) {
+      theta_p.push_back(in.theta[i].detach());
+      continue;
+    }
+    double c1 = bc1, c2 = bc2;
+    if (!in.tensor_steps.empty() && in.tensor_steps[i] != in.step && in.tensor_steps[i] > 0) {
+      c1 = 1.0 - std::pow(base_.beta1(), static_cast<double>(in.tensor_steps[i]));
+      c2 = 1.0 - std::pow(base_.beta2(), static_cast<double>(in.tensor_steps[i]));
+    }
     torch::Tensor u;
     {
       torch::NoGradGuard ng;
-      u = in.m[i] /
-          (in.denom.empty() ? in.v[i].sqrt() / std::sqrt(bc2) + base_.eps() : in.denom[i]);
+      u = in.m[i] / (in.denom.empty() ? in.v[i].sqrt() / std::sqrt(c2) + base_.eps() : in.denom[i]);
     }
     const auto a = alpha[static_cast<int64_t>(i)], b = beta[static_cast<int64_t>(i)];
-    theta_p.push_back(in.theta[i].detach() * (1.0 - lr * wd * a * b) - (lr / bc1) * a * u);
+    theta_p.push_back(in.theta[i].detach() * (1.0 - lr * wd * a * b) - (lr / c1) * a * u);
   }
 
   if (o_.meta_hessian() == "exact") {
@@ -312,9 +363,13 @@ MetaTerms MetaAdamW::meta_objective(const MetaInputs& in) const {
       gp = torch::autograd::grad({l2}, theta_p, {}, /*retain_graph=*/true,
                                  /*create_graph=*/true, /*allow_unused=*/true);
     torch::Tensor lv_p, lv;
+    auto gen = model_generator(theta_p.front().device());
+    const auto masks_v = generator_state(gen);  // the dropout masks of the pass on bv
     if (uses("dec") || uses("gap")) lv_p = in.batches.val_loss(theta_p);  // shared by both
-    if (uses("dec")) lv = val_loss_at_theta(in);
-    return terms_from(l2, gp, lv_p, lv, in.g1, lam1, lam2);
+    if (uses("dec")) lv = val_loss_at_theta(in, gen, masks_v);
+    auto terms = terms_from(l2, gp, lv_p, lv, in.g1, lam1, lam2);
+    terms.factors = out.factors;
+    return terms;
   }
 
   // finite_difference: every model pass is first order. The terms are formed on stand-ins
@@ -339,9 +394,10 @@ MetaTerms MetaAdamW::meta_objective(const MetaInputs& in) const {
   };
   torch::Tensor l2, lv_p, lv;
   const auto g2 = gradient(in.batches, true, leaf, l2);
+  const auto masks_v = generator_state(gen);  // the dropout masks of the pass on bv
   std::vector<torch::Tensor> gv;
   if (uses("dec") || uses("gap")) gv = gradient(in.batches, false, leaf, lv_p);
-  if (uses("dec")) lv = val_loss_at_theta(in);
+  if (uses("dec")) lv = val_loss_at_theta(in, gen, masks_v);
   const auto after = generator_state(gen);
 
   auto stand_in = [](const torch::Tensor& x) { return x.detach().requires_grad_(true); };
@@ -351,6 +407,7 @@ MetaTerms MetaAdamW::meta_objective(const MetaInputs& in) const {
   if (uses("grad"))
     for (const auto& g : g2) gp_s.push_back(stand_in(g));
   MetaTerms terms = terms_from(l2_s, gp_s, lv_p_s, lv, in.g1, lam1, lam2);
+  terms.factors = out.factors;
 
   std::vector<torch::Tensor> wrt = {l2_s};
   if (lv_p_s.defined()) wrt.push_back(lv_p_s);
@@ -377,20 +434,28 @@ MetaTerms MetaAdamW::meta_objective(const MetaInputs& in) const {
                                    .to(torch::kDouble));
     const double w_norm = norms[0].item<double>(), theta_norm = norms[1].item<double>();
     if (w_norm > 0 && std::isfinite(w_norm)) {
+      // Central difference: error O(ε²) against the forward difference's O(ε), which in
+      // float32 was 26–290% of H·w once H·w is the whole meta-gradient (λ fixed: the
+      // learning design; docs/MODULATOR.md). ε = ∛(machine ε)·(1 + ‖θ′‖)/‖w‖ balances
+      // rounding (ε_mach/ε) and truncation (ε²).
       const double machine =
           theta_p.front().scalar_type() == torch::kDouble ? 2.220446e-16 : 1.192093e-7;
-      const double step = std::sqrt(machine) * (1.0 + theta_norm) / w_norm;
-      std::vector<torch::Tensor> shifted;
-      {
-        torch::NoGradGuard ng;
-        for (size_t i = 0; i < leaf.size(); ++i)
-          shifted.push_back(leaf[i].detach().add(w[i], step).requires_grad_(true));
-      }
-      set_generator_state(gen, masks);
-      torch::Tensor unused;
-      const auto gs = gradient(in.batches, true, shifted, unused);
+      const double step = std::cbrt(machine) * (1.0 + theta_norm) / w_norm;
+      auto gradient_at = [&](double sign) {
+        std::vector<torch::Tensor> shifted;
+        {
+          torch::NoGradGuard ng;
+          for (size_t i = 0; i < leaf.size(); ++i)
+            shifted.push_back(leaf[i].detach().add(w[i], sign * step).requires_grad_(true));
+        }
+        set_generator_state(gen, masks);
+        torch::Tensor unused;
+        return gradient(in.batches, true, shifted, unused);
+      };
+      const auto up = gradient_at(1.0);
+      const auto down = gradient_at(-1.0);
       set_generator_state(gen, after);
-      for (size_t i = 0; i < a.size(); ++i) a[i].add_((gs[i] - g2[i]) / step);
+      for (size_t i = 0; i < a.size(); ++i) a[i].add_((up[i] - down[i]) / (2.0 * step));
     }
   }
   auto surrogate = torch::zeros({}, terms.total.options());
@@ -399,12 +464,20 @@ MetaTerms MetaAdamW::meta_objective(const MetaInputs& in) const {
   return terms;
 }
 
-torch::Tensor MetaAdamW::val_loss_at_theta(const MetaInputs& in) const {
-  // L_dec's reference L(θ; bv): its value only (it enters the HUW weight's gradient).
+torch::Tensor MetaAdamW::val_loss_at_theta(const MetaInputs& in, at::Generator& gen,
+                                           const torch::Tensor& masks) const {
+  // L_dec's reference L(θ; bv): its value only (it enters the HUW weight's gradient), under
+  // the dropout masks of L(θ′; bv) — the generator rewound to before that pass — so that
+  // L_dec compares θ′ with θ, not two draws of masks. Same shapes, same draws: the
+  // generator ends where that pass left it.
   torch::NoGradGuard ng;
   std::vector<torch::Tensor> theta;
   for (const auto& p : in.theta) theta.push_back(p.detach());
-  return in.batches.val_loss(theta);
+  const auto after = generator_state(gen);
+  set_generator_state(gen, masks);
+  auto loss = in.batches.val_loss(theta);
+  set_generator_state(gen, after);
+  return loss;
 }
 
 MetaTerms MetaAdamW::terms_from(const torch::Tensor& l2, const std::vector<torch::Tensor>& gp,
@@ -487,14 +560,47 @@ void MetaAdamW::meta_update(const torch::Tensor& stats, int64_t t,
   in.v = v_;
   in.denom = denom_;  // this step's denominators: no second pass over v
   in.g1 = g1;
+  in.tensor_steps = tensor_steps_;
+  in.active = active_;
   in.batches = batches;
   const auto terms = meta_objective(in);
   meta_opt_->zero_grad();
   terms.total.backward();
+  // Diagnostics, on the device (read with the record): the meta-gradient per block, the
+  // modulator before the step, the factors' saturation.
+  torch::Tensor before_enc, before_head;
+  {
+    torch::NoGradGuard ng;
+    std::vector<torch::Tensor> enc, head;
+    const auto& st = modulator_.store();
+    for (size_t i = 0; i < st.parameters().size(); ++i)
+      (st.info()[i].name.rfind("head.", 0) == 0 ? head : enc)
+          .push_back(st.parameters()[i].detach().reshape({-1}));
+    before_enc = torch::cat(enc);  // copies: the step below changes the parameters in place
+    before_head = torch::cat(head);
+  }
+  const auto gnorms = grad_norms();
   meta_opt_->step();
   ++meta_updates_;
   torch::NoGradGuard ng;
   if (huw_s_.defined()) huw_s_.clamp_(-o_.huw_s_max(), o_.huw_s_max());  // bounded, finite
+  torch::Tensor change;
+  {
+    std::vector<torch::Tensor> enc, head;
+    const auto& st = modulator_.store();
+    for (size_t i = 0; i < st.parameters().size(); ++i)
+      (st.info()[i].name.rfind("head.", 0) == 0 ? head : enc)
+          .push_back(st.parameters()[i].detach().reshape({-1}));
+    const auto d_enc = (torch::cat(enc) - before_enc).norm(), n_enc = before_enc.norm();
+    const auto d_head = (torch::cat(head) - before_head).norm(), n_head = before_head.norm();
+    const auto d_all = (d_enc * d_enc + d_head * d_head).sqrt();
+    const auto n_all = (n_enc * n_enc + n_head * n_head).sqrt();
+    auto rel = [](const torch::Tensor& d, const torch::Tensor& n) {
+      return torch::where(n > 0, d / n, torch::full_like(d, kNaN)).reshape({1});
+    };
+    change = torch::cat({rel(d_all, n_all), rel(d_enc, n_enc), rel(d_head, n_head)});
+  }
+  const auto bound = at_bound(terms.factors.detach());
 
   // The record: one host transfer.
   const auto nan = torch::full({1}, kNaN, stats.options());
@@ -502,6 +608,8 @@ void MetaAdamW::meta_update(const torch::Tensor& stats, int64_t t,
   std::vector<torch::Tensor> parts = {val(terms.l_grad), val(terms.l_dec), val(terms.l_gap),
                                       val(terms.total)};
   if (huw_s_.defined()) parts.push_back(huw_s_.detach());
+  const int64_t d0 = 4 + (huw_s_.defined() ? 3 : 0);  // where the diagnostics start
+  for (const auto& x : {gnorms, change, bound}) parts.push_back(x.to(stats.dtype()));
   const auto host = to_host(torch::cat(parts)).to(torch::kDouble);
   const auto h = host.accessor<double, 1>();
   MetaUpdateRecord r;
@@ -524,9 +632,63 @@ void MetaAdamW::meta_update(const torch::Tensor& stats, int64_t t,
       r.huw_weights[i] = obj == single[i] ? 1.0 : 0.0;
     }
   }
+  int64_t k = d0;
+  for (auto& x : r.grad_norm) x = h[k++];
+  for (auto& x : r.rel_change) x = h[k++];
+  for (auto& x : r.at_bound) x = h[k++];
   r.meta_ms =
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
   last_meta_ = r;
+}
+
+torch::Tensor MetaAdamW::grad_norms() const {
+  // records.h's kMetaGradBlocks: encoder, head rows α β λ1 λ2, gates, embedding, huw_s.
+  torch::NoGradGuard ng;
+  const auto& st = modulator_.store();
+  const auto opts = st.parameters().front().options().dtype(torch::kDouble);
+  auto sq = [&](const torch::Tensor& g) {
+    return g.defined() ? g.detach().to(torch::kDouble).pow(2).sum() : torch::zeros({}, opts);
+  };
+  auto block = [&](const torch::Tensor& p) {  // NaN when the block does not exist
+    return p.defined() ? sq(p.grad()).sqrt().reshape({1}) : torch::full({1}, kNaN, opts);
+  };
+  torch::Tensor enc = torch::zeros({}, opts), head_w, head_b;
+  for (size_t i = 0; i < st.parameters().size(); ++i) {
+    const auto& name = st.info()[i].name;
+    if (name == "head.weight")
+      head_w = st.parameters()[i].grad();
+    else if (name == "head.bias")
+      head_b = st.parameters()[i].grad();
+    else
+      enc = enc + sq(st.parameters()[i].grad());
+  }
+  std::vector<torch::Tensor> parts = {enc.sqrt().reshape({1})};
+  for (int64_t r = 0; r < 4; ++r) {
+    auto x = torch::zeros({}, opts);
+    if (head_w.defined()) x = x + sq(head_w[r]);
+    if (head_b.defined()) x = x + sq(head_b[r]);
+    parts.push_back(x.sqrt().reshape({1}));
+  }
+  parts.push_back(block(gates_));
+  parts.push_back(block(embedding_));
+  parts.push_back(block(huw_s_));
+  return torch::cat(parts);
+}
+
+torch::Tensor MetaAdamW::at_bound(const torch::Tensor& factors) const {
+  // Fraction of the G values of α, β, λ1, λ2 within 1e-3 of a bound; NaN for a factor
+  // whose range is 0 (α ≡ 1 is not saturation).
+  torch::NoGradGuard ng;
+  const auto f = factors.to(torch::kDouble);
+  constexpr double tol = 1e-3;
+  auto near = [&](const torch::Tensor& x, double lo, double hi) {
+    return (((x - lo).abs() < tol) | ((x - hi).abs() < tol)).to(torch::kDouble).mean().reshape({1});
+  };
+  const double ra = o_.alpha_range(), rb = o_.beta_range();
+  const auto nan = torch::full({1}, kNaN, f.options());
+  return torch::cat({ra > 0 ? near(f.select(1, 0), 1 - ra / 2, 1 + ra / 2) : nan,
+                     rb > 0 ? near(f.select(1, 1), 1 - rb / 2, 1 + rb / 2) : nan,
+                     near(f.select(1, 2), 0, 1), near(f.select(1, 3), 0, 1)});
 }
 
 torch::Tensor MetaAdamW::packed_snapshot() const {
@@ -576,6 +738,7 @@ Snapshot MetaAdamW::snapshot() const {
 void MetaAdamW::save(torch::serialize::OutputArchive& a) const {
   a.write("metaadamw.step", torch::tensor(step_, torch::kInt64));
   a.write("metaadamw.meta_updates", torch::tensor(meta_updates_, torch::kInt64));
+  a.write("metaadamw.tensor_steps", torch::tensor(tensor_steps_, torch::kInt64));
   for (size_t i = 0; i < params_.size(); ++i) {
     a.write("metaadamw.m." + std::to_string(i), m_[i], true);
     a.write("metaadamw.v." + std::to_string(i), v_[i], true);
@@ -610,6 +773,14 @@ void MetaAdamW::load(torch::serialize::InputArchive& a) {
   step_ = step.item<int64_t>();
   a.read("metaadamw.meta_updates", count);
   meta_updates_ = count.item<int64_t>();
+  torch::Tensor counts;  // per-tensor steps; states saved before them: every tensor at step_
+  if (a.try_read("metaadamw.tensor_steps", counts) &&
+      counts.numel() == static_cast<int64_t>(params_.size())) {
+    const auto c = counts.to(torch::kInt64).contiguous();
+    tensor_steps_.assign(c.data_ptr<int64_t>(), c.data_ptr<int64_t>() + c.numel());
+  } else {
+    tensor_steps_.assign(params_.size(), step_);
+  }
   for (size_t i = 0; i < params_.size(); ++i) {
     read("metaadamw.m." + std::to_string(i), m_[i]);
     read("metaadamw.v." + std::to_string(i), v_[i]);
@@ -637,6 +808,7 @@ void MetaAdamW::export_modulator(const std::string& path) const {
   a.write("arch",
           torch::tensor({features_.dim(), o_.attn_layers(), o_.attn_heads(), o_.attn_hidden_dim()},
                         torch::kInt64));
+  a.write("design", torch::tensor(o_.paper_design() ? int64_t{0} : int64_t{1}, torch::kInt64));
   for (size_t i = 0; i < st.parameters().size(); ++i)
     a.write("modulator." + st.info()[i].name, st.parameters()[i].detach().cpu(), true);
   if (gates_.defined()) a.write("gates", gates_.detach().cpu(), true);
@@ -658,6 +830,11 @@ void MetaAdamW::import_modulator(const std::string& path) {
     throw ConfigError("modulator in '" + path +
                       "' has another architecture (feature_dim, attn_layers, attn_heads, "
                       "attn_hidden_dim) than this run's");
+  torch::Tensor design;  // exports made before the learning design are the paper's
+  const bool paper = !a.try_read("design", design) || design.item<int64_t>() == 0;
+  if (paper != o_.paper_design())
+    throw ConfigError("modulator in '" + path + "' has the " + (paper ? "paper" : "learning") +
+                      " design; this run's modulator_design is " + o_.modulator_design());
   torch::NoGradGuard ng;
   auto& st = modulator_.store();
   for (size_t i = 0; i < st.parameters().size(); ++i) {

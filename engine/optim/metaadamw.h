@@ -43,6 +43,7 @@ struct MetaTerms {
   torch::Tensor l_grad, l_dec, l_gap;  // undefined when the objective does not use them
   torch::Tensor objective;             // before regularization
   torch::Tensor total;                 // objective + meta weight decay + gating L1
+  torch::Tensor factors;               // [G, 4] the forward's (α, β, λ1, λ2), graph-connected
 };
 
 class MetaAdamW {
@@ -79,6 +80,10 @@ class MetaAdamW {
     int64_t step = 1;                            // t of the bias corrections
     std::vector<torch::Tensor> theta, m, v, g1;  // m, v after this step's moment update
     std::vector<torch::Tensor> denom;  // √v/√bc2 + ε when already computed (else from v)
+    // Per tensor: its own step count (bias corrections; empty: all `step`) and whether it
+    // takes this step (a tensor without a gradient does not: θ′ = θ there; empty: all do).
+    std::vector<int64_t> tensor_steps;
+    std::vector<bool> active;
     MetaBatches batches;
   };
   MetaTerms meta_objective(const MetaInputs& in) const;
@@ -96,6 +101,7 @@ class MetaAdamW {
   void import_modulator(const std::string& path);
 
   const std::vector<ParamGroup>& groups() const { return groups_; }
+  const MetaAdamWOptions& options() const { return o_; }
   const FeatureExtractor& features() const { return features_; }
   Modulator& modulator() { return modulator_; }
   const Modulator& modulator() const { return modulator_; }
@@ -114,20 +120,29 @@ class MetaAdamW {
   void init_state();
   void meta_update(const torch::Tensor& stats, int64_t t, const std::vector<torch::Tensor>& g1,
                    const MetaBatches& batches);
-  void apply_update(const torch::Tensor& factors, const std::vector<torch::Tensor>& denom,
-                    double bc1);
+  void apply_update(const torch::Tensor& factors, const std::vector<torch::Tensor>& denom);
   bool uses(const char* term) const;
   // §5 steps 4–6 from the model's values (graph-connected, or stand-ins).
   MetaTerms terms_from(const torch::Tensor& l2, const std::vector<torch::Tensor>& gp,
                        const torch::Tensor& lv_p, const torch::Tensor& lv,
                        const std::vector<torch::Tensor>& g1, const torch::Tensor& lam1,
                        const torch::Tensor& lam2) const;
-  torch::Tensor val_loss_at_theta(const MetaInputs& in) const;
+  torch::Tensor val_loss_at_theta(const MetaInputs& in, at::Generator& gen,
+                                  const torch::Tensor& masks) const;
   void keep(bool keep_snapshot, int64_t t, const torch::Tensor& feats,
             const Modulator::Output& out);
   std::vector<int64_t> param_versions() const;  // what changed the parameters since
-  void host_factors(const torch::Tensor& factors, double bc1, std::vector<double>& decay,
+  // Per tensor: decay 1 − η·α·λ·β and step −η·α/bc1(t_i); 1 and 0 for a tensor that does
+  // not take this step (bitwise unchanged).
+  void host_factors(const torch::Tensor& factors, std::vector<double>& decay,
                     std::vector<double>& step_size) const;
+  double bias_correction(size_t i, bool second) const;  // 1 − β^t_i of tensor i
+
+  // The meta-update's diagnostics (records.h), as one device tensor [8 + 3 + 4] read in
+  // the record's transfer: meta-gradient norms per block, then (after the step) the
+  // modulator's relative change, then the factors' at-bound fractions.
+  torch::Tensor grad_norms() const;
+  torch::Tensor at_bound(const torch::Tensor& factors) const;
 
   std::vector<torch::Tensor> params_;
   std::vector<ParamGroup> groups_;
@@ -144,6 +159,10 @@ class MetaAdamW {
   at::Generator dropout_gen_;
 
   std::vector<torch::Tensor> m_, v_;
+  // Per tensor: its step count (torch's AdamW semantics: a tensor without a gradient skips
+  // the step, its count too) and whether it takes the current step.
+  std::vector<int64_t> tensor_steps_;
+  std::vector<bool> active_;
   std::vector<torch::Tensor> denom_;  // scratch √v/√bc2 + ε: a step allocates nothing big
   int64_t step_ = 0;
   int64_t meta_updates_ = 0;

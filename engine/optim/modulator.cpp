@@ -11,6 +11,7 @@ namespace maw::optim {
 Modulator::Modulator(const MetaAdamWOptions& o, int64_t feature_dim, uint64_t seed,
                      torch::Dtype dtype)
     : store_(seed, dtype),
+      learn_lambdas_(o.learn_lambdas()),
       heads_(o.attn_heads()),
       alpha_range_(o.alpha_range()),
       beta_range_(o.beta_range()) {
@@ -20,6 +21,8 @@ Modulator::Modulator(const MetaAdamWOptions& o, int64_t feature_dim, uint64_t se
     blocks_.emplace_back(layers.child(std::to_string(l), "TransformerBlock"), feature_dim,
                          o.attn_heads(), o.attn_hidden_dim(), o.attn_dropout());
   }
+  has_final_ln_ = !o.paper_design();
+  if (has_final_ln_) final_ln_ = nn::LayerNorm(root.child("final_ln", "LayerNorm"), feature_dim);
   head_ = nn::Linear(root.child("head", "Linear"), feature_dim, 4);
   ffn_hidden_ = o.attn_hidden_dim();
   auto index_of = [&](const std::string& name) {
@@ -38,12 +41,16 @@ Modulator::Modulator(const MetaAdamWOptions& o, int64_t feature_dim, uint64_t se
     block_params_.push_back(std::move(idx));
   }
   head_params_ = {index_of("head.weight"), index_of("head.bias")};
-  // §3 init: Xavier-uniform for every matrix, zero biases, LayerNorm (1, 0).
+  if (has_final_ln_) final_ln_params_ = {index_of("final_ln.weight"), index_of("final_ln.bias")};
+  // §3 init: Xavier-uniform for every matrix, zero biases, LayerNorm (1, 0); the learning
+  // design's head starts at zero, so that untrained factors are exactly the identity.
   torch::NoGradGuard no_grad;
   for (size_t i = 0; i < store_.parameters().size(); ++i) {
     auto p = store_.parameters()[i];
     const auto& name = store_.info()[i].name;
-    if (p.dim() == 2) {
+    if (!o.paper_design() && name == "head.weight") {
+      p.zero_();
+    } else if (p.dim() == 2) {
       const double bound = std::sqrt(6.0 / static_cast<double>(p.size(0) + p.size(1)));
       p.uniform_(-bound, bound, store_.init_generator());
     } else if (name.size() >= 4 && name.compare(name.size() - 4, 4, "bias") == 0) {
@@ -68,7 +75,9 @@ Modulator::Output Modulator::forward(const torch::Tensor& features, bool trainin
     if (want_attention) out.attention.push_back(probs.squeeze(0));  // [H, G, G]
   }
   auto attention = std::move(out.attention);
-  out = factors_from(head_.forward(c, x.squeeze(0)));  // [G, 4]
+  x = x.squeeze(0);
+  if (has_final_ln_) x = final_ln_.forward(c, x);
+  out = factors_from(head_.forward(c, x));  // [G, 4]
   out.attention = std::move(attention);
   return out;
 }
@@ -77,10 +86,12 @@ Modulator::Output Modulator::factors_from(torch::Tensor raw) const {
   Output out;
   out.raw = std::move(raw);
   const auto s = torch::sigmoid(out.raw);
-  out.factors =
-      torch::stack({1.0 + alpha_range_ * (s.select(1, 0) - 0.5),
-                    1.0 + beta_range_ * (s.select(1, 1) - 0.5), s.select(1, 2), s.select(1, 3)},
-                   1);
+  // λ1, λ2: the head's (paper) or ½, a constant the meta-gradient cannot move.
+  const auto lam1 = learn_lambdas_ ? s.select(1, 2) : torch::full_like(s.select(1, 2), 0.5);
+  const auto lam2 = learn_lambdas_ ? s.select(1, 3) : torch::full_like(s.select(1, 3), 0.5);
+  out.factors = torch::stack({1.0 + alpha_range_ * (s.select(1, 0) - 0.5),
+                              1.0 + beta_range_ * (s.select(1, 1) - 0.5), lam1, lam2},
+                             1);
   return out;
 }
 
@@ -178,6 +189,10 @@ Modulator::Output Modulator::forward_host_t(const torch::Tensor& features,
     for (auto& a : f) a = std::max(a, 0.0);
     linear(f, F, o, D, P(idx[14]), P(idx[15]));
     for (size_t i = 0; i < x.size(); ++i) x[i] += o[i];
+  }
+  if (has_final_ln_) {
+    layer_norm(x, h, P(final_ln_params_[0]), P(final_ln_params_[1]));
+    x.swap(h);
   }
   std::vector<double> raw(G * 4);
   linear(x, D, raw, 4, P(head_params_[0]), P(head_params_[1]));

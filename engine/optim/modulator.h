@@ -5,6 +5,9 @@
 // Built from the engine's own layers (explicit matmul/softmax attention), so every
 // layer's attention probabilities [H, G, G] can be read out and second-order gradients
 // flow through it. Init: Xavier-uniform matrices, zero biases, LayerNorm (1, 0).
+// The learning design (options.h, docs/MODULATOR.md) adds a LayerNorm before the head,
+// starts the head at zero (α = β = 1: the identity) and fixes λ1 = λ2 = ½ unless
+// learn_lambdas.
 #pragma once
 
 #include <torch/torch.h>
@@ -51,12 +54,16 @@ class Modulator {
   nn::ParamStore store_;
   std::vector<nn::TransformerBlock> blocks_;
   nn::Linear head_;
+  nn::LayerNorm final_ln_;  // learning design: the head reads a normalized stream
+  bool has_final_ln_ = false;
+  bool learn_lambdas_ = true;
   int64_t heads_;
   double alpha_range_, beta_range_;
   // forward_host's view of the parameters: per block, the store indices of ln1 (w, b),
   // q, k, v, out (w, b each), ln2 (w, b), linear1 (w, b), linear2 (w, b); then the head's.
   std::vector<std::vector<int>> block_params_;
   std::vector<int> head_params_;
+  std::vector<int> final_ln_params_;  // (w, b) of the final LayerNorm, when there is one
   int64_t ffn_hidden_ = 0;
   double ln_eps_ = 1e-5;
   template <typename T>

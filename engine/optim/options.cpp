@@ -26,7 +26,26 @@ bool one_of(const std::string& v, std::initializer_list<const char*> xs) {
 
 }  // namespace
 
+MetaAdamWOptions& MetaAdamWOptions::design_defaults(const std::string& design) {
+  if (design == "paper") {
+    modulator_design_ = design;
+    meta_optimizer_ = "sgd";
+    meta_lr_ = 1e-4;
+    learn_lambdas_ = true;
+  } else if (design == "learning") {
+    modulator_design_ = design;
+    meta_optimizer_ = "adam";
+    meta_lr_ = kLearningMetaLr;
+    learn_lambdas_ = false;
+  } else {
+    bad("modulator_design", design, "learning | paper");
+  }
+  return *this;
+}
+
 void MetaAdamWOptions::validate() const {
+  if (!one_of(modulator_design_, {"learning", "paper"}))
+    bad("modulator_design", modulator_design_, "learning | paper");
   if (!(alpha_range_ >= 0 && alpha_range_ < 2)) bad("alpha_range", str(alpha_range_), "in [0, 2)");
   if (!(beta_range_ >= 0 && beta_range_ < 2)) bad("beta_range", str(beta_range_), "in [0, 2)");
   if (!one_of(features_, {"basic", "basic_plus", "enhanced", "norm_basic", "norm_basic_plus"}))

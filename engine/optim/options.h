@@ -41,6 +41,17 @@ struct AdamWOptions {
 
 // Everything MetaAdamW adds to AdamW (METAADAMW.md §2–§5, defaults from §8).
 struct MetaAdamWOptions {
+  // The modulator's design (docs/MODULATOR.md). learning (the default): an identity start
+  // (zero-initialised head: α = β = 1, the first steps are AdamW's), scale-free inputs
+  // (magnitudes as log RMS, standardized across groups), a LayerNorm before the head,
+  // λ1 = λ2 = ½ fixed (not outputs the modulator could move to lower its own objective),
+  // Adam as the meta-optimizer. paper: METAADAMW.md §2–§3 as published (raw magnitudes,
+  // Xavier head on the un-normalized stream, λ from the head, SGD 1e-4) — it saturates
+  // (METAADAMW.md §9), kept to reproduce and show that.
+  MAW_ARG(std::string, modulator_design) = "learning";
+  // Whether λ1, λ2 (the weights of L_grad's two parts) come from the modulator's head
+  // (paper) or are fixed at ½ (learning).
+  MAW_ARG(bool, learn_lambdas) = false;
   // §3 head ranges: α = 1 + alpha_range·(σ(a) − ½), β likewise; in [0, 2).
   MAW_ARG(double, alpha_range) = 1.0;
   MAW_ARG(double, beta_range) = 1.0;
@@ -94,12 +105,19 @@ struct MetaAdamWOptions {
   // second-order graph (2–4× cheaper per meta-update: BENCHMARKS.md; meta-gradients agree
   // to ~1e-3 in float32, tests hold them to the exact ones).
   MAW_ARG(std::string, meta_hessian) = "finite_difference";  // finite_difference | exact
-  MAW_ARG(double, meta_lr) = 1e-4;
-  MAW_ARG(std::string, meta_optimizer) = "sgd";  // sgd | adam
+  // The learning design's defaults (the paper's: sgd, 1e-4; design_defaults()).
+  MAW_ARG(double, meta_lr) = kLearningMetaLr;
+  MAW_ARG(std::string, meta_optimizer) = "adam";  // sgd | adam
   MAW_ARG(double, meta_weight_decay) = 1e-4;
 
   // (MAW_ARG leaves the access at private.)
  public:
+  // The meta step size of the learning design (a sweep on three tasks: docs/MODULATOR.md).
+  static constexpr double kLearningMetaLr = 1e-3;
+  // A design's defaults for the keys it decides (meta_optimizer, meta_lr, learn_lambdas),
+  // applied over these options; throws ConfigError for an unknown design.
+  MetaAdamWOptions& design_defaults(const std::string& design);
+  bool paper_design() const { return modulator_design_ == "paper"; }
   // Checks every value; throws ConfigError naming the option and what is allowed.
   void validate() const;
   // Number of feature values before padding (statistics, embedding, time).

@@ -47,6 +47,9 @@ class MetaAdamWRun : public RunOptimizer {
     info.feature_names = opt_.features().names();
     info.modulator_layers = opt_.modulator().layers();
     info.modulator_heads = opt_.modulator().heads();
+    info.modulator_design = opt_.options().modulator_design();
+    info.alpha_range = opt_.options().alpha_range();
+    info.beta_range = opt_.options().beta_range();
   }
   int64_t meta_updates() const override { return opt_.meta_updates(); }
   std::optional<Snapshot> snapshot() const override { return opt_.snapshot(); }

@@ -52,9 +52,71 @@ constexpr uint64_t kTrainStream = 0x9e3779b97f4a7c15ULL;
 constexpr uint64_t kMetaTrainStream = 0xbf58476d1ce4e5b9ULL;
 constexpr uint64_t kMetaValStream = 0x94d049bb133111ebULL;
 
+// Early stopping's state (monitor, patience, min_delta, restore best): part of a checkpoint,
+// so that a resumed run stops, and restores, as the uninterrupted one would.
+struct EarlyStop {
+  double best = 0.0;
+  EvalRecord best_eval;
+  int64_t best_step = -1, bad_evals = 0;
+  std::vector<torch::Tensor> best_params, best_buffers;
+
+  void save(torch::serialize::OutputArchive& a) const {
+    a.write("best", torch::tensor(best, torch::kDouble), true);
+    a.write("best_step", torch::tensor(best_step, torch::kInt64), true);
+    a.write("bad_evals", torch::tensor(bad_evals, torch::kInt64), true);
+    const auto& e = best_eval;
+    a.write("best_eval",
+            torch::tensor({e.loss, e.metric, e.eval_ms, e.wall_time_s}, torch::kDouble), true);
+    a.write("best_eval_at", torch::tensor({e.step, e.epoch}, torch::kInt64), true);
+    std::vector<double> extra;
+    for (const auto& [name, v] : e.extras) extra.push_back(v);
+    a.write("best_eval_extras", torch::tensor(extra, torch::kDouble), true);
+    for (size_t i = 0; i < best_params.size(); ++i)
+      a.write("param." + std::to_string(i), best_params[i], true);
+    for (size_t i = 0; i < best_buffers.size(); ++i)
+      a.write("buffer." + std::to_string(i), best_buffers[i], true);
+    a.write("counts",
+            torch::tensor({static_cast<int64_t>(best_params.size()),
+                           static_cast<int64_t>(best_buffers.size())},
+                          torch::kInt64),
+            true);
+  }
+  // `extra_names`: the task's extra metric names, in the order EvalRecord::extras has them.
+  void load(torch::serialize::InputArchive& a, const std::vector<std::string>& extra_names) {
+    auto get = [&](const char* key) {  // a fresh tensor per read (read() set_()s a defined one)
+      torch::Tensor t;
+      a.read(key, t, true);
+      return t.to(torch::kCPU);
+    };
+    best = get("best").item<double>();
+    best_step = get("best_step").item<int64_t>();
+    bad_evals = get("bad_evals").item<int64_t>();
+    const auto ev = get("best_eval").to(torch::kDouble).contiguous();
+    best_eval.loss = ev[0].item<double>();
+    best_eval.metric = ev[1].item<double>();
+    best_eval.eval_ms = ev[2].item<double>();
+    best_eval.wall_time_s = ev[3].item<double>();
+    const auto at = get("best_eval_at");
+    best_eval.step = at[0].item<int64_t>();
+    best_eval.epoch = at[1].item<int64_t>();
+    const auto extras = get("best_eval_extras");
+    best_eval.extras.clear();
+    for (int64_t i = 0; i < extras.numel() && i < static_cast<int64_t>(extra_names.size()); ++i)
+      best_eval.extras.emplace_back(extra_names[static_cast<size_t>(i)], extras[i].item<double>());
+    const auto counts = get("counts");
+    best_params.assign(static_cast<size_t>(counts[0].item<int64_t>()), torch::Tensor());
+    best_buffers.assign(static_cast<size_t>(counts[1].item<int64_t>()), torch::Tensor());
+    for (size_t i = 0; i < best_params.size(); ++i)
+      a.read("param." + std::to_string(i), best_params[i], true);
+    for (size_t i = 0; i < best_buffers.size(); ++i)
+      a.read("buffer." + std::to_string(i), best_buffers[i], true);
+  }
+};
+
 void save_checkpoint(const std::string& path, int64_t step, const nn::ParamStore& store,
                      const RunOptimizer& opt,
-                     const std::vector<std::pair<const char*, data::BatchStream*>>& streams) {
+                     const std::vector<std::pair<const char*, data::BatchStream*>>& streams,
+                     const torch::Device& device, const EarlyStop& early) {
   torch::serialize::OutputArchive a;
   a.write("run.step", torch::tensor(step, torch::kInt64), true);
   for (size_t i = 0; i < store.parameters().size(); ++i)
@@ -70,11 +132,22 @@ void save_checkpoint(const std::string& path, int64_t step, const nn::ParamStore
     a.write(std::string("stream.") + name, sa);
   }
   a.write("torch_generator", at::detail::getDefaultCPUGenerator().get_state(), true);
+  if (!device.is_cpu()) {
+    // The device's default generator draws the model's dropout masks there.
+    at::Generator gen = at::globalContext().defaultGenerator(device);
+    std::lock_guard<std::mutex> lock(gen.mutex());
+    a.write("device_generator", gen.get_state(), true);
+  }
+  torch::serialize::OutputArchive es;
+  early.save(es);
+  a.write("early_stopping", es);
   a.save_to(path);
 }
 
 int64_t load_checkpoint(const std::string& path, nn::ParamStore& store, RunOptimizer& opt,
-                        const std::vector<std::pair<const char*, data::BatchStream*>>& streams) {
+                        const std::vector<std::pair<const char*, data::BatchStream*>>& streams,
+                        const torch::Device& device, EarlyStop& early,
+                        const std::vector<std::string>& extra_names) {
   torch::serialize::InputArchive a;
   try {
     a.load_from(path);
@@ -120,6 +193,16 @@ int64_t load_checkpoint(const std::string& path, nn::ParamStore& store, RunOptim
   read("torch_generator", &t);
   at::Generator gen = at::detail::getDefaultCPUGenerator();  // a handle to the global one
   gen.set_state(t);
+  if (!device.is_cpu()) {
+    if (!read("device_generator", &t))
+      throw DataError("checkpoint '" + path + "' was saved by a run on the CPU; this run is on " +
+                      device.str() + " (its dropout masks cannot continue exactly)");
+    at::Generator dgen = at::globalContext().defaultGenerator(device);
+    std::lock_guard<std::mutex> lock(dgen.mutex());
+    dgen.set_state(t);
+  }
+  torch::serialize::InputArchive es;
+  if (a.try_read("early_stopping", es)) early.load(es, extra_names);  // older checkpoints: none
   return step;
 }
 
@@ -195,7 +278,10 @@ RunSummary Trainer::run() {
   const std::vector<std::pair<const char*, data::BatchStream*>> streams = {
       {"train", &stream}, {"meta_train", &meta_train}, {"meta_val", &meta_val}};
   int64_t step = 0;
-  if (!c.resume.empty()) step = load_checkpoint(c.resume, model.store(), *opt, streams);
+  EarlyStop es;
+  if (!c.resume.empty())
+    step = load_checkpoint(c.resume, model.store(), *opt, streams, device, es,
+                           task->extra_metric_names());
 
   RunInfo info;
   info.task = task->name();
@@ -250,11 +336,13 @@ RunSummary Trainer::run() {
   // Early stopping (monitor, patience, min_delta, restore best).
   const bool early = c.early_stopping != "off";
   const bool lower_better = c.early_stopping == "eval_loss" || !info.metric_higher_is_better;
-  double best = 0.0;
-  EvalRecord best_eval;
-  int64_t best_step = -1, bad_evals = 0;
+  auto& best = es.best;
+  auto& best_eval = es.best_eval;
+  auto& best_step = es.best_step;
+  auto& bad_evals = es.bad_evals;
+  auto& best_params = es.best_params;
+  auto& best_buffers = es.best_buffers;
   bool stop_early = false;
-  std::vector<torch::Tensor> best_params, best_buffers;
 
   auto evaluate = [&](int64_t at_step, int64_t epoch) {
     const auto t0 = Clock::now();
@@ -349,7 +437,7 @@ RunSummary Trainer::run() {
     if (want_snapshot) snapshot_pending = true;
     if (snapshot_pending && opt->snapshot_ready()) publish_snapshot();
     if (c.checkpoint_at > 0 && step == c.checkpoint_at && !c.checkpoint.empty())
-      save_checkpoint(c.checkpoint, step, model.store(), *opt, streams);
+      save_checkpoint(c.checkpoint, step, model.store(), *opt, streams, device, es);
 
     const bool epoch_end = stream.batches_per_epoch() > 0 && step % stream.batches_per_epoch() == 0;
     const bool due = c.eval_every > 0 ? step % c.eval_every == 0 : epoch_end;

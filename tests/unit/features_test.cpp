@@ -96,17 +96,23 @@ std::vector<std::vector<double>> naive_stats(const Fixture& f, const MetaAdamWOp
   const std::string& version = o.features();
   // layer position: indices 0..2 over "layers.i"; head and emb come after: 1.0.
   const std::vector<double> pos = {0.0, 0.0, 0.5, 1.0, 1.0, 1.0, 1.0};
+  // The learning design reads magnitudes as log RMS, floored at 1e-12 (a zero gradient).
+  const bool logs = !o.paper_design();
   for (const auto& grp : f.groups) {
     std::vector<std::vector<double>> cols(5);
     std::vector<double> sg, sm, ln, d1, lp;
     for (int s : grp.slots) {
       const auto i = static_cast<size_t>(s);
+      const auto n = static_cast<double>(f.infos[i].numel);
+      auto mag = [&](double norm) {
+        return logs ? std::log(std::max(norm / std::sqrt(n), 1e-12)) : norm;
+      };
       const double ng = Naive::norm(f.g[i]), nm = Naive::norm(f.m[i]);
-      cols[0].push_back(ng);
-      cols[1].push_back(nm);
-      cols[2].push_back(Naive::norm(f.p[i]));
+      cols[0].push_back(mag(ng));
+      cols[1].push_back(mag(nm));
+      cols[2].push_back(mag(Naive::norm(f.p[i])));
       cols[3].push_back(ng > 0 && nm > 0 ? Naive::dot(f.g[i], f.m[i]) / (ng * nm) : 0.0);
-      cols[4].push_back(Naive::norm(f.v[i]));
+      cols[4].push_back(mag(Naive::norm(f.v[i])));
       sg.push_back(Naive::sparsity(f.g[i]));
       sm.push_back(Naive::sparsity(f.m[i]));
       ln.push_back(std::log(static_cast<double>(f.infos[i].numel) + 1.0));
@@ -126,8 +132,17 @@ std::vector<std::vector<double>> naive_stats(const Fixture& f, const MetaAdamWOp
     }
     rows.push_back(row);
   }
-  if (version == "norm_basic" || version == "norm_basic_plus") {
-    for (size_t c = 0; c < rows[0].size(); ++c) {
+  // Standardized across groups: every column (norm_ families), else the magnitude means in
+  // the learning design.
+  std::vector<size_t> z;
+  if (version == "norm_basic" || version == "norm_basic_plus")
+    for (size_t c = 0; c < rows[0].size(); ++c) z.push_back(c);
+  else if (logs && version == "enhanced")
+    z = {0, 2, 6};
+  else if (logs)
+    z = o.use_v_norms() ? std::vector<size_t>{0, 1, 2, 4} : std::vector<size_t>{0, 1, 2};
+  {
+    for (const size_t c : z) {
       std::vector<double> col;
       for (const auto& r : rows) col.push_back(r[c]);
       const double mu = Naive::mean(col), sd = std::sqrt(Naive::var(col));
@@ -137,11 +152,13 @@ std::vector<std::vector<double>> naive_stats(const Fixture& f, const MetaAdamWOp
   return rows;
 }
 
-void expect_matches_naive(const MetaAdamWOptions& o) {
-  for (bool foreach_path : {false, true}) {
-    SCOPED_TRACE(foreach_path ? "foreach path" : "fused CPU path");
-    expect_matches_naive(o, foreach_path);
-  }
+void expect_matches_naive(const MetaAdamWOptions& options) {
+  for (const std::string design : {"learning", "paper"})
+    for (bool foreach_path : {false, true}) {
+      SCOPED_TRACE(design + (foreach_path ? ", foreach path" : ", fused CPU path"));
+      auto o = options;
+      expect_matches_naive(o.modulator_design(design), foreach_path);
+    }
 }
 
 void expect_matches_naive(const MetaAdamWOptions& o, bool foreach_path) {
@@ -184,7 +201,8 @@ TEST(Features, ZeroMomentGivesZeroCosineAndSingleTensorGroupHasZeroStd) {
   const auto o = MetaAdamWOptions().features("basic_plus");
   FeatureExtractor fx(o, f.groups, f.infos, torch::kCPU, torch::kDouble);
   const auto s = fx.statistics(f.g, f.m, f.v, f.p);
-  EXPECT_EQ(s[2][3].item<double>(), 0.0);  // group 2 = tensor 3, whose m is zero
+  EXPECT_TRUE(torch::isfinite(s).all().item<bool>());  // the zero gradient's log is floored
+  EXPECT_EQ(s[2][3].item<double>(), 0.0);              // group 2 = tensor 3, whose m is zero
   for (int64_t c = 5; c < 10; ++c) EXPECT_EQ(s[2][c].item<double>(), 0.0);  // stds
 }
 

@@ -297,6 +297,55 @@ TEST(Trainer, MetaAdamWRunSavedAtStep100AndResumedEqualsTheUninterruptedRun) {
   EXPECT_THROW(run(bad), DataError);
 }
 
+// Early stopping's state is part of a checkpoint: a run resumed after its best evaluation
+// stops at the same step, reports the same best and restores the same model as the
+// uninterrupted run.
+TEST(Trainer, EarlyStoppingStateSurvivesACheckpoint) {
+  const std::string path = ::testing::TempDir() + "ckpt_es_" + std::to_string(::getpid()) + ".pt";
+  auto c = tiny();
+  c.set("steps", "1000");
+  c.set("eval_every", "10");
+  c.set("lr", "0.05");
+  c.set("early_stopping", "eval_loss");
+  c.set("patience", "3");
+  c.set("min_delta", "0.5");
+  Recorder probe;
+  const auto ref = run(c, &probe);
+  ASSERT_EQ(ref.status, "early_stopped");
+  // Checkpoint after the best evaluation, before the stop.
+  const int64_t at = ref.best_step + 10;
+  ASSERT_LT(at, ref.steps);
+  auto straight = c;
+  straight.set("checkpoint", path);
+  straight.set("checkpoint_at", std::to_string(at));
+  const auto sa = run(straight);
+  auto resumed = c;
+  resumed.set("resume", path);
+  const auto sb = run(resumed);
+  EXPECT_EQ(sb.status, sa.status);
+  EXPECT_EQ(sb.steps, sa.steps);
+  EXPECT_EQ(sb.best_step, sa.best_step);
+  EXPECT_EQ(sb.best_monitor, sa.best_monitor);
+  EXPECT_EQ(sb.eval_loss, sa.eval_loss);  // the restored best model's evaluation
+  std::remove(path.c_str());
+}
+
+// The identity start through the whole trainer: with no meta-update yet, MetaAdamW's run
+// is AdamW's to the bit (same init, data, and α = β = 1).
+TEST(Trainer, MetaAdamWBeforeItsFirstMetaUpdateIsAdamW) {
+  auto c = tiny();
+  c.set("steps", "20");
+  c.set("optimizer", "adamw");
+  Recorder a, m;
+  const auto sa = run(c, &a);
+  c.set("optimizer", "metaadamw");
+  c.set("meta_update_freq", "1000");
+  const auto sm = run(c, &m);
+  ASSERT_EQ(a.steps.size(), m.steps.size());
+  for (size_t i = 0; i < a.steps.size(); ++i) EXPECT_EQ(a.steps[i].loss, m.steps[i].loss) << i;
+  EXPECT_EQ(sa.eval_loss, sm.eval_loss);
+}
+
 TEST(Trainer, MetaPresetFillsThePapersSettingsUnlessSetExplicitly) {
   RunConfig c;
   c.set("meta_preset", "sentiment");
