@@ -1,6 +1,9 @@
 // The MetaAdamW run the log tests record: the synthetic task's tiny preset, one thread,
-// a meta-update every 10 steps, the cadences each test needs.
+// a meta-update every 10 steps, the cadences each test needs; and a log made to look as
+// schema v1 wrote it.
 #pragma once
+
+#include <hdf5.h>
 
 #include <string>
 
@@ -32,6 +35,27 @@ inline RunSummary run_logged(const RunConfig& c, const std::string& path, RunObs
   if (observer) session.add_observer(observer);
   session.add_observer(log.get());
   return session.run();
+}
+
+// Rewrites a finished schema-v2 log at `path` as schema v1 wrote it: without the
+// datasets and root attributes v2 added (docs/LOG_FORMAT.md, "Schema versions"), and
+// schema_version 1. Returns false when HDF5 refuses a step.
+inline bool downgrade_to_schema_v1(const std::string& path) {
+  const hid_t file = H5Fopen(path.c_str(), H5F_ACC_RDWR, H5P_DEFAULT);
+  if (file < 0) return false;
+  const hid_t root = H5Gopen2(file, "/", H5P_DEFAULT);
+  bool ok = root >= 0;
+  if (ok && H5Lexists(root, "meta", H5P_DEFAULT) > 0)
+    for (const char* d : {"meta/grad_norm", "meta/rel_change", "meta/at_bound"})
+      if (H5Lexists(root, d, H5P_DEFAULT) > 0) ok = H5Ldelete(root, d, H5P_DEFAULT) >= 0 && ok;
+  for (const char* a : {"modulator_design", "alpha_range", "beta_range"})
+    if (ok && H5Aexists(root, a) > 0) ok = H5Adelete(root, a) >= 0;
+  const hid_t version = ok ? H5Aopen(root, "schema_version", H5P_DEFAULT) : -1;
+  const int one = 1;
+  ok = version >= 0 && H5Awrite(version, H5T_NATIVE_INT, &one) >= 0;
+  if (version >= 0) H5Aclose(version);
+  if (root >= 0) H5Gclose(root);
+  return H5Fclose(file) >= 0 && ok;
 }
 
 }  // namespace maw::testing

@@ -1,6 +1,7 @@
 // The studio's data model (ui/model): traces that stay bounded and keep spikes, EMA and
-// seed bands against naive computations, and the one data path — a run model filled
-// live from the observer stream equals one filled from the run's log.
+// seed bands against naive computations, the meta-diagnostics and per-group means, and
+// the one data path — a run model filled live from the observer stream equals one filled
+// from the run's log, and a log of schema v1 (no diagnostics) still loads.
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -120,12 +121,175 @@ class ModelObserver : public RunObserver {
   RunModel& m_;
 };
 
+bool same_value(double a, double b) {
+  return a == b || (std::isnan(a) && std::isnan(b));
+}
+
 void expect_same(const Trace& a, const Trace& b, const char* what) {
   ASSERT_EQ(a.size(), b.size()) << what;
   for (size_t i = 0; i < a.size(); ++i) {
     EXPECT_EQ(a.steps()[i], b.steps()[i]) << what << " " << i;
-    EXPECT_EQ(a.values()[i], b.values()[i]) << what << " " << i;
+    EXPECT_PRED2(same_value, a.values()[i], b.values()[i]) << what << " " << i;
   }
+}
+
+bool all_nan(const Trace& t) {
+  return std::all_of(t.values().begin(), t.values().end(), [](double v) { return std::isnan(v); });
+}
+
+// A MetaAdamW-shaped RunInfo: G groups, F features, a 1-layer 1-head modulator.
+RunInfo meta_info(size_t groups) {
+  RunInfo i;
+  i.task = "synthetic";
+  i.preset = "tiny";
+  i.optimizer = "metaadamw";
+  i.total_steps = 100;
+  for (size_t g = 0; g < groups; ++g) {
+    i.group_names.push_back("g" + std::to_string(g));
+    i.group_members.push_back({"g" + std::to_string(g) + ".weight"});
+    i.group_sizes.push_back(4);
+  }
+  i.num_groups = static_cast<int64_t>(groups);
+  i.feature_names = {"a", "b", "c"};
+  i.modulator_layers = 1;
+  i.modulator_heads = 1;
+  i.modulator_design = "paper";
+  i.alpha_range = 1.0;
+  i.beta_range = 0.5;
+  return i;
+}
+
+// Meta-update k (1-based) with distinct values; the last block (huw_s) and the head's
+// change of the first update are NaN, as the engine reports absent blocks.
+MetaUpdateRecord meta_record(int k) {
+  MetaUpdateRecord r;
+  r.step = 10 * k;
+  r.index = k;
+  r.total = 1.0 / k;
+  for (size_t b = 0; b < r.grad_norm.size(); ++b) r.grad_norm[b] = 0.001 * k + 0.1 * b;
+  r.grad_norm[7] = std::nan("");
+  r.rel_change = {0.01 / k, 0.02 / k, k == 1 ? std::nan("") : 0.03 / k};
+  r.at_bound = {0.0, 0.25 * (k % 5), 1.0, 0.5};
+  return r;
+}
+
+TEST(RunModel, MetaUpdatesFillTheDiagnosticsTraces) {
+  RunModel m("live", 64);
+  m.start(meta_info(2));
+  for (int k = 1; k <= 5; ++k) m.meta_update(meta_record(k));
+  ASSERT_EQ(m.grad_norm.size(), 8u);
+  ASSERT_EQ(m.rel_change.size(), 3u);
+  ASSERT_EQ(m.at_bound.size(), 4u);
+  for (size_t b = 0; b < 8; ++b) ASSERT_EQ(m.grad_norm[b].size(), 5u) << b;
+  EXPECT_EQ(m.grad_norm[2].steps()[3], 40.0);
+  EXPECT_DOUBLE_EQ(m.grad_norm[2].values()[3], 0.004 + 0.2);
+  EXPECT_TRUE(all_nan(m.grad_norm[7]));  // a block the run lacks
+  EXPECT_TRUE(std::isnan(m.rel_change[2].values()[0]));
+  EXPECT_DOUBLE_EQ(m.rel_change[2].values()[1], 0.015);
+  EXPECT_DOUBLE_EQ(m.rel_change[0].last_value(), 0.002);
+  EXPECT_EQ(m.at_bound[1].values(), (std::vector<double>{0.25, 0.5, 0.75, 1.0, 0.0}));
+  EXPECT_EQ(m.at_bound[2].last_value(), 1.0);
+  EXPECT_EQ(m.info().modulator_design, "paper");
+}
+
+// Per-group means over a step range, and the effective learning rate relative to a
+// reference run's (AdamW's) η or to the run's own.
+TEST(RunModel, GroupMeansOverAStepRangeAndTheLearningRateRatio) {
+  RunModel m("live", 64);
+  m.start(meta_info(2));
+  const double eta = 0.01;
+  for (int s = 1; s <= 10; ++s) {
+    Snapshot snap;
+    snap.step = 10 * s;
+    snap.groups = 2;
+    snap.features = 3;
+    snap.feature_values.assign(6, 0.0f);
+    const float a0 = 1.0f + 0.1f * static_cast<float>(s), a1 = 0.5f;  // group 0 grows
+    snap.factors = {a0, 0.9f, 0.1f, 0.2f, a1, 1.1f, 0.3f, 0.4f};
+    snap.effective_lr = {static_cast<float>(eta * a0), static_cast<float>(eta * a1)};
+    snap.effective_wd = {0.09f, 0.11f};
+    m.snapshot(snap);
+  }
+  // The whole run: α0 = 1.1 … 2.0, mean 1.55; own η: the ratio is the mean of α.
+  auto all = group_means(m, 0, 0);
+  ASSERT_EQ(all.size(), 2u);
+  EXPECT_EQ(all[0].snapshots, 10u);
+  EXPECT_NEAR(all[0].alpha, 1.55, 1e-6);
+  EXPECT_NEAR(all[0].beta, 0.9, 1e-6);
+  EXPECT_NEAR(all[0].effective_lr, eta * 1.55, 1e-8);
+  EXPECT_NEAR(all[0].effective_wd, 0.09, 1e-7);
+  EXPECT_NEAR(all[0].lr_ratio, 1.55, 1e-6);
+  EXPECT_NEAR(all[1].lr_ratio, 0.5, 1e-6);
+  // Steps 30–50: snapshots 3, 4, 5 (α0 = 1.3, 1.4, 1.5).
+  auto part = group_means(m, 25, 55);
+  EXPECT_EQ(part[0].snapshots, 3u);
+  EXPECT_NEAR(part[0].alpha, 1.4, 1e-6);
+  // Against AdamW's η, twice this run's and read at the snapshots' steps.
+  Trace adamw_lr;
+  for (int s = 1; s <= 100; ++s) adamw_lr.append(s, 0, 2 * eta);
+  auto ref = group_means(m, 25, 55, &adamw_lr);
+  EXPECT_NEAR(ref[0].lr_ratio, 0.7, 1e-6);
+  EXPECT_NEAR(ref[1].lr_ratio, 0.25, 1e-6);
+  // A range without snapshots: NaN, not 0.
+  auto none = group_means(m, 101, 200);
+  EXPECT_EQ(none[0].snapshots, 0u);
+  EXPECT_TRUE(std::isnan(none[0].alpha));
+  EXPECT_TRUE(std::isnan(none[0].lr_ratio));
+}
+
+// A log written from records (schema v2): the follower reads the diagnostics, NaN kept,
+// and the design attributes. The same log rewritten as schema v1 still loads: NaN
+// diagnostics, no design, everything else equal.
+TEST(LogFollower, ReadsTheDiagnosticsAndOpensASchemaV1Log) {
+  const std::string path =
+      ::testing::TempDir() + "uimodel_diag_" + std::to_string(getpid()) + ".h5";
+  {
+    auto w = make_run_log_writer(path, RunConfig());
+    w->on_start(meta_info(2));
+    for (int s = 1; s <= 30; ++s) {
+      StepRecord r;
+      r.step = s;
+      r.loss = 1.0 / s;
+      r.lr = 0.01;
+      w->on_step(r);
+      if (s % 10 == 0) w->on_meta_update(meta_record(s / 10));
+    }
+    RunSummary done;
+    done.status = "completed";
+    done.steps = 30;
+    w->on_finish(done);
+  }
+  RunModel fed("fed", 64);
+  fed.start(meta_info(2));
+  for (int k = 1; k <= 3; ++k) fed.meta_update(meta_record(k));
+
+  RunModel loaded(path, 64);
+  LogFollower(path).poll(loaded);
+  EXPECT_EQ(loaded.info().modulator_design, "paper");
+  EXPECT_EQ(loaded.info().alpha_range, 1.0);
+  EXPECT_EQ(loaded.info().beta_range, 0.5);
+  for (size_t b = 0; b < 8; ++b) expect_same(loaded.grad_norm[b], fed.grad_norm[b], "grad norm");
+  for (size_t p = 0; p < 3; ++p) expect_same(loaded.rel_change[p], fed.rel_change[p], "change");
+  for (size_t f = 0; f < 4; ++f) expect_same(loaded.at_bound[f], fed.at_bound[f], "at bound");
+  EXPECT_EQ(loaded.lr.size(), 30u);
+  EXPECT_EQ(loaded.lr.last_value(), 0.01);
+
+  ASSERT_TRUE(testing::downgrade_to_schema_v1(path));
+  RunModel old(path, 64);
+  LogFollower follower(path);
+  EXPECT_EQ(follower.reader().schema_version(), 1);
+  follower.poll(old);
+  EXPECT_EQ(old.info().modulator_design, "");
+  EXPECT_TRUE(std::isnan(old.info().alpha_range));
+  EXPECT_TRUE(std::isnan(old.info().beta_range));
+  expect_same(old.meta_total, loaded.meta_total, "meta total");
+  expect_same(old.train_loss, loaded.train_loss, "train loss");
+  for (const auto* traces : {old.grad_norm.data(), old.rel_change.data(), old.at_bound.data()})
+    ASSERT_EQ(traces[0].size(), 3u);  // one point per meta-update, NaN
+  for (const auto& t : old.grad_norm) EXPECT_TRUE(all_nan(t));
+  for (const auto& t : old.rel_change) EXPECT_TRUE(all_nan(t));
+  for (const auto& t : old.at_bound) EXPECT_TRUE(all_nan(t));
+  std::remove(path.c_str());
 }
 
 TEST(LogFollower, ALoadedRunEqualsTheLiveOne) {
@@ -150,6 +314,14 @@ TEST(LogFollower, ALoadedRunEqualsTheLiveOne) {
   expect_same(loaded.eval_metric, live.eval_metric, "eval metric");
   expect_same(loaded.meta_total, live.meta_total, "meta total");
   expect_same(loaded.huw_weights[1], live.huw_weights[1], "huw weight");
+  EXPECT_EQ(loaded.info().modulator_design, live.info().modulator_design);
+  for (size_t b = 0; b < live.grad_norm.size(); ++b)
+    expect_same(loaded.grad_norm[b], live.grad_norm[b], "grad norm");
+  for (size_t p = 0; p < live.rel_change.size(); ++p)
+    expect_same(loaded.rel_change[p], live.rel_change[p], "rel change");
+  for (size_t f = 0; f < live.at_bound.size(); ++f)
+    expect_same(loaded.at_bound[f], live.at_bound[f], "at bound");
+  expect_same(loaded.lr, live.lr, "lr");
   ASSERT_EQ(loaded.factors.size(), live.factors.size());
   for (size_t g = 0; g < live.factors.size(); ++g) {
     expect_same(loaded.factors[g][0], live.factors[g][0], "alpha");

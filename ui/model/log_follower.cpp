@@ -1,8 +1,8 @@
 #include "model/log_follower.h"
 
 #include <algorithm>
+#include <array>
 #include <cstdlib>
-#include <initializer_list>
 #include <limits>
 
 namespace maw::ui {
@@ -11,13 +11,34 @@ namespace {
 constexpr uint64_t kBlock = 65536;  // rows read at once
 
 // Rows every listed series has (a growing file may differ by one between series).
-uint64_t common_rows(const RunLogReader& r, std::initializer_list<const char*> paths) {
+uint64_t common_rows(const RunLogReader& r, const std::vector<std::string>& paths) {
   uint64_t n = std::numeric_limits<uint64_t>::max();
-  for (const char* p : paths) {
+  for (const auto& p : paths) {
     if (!r.has(p)) return 0;
     n = std::min(n, r.rows(p));
   }
   return n;
+}
+
+// A float64 root attribute, NaN when the log has none (written before it existed).
+double number_attribute(const RunLogReader& r, const char* name) {
+  const std::string v = r.attribute(name);
+  return v.empty() ? std::numeric_limits<double>::quiet_NaN() : std::strtod(v.c_str(), nullptr);
+}
+
+// One [M, K] diagnostics dataset of meta/ (schema v2): rows [first, first + n) into the
+// records' arrays, or NaN where the log lacks it (schema v1).
+template <size_t K>
+void read_meta_columns(const RunLogReader& r, const char* path, uint64_t first, uint64_t n,
+                       std::vector<MetaUpdateRecord>& out,
+                       std::array<double, K> MetaUpdateRecord::*field) {
+  const bool present = r.has(path) && r.info(path).shape.size() == 2 && r.info(path).shape[1] == K;
+  const auto v = present ? r.read(path, first, n) : std::vector<double>{};
+  for (uint64_t k = 0; k < n; ++k)
+    for (size_t j = 0; j < K; ++j)
+      (out[k].*field)[j] = present && (k + 1) * K <= v.size()
+                               ? v[k * K + j]
+                               : std::numeric_limits<double>::quiet_NaN();
 }
 
 }  // namespace
@@ -43,6 +64,9 @@ RunInfo LogFollower::run_info() const {
   i.metric_higher_is_better = r.attribute("metric_higher_is_better") == "1";
   i.snapshot_every = std::atoll(r.attribute("snapshot_every", "0").c_str());
   i.attention_every = std::atoll(r.attribute("attention_every", "0").c_str());
+  i.modulator_design = r.attribute("modulator_design");  // "" before schema v2, or AdamW
+  i.alpha_range = number_attribute(r, "alpha_range");
+  i.beta_range = number_attribute(r, "beta_range");
   if (r.has("groups/name")) i.group_names = r.read_strings("groups/name");
   if (r.has("groups/members"))
     for (const auto& m : r.read_strings("groups/members"))
@@ -174,10 +198,13 @@ bool LogFollower::poll(RunModel& model) {
     grew = true;
   }
 
-  // Meta-updates.
-  const uint64_t nm =
-      common_rows(r, {"meta/step", "meta/index", "meta/l_grad", "meta/l_dec", "meta/l_gap",
-                      "meta/total", "meta/meta_ms", "meta/huw_s", "meta/huw_weights"});
+  // Meta-updates; the diagnostics (schema v2) join the rows' count when the log has them.
+  std::vector<std::string> meta_paths = {"meta/step",    "meta/index", "meta/l_grad",
+                                         "meta/l_dec",   "meta/l_gap", "meta/total",
+                                         "meta/meta_ms", "meta/huw_s", "meta/huw_weights"};
+  for (const char* p : {"meta/grad_norm", "meta/rel_change", "meta/at_bound"})
+    if (r.has(p)) meta_paths.emplace_back(p);
+  const uint64_t nm = common_rows(r, meta_paths);
   if (metas_ < nm) {
     const uint64_t n = nm - metas_;
     const auto step = r.read("meta/step", metas_, n), index = r.read("meta/index", metas_, n),
@@ -185,8 +212,9 @@ bool LogFollower::poll(RunModel& model) {
                lp = r.read("meta/l_gap", metas_, n), tot = r.read("meta/total", metas_, n),
                ms = r.read("meta/meta_ms", metas_, n), hs = r.read("meta/huw_s", metas_, n),
                hw = r.read("meta/huw_weights", metas_, n);
+    std::vector<MetaUpdateRecord> records(n);
     for (uint64_t k = 0; k < n; ++k) {
-      MetaUpdateRecord m;
+      auto& m = records[k];
       m.step = static_cast<int64_t>(step[k]);
       m.index = static_cast<int64_t>(index[k]);
       m.l_grad = lg[k];
@@ -198,8 +226,11 @@ bool LogFollower::poll(RunModel& model) {
         m.huw_s[j] = hs[k * 3 + j];
         m.huw_weights[j] = hw[k * 3 + j];
       }
-      model.meta_update(m);
     }
+    read_meta_columns(r, "meta/grad_norm", metas_, n, records, &MetaUpdateRecord::grad_norm);
+    read_meta_columns(r, "meta/rel_change", metas_, n, records, &MetaUpdateRecord::rel_change);
+    read_meta_columns(r, "meta/at_bound", metas_, n, records, &MetaUpdateRecord::at_bound);
+    for (const auto& m : records) model.meta_update(m);
     metas_ = nm;
     grew = true;
   }

@@ -1,5 +1,6 @@
 #include "model/run_model.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 
@@ -46,6 +47,7 @@ int64_t AttentionMaps::nearest(int64_t step) const {
 RunModel::RunModel(std::string id, size_t trace_capacity)
     : train_loss(trace_capacity),
       step_ms(trace_capacity),
+      lr(trace_capacity),
       eval_loss(trace_capacity),
       eval_metric(trace_capacity),
       l_grad(trace_capacity),
@@ -56,7 +58,11 @@ RunModel::RunModel(std::string id, size_t trace_capacity)
       huw_s{Trace(trace_capacity), Trace(trace_capacity), Trace(trace_capacity)},
       huw_weights{Trace(trace_capacity), Trace(trace_capacity), Trace(trace_capacity)},
       id_(std::move(id)),
-      capacity_(trace_capacity) {}
+      capacity_(trace_capacity) {
+  for (auto& t : grad_norm) t = Trace(trace_capacity);
+  for (auto& t : rel_change) t = Trace(trace_capacity);
+  for (auto& t : at_bound) t = Trace(trace_capacity);
+}
 
 std::string RunModel::label() const {
   return info_.optimizer + " · seed " + std::to_string(info_.seed);
@@ -85,6 +91,7 @@ void RunModel::step(const StepRecord& r) {
   last_wall_ = r.wall_time_s;
   train_loss.append(x, r.wall_time_s, r.loss);
   step_ms.append(x, r.wall_time_s, r.forward_backward_ms + r.optimizer_ms + r.meta_ms);
+  lr.append(x, r.wall_time_s, r.lr);
 }
 
 void RunModel::eval(const EvalRecord& r) {
@@ -127,6 +134,10 @@ void RunModel::meta_update(const MetaUpdateRecord& r) {
     huw_s[k].append(x, last_wall_, r.huw_s[k]);
     huw_weights[k].append(x, last_wall_, r.huw_weights[k]);
   }
+  for (size_t k = 0; k < grad_norm.size(); ++k) grad_norm[k].append(x, last_wall_, r.grad_norm[k]);
+  for (size_t k = 0; k < rel_change.size(); ++k)
+    rel_change[k].append(x, last_wall_, r.rel_change[k]);
+  for (size_t k = 0; k < at_bound.size(); ++k) at_bound[k].append(x, last_wall_, r.at_bound[k]);
 }
 
 void RunModel::event(int64_t step, const std::string& kind, const std::string& message) {
@@ -135,6 +146,72 @@ void RunModel::event(int64_t step, const std::string& kind, const std::string& m
 
 void RunModel::finish(const RunSummary& s) {
   status_ = s.status;
+}
+
+namespace {
+
+// A trace's value at `step`, linearly interpolated between its held points (clamped at
+// the ends, NaN when empty).
+double value_at(const Trace& t, double step) {
+  const auto& xs = t.steps();
+  const auto& ys = t.values();
+  if (xs.empty()) return std::nan("");
+  if (step <= xs.front()) return ys.front();
+  if (step >= xs.back()) return ys.back();
+  const auto i = static_cast<size_t>(std::upper_bound(xs.begin(), xs.end(), step) - xs.begin());
+  const double x0 = xs[i - 1], x1 = xs[i];
+  return x1 > x0 ? ys[i - 1] + (ys[i] - ys[i - 1]) * (step - x0) / (x1 - x0) : ys[i];
+}
+
+// A sum of finite values and their count.
+struct Mean {
+  double sum = 0;
+  size_t n = 0;
+  void add(double v) {
+    if (!std::isfinite(v)) return;
+    sum += v;
+    ++n;
+  }
+  double value() const { return n ? sum / static_cast<double>(n) : std::nan(""); }
+};
+
+}  // namespace
+
+std::vector<GroupMeans> group_means(const RunModel& m, double lo, double hi,
+                                    const Trace* reference_lr) {
+  const size_t G = std::min({m.factors.size(), m.effective_lr.size(), m.effective_wd.size()});
+  std::vector<GroupMeans> out(G);
+  for (size_t g = 0; g < G; ++g) {
+    const Trace &alpha = m.factors[g][0], &beta = m.factors[g][1];
+    const Trace &elr = m.effective_lr[g], &ewd = m.effective_wd[g];
+    const size_t n = std::min({alpha.size(), beta.size(), elr.size(), ewd.size()});
+    Mean a, b, e, w;
+    double lr_sum = 0, ref_sum = 0;
+    size_t used = 0;
+    for (size_t i = 0; i < n; ++i) {
+      const double step = alpha.steps()[i];
+      if (hi > lo && (step < lo || step > hi)) continue;
+      ++used;
+      const double ai = alpha.values()[i], ei = elr.values()[i];
+      a.add(ai);
+      b.add(beta.values()[i]);
+      e.add(ei);
+      w.add(ewd.values()[i]);
+      const double ref = reference_lr ? value_at(*reference_lr, step) : ei / ai;
+      if (std::isfinite(ei) && std::isfinite(ref) && ref > 0) {
+        lr_sum += ei;
+        ref_sum += ref;
+      }
+    }
+    auto& r = out[g];
+    r.alpha = a.value();
+    r.beta = b.value();
+    r.effective_lr = e.value();
+    r.effective_wd = w.value();
+    r.lr_ratio = ref_sum > 0 ? lr_sum / ref_sum : std::nan("");
+    r.snapshots = used;
+  }
+  return out;
 }
 
 }  // namespace maw::ui

@@ -8,6 +8,7 @@
 #include <array>
 #include <cstdint>
 #include <deque>
+#include <iterator>
 #include <map>
 #include <string>
 #include <vector>
@@ -69,6 +70,7 @@ class RunModel {
   // Per step (x: step or wall time through Trace::walls).
   Trace train_loss;
   Trace step_ms;  // forward-backward + optimizer + meta, ms
+  Trace lr;       // the scheduled learning rate η
   // Per evaluation.
   Trace eval_loss, eval_metric;
   std::map<std::string, Trace> eval_extras;
@@ -80,6 +82,12 @@ class RunModel {
   // Per meta-update.
   Trace l_grad, l_dec, l_gap, meta_total, meta_ms;
   std::array<Trace, 3> huw_s, huw_weights;
+  // Diagnostics (run-log schema v2; NaN in older logs, and for blocks a run lacks):
+  // the meta-gradient's norm per block (kMetaGradBlocks), the modulator's relative change
+  // (kMetaChangeParts), the fraction of groups at a bound of α, β, λ1, λ2 (kFactorNames).
+  std::array<Trace, std::size(kMetaGradBlocks)> grad_norm;
+  std::array<Trace, std::size(kMetaChangeParts)> rel_change;
+  std::array<Trace, std::size(kFactorNames)> at_bound;
   std::vector<RunEventEntry> events;
 
  private:
@@ -90,5 +98,23 @@ class RunModel {
   std::string status_ = "starting";
   double last_wall_ = 0.0;  // evals and snapshots take the wall time of the last step
 };
+
+// One group's modulation averaged over the snapshots in a step range: the Modulation
+// panel's table ("which layers got a larger learning rate?").
+struct GroupMeans {
+  double alpha = 0, beta = 0;                 // mean α, β
+  double effective_lr = 0, effective_wd = 0;  // mean η·α, λ·β
+  // mean η·α / mean reference η over the same snapshots: the reference is another run's
+  // learning rate (AdamW's) read at the snapshots' steps, or this run's own η = (η·α)/α.
+  double lr_ratio = 0;
+  size_t snapshots = 0;  // held snapshot points averaged (all values NaN when 0)
+};
+
+// Per group of `m`, over snapshots with lo <= step <= hi (all of them when hi <= lo).
+// `reference_lr`: a per-step learning-rate trace (RunModel::lr of an AdamW run), linearly
+// interpolated at the snapshots' steps; null: the run's own η. Non-finite values are
+// skipped; decimated traces average their held (min, max) points.
+std::vector<GroupMeans> group_means(const RunModel& m, double lo, double hi,
+                                    const Trace* reference_lr = nullptr);
 
 }  // namespace maw::ui
