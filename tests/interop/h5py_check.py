@@ -1,10 +1,14 @@
 #!/usr/bin/python3
 """Interop: a run log opens in h5py (Debian's python3-h5py), and its series equal what
-the C++ reader returns (through `metaadamw export`, which reads with RunLogReader).
+the C++ reader returns (through `metaadamw export`, which reads with RunLogReader); the
+same log rewritten by h5py as schema v1 wrote it (no meta diagnostics, no design
+attributes) still inspects and exports.
 
 Usage: h5py_check.py METAADAMW_CLI WORKDIR. Exit 77 (ctest: skipped) without h5py."""
 import csv
+import json
 import os
+import shutil
 import subprocess
 import sys
 
@@ -42,7 +46,7 @@ def check(cond, what):
 with h5py.File(log, "r", swmr=True) as f:  # swmr=True also opens a log still being written
     a = f.attrs
     check(a["schema"] in ("metaadamw-runlog", b"metaadamw-runlog"), "schema attribute")
-    check(int(a["schema_version"]) == 1, "schema_version")
+    check(int(a["schema_version"]) == 2, "schema_version")
     status = a["status"]
     status = status.decode() if isinstance(status, bytes) else status
     check(status.rstrip("\0") == "completed", f"status {status!r}")
@@ -74,8 +78,61 @@ with h5py.File(log, "r", swmr=True) as f:  # swmr=True also opens a log still be
     kinds = [k.decode().rstrip("\0") for k in f["events/kind"][:]]
     check(kinds[0] == "started" and kinds[-1] == "completed", f"events {kinds}")
 
+    # Schema v2: the modulator's design and ranges, the meta diagnostics with their axes.
+    design = a.get("modulator_design", b"")
+    design = (design.decode() if isinstance(design, bytes) else design).rstrip("\0")
+    check(design in ("learning", "paper"), f"modulator_design {design!r}")
+    for name in ("alpha_range", "beta_range"):
+        check(name in a and np.isfinite(float(a[name])) and float(a[name]) > 0, name)
+    M = f["meta/step"].shape[0]
+    check(M >= 2, f"meta-updates {M}")
+    meta_steps = list(f["meta/step"][:])
+    blocks = ["encoder", "head_alpha", "head_beta", "head_lambda1", "head_lambda2", "gates",
+              "group", "huw_s"]
+    for name, axis, labels in (("grad_norm", "block", blocks),
+                               ("rel_change", "part", ["modulator", "encoder", "head"]),
+                               ("at_bound", "factor", ["alpha", "beta", "lambda1", "lambda2"])):
+        d = f["meta/" + name]
+        check(d.shape == (M, len(labels)) and d.dtype == np.float64, f"{name} {d.shape} {d.dtype}")
+        axes = d.attrs.get("axes", b"")
+        axes = axes.decode() if isinstance(axes, bytes) else axes
+        check(axes.rstrip("\0") == "meta," + axis, f"{name} axes {axes!r}")
+        values = d[:]
+        long = rows(f"meta_{name}.csv")
+        check(len(long) == M * len(labels), f"meta_{name}.csv rows {len(long)}")
+        check(all(r[axis] in labels for r in long), f"meta_{name}.csv {axis} labels")
+        for r in long:
+            v, want = float(r["value"]), values[meta_steps.index(int(r["step"])), labels.index(r[axis])]
+            check(v == want or (np.isnan(v) and np.isnan(want)), f"{name} {r} vs {want}")
+    bound = f["meta/at_bound"][:]
+    check(np.all((bound >= 0) & (bound <= 1)), "at_bound fractions in [0, 1]")
+
+# A v1 log: h5py deletes what v2 added and sets schema_version 1; the CLI still reads it.
+v1 = os.path.join(work, "interop_v1.h5")
+shutil.copyfile(log, v1)
+with h5py.File(v1, "r+") as f:
+    for name in ("grad_norm", "rel_change", "at_bound"):
+        del f["meta/" + name]
+    for name in ("modulator_design", "alpha_range", "beta_range"):
+        if name in f.attrs:
+            del f.attrs[name]
+    f.attrs.modify("schema_version", np.int32(1))
+text = subprocess.run([cli, "inspect", v1], check=True, capture_output=True, text=True).stdout
+check("schema v1" in text and "design not recorded" in text and "not in this log" in text,
+      f"inspect of a v1 log:\n{text}")
+info = json.loads(subprocess.run([cli, "inspect", "--json", v1], check=True, capture_output=True,
+                                 text=True).stdout)
+diag = info["meta_diagnostics"]
+check(info["schema_version"] == 1 and diag["modulator_design"] is None
+      and diag["grad_norm"] is None and diag["meta_updates"] == M, f"inspect --json v1: {diag}")
+out_v1 = os.path.join(work, "interop_v1_csv")
+subprocess.run([cli, "export", v1, "--csv", out_v1], check=True, stderr=subprocess.DEVNULL)
+check(not os.path.exists(os.path.join(out_v1, "meta_grad_norm.csv"))
+      and os.path.exists(os.path.join(out_v1, "meta.csv")), "export of a v1 log")
+
 if failures:
     print("FAILED:\n  " + "\n  ".join(failures[:20]))
     sys.exit(1)
 print(f"h5py {h5py.version.version} (HDF5 {h5py.version.hdf5_version}) reads the log; "
-      f"steps/loss and snapshots/features equal the C++ reader's export")
+      f"steps/loss, snapshots/features and the meta diagnostics equal the C++ reader's "
+      f"export; a v1 log still inspects and exports")

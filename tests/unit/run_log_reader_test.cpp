@@ -57,7 +57,7 @@ const std::string& logged_run(Recorder* out = nullptr) {
 TEST(RunLogReader, ReadsEverySeriesOfAFinishedRunAsTheObserversSawIt) {
   Recorder rec;
   RunLogReader r(logged_run(&rec));
-  EXPECT_EQ(r.schema_version(), 1);
+  EXPECT_EQ(r.schema_version(), 2);
   EXPECT_EQ(r.status(), "completed");
   EXPECT_FALSE(r.writer_alive());
   EXPECT_EQ(r.attribute("task"), "synthetic");
@@ -123,6 +123,26 @@ TEST(RunLogReader, ReadsEverySeriesOfAFinishedRunAsTheObserversSawIt) {
   ASSERT_EQ(r.rows("meta/step"), rec.metas.size());
   EXPECT_EQ(r.read("meta/total").back(), rec.metas.back().total);
   EXPECT_EQ(r.info("meta/huw_weights").shape, (std::vector<uint64_t>{rec.metas.size(), 3}));
+  // The diagnostics (schema v2), NaN where the record holds NaN (a block the run lacks).
+  const auto M = static_cast<uint64_t>(rec.metas.size());
+  EXPECT_EQ(r.info("meta/grad_norm").shape, (std::vector<uint64_t>{M, 8}));
+  EXPECT_EQ(r.info("meta/grad_norm").axes, "meta,block");
+  EXPECT_EQ(r.info("meta/rel_change").shape, (std::vector<uint64_t>{M, 3}));
+  EXPECT_EQ(r.info("meta/rel_change").axes, "meta,part");
+  EXPECT_EQ(r.info("meta/at_bound").shape, (std::vector<uint64_t>{M, 4}));
+  EXPECT_EQ(r.info("meta/at_bound").axes, "meta,factor");
+  auto same = [](double a, double b) { return a == b || (std::isnan(a) && std::isnan(b)); };
+  const auto grad = r.read("meta/grad_norm"), change = r.read("meta/rel_change"),
+             bound = r.read("meta/at_bound");
+  for (size_t m = 0; m < rec.metas.size(); ++m) {
+    for (size_t k = 0; k < 8; ++k)
+      EXPECT_PRED2(same, grad[m * 8 + k], rec.metas[m].grad_norm[k]) << m << " " << k;
+    for (size_t k = 0; k < 3; ++k)
+      EXPECT_PRED2(same, change[m * 3 + k], rec.metas[m].rel_change[k]) << m << " " << k;
+    for (size_t k = 0; k < 4; ++k)
+      EXPECT_PRED2(same, bound[m * 4 + k], rec.metas[m].at_bound[k]) << m << " " << k;
+  }
+  EXPECT_EQ(r.attribute("modulator_design"), rec.info.modulator_design);
   const auto kinds = r.read_strings("events/kind");
   ASSERT_GE(kinds.size(), 2u);
   EXPECT_EQ(kinds.front(), "started");
@@ -243,9 +263,11 @@ TEST(RunLogReader, BadFilesGiveAClearMessage) {
       << open_error(temp("old.h5"));
   write_hdf5(temp("other.h5"), "someone-else", 1);
   EXPECT_NE(open_error(temp("other.h5")).find("not a MetaAdamW run log"), std::string::npos);
-  write_hdf5(temp("newer.h5"), "metaadamw-runlog", 2);
+  write_hdf5(temp("newer.h5"), "metaadamw-runlog", RunLogReader::kSchemaVersion + 1);
   const auto newer = open_error(temp("newer.h5"));
-  EXPECT_NE(newer.find("schema version 2"), std::string::npos) << newer;
+  EXPECT_NE(newer.find("schema version " + std::to_string(RunLogReader::kSchemaVersion + 1)),
+            std::string::npos)
+      << newer;
   EXPECT_NE(newer.find("newer metaadamw"), std::string::npos) << newer;
   write_hdf5(temp("zero.h5"), "metaadamw-runlog", 0);
   EXPECT_NE(open_error(temp("zero.h5")).find("schema_version"), std::string::npos);
@@ -261,6 +283,27 @@ TEST(RunLogReader, BadFilesGiveAClearMessage) {
     EXPECT_NE(e.find("damaged or truncated"), std::string::npos) << keep << ": " << e;
     EXPECT_NE(e.find(cut), std::string::npos) << e;  // names the file
   }
+}
+
+// A log as schema v1 wrote it (no meta diagnostics, no modulator_design) still opens, and
+// holds everything else.
+TEST(RunLogReader, OpensASchemaV1Log) {
+  const std::string v1 = temp("v1.h5");
+  write_bytes(v1, read_bytes(logged_run()));
+  ASSERT_TRUE(testing::downgrade_to_schema_v1(v1));
+  RunLogReader r(v1);
+  EXPECT_EQ(r.schema_version(), 1);
+  EXPECT_EQ(r.status(), "completed");
+  for (const char* p : {"meta/grad_norm", "meta/rel_change", "meta/at_bound"}) {
+    EXPECT_FALSE(r.has(p)) << p;
+    EXPECT_EQ(r.rows(p), 0u) << p;
+  }
+  EXPECT_EQ(r.attribute("modulator_design", "absent"), "absent");
+  EXPECT_EQ(r.attribute("alpha_range"), "");
+  RunLogReader v2(logged_run());
+  EXPECT_EQ(r.read("meta/total"), v2.read("meta/total"));
+  EXPECT_EQ(r.read("steps/loss"), v2.read("steps/loss"));
+  EXPECT_EQ(r.read("snapshots/factors", 7, 1), v2.read("snapshots/factors", 7, 1));
 }
 
 // Flipped bytes all over a real log: every outcome is a value or a DataError. (The
