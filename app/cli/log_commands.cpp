@@ -7,6 +7,7 @@
 #include <ctime>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <limits>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -87,14 +88,139 @@ std::vector<std::string> axis_labels(const RunLogReader& r, const std::string& a
   else if (axis == "feature" && r.has("snapshots/feature_names"))
     labels = r.read_strings("snapshots/feature_names");
   else if (axis == "factor")
-    labels = {"alpha", "beta", "lambda1", "lambda2"};
+    labels.assign(std::begin(kFactorNames), std::end(kFactorNames));
   else if (axis == "term")
     labels = {"l_grad", "l_dec", "l_gap"};
+  else if (axis == "block")
+    labels.assign(std::begin(kMetaGradBlocks), std::end(kMetaGradBlocks));
+  else if (axis == "part")
+    labels.assign(std::begin(kMetaChangeParts), std::end(kMetaChangeParts));
   if (labels.size() != n) {
     labels.clear();
     for (uint64_t i = 0; i < n; ++i) labels.push_back(std::to_string(i));
   }
   return labels;
+}
+
+// One column of an [M, K] diagnostics dataset of meta/ (schema v2): its value at the last
+// meta-update and its mean over the finite values of the run (NaN: none).
+struct MetaColumn {
+  std::string name;
+  double last = std::nan(""), mean = std::nan("");
+};
+
+// The columns of meta/<name> labelled with `labels`; empty when the log lacks the dataset
+// (schema v1) or its width differs.
+template <size_t K>
+std::vector<MetaColumn> meta_columns(const RunLogReader& r, const std::string& path,
+                                     const char* const (&labels)[K], uint64_t rows) {
+  if (!r.has(path) || r.info(path).shape.size() != 2 || r.info(path).shape[1] != K) return {};
+  const uint64_t n = std::min(rows, r.rows(path));
+  const auto v = n ? r.read(path, 0, n) : std::vector<double>{};
+  std::vector<MetaColumn> out;
+  for (size_t k = 0; k < K; ++k) {
+    MetaColumn c{labels[k]};
+    double sum = 0;
+    size_t count = 0;
+    for (uint64_t i = 0; i < n; ++i) {
+      const double x = v[i * K + k];
+      if (!std::isfinite(x)) continue;
+      sum += x;
+      ++count;
+    }
+    if (n) c.last = v[(n - 1) * K + k];
+    if (count) c.mean = sum / static_cast<double>(count);
+    out.push_back(c);
+  }
+  return out;
+}
+
+// What `inspect` says about the meta-learning of a MetaAdamW log.
+struct MetaDiagnostics {
+  uint64_t updates = 0;
+  double last_step = std::nan("");
+  std::string design;  // "" in logs before schema v2
+  double alpha_range = std::nan(""), beta_range = std::nan("");
+  std::vector<MetaColumn> grad_norm, rel_change, at_bound;  // empty: not in the log
+};
+
+MetaDiagnostics meta_diagnostics(const RunLogReader& r) {
+  MetaDiagnostics d;
+  d.updates = r.rows("meta/step");
+  if (d.updates) d.last_step = r.read("meta/step", d.updates - 1, 1).at(0);
+  d.design = r.attribute("modulator_design");
+  auto number = [&](const char* name) {
+    const std::string v = r.attribute(name);
+    return v.empty() ? std::nan("") : std::strtod(v.c_str(), nullptr);
+  };
+  d.alpha_range = number("alpha_range");
+  d.beta_range = number("beta_range");
+  d.grad_norm = meta_columns(r, "meta/grad_norm", kMetaGradBlocks, d.updates);
+  d.rel_change = meta_columns(r, "meta/rel_change", kMetaChangeParts, d.updates);
+  d.at_bound = meta_columns(r, "meta/at_bound", kFactorNames, d.updates);
+  return d;
+}
+
+// NaN as JSON null.
+Json json_number(double v) {
+  return std::isfinite(v) ? Json(v) : Json(nullptr);
+}
+
+Json meta_json(const MetaDiagnostics& d) {
+  Json j;
+  j["modulator_design"] = d.design.empty() ? Json(nullptr) : Json(d.design);
+  j["alpha_range"] = json_number(d.alpha_range);
+  j["beta_range"] = json_number(d.beta_range);
+  j["meta_updates"] = d.updates;
+  j["last_step"] = std::isfinite(d.last_step) ? Json(static_cast<int64_t>(d.last_step)) : Json();
+  for (const auto& [key, cols] :
+       {std::make_pair("grad_norm", &d.grad_norm), std::make_pair("rel_change", &d.rel_change),
+        std::make_pair("at_bound", &d.at_bound)}) {
+    if (cols->empty()) {
+      j[key] = nullptr;  // a log written before schema v2
+      continue;
+    }
+    Json o = Json::object();
+    for (const auto& c : *cols)
+      o[c.name] = {{"last", json_number(c.last)}, {"mean", json_number(c.mean)}};
+    j[key] = o;
+  }
+  return j;
+}
+
+void print_meta(const MetaDiagnostics& d, std::FILE* out) {
+  std::string head = "design " + (d.design.empty() ? std::string("not recorded") : d.design);
+  char buf[96];
+  for (const auto& [name, range] :
+       {std::make_pair("α", d.alpha_range), std::make_pair("β", d.beta_range)})
+    if (std::isfinite(range) && range > 0) {
+      std::snprintf(buf, sizeof buf, " · %s ∈ [%.4g, %.4g]", name, 1 - range / 2, 1 + range / 2);
+      head += buf;
+    }
+  std::fprintf(out, "meta       %s · %llu meta-update%s", head.c_str(),
+               static_cast<unsigned long long>(d.updates), d.updates == 1 ? "" : "s");
+  if (d.updates) std::fprintf(out, ", the last at step %s", number(d.last_step, "int64").c_str());
+  std::fprintf(out, "\n");
+  if (d.grad_norm.empty() && d.rel_change.empty() && d.at_bound.empty()) {
+    std::fprintf(out,
+                 "  diagnostics not in this log (schema v1: written before they were recorded)\n");
+    return;
+  }
+  if (d.updates == 0) return;
+  std::fprintf(out, "  %-34s %12s %12s\n", "", "last", "run mean");
+  const std::pair<const char*, const std::vector<MetaColumn>*> sections[] = {
+      {"meta-gradient norm", &d.grad_norm},
+      {"relative change", &d.rel_change},
+      {"fraction at a bound", &d.at_bound}};
+  for (const auto& [title, cols] : sections) {
+    bool shown = false;
+    for (const auto& c : *cols) {
+      if (std::isnan(c.last) && std::isnan(c.mean)) continue;  // a block the run lacks
+      std::fprintf(out, "  %-20s %-13s %12.4g %12.4g\n", shown ? "" : title, c.name.c_str(), c.last,
+                   c.mean);
+      shown = true;
+    }
+  }
 }
 
 }  // namespace
@@ -154,6 +280,7 @@ void inspect_log(const std::string& path, bool json, std::FILE* out) {
     for (const auto& s : r.series())
       series.push_back({{"path", s.path}, {"shape", s.shape}, {"type", s.type}, {"axes", s.axes}});
     j["series"] = series;
+    j["meta_diagnostics"] = r.has("meta/step") ? meta_json(meta_diagnostics(r)) : Json(nullptr);
     std::fprintf(out, "%s\n", j.dump(2).c_str());
     return;
   }
@@ -188,6 +315,7 @@ void inspect_log(const std::string& path, bool json, std::FILE* out) {
                  g < sizes.size() ? sizes[g] : 0.0, tensors.size(), tensors.size() == 1 ? "" : "s");
   }
   if (names.size() > shown) std::fprintf(out, "  … %zu more\n", names.size() - shown);
+  if (r.has("meta/step")) print_meta(meta_diagnostics(r), out);
   std::fprintf(out, "series\n");
   for (const auto& s : r.series())
     std::fprintf(out, "  %-28s %-24s %-8s %s\n", s.path.c_str(), shape_text(s.shape).c_str(),
