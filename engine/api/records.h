@@ -120,9 +120,11 @@ struct MetaUpdateRecord {
 };
 
 // Column names of MetaUpdateRecord's arrays (and of the run log's meta/ datasets).
+// "group": the per-group meta-parameters (the enhanced features' embeddings, the learning
+// design's offsets of α and β).
 inline constexpr const char* kMetaGradBlocks[8] = {"encoder",      "head_alpha",   "head_beta",
                                                    "head_lambda1", "head_lambda2", "gates",
-                                                   "embedding",    "huw_s"};
+                                                   "group",        "huw_s"};
 inline constexpr const char* kMetaChangeParts[3] = {"modulator", "encoder", "head"};
 inline constexpr const char* kFactorNames[4] = {"alpha", "beta", "lambda1", "lambda2"};
 

@@ -308,8 +308,10 @@ const std::vector<Entry>& schema() {
               "backward) or the exact double backward",
               "finite_difference", "exact");
     META_FLOAT(meta_lr, positive, "> 0", "meta-optimizer learning rate (default: the design's)");
-    META_ENUM(meta_optimizer, "sgd | adam", "meta-optimizer (default: the design's)", "sgd",
-              "adam");
+    META_ENUM(meta_optimizer, "sgd | adam | adam_tensorwise",
+              "meta-optimizer (default: the design's; adam_tensorwise: one second moment per "
+              "tensor)",
+              "sgd", "adam", "adam_tensorwise");
     META_FLOAT(meta_weight_decay, non_negative, ">= 0", "weight of Σ‖W‖₂ over the modulator");
 #undef META_FLOAT
 #undef META_INT

@@ -1,6 +1,7 @@
 #include "optim/metaadamw.h"
 
 #include "optim/adamw_kernel.h"
+#include "optim/meta_optimizer.h"
 #include "optim/stats_kernel.h"
 
 #include <ATen/CPUGeneratorImpl.h>
@@ -76,6 +77,8 @@ MetaAdamW::MetaAdamW(std::vector<torch::Tensor> params, const std::vector<nn::Pa
     embedding_ = torch::randn({G, o_.group_embed_dim()}, gen, opts.device(torch::kCPU))
                      .to(device)
                      .set_requires_grad(true);
+  if (!o_.paper_design())  // per-group offsets of (a, b): the identity start keeps them 0
+    group_offsets_ = torch::zeros({G, 2}, opts).set_requires_grad(true);
   if (o_.use_feature_gating())
     gates_ = torch::ones({features_.dim()}, opts).set_requires_grad(true);  // §2: init 1
   if (o_.meta_objective() == "combined" && o_.use_huw())
@@ -83,10 +86,7 @@ MetaAdamW::MetaAdamW(std::vector<torch::Tensor> params, const std::vector<nn::Pa
 
   std::vector<torch::Tensor> mp;
   for (const auto& [kind, ts] : meta_parameters()) mp.insert(mp.end(), ts.begin(), ts.end());
-  if (o_.meta_optimizer() == "adam")
-    meta_opt_ = std::make_unique<torch::optim::Adam>(mp, torch::optim::AdamOptions(o_.meta_lr()));
-  else
-    meta_opt_ = std::make_unique<torch::optim::SGD>(mp, torch::optim::SGDOptions(o_.meta_lr()));
+  meta_opt_ = make_meta_optimizer(o_.meta_optimizer(), mp, o_.meta_lr());
   init_state();
 }
 
@@ -112,6 +112,7 @@ std::vector<std::pair<std::string, std::vector<torch::Tensor>>> MetaAdamW::meta_
   std::vector<std::pair<std::string, std::vector<torch::Tensor>>> out = {{"encoder", encoder},
                                                                          {"head", head}};
   if (embedding_.defined()) out.push_back({"embedding", {embedding_}});
+  if (group_offsets_.defined()) out.push_back({"group_offsets", {group_offsets_}});
   if (gates_.defined()) out.push_back({"gates", {gates_}});
   if (huw_s_.defined()) out.push_back({"huw_s", {huw_s_}});
   return out;
@@ -174,6 +175,7 @@ void MetaAdamW::step(const std::function<MetaBatches()>& meta, bool keep_snapsho
   p_sums_ = torch::Tensor();
   const auto feats = features_.assemble(stats, embedding_, gates_, t);  // [G, D]
   auto out = modulator_.forward(feats, /*training=*/false, keep_snapshot && keep_attention);
+  if (group_offsets_.defined()) out = modulator_.offset(std::move(out), group_offsets_);
 
   if (fused && !meta_due) {
     // Pass 2: the parameters, summing Σp² for the next step's features.
@@ -325,8 +327,9 @@ MetaTerms MetaAdamW::meta_objective(const MetaInputs& in) const {
 
   // 1. Factors with graph.
   const auto feats = features_.assemble(in.stats, embedding_, gates_, in.step);
-  const auto out = modulator_.forward(feats, /*training=*/true, false,
-                                      const_cast<at::Generator*>(&dropout_gen_));
+  auto out = modulator_.forward(feats, /*training=*/true, false,
+                                const_cast<at::Generator*>(&dropout_gen_));
+  if (group_offsets_.defined()) out = modulator_.offset(std::move(out), group_offsets_);
   const auto alpha = out.factors.select(1, 0).index_select(0, group_index_);  // [N]
   const auto beta = out.factors.select(1, 1).index_select(0, group_index_);
   const auto lam1 = out.factors.select(1, 2), lam2 = out.factors.select(1, 3);  // [G]
@@ -642,7 +645,7 @@ void MetaAdamW::meta_update(const torch::Tensor& stats, int64_t t,
 }
 
 torch::Tensor MetaAdamW::grad_norms() const {
-  // records.h's kMetaGradBlocks: encoder, head rows α β λ1 λ2, gates, embedding, huw_s.
+  // records.h kMetaGradBlocks: encoder, head rows α β λ1 λ2, gates, group, huw_s.
   torch::NoGradGuard ng;
   const auto& st = modulator_.store();
   const auto opts = st.parameters().front().options().dtype(torch::kDouble);
@@ -670,7 +673,11 @@ torch::Tensor MetaAdamW::grad_norms() const {
     parts.push_back(x.sqrt().reshape({1}));
   }
   parts.push_back(block(gates_));
-  parts.push_back(block(embedding_));
+  // Per-group parameters: the enhanced features' embeddings and the per-group offsets.
+  if (embedding_.defined() && group_offsets_.defined())
+    parts.push_back((sq(embedding_.grad()) + sq(group_offsets_.grad())).sqrt().reshape({1}));
+  else
+    parts.push_back(block(embedding_.defined() ? embedding_ : group_offsets_));
   parts.push_back(block(huw_s_));
   return torch::cat(parts);
 }
@@ -747,6 +754,7 @@ void MetaAdamW::save(torch::serialize::OutputArchive& a) const {
   for (size_t i = 0; i < st.parameters().size(); ++i)
     a.write("metaadamw.modulator." + st.info()[i].name, st.parameters()[i].detach(), true);
   if (embedding_.defined()) a.write("metaadamw.embedding", embedding_.detach(), true);
+  if (group_offsets_.defined()) a.write("metaadamw.group_offsets", group_offsets_.detach(), true);
   if (gates_.defined()) a.write("metaadamw.gates", gates_.detach(), true);
   if (huw_s_.defined()) a.write("metaadamw.huw_s", huw_s_.detach(), true);
   torch::serialize::OutputArchive opt;
@@ -789,6 +797,7 @@ void MetaAdamW::load(torch::serialize::InputArchive& a) {
   for (size_t i = 0; i < st.parameters().size(); ++i)
     read("metaadamw.modulator." + st.info()[i].name, st.parameters()[i]);
   if (embedding_.defined()) read("metaadamw.embedding", embedding_);
+  if (group_offsets_.defined()) read("metaadamw.group_offsets", group_offsets_);
   if (gates_.defined()) read("metaadamw.gates", gates_);
   if (huw_s_.defined()) read("metaadamw.huw_s", huw_s_);
   torch::serialize::InputArchive opt;

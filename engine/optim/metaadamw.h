@@ -22,6 +22,7 @@
 #include "api/records.h"
 #include "nn/param_info.h"
 #include "optim/features.h"
+#include "optim/meta_optimizer.h"
 #include "optim/modulator.h"
 #include "optim/options.h"
 #include "optim/param_groups.h"
@@ -88,8 +89,8 @@ class MetaAdamW {
   };
   MetaTerms meta_objective(const MetaInputs& in) const;
 
-  // Meta-parameters by kind: "encoder", "head", "embedding", "gates", "huw_s" (kinds not
-  // in use are absent).
+  // Meta-parameters by kind: "encoder", "head", "embedding", "group_offsets", "gates",
+  // "huw_s" (kinds not in use are absent).
   std::vector<std::pair<std::string, std::vector<torch::Tensor>>> meta_parameters() const;
 
   // §7 state: everything needed to continue exactly.
@@ -153,9 +154,10 @@ class MetaAdamW {
   torch::Tensor group_index_;      // [N] int64: group of each tensor
   std::vector<int64_t> group_of_;  // host copy
   torch::Tensor embedding_;        // [G, E] (enhanced features)
+  torch::Tensor group_offsets_;    // [G, 2] added to (a, b) (learning design), init 0
   torch::Tensor gates_;            // [D] (feature gating)
   torch::Tensor huw_s_;            // [3] (combined objective with HUW)
-  std::unique_ptr<torch::optim::Optimizer> meta_opt_;
+  std::unique_ptr<MetaOptimizer> meta_opt_;
   at::Generator dropout_gen_;
 
   std::vector<torch::Tensor> m_, v_;

@@ -82,6 +82,14 @@ Modulator::Output Modulator::forward(const torch::Tensor& features, bool trainin
   return out;
 }
 
+Modulator::Output Modulator::offset(Output out, const torch::Tensor& offsets) const {
+  auto attention = std::move(out.attention);
+  auto shifted = factors_from(
+      out.raw + torch::cat({offsets.to(out.raw.dtype()), torch::zeros_like(offsets)}, 1));
+  shifted.attention = std::move(attention);
+  return shifted;
+}
+
 Modulator::Output Modulator::factors_from(torch::Tensor raw) const {
   Output out;
   out.raw = std::move(raw);

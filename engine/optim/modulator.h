@@ -42,6 +42,9 @@ class Modulator {
   // paper's 64–128-layer modulators spent 5–13 ms a step in dispatch for microseconds of
   // arithmetic (BENCHMARKS.md). Agrees with the layers to rounding (tests).
   Output forward_host(const torch::Tensor& features, bool want_attention) const;
+  // The learning design's per-group offsets [G, 2] added to the raw (a, b) before the
+  // squashing (differentiable in both); the attention maps are kept.
+  Output offset(Output out, const torch::Tensor& offsets) const;
 
   nn::ParamStore& store() { return store_; }
   const nn::ParamStore& store() const { return store_; }

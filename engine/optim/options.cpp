@@ -34,7 +34,7 @@ MetaAdamWOptions& MetaAdamWOptions::design_defaults(const std::string& design) {
     learn_lambdas_ = true;
   } else if (design == "learning") {
     modulator_design_ = design;
-    meta_optimizer_ = "adam";
+    meta_optimizer_ = "adam_tensorwise";
     meta_lr_ = kLearningMetaLr;
     learn_lambdas_ = false;
   } else {
@@ -91,8 +91,8 @@ void MetaAdamWOptions::validate() const {
   if (!(meta_lr_ > 0)) bad("meta_lr", str(meta_lr_), "> 0");
   if (!one_of(meta_hessian_, {"finite_difference", "exact"}))
     bad("meta_hessian", meta_hessian_, "finite_difference | exact");
-  if (!one_of(meta_optimizer_, {"sgd", "adam"}))
-    bad("meta_optimizer", meta_optimizer_, "sgd | adam");
+  if (!one_of(meta_optimizer_, {"sgd", "adam", "adam_tensorwise"}))
+    bad("meta_optimizer", meta_optimizer_, "sgd | adam | adam_tensorwise");
   if (!(meta_weight_decay_ >= 0)) bad("meta_weight_decay", str(meta_weight_decay_), ">= 0");
 }
 

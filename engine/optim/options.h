@@ -45,7 +45,8 @@ struct MetaAdamWOptions {
   // (zero-initialised head: α = β = 1, the first steps are AdamW's), scale-free inputs
   // (magnitudes as log RMS, standardized across groups), a LayerNorm before the head,
   // λ1 = λ2 = ½ fixed (not outputs the modulator could move to lower its own objective),
-  // Adam as the meta-optimizer. paper: METAADAMW.md §2–§3 as published (raw magnitudes,
+  // Adam with one second moment per tensor as the meta-optimizer, per-group offsets of
+  // (a, b). paper: METAADAMW.md §2–§3 as published (raw magnitudes,
   // Xavier head on the un-normalized stream, λ from the head, SGD 1e-4) — it saturates
   // (METAADAMW.md §9), kept to reproduce and show that.
   MAW_ARG(std::string, modulator_design) = "learning";
@@ -107,7 +108,7 @@ struct MetaAdamWOptions {
   MAW_ARG(std::string, meta_hessian) = "finite_difference";  // finite_difference | exact
   // The learning design's defaults (the paper's: sgd, 1e-4; design_defaults()).
   MAW_ARG(double, meta_lr) = kLearningMetaLr;
-  MAW_ARG(std::string, meta_optimizer) = "adam";  // sgd | adam
+  MAW_ARG(std::string, meta_optimizer) = "adam_tensorwise";  // sgd | adam | adam_tensorwise
   MAW_ARG(double, meta_weight_decay) = 1e-4;
 
   // (MAW_ARG leaves the access at private.)

@@ -436,21 +436,21 @@ RunSummary Trainer::run() {
       for (auto* o : observers_) o->on_meta_update(*meta);
     if (want_snapshot) snapshot_pending = true;
     if (snapshot_pending && opt->snapshot_ready()) publish_snapshot();
-    if (c.checkpoint_at > 0 && step == c.checkpoint_at && !c.checkpoint.empty())
-      save_checkpoint(c.checkpoint, step, model.store(), *opt, streams, device, es);
-
     const bool epoch_end = stream.batches_per_epoch() > 0 && step % stream.batches_per_epoch() == 0;
     const bool due = c.eval_every > 0 ? step % c.eval_every == 0 : epoch_end;
     if (due && step < total) {
       evaluate(step, stream.epoch());
       last_eval = step;
-      if (stop_early) {
-        s.status = "early_stopped";
-        s.message = "no improvement of " + c.early_stopping + " in " + std::to_string(c.patience) +
-                    " evaluations; best at step " + std::to_string(best_step);
-        for (auto* o : observers_) o->on_event({RunEvent::Kind::EarlyStopped, step, s.message});
-        break;
-      }
+    }
+    // After this step's evaluation, so that a resumed run's early stopping has seen it.
+    if (c.checkpoint_at > 0 && step == c.checkpoint_at && !c.checkpoint.empty())
+      save_checkpoint(c.checkpoint, step, model.store(), *opt, streams, device, es);
+    if (stop_early) {
+      s.status = "early_stopped";
+      s.message = "no improvement of " + c.early_stopping + " in " + std::to_string(c.patience) +
+                  " evaluations; best at step " + std::to_string(best_step);
+      for (auto* o : observers_) o->on_event({RunEvent::Kind::EarlyStopped, step, s.message});
+      break;
     }
   }
   if (snapshot_pending) publish_snapshot();

@@ -271,8 +271,7 @@ TEST(Trainer, MetaAdamWRunSavedAtStep100AndResumedEqualsTheUninterruptedRun) {
   c.set("meta_update_freq", "10");
   c.set("features", "enhanced");
   c.set("use_feature_gating", "true");
-  c.set("meta_optimizer", "adam");
-  c.set("meta_lr", "1e-3");
+  c.set("meta_lr", "1e-2");  // the learning design: adam_tensorwise, per-group offsets
   auto straight = c;
   straight.set("checkpoint", path);
   straight.set("checkpoint_at", "100");
