@@ -1,27 +1,34 @@
 // The studio, offscreen (QtTest): the window opens; a tiny comparison streams into the
-// curves; the attention heatmap is G×G; a log opened from disk fills every panel; the
+// curves; the attention heatmap is G×G; a log opened from disk fills every panel (the
+// modulation's log y, smoothing and per-group table, the meta-diagnostics plots); the
 // exports write a valid PNG and CSV.
 #include <qcustomplot.h>
 #include <QApplication>
+#include <QComboBox>
 #include <QDir>
 #include <QDockWidget>
 #include <QFile>
 #include <QFileInfo>
 #include <QImage>
 #include <QLineEdit>
+#include <QSettings>
 #include <QTemporaryDir>
 #include <QTreeWidget>
 #include <QtTest>
+#include <algorithm>
+#include <cmath>
 
 #include "api/errors.h"
 #include "api/run_log.h"
 #include "api/run_log_reader.h"
 #include "api/session.h"
+#include "model/trace.h"
 #include "studio/main_window.h"
 #include "studio/setup_panel.h"
 #include "studio/studio.h"
 #include "studio/views.h"
 
+using maw::ui::GroupPlotView;
 using maw::ui::MainWindow;
 
 class StudioTest : public QObject {
@@ -37,9 +44,17 @@ class StudioTest : public QObject {
     return path;
   }
 
+  // Raises a dock (tabbed docks refresh only while shown, and at once when raised).
+  static void show_panel(MainWindow& w, const QString& name) {
+    for (auto* d : w.findChildren<QDockWidget*>())
+      if (d->objectName() == name) d->raise();
+    QApplication::processEvents();
+  }
+
  private slots:
   void initTestCase() {
     QCoreApplication::setOrganizationName("MetaAdamW-test");  // no user settings touched
+    QSettings().clear();  // the default layout, not one an earlier run saved
     QVERIFY(tmp_.isValid());
   }
 
@@ -83,8 +98,17 @@ class StudioTest : public QObject {
     // The attention heatmap is G × G for the MetaAdamW run.
     const auto G = static_cast<int>(runs[1]->info().group_names.size());
     QVERIFY(G > 1);
+    show_panel(w, "attention");  // on a small screen it shares a tab with Modulation
     QCOMPARE(w.attention().map_size(), G);
+    show_panel(w, "modulation");
     QCOMPARE(w.modulation().plot()->graphCount(), G);
+    // With an AdamW run of the same task open, the table compares with AdamW's η.
+    auto* table = w.modulation().summary();
+    QCOMPARE(table->rowCount(), G);
+    const auto ratio_header = table->horizontalHeaderItem(GroupPlotView::kLrRatio)->text();
+    QVERIFY2(ratio_header.contains("AdamW"), qPrintable(ratio_header));
+    QVERIFY2(w.modulation().summary_caption()->text().contains("AdamW's η (adamw · seed 0)"),
+             qPrintable(w.modulation().summary_caption()->text()));
 
     // Exports: a PNG that loads, a CSV with the visible points.
     const QString png = tmp_.filePath("curves.png"), csv = tmp_.filePath("curves.csv");
@@ -192,10 +216,10 @@ class StudioTest : public QObject {
     QCOMPARE(w.modulation().plot()->graphCount(), G);
     QCOMPARE(w.modulation().plot()->graph(0)->dataCount(), 30);
     QCOMPARE(w.features().plot()->graphCount(), G);
+    show_panel(w, "attention");
     QCOMPARE(w.attention().map_size(), G);
     // Meta shares a tab with Features: a hidden panel refreshes when it is shown.
-    for (auto* d : w.findChildren<QDockWidget*>())
-      if (d->objectName() == "meta") d->raise();
+    show_panel(w, "meta");
     QTRY_VERIFY(w.meta().plot()->graphCount() > 0);
     QVERIFY(w.meta().plot()->graph(0)->dataCount() >= 2);
     auto* tree = w.findChild<QTreeWidget*>();
@@ -248,6 +272,141 @@ class StudioTest : public QObject {
     QVERIFY2(lo >= 3 && lo <= 6 && hi >= 24 && hi <= 27,
              qPrintable(QString("selected %1 – %2").arg(lo).arg(hi)));
     QCOMPARE(w.modulation().plot()->xAxis->range().lower, lo);
+  }
+
+  // Modulation: log y switches the axis, smoothing draws the EMA, the per-group table has
+  // one row per group with plausible means that follow the step range and sort.
+  void modulationControlsAndTheGroupTable() {
+    const QString log = tmp_.filePath("fixture.h5");  // from anOpenedLogFillsEveryPanel
+    QVERIFY(QFileInfo::exists(log));
+    MainWindow w;
+    w.show();
+    w.open_logs({log});
+    const auto& m = *w.studio().runs().at(0);
+    const auto G = static_cast<int>(m.info().group_names.size());
+    show_panel(w, "modulation");
+    auto& mod = w.modulation();
+    auto* plot = mod.plot();
+    QCOMPARE(plot->yAxis->scaleType(), QCPAxis::stLinear);  // α
+    mod.log_y()->setChecked(true);
+    QCOMPARE(plot->yAxis->scaleType(), QCPAxis::stLogarithmic);
+    mod.log_y()->setChecked(false);
+    QCOMPARE(plot->yAxis->scaleType(), QCPAxis::stLinear);
+    mod.quantity()->setCurrentIndex(4);  // effective lr: log by default, the box follows
+    QVERIFY(mod.log_y()->isChecked());
+    QCOMPARE(plot->yAxis->scaleType(), QCPAxis::stLogarithmic);
+    mod.quantity()->setCurrentIndex(0);
+    QVERIFY(!mod.log_y()->isChecked());
+
+    // Smoothing: every group's line is the trace's EMA.
+    mod.smoothing()->setValue(50);
+    QCOMPARE(plot->graphCount(), G);
+    QCOMPARE(plot->graph(0)->dataCount(), 30);
+    const auto smooth = maw::ui::ema(m.factors[0][0], 0.5);
+    QCOMPARE((plot->graph(0)->data()->constEnd() - 1)->value, smooth.back());
+    QVERIFY(plot->yAxis->label().contains("smoothed"));
+    mod.smoothing()->setValue(0);
+    QCOMPARE((plot->graph(0)->data()->constEnd() - 1)->value, m.factors[0][0].last_value());
+
+    // Features has the same log y and smoothing.
+    auto& features = w.features();
+    features.log_y()->setChecked(true);
+    QCOMPARE(features.plot()->yAxis->scaleType(), QCPAxis::stLogarithmic);
+    features.log_y()->setChecked(false);
+    QCOMPARE(features.plot()->yAxis->scaleType(), QCPAxis::stLinear);
+    QVERIFY(!features.summary());  // the table is Modulation's
+
+    // The table: one row per group, in the groups' order; plausible values.
+    auto* table = mod.summary();
+    QCOMPARE(table->rowCount(), G);
+    QVERIFY(table->horizontalHeaderItem(GroupPlotView::kLrRatio)->text().contains("own η"));
+    auto number = [table](int row, int col) {
+      return table->item(row, col)->data(Qt::UserRole).toDouble();
+    };
+    for (int g = 0; g < G; ++g) {
+      QCOMPARE(table->item(g, GroupPlotView::kGroup)->text(),
+               QString::fromStdString(m.info().group_names[static_cast<size_t>(g)]));
+      const auto& alpha = m.factors[static_cast<size_t>(g)][0].values();
+      const auto [lo, hi] = std::minmax_element(alpha.begin(), alpha.end());
+      const double a = number(g, GroupPlotView::kAlpha);
+      QVERIFY2(a >= *lo - 1e-6 && a <= *hi + 1e-6, qPrintable(QString::number(a)));
+      QVERIFY(number(g, GroupPlotView::kBeta) > 0);
+      QVERIFY(number(g, GroupPlotView::kEffectiveLr) > 0);
+      QVERIFY(std::isfinite(number(g, GroupPlotView::kEffectiveWd)));
+      // Against its own η the ratio is an η-weighted mean of α.
+      const double ratio = number(g, GroupPlotView::kLrRatio);
+      QVERIFY2(ratio >= *lo - 1e-6 && ratio <= *hi + 1e-6, qPrintable(QString::number(ratio)));
+      QVERIFY(table->item(g, GroupPlotView::kLrRatio)->text().endsWith("×"));
+    }
+    QVERIFY(mod.summary_caption()->text().contains("the whole run (30 snapshots)"));
+    const auto design = QString::fromStdString(m.info().modulator_design);
+    QVERIFY(!design.isEmpty());  // a schema v2 log
+    QVERIFY2(mod.summary_caption()->text().contains("<b>" + design + "</b> design"),
+             qPrintable(mod.summary_caption()->text()));
+    const auto pickers = mod.findChildren<QComboBox*>();
+    QVERIFY(std::any_of(pickers.begin(), pickers.end(), [&](const QComboBox* c) {
+      return c->currentText().startsWith("metaadamw (" + design + ") · seed 0");
+    }));
+
+    // Sorting by mean α orders the rows; sorting by group restores the groups' order.
+    table->sortItems(GroupPlotView::kAlpha, Qt::DescendingOrder);
+    for (int row = 1; row < G; ++row)
+      QVERIFY(number(row - 1, GroupPlotView::kAlpha) >= number(row, GroupPlotView::kAlpha));
+    table->sortItems(GroupPlotView::kGroup, Qt::AscendingOrder);
+    for (int row = 0; row < G; ++row) QCOMPARE(number(row, GroupPlotView::kGroup), row);
+
+    // A step range: the means cover its snapshots only (snapshot_every 1: steps 10 … 20).
+    w.curves().set_selection(10, 20);
+    QVERIFY2(mod.summary_caption()->text().contains("steps 10–20 (11 snapshots)"),
+             qPrintable(mod.summary_caption()->text()));
+    double sum = 0;
+    const auto& t = m.factors[0][0];
+    int n = 0;
+    for (size_t i = 0; i < t.size(); ++i)
+      if (t.steps()[i] >= 10 && t.steps()[i] <= 20) {
+        sum += t.values()[i];
+        ++n;
+      }
+    QCOMPARE(n, 11);
+    QVERIFY(std::abs(number(0, GroupPlotView::kAlpha) - sum / n) < 1e-9);
+  }
+
+  // Meta: the meta-gradient norm per block (log y), the modulator's relative change (log
+  // y) and the at-bound fractions (0 … 1) beside the objective, following the step range.
+  void metaPanelHasTheDiagnosticsPlots() {
+    const QString log = tmp_.filePath("fixture.h5");
+    MainWindow w;
+    w.show();
+    w.open_logs({log});
+    show_panel(w, "meta");
+    auto& meta = w.meta();
+    QTRY_VERIFY(meta.plot()->graphCount() > 0);
+    // Two pages: the objective (shown first) and the diagnostics.
+    QCOMPARE(meta.pages()->count(), 2);
+    QVERIFY(meta.pages()->tabText(1).startsWith("Diagnostics"));
+    auto* grad = meta.grad_norm_plot();
+    auto* change = meta.rel_change_plot();
+    auto* bound = meta.at_bound_plot();
+    QCOMPARE(grad->yAxis->scaleType(), QCPAxis::stLogarithmic);
+    QCOMPARE(change->yAxis->scaleType(), QCPAxis::stLogarithmic);
+    QCOMPARE(bound->yAxis->scaleType(), QCPAxis::stLinear);
+    // One line per block the run has (1 … 8), three parts, four factors; a point for each
+    // meta-update.
+    QVERIFY(grad->graphCount() >= 1 && grad->graphCount() <= 8);
+    for (int i = 0; i < grad->graphCount(); ++i) QVERIFY(!grad->graph(i)->name().isEmpty());
+    QCOMPARE(change->graphCount(), 3);
+    QCOMPARE(bound->graphCount(), 4);
+    QCOMPARE(bound->graph(0)->name(), QString("α"));
+    const auto updates = static_cast<int>(w.studio().runs()[0]->meta_ms.appended());
+    QVERIFY(updates >= 2);
+    QCOMPARE(bound->graph(0)->dataCount(), updates);
+    QVERIFY(bound->yAxis->range().lower >= -0.05 && bound->yAxis->range().upper <= 1.05);
+    w.curves().set_selection(10, 20);
+    for (auto* p : {grad, change, bound}) {
+      QCOMPARE(p->xAxis->range().lower, 10.0);
+      QCOMPARE(p->xAxis->range().upper, 20.0);
+    }
+    QVERIFY(bound->yAxis->range().upper <= 1.05);  // still the fraction's scale
   }
 };
 

@@ -14,6 +14,7 @@
 #include <QMenuBar>
 #include <QMessageBox>
 #include <QMimeData>
+#include <QScreen>
 #include <QScrollArea>
 #include <QSettings>
 #include <QStatusBar>
@@ -21,6 +22,8 @@
 #include <QTextStream>
 #include <QTimer>
 #include <QToolBar>
+#include <algorithm>
+#include <utility>
 
 #include "api/errors.h"
 #include "studio/setup_panel.h"
@@ -56,7 +59,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
   auto* scroll = new QScrollArea;
   scroll->setWidget(setup_);
   scroll->setWidgetResizable(true);
-  scroll->setMinimumWidth(400);
+  scroll->setMinimumWidth(340);
   auto* d_setup = dock(this, "Run setup", "setup", scroll, Qt::LeftDockWidgetArea);
   auto* d_groups = dock(this, "Groups", "groups", groups_, Qt::LeftDockWidgetArea);
   tabifyDockWidget(d_setup, d_groups);
@@ -77,12 +80,24 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     });
   tabifyDockWidget(d_feat, d_meta);
   d_feat->raise();
+  // Below ~1200 pixels of height (a 1366×768 laptop, a 1080p screen) Modulation's plot and
+  // table and Attention's heatmap do not fit one above the other: they share a tab there
+  // (set before the window is shown, so that it never grows past the screen).
+  const bool small = QGuiApplication::primaryScreen() &&
+                     QGuiApplication::primaryScreen()->availableGeometry().height() < 1200;
+  if (small) {
+    tabifyDockWidget(d_mod, d_att);
+    d_mod->raise();
+  }
   // The default layout's sizes, once the window has its size (a saved layout wins).
-  QTimer::singleShot(0, this, [this, d_setup, d_mod, d_att, d_feat] {
+  QTimer::singleShot(0, this, [this, d_setup, d_mod, d_att, d_feat, small] {
     if (QSettings().contains("window/state")) return;
-    resizeDocks({d_setup, d_mod}, {440, 500}, Qt::Horizontal);
-    resizeDocks({d_mod, d_att}, {330, 420}, Qt::Vertical);
-    resizeDocks({d_feat}, {300}, Qt::Vertical);
+    const bool narrow = screen() && screen()->availableGeometry().width() < 1500;
+    resizeDocks({d_setup, d_mod}, {narrow ? 340 : 420, 500}, Qt::Horizontal);
+    if (!small) resizeDocks({d_mod, d_att}, {520, 420}, Qt::Vertical);
+    // Features and Meta: 30% of the height (Meta's plots are one row of three).
+    const int high = screen() ? screen()->availableGeometry().height() : 1000;
+    resizeDocks({d_feat}, {std::max(240, 3 * high / 10)}, Qt::Vertical);
   });
 
   // Controls.
@@ -286,7 +301,18 @@ bool MainWindow::save_screenshots(const QString& dir) {
   for (auto* d : findChildren<QDockWidget*>()) {
     d->raise();  // a tabbed dock has no size until it is shown
     QApplication::processEvents();
-    ok = d->widget()->grab().save(QDir(dir).filePath(d->objectName() + ".png")) && ok;
+    if (d->widget() != meta_) {
+      ok = d->widget()->grab().save(QDir(dir).filePath(d->objectName() + ".png")) && ok;
+      continue;
+    }
+    const int page = meta_->pages()->currentIndex();  // Meta: both pages
+    for (const auto& [index, file] :
+         {std::make_pair(0, "meta.png"), std::make_pair(1, "meta-diagnostics.png")}) {
+      meta_->pages()->setCurrentIndex(index);
+      QApplication::processEvents();
+      ok = meta_->grab().save(QDir(dir).filePath(file)) && ok;
+    }
+    meta_->pages()->setCurrentIndex(page);
   }
   ok = curves_->grab().save(QDir(dir).filePath("curves.png")) && ok;
   return ok;

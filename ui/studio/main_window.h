@@ -37,7 +37,8 @@ class MainWindow : public QMainWindow {
 
   void start();
   void open_logs(const QStringList& paths);
-  // Every panel as a PNG in `dir` (docs/screenshots); false on a write error.
+  // Every panel as a PNG in `dir` (docs/screenshots; Meta's two pages as meta.png and
+  // meta-diagnostics.png); false on a write error.
   bool save_screenshots(const QString& dir);
   // The current Curves plots as an image (PNG, PDF by extension) or their data as CSV.
   bool export_plot(const QString& path);

@@ -12,10 +12,12 @@
 #include <algorithm>
 #include <cmath>
 #include <initializer_list>
+#include <iterator>
 #include <map>
 #include <tuple>
 
 #include "api/run_log_reader.h"
+#include "model/run_model.h"
 #include "model/trace.h"
 #include "studio/studio.h"
 
@@ -43,7 +45,10 @@ QColor group_color(int group) {
 namespace {
 
 QString run_label(const RunModel& m) {
-  QString s = QString::fromStdString(m.label());
+  const auto& i = m.info();
+  QString s = QString::fromStdString(i.optimizer);
+  if (!i.modulator_design.empty()) s += " (" + QString::fromStdString(i.modulator_design) + ")";
+  s += " · seed " + QString::number(i.seed);
   if (m.id().rfind("live:", 0) != 0)
     s += " — " + QFileInfo(QString::fromStdString(m.id())).fileName();
   return s + " (" + QString::fromStdString(m.status()) + ")";
@@ -100,7 +105,7 @@ QCustomPlot* make_plot(QWidget* parent, const QString& y_label, bool legend_outs
     cell->setRowStretchFactor(0, 0.001);
   }
   p->yAxis->setNumberPrecision(8);  // factors can differ in the 7th digit
-  p->setMinimumHeight(160);
+  p->setMinimumHeight(110);         // the studio fits a 1366×768 screen
   p->setInteractions(QCP::iRangeDrag | QCP::iRangeZoom);
   p->axisRect()->setRangeDrag(Qt::Horizontal);
   p->axisRect()->setRangeZoom(Qt::Horizontal);
@@ -159,10 +164,104 @@ void range_to(QCustomPlot* p, double lo, double hi) {
     p->rescaleAxes(true);
   }
   auto r = p->yAxis->range();
-  if (r.size() == 0)
+  const bool log = p->yAxis->scaleType() == QCPAxis::stLogarithmic;
+  if (log && r.lower > 0) {  // a margin of 5% of the decades (at least a factor 1.2)
+    const double f = std::max(1.2, std::pow(r.upper / r.lower, 0.05));
+    p->yAxis->setRange(r.lower / f, r.upper * f);
+  } else if (r.size() == 0) {
     p->yAxis->setRange(r.lower - 0.5, r.upper + 0.5);
-  else if (p->yAxis->scaleType() == QCPAxis::stLinear)
+  } else if (!log) {
     p->yAxis->scaleRange(1.08, r.center());
+  }
+}
+
+// Linear or logarithmic y (log ticks: 1, 10, 100 … with sub-ticks).
+void set_log_y(QCustomPlot* p, bool log) {
+  if ((p->yAxis->scaleType() == QCPAxis::stLogarithmic) == log) return;
+  p->yAxis->setScaleType(log ? QCPAxis::stLogarithmic : QCPAxis::stLinear);
+  if (log)
+    p->yAxis->setTicker(QSharedPointer<QCPAxisTickerLog>(new QCPAxisTickerLog));
+  else
+    p->yAxis->setTicker(QSharedPointer<QCPAxisTicker>(new QCPAxisTicker));
+}
+
+// A one-line explanation above a plot's axes (a smaller font, the palette's text colour).
+void add_title(QCustomPlot* p, const QString& text) {
+  p->plotLayout()->insertRow(0);
+  p->plotLayout()->setRowStretchFactor(0, 0.001);
+  QFont f = p->font();
+  f.setPointSizeF(f.pointSizeF() * 0.9);
+  auto* title = new QCPTextElement(p, text, f);
+  title->setTextColor(p->palette().text().color());
+  title->setMargins(QMargins(0, 2, 0, 0));
+  p->plotLayout()->addElement(0, 0, title);
+}
+
+// A grey message in the middle of an empty plot ("not in this log"); "" hides it.
+void set_note(QCustomPlot* p, const QString& text) {
+  QCPItemText* note = nullptr;
+  for (int i = 0; i < p->itemCount() && !note; ++i)
+    if (p->item(i)->objectName() == "note") note = qobject_cast<QCPItemText*>(p->item(i));
+  if (!note) {
+    if (text.isEmpty()) return;
+    note = new QCPItemText(p);
+    note->setObjectName("note");
+    note->position->setType(QCPItemPosition::ptAxisRectRatio);
+    note->position->setCoords(0.5, 0.5);
+    note->setColor(p->palette().color(QPalette::Disabled, QPalette::Text));
+    note->setSelectable(false);
+  }
+  note->setText(text);
+  note->setVisible(!text.isEmpty());
+}
+
+// A log-y graph whose finite values are all 0 draws nothing: its legend entry says so.
+void name_if_zero(QCPGraph* g, const Trace& t) {
+  const bool zero =
+      g->dataCount() > 0 && std::none_of(t.values().begin(), t.values().end(),
+                                         [](double v) { return std::isfinite(v) && v != 0; });
+  if (zero) g->setName(g->name() + " = 0");
+}
+
+bool has_data(const QCustomPlot* p) {
+  for (int i = 0; i < p->graphCount(); ++i)
+    if (p->graph(i)->dataCount() > 0) return true;
+  return false;
+}
+
+// A table cell that sorts by a number (its display text is formatted); NaN sorts last.
+class NumberItem : public QTableWidgetItem {
+ public:
+  NumberItem(const QString& text, double key) : QTableWidgetItem(text) {
+    setData(Qt::UserRole, key);
+  }
+  bool operator<(const QTableWidgetItem& other) const override {
+    const double a = data(Qt::UserRole).toDouble(), b = other.data(Qt::UserRole).toDouble();
+    if (std::isnan(a)) return false;
+    if (std::isnan(b)) return true;
+    return a < b;
+  }
+};
+
+QString format_number(double v, char format, int precision) {
+  return std::isfinite(v) ? QString::number(v, format, precision) : QString("–");
+}
+
+// The run's modulator design and factor ranges, for captions (rich text).
+QString design_text(const RunModel& m) {
+  const auto& i = m.info();
+  if (!m.metaadamw()) return QString("%1: no modulation").arg(QString::fromStdString(i.optimizer));
+  if (i.modulator_design.empty()) return "modulator design not recorded (a log before schema v2)";
+  QString s = "<b>" + QString::fromStdString(i.modulator_design).toHtmlEscaped() + "</b> design";
+  auto range = [](double r) {
+    return QString("[%1, %2]").arg(1 - r / 2, 0, 'g', 4).arg(1 + r / 2, 0, 'g', 4);
+  };
+  const bool a = std::isfinite(i.alpha_range) && i.alpha_range > 0;
+  const bool b = std::isfinite(i.beta_range) && i.beta_range > 0;
+  if (a && b && i.alpha_range == i.beta_range) return s + " · α, β ∈ " + range(i.alpha_range);
+  if (a) s += " · α ∈ " + range(i.alpha_range);
+  if (b) s += " · β ∈ " + range(i.beta_range);
+  return s;
 }
 
 }  // namespace
@@ -208,7 +307,8 @@ CurvesView::CurvesView(Studio& studio, QWidget* parent) : QWidget(parent), studi
   x_axis_ = new QComboBox;
   x_axis_->addItems({"x: step", "x: wall time"});
   seeds_ = new QComboBox;
-  seeds_->addItems({"each run", "seeds: mean, min–max band", "seeds: mean ± std"});
+  seeds_->addItems({"each run", "seed mean, min–max", "seed mean ± std"});
+  seeds_->setToolTip("Runs of several seeds: each on its own, or their mean with a band");
   log_y_ = new QCheckBox("log y");
   follow_ = new QCheckBox("follow");
   follow_->setChecked(true);
@@ -216,7 +316,7 @@ CurvesView::CurvesView(Studio& studio, QWidget* parent) : QWidget(parent), studi
   smoothing_ = new QSlider(Qt::Horizontal);
   smoothing_->setRange(0, 99);
   smoothing_->setValue(60);
-  smoothing_->setMinimumWidth(110);
+  smoothing_->setMinimumWidth(80);
   smoothing_->setMaximumWidth(160);
   smoothing_->setToolTip(
       "EMA smoothing of the training loss (bias-corrected); the raw trace stays faint behind");
@@ -447,12 +547,7 @@ void CurvesView::plot(QCustomPlot* p, bool eval) {
       if (eval) mean->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssCircle, 5));
     }
   }
-  const bool log = log_y_->isChecked();
-  p->yAxis->setScaleType(log ? QCPAxis::stLogarithmic : QCPAxis::stLinear);
-  if (log)
-    p->yAxis->setTicker(QSharedPointer<QCPAxisTickerLog>(new QCPAxisTickerLog));
-  else
-    p->yAxis->setTicker(QSharedPointer<QCPAxisTicker>(new QCPAxisTicker));
+  set_log_y(p, log_y_->isChecked());
   if (follow_->isChecked()) {
     QSignalBlocker b(p->xAxis);
     range_to(p, 0, 0);
@@ -473,21 +568,104 @@ void CurvesView::refresh() {
 
 GroupPlotView::GroupPlotView(Studio& studio, Kind kind, QWidget* parent)
     : QWidget(parent), studio_(studio), kind_(kind) {
+  const bool modulation = kind == Kind::Modulation;
   run_ = new RunPicker;
   quantity_ = new QComboBox;
-  if (kind == Kind::Modulation)
+  if (modulation)
     quantity_->addItems({"α — learning-rate factor", "β — weight-decay factor", "λ1", "λ2",
                          "effective learning rate (η·α)", "effective weight decay (λ·β)"});
-  plot_ = make_plot(this, kind == Kind::Modulation ? "α" : "feature", /*legend_outside=*/true);
+  log_y_ = new QCheckBox("log y");
+  smoothing_ = new QSlider(Qt::Horizontal);
+  smoothing_->setRange(0, 99);
+  smoothing_->setValue(0);
+  smoothing_->setMinimumWidth(70);
+  smoothing_->setMaximumWidth(140);
+  smoothing_->setToolTip(
+      "EMA smoothing of every group's line (bias-corrected, as in Curves); 0: the raw values");
+  smoothing_label_ = new QLabel;
+  // Modulation's table names the groups in their lines' colours: no legend there.
+  plot_ = make_plot(this, modulation ? "α" : "feature", /*legend_outside=*/!modulation);
+  if (modulation) plot_->setToolTip("Each group's colour: its name in the table");
+
   auto* top = new QHBoxLayout;
   top->addWidget(run_);
   top->addWidget(quantity_);
-  top->addStretch();
+  auto* controls = modulation ? new QHBoxLayout : top;  // narrow dock: a second row
+  controls->addWidget(log_y_);
+  controls->addWidget(new QLabel("smoothing"));
+  controls->addWidget(smoothing_);
+  controls->addWidget(smoothing_label_);
+  controls->addStretch();
   auto* v = new QVBoxLayout(this);
   v->addLayout(top);
-  v->addWidget(plot_);
+  if (!modulation) {
+    v->addWidget(plot_, 1);
+  } else {
+    top->addStretch();
+    v->addLayout(controls);
+
+    summary_caption_ = new QLabel;
+    summary_caption_->setWordWrap(true);
+    summary_caption_->setTextFormat(Qt::RichText);
+    summary_ = new QTableWidget(0, kColumns);
+    // The answer first (group, ratio), then the means it comes from.
+    summary_->setHorizontalHeaderLabels({"group", "η·α ÷ AdamW η", "α", "β", "η·α", "λ·β"});
+    const char* tips[kColumns] = {
+        "Parameter group, coloured as its line in the plot (sorting this column restores the "
+        "groups' order, shallow to deep)",
+        "Mean effective learning rate over the mean learning rate AdamW used at the same steps "
+        "(an AdamW run of the same task open in the studio), else over this run's own η: "
+        "> 1 means this group learned faster than with AdamW",
+        "Mean learning-rate factor α over the snapshots in the range",
+        "Mean weight-decay factor β over the snapshots in the range",
+        "Mean effective learning rate η·α",
+        "Mean effective weight decay λ·β"};
+    for (int c = 0; c < kColumns; ++c) summary_->horizontalHeaderItem(c)->setToolTip(tips[c]);
+    summary_->verticalHeader()->hide();
+    summary_->verticalHeader()->setDefaultSectionSize(fontMetrics().height() + 4);
+    summary_->setEditTriggers(QAbstractItemView::NoEditTriggers);
+    summary_->setSelectionBehavior(QAbstractItemView::SelectRows);
+    summary_->setAlternatingRowColors(true);
+    summary_->setWordWrap(false);
+    summary_->setTextElideMode(Qt::ElideMiddle);  // long module paths keep both ends
+    auto* header = summary_->horizontalHeader();
+    header->setSectionResizeMode(QHeaderView::ResizeToContents);
+    header->setMaximumSectionSize(280);
+    header->setStretchLastSection(true);
+    header->setSortIndicator(kGroup, Qt::AscendingOrder);
+    summary_->setSortingEnabled(true);
+    auto* table = new QWidget;
+    auto* tv = new QVBoxLayout(table);
+    tv->setContentsMargins(0, 0, 0, 0);
+    tv->addWidget(summary_caption_);
+    tv->addWidget(summary_, 1);
+    split_ = new QSplitter(Qt::Vertical);
+    split_->addWidget(plot_);
+    split_->addWidget(table);
+    split_->setStretchFactor(0, 3);
+    split_->setStretchFactor(1, 2);
+    split_->setSizes({300, 200});  // scaled to the dock's size when it is laid out
+    split_->setChildrenCollapsible(false);
+    table->setMinimumHeight(80);
+    v->addWidget(split_, 1);
+  }
   connect(run_, &QComboBox::currentIndexChanged, this, [this] { refresh(); });
-  connect(quantity_, &QComboBox::currentIndexChanged, this, [this] { refresh(); });
+  connect(quantity_, &QComboBox::currentIndexChanged, this, [this](int q) {
+    if (kind_ == Kind::Modulation) {  // rates span decades, factors do not
+      QSignalBlocker b(log_y_);
+      log_y_->setChecked(q >= 4);
+    }
+    refresh();
+  });
+  connect(log_y_, &QCheckBox::toggled, this, [this] { refresh(); });
+  connect(smoothing_, &QSlider::valueChanged, this, [this] { refresh(); });
+}
+
+void GroupPlotView::resizeEvent(QResizeEvent* e) {
+  QWidget::resizeEvent(e);
+  // The table beside the plot in a wide dock, below it in a tall one.
+  if (split_)
+    split_->setOrientation(width() > 900 && width() > 2 * height() ? Qt::Horizontal : Qt::Vertical);
 }
 
 void GroupPlotView::set_step_range(double lo, double hi) {
@@ -495,13 +673,20 @@ void GroupPlotView::set_step_range(double lo, double hi) {
   hi_ = hi;
   range_to(plot_, lo_, hi_);
   plot_->replot(QCustomPlot::rpQueuedReplot);
+  if (summary_) {
+    const int r = run_->run();
+    if (r >= 0) fill_summary(*studio_.runs()[static_cast<size_t>(r)]);
+  }
 }
 
 void GroupPlotView::refresh() {
   run_->sync(studio_);
   plot_->clearGraphs();
+  const double smoothing = smoothing_->value() / 100.0;
+  smoothing_label_->setText(QString::number(smoothing, 'f', 2));
   const int r = run_->run();
   if (r < 0) {
+    if (summary_) summary_->setRowCount(0);
     plot_->replot(QCustomPlot::rpQueuedReplot);
     return;
   }
@@ -520,7 +705,8 @@ void GroupPlotView::refresh() {
     }
   }
   const int q = quantity_->currentIndex();
-  plot_->yAxis->setLabel(quantity_->currentText().section(" — ", 0, 0));
+  plot_->yAxis->setLabel(quantity_->currentText().section(" — ", 0, 0) +
+                         (smoothing > 0 ? " (smoothed)" : ""));
   const auto& names = m.info().group_names;
   for (size_t g = 0; g < names.size(); ++g) {
     const Trace* t = nullptr;
@@ -538,20 +724,96 @@ void GroupPlotView::refresh() {
     auto* gr = plot_->addGraph();
     gr->setPen(QPen(group_color(static_cast<int>(g)), 1.5));
     gr->setName(QString::fromStdString(names[g]));
-    set_graph(gr, *t, false);
+    if (smoothing > 0) {
+      const auto smooth = ema(*t, smoothing);
+      set_graph(gr, *t, false, &smooth);
+    } else {
+      set_graph(gr, *t, false);
+    }
   }
-  plot_->legend->setVisible(names.size() <= 16);
+  plot_->legend->setVisible(kind_ == Kind::Features && names.size() <= 16);
   if (!m.metaadamw()) {
     plot_->yAxis->setLabel("(no modulation: " + QString::fromStdString(m.info().optimizer) + ")");
   }
-  plot_->yAxis->setScaleType(kind_ == Kind::Modulation && q >= 4 ? QCPAxis::stLogarithmic
-                                                                 : QCPAxis::stLinear);
-  if (kind_ == Kind::Modulation && q >= 4)
-    plot_->yAxis->setTicker(QSharedPointer<QCPAxisTickerLog>(new QCPAxisTickerLog));
-  else
-    plot_->yAxis->setTicker(QSharedPointer<QCPAxisTicker>(new QCPAxisTicker));
+  set_log_y(plot_, log_y_->isChecked());
   range_to(plot_, lo_, hi_);
   plot_->replot(QCustomPlot::rpQueuedReplot);
+  if (summary_) fill_summary(m);
+}
+
+const RunModel* GroupPlotView::reference_run(const RunModel& m) const {
+  const RunModel* best = nullptr;
+  int best_score = -1;
+  for (const auto& run : studio_.runs()) {
+    const auto& i = run->info();
+    if (run.get() == &m || (i.optimizer != "adamw" && i.optimizer != "torch_adamw") ||
+        run->lr.empty() || i.task != m.info().task || i.preset != m.info().preset)
+      continue;
+    const int score = (i.seed == m.info().seed ? 2 : 0) + (i.optimizer == "adamw" ? 1 : 0);
+    if (score > best_score) {
+      best = run.get();
+      best_score = score;
+    }
+  }
+  return best;
+}
+
+void GroupPlotView::fill_summary(const RunModel& m) {
+  const RunModel* ref = m.metaadamw() ? reference_run(m) : nullptr;
+  const auto means = group_means(m, lo_, hi_, ref ? &ref->lr : nullptr);
+  const auto& names = m.info().group_names;
+  summary_->setSortingEnabled(false);  // filled in group order, sorted again below
+  summary_->setRowCount(m.metaadamw() ? static_cast<int>(means.size()) : 0);
+  summary_->horizontalHeaderItem(kLrRatio)->setText(ref ? "η·α ÷ AdamW η" : "η·α ÷ own η");
+  for (int g = 0; g < summary_->rowCount(); ++g) {
+    const auto& mean = means[static_cast<size_t>(g)];
+    const QString name = g < static_cast<int>(names.size())
+                             ? QString::fromStdString(names[static_cast<size_t>(g)])
+                             : QString::number(g);
+    auto* group = new NumberItem(name, g);  // sorts in the groups' order
+    group->setForeground(group_color(g));
+    group->setToolTip(name);
+    summary_->setItem(g, kGroup, group);
+    const std::pair<Column, QString> cells[] = {
+        {kAlpha, format_number(mean.alpha, 'f', 4)},
+        {kBeta, format_number(mean.beta, 'f', 4)},
+        {kEffectiveLr, format_number(mean.effective_lr, 'e', 3)},
+        {kEffectiveWd, format_number(mean.effective_wd, 'e', 3)},
+        {kLrRatio, std::isfinite(mean.lr_ratio) ? QString::number(mean.lr_ratio, 'f', 3) + "×"
+                                                : QString("–")}};
+    const double keys[] = {mean.alpha, mean.beta, mean.effective_lr, mean.effective_wd,
+                           mean.lr_ratio};
+    for (size_t c = 0; c < std::size(cells); ++c) {
+      auto* item = new NumberItem(cells[c].second, keys[c]);
+      item->setTextAlignment(Qt::AlignRight | Qt::AlignVCenter);
+      summary_->setItem(g, cells[c].first, item);
+    }
+  }
+  summary_->setSortingEnabled(true);
+
+  if (!m.metaadamw()) {
+    summary_caption_->setText(
+        "No per-group factors: " + QString::fromStdString(m.info().optimizer) +
+        " runs are not modulated.");
+    return;
+  }
+  const size_t snapshots = means.empty() ? 0 : means.front().snapshots;
+  const QString range = hi_ > lo_
+                            ? QString("steps %1–%2")
+                                  .arg(QLocale().toString(static_cast<qlonglong>(std::ceil(lo_))),
+                                       QLocale().toString(static_cast<qlonglong>(std::floor(hi_))))
+                            : QString("the whole run");
+  QString text = design_text(m) + QString(" · means over %1 (%2 snapshot%3) · ratio to ")
+                                      .arg(range)
+                                      .arg(snapshots)
+                                      .arg(snapshots == 1 ? "" : "s");
+  text += ref ? "AdamW's η (" + QString::fromStdString(ref->label()) + ")"
+              : QString("this run's own η");
+  summary_caption_->setToolTip(
+      ref ? QString()
+          : QString("No AdamW run of this task and preset is open: open or start one to compare "
+                    "the effective learning rates with AdamW's"));
+  summary_caption_->setText(text + ".");
 }
 
 // ---- Attention ----
@@ -563,12 +825,12 @@ AttentionView::AttentionView(Studio& studio, QWidget* parent) : QWidget(parent),
   layer_->setPrefix("layer ");
   head_->setPrefix("head ");
   step_ = new QSlider(Qt::Horizontal);
-  step_->setMinimumWidth(160);
+  step_->setMinimumWidth(120);
   follow_ = new QCheckBox("follow live");
   follow_->setChecked(true);
   step_label_ = new QLabel("no attention maps yet");
   plot_ = new QCustomPlot(this);
-  plot_->setMinimumSize(260, 240);
+  plot_->setMinimumSize(220, 170);
   map_ = new QCPColorMap(plot_->xAxis, plot_->yAxis);
   scale_ = new QCPColorScale(plot_);
   plot_->plotLayout()->addElement(0, 1, scale_);
@@ -715,76 +977,139 @@ void AttentionView::refresh() {
 MetaView::MetaView(Studio& studio, QWidget* parent) : QWidget(parent), studio_(studio) {
   run_ = new RunPicker;
   summary_ = new QLabel;
-  terms_ = make_plot(this, "meta-objective terms");
-  weights_ = make_plot(this, "HUW weights");
-  log_vars_ = make_plot(this, "HUW log-variances s");
+  summary_->setTextFormat(Qt::RichText);
+  // Page 1: the meta-objective. Page 2: how the meta-learning goes.
+  // Three plots side by side in a low dock: legends beside the plots, not over the points.
+  terms_ = make_plot(this, "terms", /*legend_outside=*/true);
+  weights_ = make_plot(this, "HUW weight w", /*legend_outside=*/true);
+  log_vars_ = make_plot(this, "HUW log-variance s", /*legend_outside=*/true);
+  grad_norm_ = make_plot(this, "L2 norm", /*legend_outside=*/true);
+  rel_change_ = make_plot(this, "‖Δθ‖ / ‖θ‖", /*legend_outside=*/true);
+  at_bound_ = make_plot(this, "fraction at a bound", /*legend_outside=*/true);
+  add_title(grad_norm_, "meta-gradient norm per block of meta-parameters");
+  add_title(rel_change_, "relative change of the modulator per meta-update");
+  add_title(at_bound_, "fraction of groups within 1e-3 of a bound: 1 = saturated");
+  for (auto* p : {grad_norm_, rel_change_}) set_log_y(p, true);
+  // The modulator's line is drawn over its parts' (the encoder's often equals it).
+  rel_change_->addLayer("front", rel_change_->layer("main"), QCustomPlot::limAbove);
+  grad_norm_->setToolTip(
+      "L2 norm of the meta-gradient for each block of meta-parameters (encoder, the heads of "
+      "α, β, λ1, λ2, the feature gates, the per-group parameters, HUW's s), before the "
+      "meta-optimizer's step. Blocks the run does not have are not drawn.");
+  rel_change_->setToolTip(
+      "‖θ after − θ before‖ / ‖θ before‖ of the modulator's parameters at each meta-update: all "
+      "of them, the encoder, the head. Near 0: the modulator no longer moves.");
+  at_bound_->setToolTip(
+      "Fraction of the groups whose α, β, λ1 or λ2 lies within 1e-3 of a bound of its range, as "
+      "the meta-update's forward computed it. 1: every group saturated (the factor is stuck at "
+      "its limit and its gradient vanishes).");
+  auto row = [](std::initializer_list<QCustomPlot*> plots) {
+    auto* page = new QWidget;
+    auto* h = new QHBoxLayout(page);
+    h->setContentsMargins(0, 4, 0, 0);
+    for (auto* p : plots) h->addWidget(p, 1);
+    return page;
+  };
+  pages_ = new QTabWidget;
+  pages_->setDocumentMode(true);
+  pages_->addTab(row({terms_, weights_, log_vars_}), "Meta-objective");
+  pages_->addTab(row({grad_norm_, rel_change_, at_bound_}),
+                 "Diagnostics: gradient, change, saturation");
+  pages_->setTabToolTip(0, "The meta-objective's terms and their uncertainty weighting (HUW)");
+  pages_->setTabToolTip(1,
+                        "Is the meta-learning working? The meta-gradient per block, how much "
+                        "the modulator moves, and whether its factors are stuck at a bound");
   auto* top = new QHBoxLayout;
   top->addWidget(run_);
   top->addWidget(summary_, 1);
-  auto* bottom = new QHBoxLayout;
-  bottom->addWidget(weights_);
-  bottom->addWidget(log_vars_);
   auto* v = new QVBoxLayout(this);
   v->addLayout(top);
-  v->addWidget(terms_, 3);
-  v->addLayout(bottom, 2);
+  v->addWidget(pages_, 1);
   connect(run_, &QComboBox::currentIndexChanged, this, [this] { refresh(); });
+}
+
+void MetaView::fit() {
+  for (auto* p : {terms_, weights_, log_vars_, grad_norm_, rel_change_, at_bound_}) {
+    range_to(p, lo_, hi_);
+    if (p == at_bound_) p->yAxis->setRange(-0.03, 1.03);  // a fraction: always 0 … 1
+    p->replot(QCustomPlot::rpQueuedReplot);
+  }
 }
 
 void MetaView::set_step_range(double lo, double hi) {
   lo_ = lo;
   hi_ = hi;
-  for (auto* p : {terms_, weights_, log_vars_}) {
-    range_to(p, lo, hi);
-    p->replot(QCustomPlot::rpQueuedReplot);
-  }
+  fit();
 }
 
 void MetaView::refresh() {
   run_->sync(studio_);
-  terms_->clearGraphs();
-  weights_->clearGraphs();
-  log_vars_->clearGraphs();
+  for (auto* p : {terms_, weights_, log_vars_, grad_norm_, rel_change_, at_bound_})
+    p->clearGraphs();
   const int r = run_->run();
-  if (r >= 0) {
-    const RunModel& m = *studio_.runs()[static_cast<size_t>(r)];
+  const RunModel* run = r >= 0 ? studio_.runs()[static_cast<size_t>(r)].get() : nullptr;
+  if (run) {
+    const RunModel& m = *run;
+    auto add = [](QCustomPlot* p, const Trace& t, const QString& name, int colour,
+                  double width = 1.5) {
+      auto* g = p->addGraph();
+      g->setPen(QPen(group_color(colour), width));
+      g->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssDisc, 4));
+      g->setName(name);
+      set_graph(g, t, false);
+      if (g->dataCount() == 0) g->removeFromLegend();
+      return g;
+    };
     const std::pair<const Trace*, const char*> terms[] = {{&m.l_grad, "L_grad"},
                                                           {&m.l_dec, "L_dec"},
                                                           {&m.l_gap, "L_gap"},
                                                           {&m.meta_total, "total (regularized)"}};
     int k = 0;
-    for (const auto& [t, name] : terms) {
-      auto* g = terms_->addGraph();
-      g->setPen(QPen(group_color(k++), 1.5));
-      g->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssDisc, 4));
-      g->setName(name);
-      set_graph(g, *t, false);
-      if (g->dataCount() == 0) g->removeFromLegend();
-    }
+    for (const auto& [t, name] : terms) add(terms_, *t, name, k++);
     const char* term[] = {"L_grad", "L_dec", "L_gap"};
     for (size_t i = 0; i < 3; ++i) {
-      for (auto [plot, trace, prefix] : {std::make_tuple(weights_, &m.huw_weights[i], "w"),
-                                         std::make_tuple(log_vars_, &m.huw_s[i], "s")}) {
-        auto* g = plot->addGraph();
-        g->setPen(QPen(group_color(static_cast<int>(i)), 1.5));
-        g->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssDisc, 4));
-        g->setName(QString("%1(%2)").arg(prefix, term[i]));
-        set_graph(g, *trace, false);
-      }
+      const int c = static_cast<int>(i);
+      add(weights_, m.huw_weights[i], QString("w(%1)").arg(term[i]), c);
+      add(log_vars_, m.huw_s[i], QString("s(%1)").arg(term[i]), c);
     }
+    // Diagnostics: one line per block / part / factor the run has (NaN: absent).
+    for (size_t b = 0; b < m.grad_norm.size(); ++b) {
+      const Trace& t = m.grad_norm[b];
+      auto* g = add(grad_norm_, t, kMetaGradBlocks[b], static_cast<int>(b));
+      if (g->dataCount() == 0)
+        grad_norm_->removeGraph(g);
+      else
+        name_if_zero(g, t);
+    }
+    for (size_t p = 0; p < m.rel_change.size(); ++p) {
+      auto* g = add(rel_change_, m.rel_change[p], kMetaChangeParts[p], static_cast<int>(p),
+                    p ? 1.2 : 2.0);
+      if (p == 0) g->setLayer("front");
+      name_if_zero(g, m.rel_change[p]);
+    }
+    const char* factor[] = {"α", "β", "λ1", "λ2"};
+    for (size_t f = 0; f < m.at_bound.size(); ++f)
+      add(at_bound_, m.at_bound[f], factor[f], static_cast<int>(f));
+
     double ms = 0;
     for (double v : m.meta_ms.values()) ms += v;
     const auto n = m.meta_ms.appended();
-    summary_->setText(n ? QString("%1 meta-updates, mean %2 ms each")
-                              .arg(n)
-                              .arg(ms / static_cast<double>(m.meta_ms.size()), 0, 'f', 1)
-                        : QString(m.metaadamw() ? "no meta-update yet (meta_update_freq)"
-                                                : "not a MetaAdamW run"));
+    QString text = n ? QString("%1 meta-updates, mean %2 ms each")
+                           .arg(n)
+                           .arg(ms / static_cast<double>(m.meta_ms.size()), 0, 'f', 1)
+                     : QString(m.metaadamw() ? "no meta-update yet (meta_update_freq)"
+                                             : "not a MetaAdamW run");
+    if (m.metaadamw()) text += " · " + design_text(m);
+    summary_->setText(text);
   }
-  for (auto* p : {terms_, weights_, log_vars_}) {
-    range_to(p, lo_, hi_);
-    p->replot(QCustomPlot::rpQueuedReplot);
-  }
+  // Say why a diagnostics plot is empty.
+  const bool meta_updates = run && run->meta_ms.appended() > 0;
+  const QString absent = !run || !run->metaadamw() ? QString()
+                         : !meta_updates           ? QString("no meta-update yet")
+                                         : QString("not in this log (written before schema v2)");
+  for (auto* p : {grad_norm_, rel_change_, at_bound_})
+    set_note(p, has_data(p) ? QString() : absent);
+  fit();
 }
 
 // ---- Groups ----

@@ -8,6 +8,9 @@
 #include <QLabel>
 #include <QSlider>
 #include <QSpinBox>
+#include <QSplitter>
+#include <QTabWidget>
+#include <QTableWidget>
 #include <QToolButton>
 #include <QTreeWidget>
 #include <QWidget>
@@ -20,6 +23,7 @@ class QCPColorScale;
 namespace maw::ui {
 
 class Studio;
+class RunModel;
 class Trace;
 class AttentionMaps;
 
@@ -72,7 +76,10 @@ class CurvesView : public QWidget {
   double sel_lo_ = 0, sel_hi_ = 0;
 };
 
-// α, β, λ1, λ2, effective lr / wd per group over time, or a chosen feature per group.
+// α, β, λ1, λ2, effective lr / wd per group over time, or a chosen feature per group;
+// log y and EMA smoothing. Modulation adds a sortable table of per-group means over the
+// selected step range (the whole run without one), with the mean effective learning rate
+// relative to AdamW's: which layers got a larger learning rate.
 class GroupPlotView : public QWidget {
   Q_OBJECT
  public:
@@ -81,13 +88,33 @@ class GroupPlotView : public QWidget {
   void refresh();
   void set_step_range(double lo, double hi);
   QCustomPlot* plot() const { return plot_; }
+  QComboBox* quantity() const { return quantity_; }
+  QCheckBox* log_y() const { return log_y_; }
+  QSlider* smoothing() const { return smoothing_; }
+  // Modulation only (null for Features): the per-group table and what it averages.
+  QTableWidget* summary() const { return summary_; }
+  // The run's modulator design and factor ranges, what the table averages, the extremes.
+  QLabel* summary_caption() const { return summary_caption_; }
+
+  // Columns of the summary table.
+  enum Column { kGroup, kLrRatio, kAlpha, kBeta, kEffectiveLr, kEffectiveWd, kColumns };
+
+ protected:
+  void resizeEvent(QResizeEvent* e) override;
 
  private:
+  void fill_summary(const RunModel& m);
+  const RunModel* reference_run(const RunModel& m) const;  // an AdamW run beside m
   Studio& studio_;
   Kind kind_;
   RunPicker* run_;
   QComboBox* quantity_;
+  QCheckBox* log_y_;
+  QSlider* smoothing_;
+  QLabel *smoothing_label_, *summary_caption_ = nullptr;
   QCustomPlot* plot_;
+  QSplitter* split_ = nullptr;
+  QTableWidget* summary_ = nullptr;
   double lo_ = 0, hi_ = 0;
 };
 
@@ -116,6 +143,9 @@ class AttentionView : public QWidget {
   std::pair<int, int> reachable(const AttentionMaps& maps) const;
 };
 
+// The meta-objective (terms, HUW weights and log-variances) over the meta-updates, and
+// the meta-learning's health: the meta-gradient's norm per block, the modulator's relative
+// change, the fraction of groups whose factors sit at a bound (saturation).
 class MetaView : public QWidget {
   Q_OBJECT
  public:
@@ -123,11 +153,17 @@ class MetaView : public QWidget {
   void refresh();
   void set_step_range(double lo, double hi);
   QCustomPlot* plot() const { return terms_; }
+  QCustomPlot* grad_norm_plot() const { return grad_norm_; }
+  QCustomPlot* rel_change_plot() const { return rel_change_; }
+  QCustomPlot* at_bound_plot() const { return at_bound_; }
+  QTabWidget* pages() const { return pages_; }  // 0: the objective, 1: the diagnostics
 
  private:
+  void fit();
   Studio& studio_;
   RunPicker* run_;
-  QCustomPlot *terms_, *weights_, *log_vars_;
+  QTabWidget* pages_;
+  QCustomPlot *terms_, *weights_, *log_vars_, *grad_norm_, *rel_change_, *at_bound_;
   QLabel* summary_;
   double lo_ = 0, hi_ = 0;
 };
