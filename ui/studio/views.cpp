@@ -571,6 +571,7 @@ GroupPlotView::GroupPlotView(Studio& studio, Kind kind, QWidget* parent)
   const bool modulation = kind == Kind::Modulation;
   run_ = new RunPicker;
   quantity_ = new QComboBox;
+  quantity_->setSizeAdjustPolicy(QComboBox::AdjustToContents);  // features arrive with a run
   if (modulation)
     quantity_->addItems({"α — learning-rate factor", "β — weight-decay factor", "λ1", "λ2",
                          "effective learning rate (η·α)", "effective weight decay (λ·β)"});
