@@ -114,7 +114,7 @@ struct MetaAdamWOptions {
   // (MAW_ARG leaves the access at private.)
  public:
   // The meta step size of the learning design (a sweep on three tasks: docs/MODULATOR.md).
-  static constexpr double kLearningMetaLr = 1e-3;
+  static constexpr double kLearningMetaLr = 1e-2;
   // A design's defaults for the keys it decides (meta_optimizer, meta_lr, learn_lambdas),
   // applied over these options; throws ConfigError for an unknown design.
   MetaAdamWOptions& design_defaults(const std::string& design);

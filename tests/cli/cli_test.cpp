@@ -142,6 +142,27 @@ TEST(Cli, SameSeedSameNumbersDifferentSeedDifferentNumbers) {
   EXPECT_TRUE(a.err.empty()) << "--quiet printed: " << a.err;
 }
 
+// The learning design's identity start (docs/MODULATOR.md): until its first meta-update
+// MetaAdamW's run is AdamW's to the bit — the command at 1 step, and 30 steps with
+// K = 100; with modulator_design=paper (a Xavier head: α ≠ 1) it is not.
+TEST(Cli, MetaAdamWStartsAsExactlyAdamW) {
+  for (const char* steps : {"1", "30"}) {
+    const std::string base =
+        std::string("train --task synthetic --steps ") + steps + " --seed 4 --json --quiet";
+    auto a = run_cli(base + " --optimizer adamw");
+    auto m = run_cli(base + " --optimizer metaadamw");
+    ASSERT_EQ(a.code, 0) << a.err;
+    ASSERT_EQ(m.code, 0) << m.err;
+    EXPECT_EQ(field(a.out, "final_train_loss"), field(m.out, "final_train_loss")) << steps;
+    EXPECT_EQ(field(a.out, "eval_loss"), field(m.out, "eval_loss")) << steps;
+  }
+  const std::string base = "train --task synthetic --steps 30 --seed 4 --json --quiet";
+  auto a = run_cli(base + " --optimizer adamw");
+  auto p = run_cli(base + " --optimizer metaadamw --set modulator_design=paper");
+  ASSERT_EQ(p.code, 0) << p.err;
+  EXPECT_NE(field(a.out, "eval_loss"), field(p.out, "eval_loss"));
+}
+
 TEST(Cli, DivergenceExitsWithCode3AndStatusDiverged) {
   auto r = run_cli(std::string(kTiny) + " --set lr=1e30 --json");
   EXPECT_EQ(r.code, 3);
