@@ -1,7 +1,6 @@
 // metaadamw-studio: the desktop application. Thin: parse, wire, run.
 #include <QApplication>
 #include <QCommandLineParser>
-#include <QTimer>
 
 #include <cstdio>
 
@@ -25,7 +24,9 @@ int main(int argc, char** argv) {
   cli.addPositionalArgument("logs", "run logs (.h5) to open");
   QCommandLineOption start({"s", "start"}, "start the comparison in the run setup at once");
   QCommandLineOption shots("screenshots",
-                           "after the run(s), save every panel as PNG in DIR and quit", "DIR");
+                           "save every panel as PNG in DIR and quit: after the run(s) when a run "
+                           "starts (--start, or no logs given), else at once with the logs",
+                           "DIR");
   QCommandLineOption config({"c", "config"}, "load the run setup from a JSON file", "FILE");
   QCommandLineOption palette("palette", "desktop (default: follow the desktop), light or dark",
                              "NAME", "desktop");
@@ -42,7 +43,6 @@ int main(int argc, char** argv) {
   maw::ui::MainWindow w;
   w.resize(1500, 950);
   w.show();
-  w.open_logs(cli.positionalArguments());
   if (cli.isSet(config)) {
     try {
       w.setup().load_json(cli.value(config));
@@ -51,36 +51,21 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
-  double sel_lo = 0, sel_hi = 0;
+  maw::ui::MainWindow::CommandLine run;
+  run.logs = cli.positionalArguments();
+  run.start = cli.isSet(start);
+  run.screenshots_dir = cli.value(shots);
   if (cli.isSet(select)) {
     const auto parts = cli.value(select).split(':');
     bool ok_lo = false, ok_hi = false;
-    if (parts.size() == 2) {
-      sel_lo = parts[0].toDouble(&ok_lo);
-      sel_hi = parts[1].toDouble(&ok_hi);
-    }
-    if (!ok_lo || !ok_hi || sel_hi <= sel_lo) {
+    if (parts.size() == 2) run.selection = {parts[0].toDouble(&ok_lo), parts[1].toDouble(&ok_hi)};
+    if (!ok_lo || !ok_hi || run.selection.second <= run.selection.first) {
       std::fprintf(stderr,
                    "metaadamw-studio: --select-steps: expected LO:HI with LO < HI, got '%s'\n",
                    qPrintable(cli.value(select)));
       return 2;
     }
-    w.curves().set_selection(sel_lo, sel_hi);
   }
-  if (cli.isSet(start) || cli.isSet(shots)) w.start();
-  if (cli.isSet(shots)) {
-    const QString dir = cli.value(shots);
-    auto* poll = new QTimer(&w);
-    QObject::connect(poll, &QTimer::timeout, &w, [&w, dir, poll, sel_lo, sel_hi] {
-      if (w.studio().running()) return;
-      poll->stop();
-      if (sel_hi > sel_lo) w.curves().set_selection(sel_lo, sel_hi);  // over the whole run
-      QTimer::singleShot(500, &w, [&w, dir] {
-        const bool ok = w.save_screenshots(dir);
-        QApplication::exit(ok ? 0 : 1);
-      });
-    });
-    poll->start(200);
-  }
+  w.run_command_line(run, [](bool ok) { QApplication::exit(ok ? 0 : 1); });
   return QApplication::exec();
 }

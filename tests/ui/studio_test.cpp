@@ -1,7 +1,8 @@
 // The studio, offscreen (QtTest): the window opens; a tiny comparison streams into the
 // curves; the attention heatmap is G×G; a log opened from disk fills every panel (the
 // modulation's log y, smoothing and per-group table, the meta-diagnostics plots); the
-// exports write a valid PNG and CSV.
+// exports write a valid PNG and CSV; the command line's screenshots start a run only when
+// asked to.
 #include <qcustomplot.h>
 #include <QApplication>
 #include <QComboBox>
@@ -369,6 +370,45 @@ class StudioTest : public QObject {
       }
     QCOMPARE(n, 11);
     QVERIFY(std::abs(number(0, GroupPlotView::kAlpha) - sum / n) < 1e-9);
+  }
+
+  // The command line (app/studio): --screenshots with logs shows them and starts no run;
+  // without logs, or with --start, the setup's comparison runs first and the screenshots
+  // follow it.
+  void commandLineScreenshotsStartARunOnlyWhenAsked() {
+    const QString log = tmp_.filePath("fixture.h5");  // from anOpenedLogFillsEveryPanel
+    QVERIFY(QFileInfo::exists(log));
+    const QString config = write_config(
+        "shots.json", R"({"task": "synthetic", "preset": "tiny", "steps": 3, "threads": 1})");
+    struct Case {
+      QStringList logs;
+      bool start;
+      size_t runs;  // the logs' and the started ones
+    };
+    for (const auto& [logs, start, runs] :
+         {Case{{log}, false, 1}, Case{{}, false, 2}, Case{{log}, true, 3}}) {
+      const QString what = QString("%1 log(s), --start %2").arg(logs.size()).arg(start);
+      MainWindow w;
+      w.show();
+      w.setup().load_json(config);
+      const QString dir = tmp_.filePath(QString("shots_%1_%2").arg(logs.size()).arg(start));
+      int calls = 0;
+      bool ok = false;
+      w.run_command_line({logs, start, dir, {1, 2}}, [&](bool r) {
+        ++calls;
+        ok = r;
+      });
+      QCOMPARE(w.studio().running(), runs > static_cast<size_t>(logs.size()));
+      QTRY_VERIFY_WITH_TIMEOUT(calls == 1, 60000);
+      QVERIFY2(ok, qPrintable(what));
+      QVERIFY2(w.studio().runs().size() == runs, qPrintable(what));
+      for (const auto& r : w.studio().runs())
+        QVERIFY2(r->status() == "completed", qPrintable(what));
+      QCOMPARE(w.curves().selection(), std::make_pair(1.0, 2.0));
+      for (const char* file :
+           {"studio.png", "curves.png", "modulation.png", "meta.png", "meta-diagnostics.png"})
+        QVERIFY2(!QImage(QDir(dir).filePath(file)).isNull(), file);
+    }
   }
 
   // Meta: the meta-gradient norm per block (log y), the modulator's relative change (log

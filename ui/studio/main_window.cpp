@@ -229,6 +229,29 @@ void MainWindow::open_logs(const QStringList& paths) {
   }
 }
 
+void MainWindow::run_command_line(const CommandLine& cl, std::function<void(bool)> done) {
+  open_logs(cl.logs);
+  const auto select = [this, sel = cl.selection] {
+    if (sel.second > sel.first) curves_->set_selection(sel.first, sel.second);
+  };
+  select();
+  const bool screenshots = !cl.screenshots_dir.isEmpty();
+  if (cl.start || (screenshots && cl.logs.isEmpty())) start();
+  if (!screenshots) return;
+  auto* poll = new QTimer(this);
+  connect(poll, &QTimer::timeout, this, [this, select, poll, dir = cl.screenshots_dir, done] {
+    if (studio_->running()) return;
+    poll->stop();
+    poll->deleteLater();
+    select();  // again, over the whole run
+    QTimer::singleShot(500, this, [this, dir, done] {
+      const bool ok = save_screenshots(dir);
+      if (done) done(ok);
+    });
+  });
+  poll->start(200);
+}
+
 void MainWindow::refresh() {
   curves_->refresh();
   for (const auto& [d, refresh] : panels_)

@@ -37,6 +37,20 @@ class MainWindow : public QMainWindow {
 
   void start();
   void open_logs(const QStringList& paths);
+
+  // What the command line asks for once the window is up (app/studio/main.cpp): open
+  // `logs`; start the run setup's comparison when `start` is set, or for screenshots with
+  // no logs to show (logs alone are only shown: no run starts); select `selection` in
+  // Curves when its upper end is above its lower one. With a `screenshots_dir`, once no run
+  // is going, save every panel there (the selection set again over the whole run) and call
+  // `done` with whether every file was written.
+  struct CommandLine {
+    QStringList logs;
+    bool start = false;
+    QString screenshots_dir;  // empty: no screenshots
+    std::pair<double, double> selection{0, 0};
+  };
+  void run_command_line(const CommandLine& cl, std::function<void(bool)> done = {});
   // Every panel as a PNG in `dir` (docs/screenshots; Meta's two pages as meta.png and
   // meta-diagnostics.png); false on a write error.
   bool save_screenshots(const QString& dir);
