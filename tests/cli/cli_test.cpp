@@ -296,7 +296,7 @@ TEST(Cli, InspectAndExportALog) {
   r = run_cli("inspect " + log);
   ASSERT_EQ(r.code, 0) << r.err;
   for (const char* s :
-       {"schema v1", "synthetic · tiny · metaadamw · seed 0", "status     completed",
+       {"schema v2", "synthetic · tiny · metaadamw · seed 0", "status     completed",
         "40 of 40 steps", "snapshots/features", "attention/probs", "groups "})
     EXPECT_NE(r.out.find(s), std::string::npos) << s << "\n" << r.out;
   r = run_cli("inspect --json " + log);
