@@ -298,6 +298,7 @@ class StudioTest : public QObject {
     QCOMPARE(plot->yAxis->scaleType(), QCPAxis::stLogarithmic);
     mod.quantity()->setCurrentIndex(0);
     QVERIFY(!mod.log_y()->isChecked());
+    QVERIFY(plot->yAxis->range().contains(1.0));  // α, β: AdamW's factor always in view
 
     // Smoothing: every group's line is the trace's EMA.
     mod.smoothing()->setValue(50);
@@ -370,6 +371,40 @@ class StudioTest : public QObject {
       }
     QCOMPARE(n, 11);
     QVERIFY(std::abs(number(0, GroupPlotView::kAlpha) - sum / n) < 1e-9);
+  }
+
+  // The run pickers show the first MetaAdamW run, also when an AdamW log was opened
+  // before it; a run the user picked stays picked while runs come and go.
+  void pickersShowTheFirstMetaAdamWRunUntilOneIsPicked() {
+    const QString meta_log = tmp_.filePath("fixture.h5");  // from anOpenedLogFillsEveryPanel
+    QVERIFY(QFileInfo::exists(meta_log));
+    const QString adamw_log = tmp_.filePath("adamw-fixture.h5");
+    {
+      maw::RunConfig c;
+      c.set("task", "synthetic");
+      c.set("preset", "tiny");
+      c.set("optimizer", "adamw");
+      c.set("steps", "5");
+      c.set("threads", "1");
+      maw::Session s(c);
+      auto w = maw::make_run_log_writer(adamw_log.toStdString(), s.config());
+      s.add_observer(w.get());
+      QCOMPARE(s.run().status, std::string("completed"));
+    }
+    MainWindow w;
+    w.show();
+    w.open_logs({adamw_log});
+    w.open_logs({meta_log});
+    auto* picker = w.modulation().findChild<QComboBox*>();
+    QVERIFY(picker);
+    QVERIFY2(picker->currentText().startsWith("metaadamw"), qPrintable(picker->currentText()));
+    QCOMPARE(w.modulation().plot()->graphCount(),
+             static_cast<int>(w.studio().runs()[1]->info().group_names.size()));
+    picker->setCurrentIndex(0);  // as the user: AdamW's run
+    emit picker->activated(0);
+    w.open_logs({meta_log});
+    QCOMPARE(w.studio().runs().size(), size_t{3});
+    QVERIFY2(picker->currentText().startsWith("adamw"), qPrintable(picker->currentText()));
   }
 
   // The command line (app/studio): --screenshots with logs shows them and starts no run;

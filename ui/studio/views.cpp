@@ -175,12 +175,42 @@ void range_to(QCustomPlot* p, double lo, double hi) {
   }
 }
 
-// Linear or logarithmic y (log ticks: 1, 10, 100 … with sub-ticks).
+// Log ticks that label a range of under two decades too: QCustomPlot's log ticker falls
+// back to linear ticks there (0.2, 0.4, … over 0.02 … 0.9), which leave the lower decade
+// without a label. Here such a range gets 1, 2, 5 × 10^k; one narrower than that (fewer
+// than three of those in it) is nearly linear and gets the linear ticks.
+class LogTicker : public QCPAxisTickerLog {
+ protected:
+  QVector<double> createTickVector(double step, const QCPRange& r) override {
+    narrow_ = false;
+    if (!(r.lower > 0 && r.upper > r.lower) || std::log10(r.upper / r.lower) >= 1.6)
+      return QCPAxisTickerLog::createTickVector(step, r);
+    QVector<double> ticks;
+    int inside = 0;
+    for (double d = std::pow(10.0, std::floor(std::log10(r.lower))); d <= r.upper; d *= 10)
+      for (double m : {1.0, 2.0, 5.0}) {
+        ticks << m * d;
+        inside += r.contains(m * d);
+      }
+    if (inside < 3) return QCPAxisTicker::createTickVector(step, r);
+    narrow_ = true;
+    return ticks;
+  }
+  int getSubTickCount(double step) override {
+    return narrow_ ? 0 : QCPAxisTickerLog::getSubTickCount(step);
+  }
+
+ private:
+  bool narrow_ = false;
+};
+
+// Linear or logarithmic y (log ticks: 1, 10, 100 … with sub-ticks; 1, 2, 5 × 10^k over
+// less than two decades).
 void set_log_y(QCustomPlot* p, bool log) {
   if ((p->yAxis->scaleType() == QCPAxis::stLogarithmic) == log) return;
   p->yAxis->setScaleType(log ? QCPAxis::stLogarithmic : QCPAxis::stLinear);
   if (log)
-    p->yAxis->setTicker(QSharedPointer<QCPAxisTickerLog>(new QCPAxisTickerLog));
+    p->yAxis->setTicker(QSharedPointer<QCPAxisTickerLog>(new LogTicker));
   else
     p->yAxis->setTicker(QSharedPointer<QCPAxisTicker>(new QCPAxisTicker));
 }
@@ -268,6 +298,7 @@ QString design_text(const RunModel& m) {
 
 RunPicker::RunPicker(QWidget* parent) : QComboBox(parent) {
   setSizeAdjustPolicy(QComboBox::AdjustToContents);
+  connect(this, &QComboBox::activated, this, [this] { picked_ = true; });  // the user's choice
 }
 
 void RunPicker::sync(const Studio& studio) {
@@ -288,7 +319,7 @@ void RunPicker::sync(const Studio& studio) {
   QSignalBlocker block(this);
   clear();
   for (int i = 0; i < ids.size(); ++i) addItem(labels[i], ids[i]);
-  int at = findData(keep);
+  int at = picked_ ? findData(keep) : -1;
   if (at < 0) {  // prefer the first MetaAdamW run: it has modulation to show
     for (size_t i = 0; i < studio.runs().size() && at < 0; ++i)
       if (studio.runs()[i]->info().optimizer == "metaadamw") at = static_cast<int>(i);
@@ -586,7 +617,18 @@ GroupPlotView::GroupPlotView(Studio& studio, Kind kind, QWidget* parent)
   smoothing_label_ = new QLabel;
   // Modulation's table names the groups in their lines' colours: no legend there.
   plot_ = make_plot(this, modulation ? "α" : "feature", /*legend_outside=*/!modulation);
-  if (modulation) plot_->setToolTip("Each group's colour: its name in the table");
+  if (modulation) {
+    plot_->setToolTip(
+        "Each group's colour: its name in the table. α and β (linear y): the axis always shows "
+        "1, AdamW's step; dashed: the bounds of the design's range");
+    QPen dashed(palette().text().color(), 1, Qt::DashLine);
+    for (auto** line : {&bound_lo_, &bound_hi_}) {
+      *line = new QCPItemStraightLine(plot_);
+      (*line)->setPen(dashed);
+      (*line)->setLayer("grid");  // under the groups' lines
+      (*line)->setVisible(false);
+    }
+  }
 
   auto* top = new QHBoxLayout;
   top->addWidget(run_);
@@ -669,10 +711,37 @@ void GroupPlotView::resizeEvent(QResizeEvent* e) {
     split_->setOrientation(width() > 900 && width() > 2 * height() ? Qt::Horizontal : Qt::Vertical);
 }
 
+void GroupPlotView::fit() {
+  range_to(plot_, lo_, hi_);
+  if (!bound_lo_) return;
+  bound_lo_->setVisible(false);
+  bound_hi_->setVisible(false);
+  const int r = run_->run();
+  const int q = quantity_->currentIndex();
+  if (r < 0 || q > 1 || log_y_->isChecked() || plot_->graphCount() == 0) return;
+  const RunModel& m = *studio_.runs()[static_cast<size_t>(r)];
+  // 1 in view: how far from AdamW's step a factor is reads from the axis, and a factor at
+  // its bound is a flat line there, not motion in the 7th digit filling the plot.
+  const QCPRange y = plot_->yAxis->range();
+  if (!y.contains(1.0)) {
+    const double lo = std::min(y.lower, 1.0), hi = std::max(y.upper, 1.0);
+    plot_->yAxis->setRange(lo - 0.05 * (hi - lo), hi + 0.05 * (hi - lo));
+  }
+  const double range = q == 0 ? m.info().alpha_range : m.info().beta_range;
+  if (!(std::isfinite(range) && range > 0)) return;
+  const QCPRange shown = plot_->yAxis->range();
+  for (auto [line, at] :
+       {std::make_pair(bound_lo_, 1 - range / 2), std::make_pair(bound_hi_, 1 + range / 2)}) {
+    line->point1->setCoords(0, at);
+    line->point2->setCoords(1, at);
+    line->setVisible(shown.contains(at));
+  }
+}
+
 void GroupPlotView::set_step_range(double lo, double hi) {
   lo_ = lo;
   hi_ = hi;
-  range_to(plot_, lo_, hi_);
+  fit();
   plot_->replot(QCustomPlot::rpQueuedReplot);
   if (summary_) {
     const int r = run_->run();
@@ -688,6 +757,8 @@ void GroupPlotView::refresh() {
   const int r = run_->run();
   if (r < 0) {
     if (summary_) summary_->setRowCount(0);
+    for (auto* line : {bound_lo_, bound_hi_})
+      if (line) line->setVisible(false);
     plot_->replot(QCustomPlot::rpQueuedReplot);
     return;
   }
@@ -737,7 +808,7 @@ void GroupPlotView::refresh() {
     plot_->yAxis->setLabel("(no modulation: " + QString::fromStdString(m.info().optimizer) + ")");
   }
   set_log_y(plot_, log_y_->isChecked());
-  range_to(plot_, lo_, hi_);
+  fit();
   plot_->replot(QCustomPlot::rpQueuedReplot);
   if (summary_) fill_summary(m);
 }

@@ -19,6 +19,7 @@
 class QCustomPlot;
 class QCPColorMap;
 class QCPColorScale;
+class QCPItemStraightLine;
 
 namespace maw::ui {
 
@@ -31,13 +32,18 @@ class AttentionMaps;
 QColor optimizer_color(const std::string& optimizer);
 QColor group_color(int group);
 
-// A combo box listing the runs ("metaadamw · seed 0 — live", a file name) that keeps its
-// selection while runs come and go.
+// A combo box listing the runs ("metaadamw · seed 0 — live", a file name). Until the user
+// picks one it shows the first MetaAdamW run (it has modulation to show), also when that
+// run comes after others (logs opened one by one); a run the user picked stays picked
+// while runs come and go.
 class RunPicker : public QComboBox {
  public:
   explicit RunPicker(QWidget* parent = nullptr);
   void sync(const Studio& studio);
   int run() const;  // index into Studio::runs(), -1 when none
+
+ private:
+  bool picked_ = false;  // by the user
 };
 
 class CurvesView : public QWidget {
@@ -77,8 +83,10 @@ class CurvesView : public QWidget {
 };
 
 // α, β, λ1, λ2, effective lr / wd per group over time, or a chosen feature per group;
-// log y and EMA smoothing. Modulation adds a sortable table of per-group means over the
-// selected step range (the whole run without one), with the mean effective learning rate
+// log y and EMA smoothing. α and β on a linear axis always show 1 (AdamW's step) and, where
+// in view, the design's bounds as dashed lines: a factor pinned to a bound reads as a flat
+// line on it, not as motion in the 7th digit. Modulation adds a sortable table of per-group means
+// over the selected step range (the whole run without one), with the mean effective learning rate
 // relative to AdamW's: which layers got a larger learning rate.
 class GroupPlotView : public QWidget {
   Q_OBJECT
@@ -104,6 +112,7 @@ class GroupPlotView : public QWidget {
 
  private:
   void fill_summary(const RunModel& m);
+  void fit();  // the x range (the selection), y to the data; α, β: 1 and the bounds
   const RunModel* reference_run(const RunModel& m) const;  // an AdamW run beside m
   Studio& studio_;
   Kind kind_;
@@ -115,6 +124,7 @@ class GroupPlotView : public QWidget {
   QCustomPlot* plot_;
   QSplitter* split_ = nullptr;
   QTableWidget* summary_ = nullptr;
+  QCPItemStraightLine *bound_lo_ = nullptr, *bound_hi_ = nullptr;  // Modulation: α's, β's range
   double lo_ = 0, hi_ = 0;
 };
 
