@@ -32,7 +32,12 @@ int main(int argc, char** argv) {
                              "NAME", "desktop");
   QCommandLineOption select(
       "select-steps", "select steps LO:HI in Curves (the other panels show that range)", "LO:HI");
-  cli.addOptions({start, shots, config, palette, select});
+  QCommandLineOption panel_size(
+      "panel-size",
+      "with --screenshots: save each panel at WxH, or at its minimum size where larger (floated "
+      "out of the window for its picture), instead of its size in the window's layout",
+      "WxH");
+  cli.addOptions({start, shots, config, palette, select, panel_size});
   cli.process(app);
   if (!maw::ui::apply_palette(cli.value(palette))) {
     std::fprintf(stderr, "metaadamw-studio: --palette: expected desktop, light or dark, got '%s'\n",
@@ -63,6 +68,17 @@ int main(int argc, char** argv) {
       std::fprintf(stderr,
                    "metaadamw-studio: --select-steps: expected LO:HI with LO < HI, got '%s'\n",
                    qPrintable(cli.value(select)));
+      return 2;
+    }
+  }
+  if (cli.isSet(panel_size)) {
+    const auto parts = cli.value(panel_size).split('x');
+    bool ok_w = false, ok_h = false;
+    if (parts.size() == 2) run.panel_size = QSize(parts[0].toInt(&ok_w), parts[1].toInt(&ok_h));
+    if (!ok_w || !ok_h || run.panel_size.width() < 100 || run.panel_size.height() < 100) {
+      std::fprintf(stderr,
+                   "metaadamw-studio: --panel-size: expected WxH of at least 100x100, got '%s'\n",
+                   qPrintable(cli.value(panel_size)));
       return 2;
     }
   }

@@ -409,7 +409,7 @@ class StudioTest : public QObject {
 
   // The command line (app/studio): --screenshots with logs shows them and starts no run;
   // without logs, or with --start, the setup's comparison runs first and the screenshots
-  // follow it.
+  // follow it; a panel size saves each panel at that size.
   void commandLineScreenshotsStartARunOnlyWhenAsked() {
     const QString log = tmp_.filePath("fixture.h5");  // from anOpenedLogFillsEveryPanel
     QVERIFY(QFileInfo::exists(log));
@@ -419,9 +419,11 @@ class StudioTest : public QObject {
       QStringList logs;
       bool start;
       size_t runs;  // the logs' and the started ones
+      QSize panel;  // --panel-size
     };
-    for (const auto& [logs, start, runs] :
-         {Case{{log}, false, 1}, Case{{}, false, 2}, Case{{log}, true, 3}}) {
+    for (const auto& [logs, start, runs, panel] :
+         {Case{{log}, false, 1, QSize(1100, 600)}, Case{{}, false, 2, {}},
+          Case{{log}, true, 3, {}}}) {
       const QString what = QString("%1 log(s), --start %2").arg(logs.size()).arg(start);
       MainWindow w;
       w.show();
@@ -429,7 +431,7 @@ class StudioTest : public QObject {
       const QString dir = tmp_.filePath(QString("shots_%1_%2").arg(logs.size()).arg(start));
       int calls = 0;
       bool ok = false;
-      w.run_command_line({logs, start, dir, {1, 2}}, [&](bool r) {
+      w.run_command_line({logs, start, dir, {1, 2}, panel}, [&](bool r) {
         ++calls;
         ok = r;
       });
@@ -440,9 +442,14 @@ class StudioTest : public QObject {
       for (const auto& r : w.studio().runs())
         QVERIFY2(r->status() == "completed", qPrintable(what));
       QCOMPARE(w.curves().selection(), std::make_pair(1.0, 2.0));
-      for (const char* file :
-           {"studio.png", "curves.png", "modulation.png", "meta.png", "meta-diagnostics.png"})
+      for (const char* file : {"studio.png", "curves.png", "modulation.png", "modulation-beta.png",
+                               "meta.png", "meta-diagnostics.png"})
         QVERIFY2(!QImage(QDir(dir).filePath(file)).isNull(), file);
+      if (panel.isValid()) {  // each panel at that size, docked again afterwards
+        for (const char* file : {"modulation.png", "meta-diagnostics.png", "groups.png"})
+          QCOMPARE(QImage(QDir(dir).filePath(file)).size(), panel);
+        for (auto* d : w.findChildren<QDockWidget*>()) QVERIFY(!d->isFloating());
+      }
     }
   }
 

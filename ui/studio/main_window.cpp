@@ -239,13 +239,13 @@ void MainWindow::run_command_line(const CommandLine& cl, std::function<void(bool
   if (cl.start || (screenshots && cl.logs.isEmpty())) start();
   if (!screenshots) return;
   auto* poll = new QTimer(this);
-  connect(poll, &QTimer::timeout, this, [this, select, poll, dir = cl.screenshots_dir, done] {
+  connect(poll, &QTimer::timeout, this, [this, select, poll, cl, done] {
     if (studio_->running()) return;
     poll->stop();
     poll->deleteLater();
     select();  // again, over the whole run
-    QTimer::singleShot(500, this, [this, dir, done] {
-      const bool ok = save_screenshots(dir);
+    QTimer::singleShot(500, this, [this, dir = cl.screenshots_dir, size = cl.panel_size, done] {
+      const bool ok = save_screenshots(dir, size);
       if (done) done(ok);
     });
   });
@@ -318,24 +318,41 @@ void MainWindow::rebuild_recent() {
   recent_->setEnabled(!recent_->isEmpty());
 }
 
-bool MainWindow::save_screenshots(const QString& dir) {
+bool MainWindow::save_screenshots(const QString& dir, QSize panel) {
   QDir().mkpath(dir);
   bool ok = grab().save(QDir(dir).filePath("studio.png"));
   for (auto* d : findChildren<QDockWidget*>()) {
+    const bool float_it = panel.isValid() && !d->isFloating();
+    if (float_it) {
+      d->setFloating(true);
+      d->show();
+      QApplication::processEvents();
+      d->resize(panel + (d->size() - d->widget()->size()));  // the panel's own part: `panel`
+    }
     d->raise();  // a tabbed dock has no size until it is shown
     QApplication::processEvents();
-    if (d->widget() != meta_) {
-      ok = d->widget()->grab().save(QDir(dir).filePath(d->objectName() + ".png")) && ok;
-      continue;
-    }
-    const int page = meta_->pages()->currentIndex();  // Meta: both pages
-    for (const auto& [index, file] :
-         {std::make_pair(0, "meta.png"), std::make_pair(1, "meta-diagnostics.png")}) {
-      meta_->pages()->setCurrentIndex(index);
+    if (d->widget() == modulation_) {  // Modulation: as shown, and β beside α
+      ok = modulation_->grab().save(QDir(dir).filePath("modulation.png")) && ok;
+      const int quantity = modulation_->quantity()->currentIndex();
+      const bool log_y = modulation_->log_y()->isChecked();
+      modulation_->quantity()->setCurrentIndex(1);
       QApplication::processEvents();
-      ok = meta_->grab().save(QDir(dir).filePath(file)) && ok;
+      ok = modulation_->grab().save(QDir(dir).filePath("modulation-beta.png")) && ok;
+      modulation_->quantity()->setCurrentIndex(quantity);
+      modulation_->log_y()->setChecked(log_y);
+    } else if (d->widget() != meta_) {
+      ok = d->widget()->grab().save(QDir(dir).filePath(d->objectName() + ".png")) && ok;
+    } else {
+      const int page = meta_->pages()->currentIndex();  // Meta: both pages
+      for (const auto& [index, file] :
+           {std::make_pair(0, "meta.png"), std::make_pair(1, "meta-diagnostics.png")}) {
+        meta_->pages()->setCurrentIndex(index);
+        QApplication::processEvents();
+        ok = meta_->grab().save(QDir(dir).filePath(file)) && ok;
+      }
+      meta_->pages()->setCurrentIndex(page);
     }
-    meta_->pages()->setCurrentIndex(page);
+    if (float_it) d->setFloating(false);
   }
   ok = curves_->grab().save(QDir(dir).filePath("curves.png")) && ok;
   return ok;

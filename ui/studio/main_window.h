@@ -4,6 +4,7 @@
 
 #include <QLabel>
 #include <QMainWindow>
+#include <QSize>
 #include <QStringList>
 #include <functional>
 #include <utility>
@@ -49,11 +50,16 @@ class MainWindow : public QMainWindow {
     bool start = false;
     QString screenshots_dir;  // empty: no screenshots
     std::pair<double, double> selection{0, 0};
+    QSize panel_size;  // each panel's picture at this size (save_screenshots)
   };
   void run_command_line(const CommandLine& cl, std::function<void(bool)> done = {});
   // Every panel as a PNG in `dir` (docs/screenshots; Meta's two pages as meta.png and
-  // meta-diagnostics.png); false on a write error.
-  bool save_screenshots(const QString& dir);
+  // meta-diagnostics.png, Modulation also with β as modulation-beta.png); false on a
+  // write error. A valid `panel` size: each panel is
+  // floated out of the window for its picture and saved at that size, or at its minimum
+  // size where that is larger (documentation pictures larger than the layout gives a
+  // panel), then docked again.
+  bool save_screenshots(const QString& dir, QSize panel = {});
   // The current Curves plots as an image (PNG, PDF by extension) or their data as CSV.
   bool export_plot(const QString& path);
   bool export_csv(const QString& path);
