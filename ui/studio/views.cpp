@@ -103,6 +103,7 @@ QCustomPlot* make_plot(QWidget* parent, const QString& y_label, bool legend_outs
     cell->addElement(0, 0, p->legend);
     cell->addElement(1, 0, new QCPLayoutElement(p));  // pushes the legend to the top
     cell->setRowStretchFactor(0, 0.001);
+    cell->setMargins(QMargins(0, 0, 2, 0));  // the legend's right border inside the widget
   }
   p->yAxis->setNumberPrecision(8);  // factors can differ in the 7th digit
   p->setMinimumHeight(110);         // the studio fits a 1366×768 screen
@@ -1159,9 +1160,14 @@ void MetaView::refresh() {
       if (p == 0) g->setLayer("front");
       name_if_zero(g, m.rel_change[p]);
     }
+    // Fractions often coincide (all at a bound, or none): each factor's line and points are
+    // narrower than the one before, drawn over it, so every factor stays visible.
     const char* factor[] = {"α", "β", "λ1", "λ2"};
-    for (size_t f = 0; f < m.at_bound.size(); ++f)
-      add(at_bound_, m.at_bound[f], factor[f], static_cast<int>(f));
+    for (size_t f = 0; f < m.at_bound.size(); ++f) {
+      const auto n = static_cast<double>(f);
+      auto* g = add(at_bound_, m.at_bound[f], factor[f], static_cast<int>(f), 4.0 - 0.9 * n);
+      g->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssDisc, 10.0 - 2.0 * n));
+    }
 
     double ms = 0;
     for (double v : m.meta_ms.values()) ms += v;
