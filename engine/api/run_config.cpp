@@ -303,10 +303,11 @@ const std::vector<Entry>& schema() {
         "meta_targets=fixed: the relative loss decrease per step L_dec aims at");
     META_FLOAT(gap_target, non_negative, ">= 0",
                "meta_targets=fixed: the generalization gap L_gap aims at");
-    META_ENUM(meta_hessian, "finite_difference | exact",
-              "L_grad's Hessian-vector product: a difference of two gradients (one more "
-              "backward) or the exact double backward",
-              "finite_difference", "exact");
+    META_ENUM(meta_hessian, "finite_difference | central_difference | exact",
+              "L_grad's Hessian-vector product: a forward difference of two gradients (one more "
+              "backward), a central one (two more; O(ε²), for meta_objective=gradient) or the "
+              "exact double backward",
+              "finite_difference", "central_difference", "exact");
     META_FLOAT(meta_lr, positive, "> 0", "meta-optimizer learning rate (default: the design's)");
     META_ENUM(meta_optimizer, "sgd | adam | adam_tensorwise",
               "meta-optimizer (default: the design's; adam_tensorwise: one second moment per "

@@ -437,13 +437,16 @@ MetaTerms MetaAdamW::meta_objective(const MetaInputs& in) const {
                                    .to(torch::kDouble));
     const double w_norm = norms[0].item<double>(), theta_norm = norms[1].item<double>();
     if (w_norm > 0 && std::isfinite(w_norm)) {
-      // Central difference: error O(ε²) against the forward difference's O(ε), which in
-      // float32 was 26–290% of H·w once H·w is the whole meta-gradient (λ fixed: the
-      // learning design; docs/MODULATOR.md). ε = ∛(machine ε)·(1 + ‖θ′‖)/‖w‖ balances
-      // rounding (ε_mach/ε) and truncation (ε²).
+      // forward: (∇L(θ′ + εw) − g′)/ε, ε = √(machine ε)·(1 + ‖θ′‖)/‖w‖, one more pass.
+      // central: (∇L(θ′ + εw) − ∇L(θ′ − εw))/2ε, ε = ∛(machine ε)·(1 + ‖θ′‖)/‖w‖, two: error
+      // O(ε²) — in float32 the forward difference was 26–290% off where H·w is the whole
+      // meta-gradient (meta_objective=gradient with λ fixed), the central one 11–14%
+      // (docs/MODULATOR.md); under the combined objective both agree to ≤ 2e-3.
+      const bool central = o_.meta_hessian() == "central_difference";
       const double machine =
           theta_p.front().scalar_type() == torch::kDouble ? 2.220446e-16 : 1.192093e-7;
-      const double step = std::cbrt(machine) * (1.0 + theta_norm) / w_norm;
+      const double step =
+          (central ? std::cbrt(machine) : std::sqrt(machine)) * (1.0 + theta_norm) / w_norm;
       auto gradient_at = [&](double sign) {
         std::vector<torch::Tensor> shifted;
         {
@@ -456,9 +459,10 @@ MetaTerms MetaAdamW::meta_objective(const MetaInputs& in) const {
         return gradient(in.batches, true, shifted, unused);
       };
       const auto up = gradient_at(1.0);
-      const auto down = gradient_at(-1.0);
+      const auto down = central ? gradient_at(-1.0) : g2;
       set_generator_state(gen, after);
-      for (size_t i = 0; i < a.size(); ++i) a[i].add_((up[i] - down[i]) / (2.0 * step));
+      const double span = central ? 2.0 * step : step;
+      for (size_t i = 0; i < a.size(); ++i) a[i].add_((up[i] - down[i]) / span);
     }
   }
   auto surrogate = torch::zeros({}, terms.total.options());

@@ -89,8 +89,8 @@ void MetaAdamWOptions::validate() const {
   for (double w : aux_loss_fixed_weights_)
     if (!(w >= 0)) bad("aux_loss_fixed_weights", str(w), "three values >= 0");
   if (!(meta_lr_ > 0)) bad("meta_lr", str(meta_lr_), "> 0");
-  if (!one_of(meta_hessian_, {"finite_difference", "exact"}))
-    bad("meta_hessian", meta_hessian_, "finite_difference | exact");
+  if (!one_of(meta_hessian_, {"finite_difference", "central_difference", "exact"}))
+    bad("meta_hessian", meta_hessian_, "finite_difference | central_difference | exact");
   if (!one_of(meta_optimizer_, {"sgd", "adam", "adam_tensorwise"}))
     bad("meta_optimizer", meta_optimizer_, "sgd | adam | adam_tensorwise");
   if (!(meta_weight_decay_ >= 0)) bad("meta_weight_decay", str(meta_weight_decay_), ">= 0");

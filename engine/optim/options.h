@@ -105,7 +105,10 @@ struct MetaAdamWOptions {
   // masks, ε = √(machine ε)·(1 + ‖θ′‖)/‖w‖: one more first-order backward instead of a
   // second-order graph (2–4× cheaper per meta-update: BENCHMARKS.md; meta-gradients agree
   // to ~1e-3 in float32, tests hold them to the exact ones).
-  MAW_ARG(std::string, meta_hessian) = "finite_difference";  // finite_difference | exact
+  // central_difference: (∇L(θ′ + εw) − ∇L(θ′ − εw))/2ε, one pass more, O(ε²): for
+  // meta_objective=gradient, where H·w is the whole meta-gradient (docs/MODULATOR.md).
+  MAW_ARG(std::string,
+          meta_hessian) = "finite_difference";  // finite_difference | central_difference | exact
   // The learning design's defaults (the paper's: sgd, 1e-4; design_defaults()).
   MAW_ARG(double, meta_lr) = kLearningMetaLr;
   MAW_ARG(std::string, meta_optimizer) = "adam_tensorwise";  // sgd | adam | adam_tensorwise

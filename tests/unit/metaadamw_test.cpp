@@ -305,7 +305,7 @@ void check_meta_gradient_with(const MetaAdamWOptions& meta) {
 // Both ways of forming L_grad's Hessian-vector product (options.h: meta_hessian).
 void check_meta_gradient(const MetaAdamWOptions& meta) {
   for (const char* design : {"learning", "paper"})
-    for (const char* hessian : {"exact", "finite_difference"}) {
+    for (const char* hessian : {"exact", "finite_difference", "central_difference"}) {
       SCOPED_TRACE(std::string("modulator_design=") + design + ", meta_hessian=" + hessian);
       auto m = meta;
       check_meta_gradient_with(m.modulator_design(design).meta_hessian(hessian));
@@ -388,9 +388,11 @@ TEST(MetaGradient, FiniteDifferenceHessianAgreesWithTheExactDoubleBackward) {
       MetaProblem pb;
       auto meta = full_meta().meta_objective(obj);
       const auto exact = meta_gradient(pb, meta.meta_hessian("exact"), dropout);
-      const auto fd = meta_gradient(pb, meta.meta_hessian("finite_difference"), dropout);
-      const double err = (fd - exact).norm().item<double>() / exact.norm().item<double>();
-      EXPECT_LT(err, 1e-6) << obj << (dropout ? " with dropout" : "");
+      for (const char* scheme : {"finite_difference", "central_difference"}) {
+        const auto fd = meta_gradient(pb, meta.meta_hessian(scheme), dropout);
+        const double err = (fd - exact).norm().item<double>() / exact.norm().item<double>();
+        EXPECT_LT(err, 1e-6) << obj << " " << scheme << (dropout ? " with dropout" : "");
+      }
       EXPECT_GT(exact.norm().item<double>(), 0.0);
     }
 }
@@ -426,10 +428,14 @@ torch::Tensor meta_gradient_of(nn::Model& model, const std::function<LossAt(int)
 
 void expect_float32_agreement(nn::Model& model, const std::function<LossAt(int)>& loss_on,
                               const char* what) {
+  // The forward difference under the combined objective (the default), the central one
+  // under the gradient objective alone.
   for (const char* obj : {"gradient", "combined"}) {
     auto meta = MetaAdamWOptions().meta_objective(obj).attn_layers(2).attn_heads(2);
     const auto exact = meta_gradient_of(model, loss_on, meta.meta_hessian("exact"));
-    const auto fd = meta_gradient_of(model, loss_on, meta.meta_hessian("finite_difference"));
+    const bool hvp_only = std::string(obj) == "gradient";
+    const auto fd = meta_gradient_of(
+        model, loss_on, meta.meta_hessian(hvp_only ? "central_difference" : "finite_difference"));
     const double err = (fd - exact).norm().item<double>() / exact.norm().item<double>();
     const double cos = (fd * exact).sum().item<double>() /
                        (fd.norm().item<double>() * exact.norm().item<double>());
@@ -439,10 +445,9 @@ void expect_float32_agreement(nn::Model& model, const std::function<LossAt(int)>
     // meta-gradient, and its head gradient sums z-scored features over groups (a sum that
     // cancels): there the central difference agrees to 10–15% in norm, cosine > 0.995
     // (the forward difference was 26–290%, cosine 0.92). Under the combined objective L_dec
-    // and L_gap's first-order terms dominate: agreement to ~1e-4.
-    const bool hvp_only = std::string(obj) == "gradient";
-    EXPECT_LT(err, hvp_only ? 0.25 : 5e-3) << what << " " << obj;
-    EXPECT_GT(cos, hvp_only ? 0.99 : 0.99999) << what << " " << obj;
+    // and L_gap's first-order terms dominate: the forward difference agrees to ≤ 3e-3.
+    EXPECT_LT(err, hvp_only ? 0.25 : 1e-2) << what << " " << obj;
+    EXPECT_GT(cos, hvp_only ? 0.99 : 0.9999) << what << " " << obj;
   }
 }
 
