@@ -25,7 +25,7 @@ for t in "${tasks[@]}"; do
   for seed in 0 1 2; do
     for variant in adamw learning paper; do
       name="$t-$variant-seed$seed"
-      [ -f "$out/$name.json" ] && continue
+      [ -f "$out/$name.json" ] && [ -f "$out/$name.h5" ] && continue  # finished
       if [ "$variant" = adamw ]; then
         args=(--optimizer adamw)
       else
