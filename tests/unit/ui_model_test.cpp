@@ -340,3 +340,30 @@ TEST(LogFollower, ALoadedRunEqualsTheLiveOne) {
 
 }  // namespace
 }  // namespace maw::ui
+
+namespace maw::ui {
+namespace {
+
+// Curves and seed bands group runs by variant: the two MetaAdamW designs stay apart.
+TEST(RunModel, VariantAndLabelNameTheDesign) {
+  RunModel a("a"), l("l"), p("p"), old("old");
+  RunInfo i;
+  i.optimizer = "adamw";
+  a.start(i);
+  i.optimizer = "metaadamw";
+  i.feature_names = {"t"};
+  i.modulator_design = "learning";
+  l.start(i);
+  i.modulator_design = "paper";
+  i.seed = 2;
+  p.start(i);
+  i.modulator_design = "";  // a log written before schema v2
+  old.start(i);
+  EXPECT_EQ(a.variant(), "adamw");
+  EXPECT_EQ(l.variant(), "metaadamw (learning)");
+  EXPECT_EQ(p.label(), "metaadamw (paper) · seed 2");
+  EXPECT_EQ(old.variant(), "metaadamw");
+}
+
+}  // namespace
+}  // namespace maw::ui

@@ -64,8 +64,13 @@ RunModel::RunModel(std::string id, size_t trace_capacity)
   for (auto& t : at_bound) t = Trace(trace_capacity);
 }
 
+std::string RunModel::variant() const {
+  if (info_.modulator_design.empty()) return info_.optimizer;
+  return info_.optimizer + " (" + info_.modulator_design + ")";
+}
+
 std::string RunModel::label() const {
-  return info_.optimizer + " · seed " + std::to_string(info_.seed);
+  return variant() + " · seed " + std::to_string(info_.seed);
 }
 
 void RunModel::size_groups(size_t g, size_t f) {

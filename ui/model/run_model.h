@@ -60,7 +60,10 @@ class RunModel {
   void finish(const RunSummary& s);
 
   const std::string& id() const { return id_; }
-  std::string label() const;  // "metaadamw · seed 0"
+  std::string label() const;  // "metaadamw (learning) · seed 0"
+  // What the run compares as: the optimizer, with MetaAdamW's design when known
+  // ("adamw", "metaadamw (paper)"): curves and seed bands keep the designs apart.
+  std::string variant() const;
   const RunInfo& info() const { return info_; }
   const std::string& status() const { return status_; }
   void set_status(const std::string& s) { status_ = s; }

@@ -24,9 +24,10 @@
 namespace maw::ui {
 
 QColor optimizer_color(const std::string& optimizer) {
-  if (optimizer == "adamw") return QColor(31, 119, 180);       // blue
-  if (optimizer == "metaadamw") return QColor(230, 110, 10);   // orange
-  if (optimizer == "torch_adamw") return QColor(44, 160, 44);  // green
+  if (optimizer == "adamw") return QColor(31, 119, 180);                  // blue
+  if (optimizer == "metaadamw (paper)") return QColor(148, 103, 189);     // purple
+  if (optimizer.rfind("metaadamw", 0) == 0) return QColor(230, 110, 10);  // orange
+  if (optimizer == "torch_adamw") return QColor(44, 160, 44);             // green
   return QColor(127, 127, 127);
 }
 
@@ -512,7 +513,7 @@ void CurvesView::plot(QCustomPlot* p, bool eval) {
   std::string metric = "eval metric";
   std::map<std::string, std::vector<const RunModel*>> by_opt;
   for (const auto& m : studio_.runs()) {
-    by_opt[m->info().optimizer].push_back(m.get());
+    by_opt[m->variant()].push_back(m.get());
     if (eval && !m->info().metric_name.empty())
       metric = "eval " + m->info().metric_name +
                (m->info().metric_higher_is_better ? " (↑ better)" : " (↓ better)");
