@@ -148,8 +148,9 @@ void MetaAdamW::step(const std::function<MetaBatches()>& meta, bool keep_snapsho
     grads[i] = g.defined() ? g : torch::zeros_like(params_[i]);
     if (active_[i]) ++tensor_steps_[i];
   }
-  bool uniform = all_active;  // every tensor at step t: one pair of bias corrections
-  for (size_t i = 0; i < n && uniform; ++i) uniform = tensor_steps_[i] == t;
+  uniform_ = all_active;  // every tensor at step t: one pair of bias corrections
+  for (size_t i = 0; i < n && uniform_; ++i) uniform_ = tensor_steps_[i] == t;
+  const bool uniform = uniform_;
 
   const double b1 = base_.beta1(), b2 = base_.beta2();
   const double bc1 = 1.0 - std::pow(b1, static_cast<double>(t));
@@ -174,8 +175,8 @@ void MetaAdamW::step(const std::function<MetaBatches()>& meta, bool keep_snapsho
   }
   p_sums_ = torch::Tensor();
   const auto feats = features_.assemble(stats, embedding_, gates_, t);  // [G, D]
-  auto out = modulator_.forward(feats, /*training=*/false, keep_snapshot && keep_attention);
-  if (group_offsets_.defined()) out = modulator_.offset(std::move(out), group_offsets_);
+  auto out = modulator_.forward(feats, /*training=*/false, keep_snapshot && keep_attention, nullptr,
+                                group_offsets_);
 
   if (fused && !meta_due) {
     // Pass 2: the parameters, summing Σp² for the next step's features.
@@ -303,17 +304,24 @@ void MetaAdamW::apply_update(const torch::Tensor& factors,
   const auto dt = params_[0].scalar_type();
   const auto f = factors.to(torch::kDouble).index_select(0, group_index_);  // [N, 4]
   const auto alpha = f.select(1, 0), beta = f.select(1, 1);
-  // Per tensor: whether it steps, and 1/bc1 of its own count (a host-to-device copy).
-  std::vector<double> on(params_.size()), bc1(params_.size());
-  for (size_t i = 0; i < params_.size(); ++i) {
-    on[i] = active_[i] ? 1.0 : 0.0;
-    bc1[i] = bias_correction(i, false);
+  torch::Tensor decay_d, step_d;  // [N] double
+  if (uniform_) {                 // every tensor steps, at the same count: no host-to-device copy
+    const double bc1 = bias_correction(0, false);
+    decay_d = 1.0 - lr * wd * alpha * beta;
+    step_d = -(lr * alpha) / bc1;
+  } else {  // per tensor: whether it steps and its own bc1 (two small host-to-device copies)
+    std::vector<double> on(params_.size()), bc1(params_.size());
+    for (size_t i = 0; i < params_.size(); ++i) {
+      on[i] = active_[i] ? 1.0 : 0.0;
+      bc1[i] = bias_correction(i, false);
+    }
+    const auto on_d = torch::tensor(on, torch::kDouble).to(f.device());
+    const auto bc1_d = torch::tensor(bc1, torch::kDouble).to(f.device());
+    decay_d = 1.0 - lr * wd * alpha * beta * on_d;
+    step_d = -(lr * alpha) / bc1_d * on_d;
   }
-  const auto dev = [&](const std::vector<double>& x) {
-    return torch::tensor(x, torch::kDouble).to(f.device());
-  };
-  const auto decay = (1.0 - lr * wd * alpha * beta * dev(on)).to(dt).unbind(0);
-  const auto step_size = (-(lr * alpha) / dev(bc1) * dev(on)).to(dt).unbind(0);
+  const auto decay = decay_d.to(dt).unbind(0);
+  const auto step_size = step_d.to(dt).unbind(0);
   at::_foreach_mul_(params_, decay);
   auto upd = at::_foreach_mul(m_, step_size);  // (s·m) / denom, addcdiv's order
   at::_foreach_div_(upd, denom);
@@ -327,9 +335,8 @@ MetaTerms MetaAdamW::meta_objective(const MetaInputs& in) const {
 
   // 1. Factors with graph.
   const auto feats = features_.assemble(in.stats, embedding_, gates_, in.step);
-  auto out = modulator_.forward(feats, /*training=*/true, false,
-                                const_cast<at::Generator*>(&dropout_gen_));
-  if (group_offsets_.defined()) out = modulator_.offset(std::move(out), group_offsets_);
+  const auto out = modulator_.forward(feats, /*training=*/true, false,
+                                      const_cast<at::Generator*>(&dropout_gen_), group_offsets_);
   const auto alpha = out.factors.select(1, 0).index_select(0, group_index_);  // [N]
   const auto beta = out.factors.select(1, 1).index_select(0, group_index_);
   const auto lam1 = out.factors.select(1, 2), lam2 = out.factors.select(1, 3);  // [G]
@@ -575,17 +582,17 @@ void MetaAdamW::meta_update(const torch::Tensor& stats, int64_t t,
   terms.total.backward();
   // Diagnostics, on the device (read with the record): the meta-gradient per block, the
   // modulator before the step, the factors' saturation.
-  torch::Tensor before_enc, before_head;
-  {
+  // The modulator's encoder and head, flattened (copies: the step changes them in place).
+  auto flat_parts = [&] {
     torch::NoGradGuard ng;
     std::vector<torch::Tensor> enc, head;
     const auto& st = modulator_.store();
     for (size_t i = 0; i < st.parameters().size(); ++i)
       (st.info()[i].name.rfind("head.", 0) == 0 ? head : enc)
           .push_back(st.parameters()[i].detach().reshape({-1}));
-    before_enc = torch::cat(enc);  // copies: the step below changes the parameters in place
-    before_head = torch::cat(head);
-  }
+    return std::make_pair(torch::cat(enc), torch::cat(head));
+  };
+  const auto [before_enc, before_head] = flat_parts();
   const auto gnorms = grad_norms();
   meta_opt_->step();
   ++meta_updates_;
@@ -593,13 +600,9 @@ void MetaAdamW::meta_update(const torch::Tensor& stats, int64_t t,
   if (huw_s_.defined()) huw_s_.clamp_(-o_.huw_s_max(), o_.huw_s_max());  // bounded, finite
   torch::Tensor change;
   {
-    std::vector<torch::Tensor> enc, head;
-    const auto& st = modulator_.store();
-    for (size_t i = 0; i < st.parameters().size(); ++i)
-      (st.info()[i].name.rfind("head.", 0) == 0 ? head : enc)
-          .push_back(st.parameters()[i].detach().reshape({-1}));
-    const auto d_enc = (torch::cat(enc) - before_enc).norm(), n_enc = before_enc.norm();
-    const auto d_head = (torch::cat(head) - before_head).norm(), n_head = before_head.norm();
+    const auto [enc, head] = flat_parts();
+    const auto d_enc = (enc - before_enc).norm(), n_enc = before_enc.norm();
+    const auto d_head = (head - before_head).norm(), n_head = before_head.norm();
     const auto d_all = (d_enc * d_enc + d_head * d_head).sqrt();
     const auto n_all = (n_enc * n_enc + n_head * n_head).sqrt();
     auto rel = [](const torch::Tensor& d, const torch::Tensor& n) {

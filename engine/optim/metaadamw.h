@@ -165,6 +165,7 @@ class MetaAdamW {
   // the step, its count too) and whether it takes the current step.
   std::vector<int64_t> tensor_steps_;
   std::vector<bool> active_;
+  bool uniform_ = true;               // this step: every tensor active and at the same count
   std::vector<torch::Tensor> denom_;  // scratch √v/√bc2 + ε: a step allocates nothing big
   int64_t step_ = 0;
   int64_t meta_updates_ = 0;

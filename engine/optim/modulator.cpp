@@ -62,9 +62,10 @@ Modulator::Modulator(const MetaAdamWOptions& o, int64_t feature_dim, uint64_t se
 }
 
 Modulator::Output Modulator::forward(const torch::Tensor& features, bool training,
-                                     bool want_attention, at::Generator* dropout_gen) const {
+                                     bool want_attention, at::Generator* dropout_gen,
+                                     const torch::Tensor& offsets) const {
   if (!training && !torch::GradMode::is_enabled() && features.device().is_cpu())
-    return forward_host(features, want_attention);
+    return forward_host(features, want_attention, offsets);
   nn::Ctx c = nn::make_ctx(const_cast<nn::ParamStore&>(store_), training, false);
   c.dropout_gen = dropout_gen;
   Output out;
@@ -77,17 +78,12 @@ Modulator::Output Modulator::forward(const torch::Tensor& features, bool trainin
   auto attention = std::move(out.attention);
   x = x.squeeze(0);
   if (has_final_ln_) x = final_ln_.forward(c, x);
-  out = factors_from(head_.forward(c, x));  // [G, 4]
+  auto raw = head_.forward(c, x);  // [G, 4]
+  if (offsets.defined())
+    raw = raw + torch::cat({offsets.to(raw.dtype()), torch::zeros_like(offsets, raw.options())}, 1);
+  out = factors_from(raw);
   out.attention = std::move(attention);
   return out;
-}
-
-Modulator::Output Modulator::offset(Output out, const torch::Tensor& offsets) const {
-  auto attention = std::move(out.attention);
-  auto shifted = factors_from(
-      out.raw + torch::cat({offsets.to(out.raw.dtype()), torch::zeros_like(offsets)}, 1));
-  shifted.attention = std::move(attention);
-  return shifted;
 }
 
 Modulator::Output Modulator::factors_from(torch::Tensor raw) const {
@@ -103,18 +99,18 @@ Modulator::Output Modulator::factors_from(torch::Tensor raw) const {
   return out;
 }
 
-Modulator::Output Modulator::forward_host(const torch::Tensor& features,
-                                          bool want_attention) const {
+Modulator::Output Modulator::forward_host(const torch::Tensor& features, bool want_attention,
+                                          const torch::Tensor& offsets) const {
   TORCH_CHECK(features.dim() == 2 && features.device().is_cpu(),
               "forward_host: features [G, D] on the CPU");
   if (store_.parameters().front().scalar_type() == torch::kDouble)
-    return forward_host_t<double>(features, want_attention);
-  return forward_host_t<float>(features, want_attention);
+    return forward_host_t<double>(features, want_attention, offsets);
+  return forward_host_t<float>(features, want_attention, offsets);
 }
 
 template <typename T>
-Modulator::Output Modulator::forward_host_t(const torch::Tensor& features,
-                                            bool want_attention) const {
+Modulator::Output Modulator::forward_host_t(const torch::Tensor& features, bool want_attention,
+                                            const torch::Tensor& offsets) const {
   const auto& ps = store_.parameters();
   const auto dtype = ps.front().scalar_type();
   std::vector<torch::Tensor> keep;  // contiguous parameters (views unless not contiguous)
@@ -204,6 +200,16 @@ Modulator::Output Modulator::forward_host_t(const torch::Tensor& features,
   }
   std::vector<double> raw(G * 4);
   linear(x, D, raw, 4, P(head_params_[0]), P(head_params_[1]));
+  if (offsets.defined()) {  // [G, 2] onto (a, b), in the loop: no ops on the step path
+    TORCH_CHECK(offsets.is_contiguous() && offsets.scalar_type() == dtype && offsets.size(0) == G &&
+                    offsets.size(1) == 2,
+                "forward_host: offsets [G, 2] of the parameters' type");
+    const T* off = offsets.data_ptr<T>();
+    for (int64_t g = 0; g < G; ++g) {
+      raw[static_cast<size_t>(g * 4)] += static_cast<double>(off[2 * g]);
+      raw[static_cast<size_t>(g * 4 + 1)] += static_cast<double>(off[2 * g + 1]);
+    }
+  }
   auto out = factors_from(
       torch::from_blob(raw.data(), {G, 4}, torch::TensorOptions().dtype(torch::kDouble))
           .to(dtype, /*non_blocking=*/false, /*copy=*/true));  // raw dies here

@@ -35,16 +35,17 @@ class Modulator {
   // features [G, D] → factors. `training` enables attention dropout. Inference on CPU
   // without autograd (the optimizer's per-step call) takes forward_host; anything else
   // (the meta-objective's forward with graph, a GPU) the LibTorch layers.
+  // `offsets` [G, 2] (the learning design's per-group offsets, or undefined) are added to
+  // the raw (a, b) before the squashing, differentiably on the layers' path.
   Output forward(const torch::Tensor& features, bool training, bool want_attention,
-                 at::Generator* dropout_gen = nullptr) const;
+                 at::Generator* dropout_gen = nullptr,
+                 const torch::Tensor& offsets = torch::Tensor()) const;
   // The same network as plain loops over the G tokens, in double, rounded to the
   // parameters' type at the end: a [G, D] op costs ~10 µs of dispatch in LibTorch, so the
   // paper's 64–128-layer modulators spent 5–13 ms a step in dispatch for microseconds of
   // arithmetic (BENCHMARKS.md). Agrees with the layers to rounding (tests).
-  Output forward_host(const torch::Tensor& features, bool want_attention) const;
-  // The learning design's per-group offsets [G, 2] added to the raw (a, b) before the
-  // squashing (differentiable in both); the attention maps are kept.
-  Output offset(Output out, const torch::Tensor& offsets) const;
+  Output forward_host(const torch::Tensor& features, bool want_attention,
+                      const torch::Tensor& offsets = torch::Tensor()) const;
 
   nn::ParamStore& store() { return store_; }
   const nn::ParamStore& store() const { return store_; }
@@ -70,7 +71,8 @@ class Modulator {
   int64_t ffn_hidden_ = 0;
   double ln_eps_ = 1e-5;
   template <typename T>
-  Output forward_host_t(const torch::Tensor& features, bool want_attention) const;
+  Output forward_host_t(const torch::Tensor& features, bool want_attention,
+                        const torch::Tensor& offsets) const;
   Output factors_from(torch::Tensor raw) const;
 };
 

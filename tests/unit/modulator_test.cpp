@@ -54,8 +54,11 @@ void host_matches_layers(torch::Dtype dt, double tol, const std::string& design)
   Modulator mod(o, 6, 5, dt);
   randomize_head(mod, 11);
   const auto x = features(7, 6, 9).to(dt) * 3.0;
-  const auto layers = mod.forward(x, /*training=*/false, /*want_attention=*/true);  // grad on
-  const auto host = mod.forward_host(x, true);
+  // Per-group offsets (the learning design's) on both paths too.
+  const auto offsets = (features(7, 2, 12) * 0.3).to(dt).contiguous();
+  const auto layers =
+      mod.forward(x, /*training=*/false, /*want_attention=*/true, nullptr, offsets);  // grad on
+  const auto host = mod.forward_host(x, true, offsets);
   ASSERT_EQ(host.attention.size(), layers.attention.size());
   EXPECT_TRUE(torch::allclose(host.raw, layers.raw, tol, tol))
       << (host.raw - layers.raw).abs().max().item<double>();
@@ -64,7 +67,7 @@ void host_matches_layers(torch::Dtype dt, double tol, const std::string& design)
     EXPECT_TRUE(torch::allclose(host.attention[l], layers.attention[l], tol, tol)) << "layer " << l;
   // Under NoGradGuard on the CPU, forward() itself takes the host path.
   torch::NoGradGuard ng;
-  EXPECT_TRUE(torch::equal(mod.forward(x, false, false).factors, host.factors));
+  EXPECT_TRUE(torch::equal(mod.forward(x, false, false, nullptr, offsets).factors, host.factors));
 }
 
 TEST(Modulator, HostForwardMatchesTheLayersFloat64) {
