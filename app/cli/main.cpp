@@ -202,6 +202,7 @@ int main(int argc, char** argv) {
     std::printf("metaadamw %s (LibTorch %s, CUDA %s)\n", maw::engine_version(),
                 maw::torch_version().c_str(),
                 maw::cuda_available() ? "available" : "not available");
+    std::printf("CPU kernels: %s\n", maw::cpu_kernels().c_str());
     return kExitOk;
   }
   if (cmd.name == "data") {

@@ -7,6 +7,7 @@
 
 #include "api/errors.h"
 #include "api/version.h"
+#include "optim/cpu_isa.h"
 #include "train/trainer.h"
 
 namespace maw {
@@ -67,6 +68,10 @@ const char* engine_version() {
 std::string torch_version() {
   return std::to_string(TORCH_VERSION_MAJOR) + "." + std::to_string(TORCH_VERSION_MINOR) + "." +
          std::to_string(TORCH_VERSION_PATCH);
+}
+
+std::string cpu_kernels() {
+  return optim::kernel::cpu_kernel_summary();
 }
 
 bool cuda_available() {

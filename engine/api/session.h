@@ -39,6 +39,9 @@ class Session {
 const char* engine_version();
 std::string torch_version();
 bool cuda_available();
+// The instruction set the fused CPU kernels run, with the CPU's model and SIMD flags
+// (optim/cpu_isa.h), e.g. "avx512f on AMD EPYC [avx avx2 fma avx512f …]".
+std::string cpu_kernels();
 int default_threads();
 
 }  // namespace maw

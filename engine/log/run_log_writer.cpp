@@ -193,6 +193,7 @@ class RunLogWriter : public RunObserver {
       attr(root, "schema_version", kSchemaVersion, H5::PredType::NATIVE_INT32);
       attr(root, "tool_version", engine_version());
       attr(root, "libtorch_version", torch_version());
+      attr(root, "cpu_kernels", cpu_kernels());
       attr(root, "config", config.to_json());
       attr(root, "start_time", utc_now());
       char host[256] = {0};

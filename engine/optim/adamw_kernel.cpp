@@ -6,6 +6,7 @@
 #include <cmath>
 #include <stdexcept>
 
+#include "optim/cpu_isa.h"
 #include "optim/kernel_math.h"
 #include "optim/stats_kernel.h"
 
@@ -15,19 +16,12 @@
 #pragma GCC optimize("O3", "fp-contract=off")
 
 namespace maw::optim {
-namespace detail {
-// (Outside the anonymous namespace: the target_clones functions below have external
-// linkage, resolved through an ifunc.)
+namespace {
 template <typename T>
 struct Coeffs {
   T b1, omb1, b2, omb2, sqrt_bc2, eps, decay, step;
 };
 using Sums = std::array<double, kNumSums>;
-}  // namespace detail
-
-namespace {
-using detail::Coeffs;
-using detail::Sums;
 using kernel::kBlock;
 using kernel::kLanes;
 
@@ -134,29 +128,44 @@ __attribute__((always_inline)) inline double params_block_impl(T* p, const T* m,
   return s;
 }
 
-}  // namespace
-
-namespace detail {
-#define MAW_KERNELS(T)                                                                        \
-  MAW_TARGET_CLONES void adamw_block(T* p, const T* g, T* m, T* v, int64_t n,                 \
-                                     const Coeffs<T>& c) {                                    \
-    adamw_block_impl<T>(p, g, m, v, n, c);                                                    \
-  }                                                                                           \
-  MAW_TARGET_CLONES Sums moments_block(const T* g, T* m, T* v, int64_t n, const Coeffs<T>& c, \
-                                       bool zeros) {                                          \
-    return zeros ? moments_block_impl<T, true>(g, m, v, n, c)                                 \
-                 : moments_block_impl<T, false>(g, m, v, n, c);                               \
-  }                                                                                           \
-  MAW_TARGET_CLONES double params_block(T* p, const T* m, const T* v, int64_t n,              \
-                                        const Coeffs<T>& c) {                                 \
-    return params_block_impl<T>(p, m, v, n, c);                                               \
+// The entry points, once per ISA (kernel_math.h).
+#define MAW_KERNELS(T, ATTR)                                                                   \
+  ATTR void adamw_block(T* p, const T* g, T* m, T* v, int64_t n, const Coeffs<T>& c) {         \
+    adamw_block_impl<T>(p, g, m, v, n, c);                                                     \
+  }                                                                                            \
+  ATTR Sums moments_block(const T* g, T* m, T* v, int64_t n, const Coeffs<T>& c, bool zeros) { \
+    return zeros ? moments_block_impl<T, true>(g, m, v, n, c)                                  \
+                 : moments_block_impl<T, false>(g, m, v, n, c);                                \
+  }                                                                                            \
+  ATTR double params_block(T* p, const T* m, const T* v, int64_t n, const Coeffs<T>& c) {      \
+    return params_block_impl<T>(p, m, v, n, c);                                                \
   }
-MAW_KERNELS(float)
-MAW_KERNELS(double)
+#define MAW_ISA_KERNELS(NAME, ATTR) \
+  namespace isa_##NAME {            \
+    MAW_KERNELS(float, ATTR)        \
+    MAW_KERNELS(double, ATTR)       \
+  }
+MAW_FOR_EACH_ISA(MAW_ISA_KERNELS)
+MAW_ISA_ALIASES
+#undef MAW_ISA_KERNELS
 #undef MAW_KERNELS
-}  // namespace detail
 
-namespace {
+template <typename T>
+struct Kernels {
+  void (*adamw)(T*, const T*, T*, T*, int64_t, const Coeffs<T>&);
+  Sums (*moments)(const T*, T*, T*, int64_t, const Coeffs<T>&, bool);
+  double (*params)(T*, const T*, const T*, int64_t, const Coeffs<T>&);
+};
+
+// The variant of the active ISA (read once per call: a test may switch between calls).
+template <typename T>
+const Kernels<T>& kernels() {
+  static const Kernels<T> table[kernel::kNumIsas] = {
+      {&isa_baseline::adamw_block, &isa_baseline::moments_block, &isa_baseline::params_block},
+      {&isa_avx2::adamw_block, &isa_avx2::moments_block, &isa_avx2::params_block},
+      {&isa_avx512::adamw_block, &isa_avx512::moments_block, &isa_avx512::params_block}};
+  return table[static_cast<int>(kernel::active_isa())];
+}
 
 // The blocks of a tensor list: (tensor, begin, end), kBlock elements each, in order.
 struct Item {
@@ -227,13 +236,14 @@ void fused_adamw_cpu(at::TensorList p, at::TensorList g, at::TensorList m, at::T
     const auto c = coeffs_of<scalar_t>(s, p.size(), &decay, &step_size);
     const auto pp = ptrs<scalar_t>(p), gp = ptrs<scalar_t>(g), mp = ptrs<scalar_t>(m),
                vp = ptrs<scalar_t>(v);
+    const auto adamw_block = kernels<scalar_t>().adamw;
     at::parallel_for(0, static_cast<int64_t>(items.size()), kGrainBlocks,
                      [&](int64_t lo, int64_t hi) {
                        for (int64_t k = lo; k < hi; ++k) {
                          const auto& it = items[static_cast<size_t>(k)];
                          const size_t t = it.tensor;
-                         detail::adamw_block(pp[t] + it.begin, gp[t] + it.begin, mp[t] + it.begin,
-                                             vp[t] + it.begin, it.end - it.begin, c[t]);
+                         adamw_block(pp[t] + it.begin, gp[t] + it.begin, mp[t] + it.begin,
+                                     vp[t] + it.begin, it.end - it.begin, c[t]);
                        }
                      });
   });
@@ -247,16 +257,17 @@ torch::Tensor fused_moments_cpu(at::TensorList g, at::TensorList m, at::TensorLi
   AT_DISPATCH_FLOATING_TYPES(g[0].scalar_type(), "fused_moments_cpu", [&] {
     const auto c = coeffs_of<scalar_t>(s, g.size(), nullptr, nullptr);
     const auto gp = ptrs<scalar_t>(g), mp = ptrs<scalar_t>(m), vp = ptrs<scalar_t>(v);
-    at::parallel_for(0, static_cast<int64_t>(items.size()), kGrainBlocks,
-                     [&](int64_t lo, int64_t hi) {
-                       for (int64_t k = lo; k < hi; ++k) {
-                         const auto& it = items[static_cast<size_t>(k)];
-                         const size_t t = it.tensor;
-                         partial[static_cast<size_t>(k)] = detail::moments_block(
-                             static_cast<const scalar_t*>(gp[t]) + it.begin, mp[t] + it.begin,
-                             vp[t] + it.begin, it.end - it.begin, c[t], count_zeros);
-                       }
-                     });
+    const auto moments_block = kernels<scalar_t>().moments;
+    at::parallel_for(
+        0, static_cast<int64_t>(items.size()), kGrainBlocks, [&](int64_t lo, int64_t hi) {
+          for (int64_t k = lo; k < hi; ++k) {
+            const auto& it = items[static_cast<size_t>(k)];
+            const size_t t = it.tensor;
+            partial[static_cast<size_t>(k)] =
+                moments_block(static_cast<const scalar_t*>(gp[t]) + it.begin, mp[t] + it.begin,
+                              vp[t] + it.begin, it.end - it.begin, c[t], count_zeros);
+          }
+        });
   });
   auto out = torch::zeros({static_cast<int64_t>(g.size()), kNumSums}, torch::kDouble);
   auto acc = out.accessor<double, 2>();
@@ -278,12 +289,13 @@ torch::Tensor fused_param_update_cpu(at::TensorList p, at::TensorList m, at::Ten
   AT_DISPATCH_FLOATING_TYPES(p[0].scalar_type(), "fused_param_update_cpu", [&] {
     const auto c = coeffs_of<scalar_t>(s, p.size(), &decay, &step_size);
     const auto pp = ptrs<scalar_t>(p), mp = ptrs<scalar_t>(m), vp = ptrs<scalar_t>(v);
+    const auto params_block = kernels<scalar_t>().params;
     at::parallel_for(
         0, static_cast<int64_t>(items.size()), kGrainBlocks, [&](int64_t lo, int64_t hi) {
           for (int64_t k = lo; k < hi; ++k) {
             const auto& it = items[static_cast<size_t>(k)];
             const size_t t = it.tensor;
-            partial[static_cast<size_t>(k)] = detail::params_block(
+            partial[static_cast<size_t>(k)] = params_block(
                 pp[t] + it.begin, static_cast<const scalar_t*>(mp[t]) + it.begin,
                 static_cast<const scalar_t*>(vp[t]) + it.begin, it.end - it.begin, c[t]);
           }

@@ -1,18 +1,29 @@
-// What the CPU kernels (stats_kernel.cpp, adamw_kernel.cpp) share: the target clones and
-// the scalar math they vectorize. Torch-free.
+// What the CPU kernels (stats_kernel.cpp, adamw_kernel.cpp) share: the per-ISA variants
+// and the scalar math they vectorize. Torch-free.
 #pragma once
 
 #include <cstdint>
 #include <type_traits>
 
-// Compiled for AVX-512, AVX2 with FMA ("arch=haswell": plain "avx2" has no FMA, and an
-// fma there would become a library call per element) and baseline x86-64; the loader
-// picks one, as ATen's own kernels dispatch on the CPU's capability. (The functions need
-// external linkage: target_clones resolves through an ifunc.)
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-#define MAW_TARGET_CLONES __attribute__((target_clones("avx512f", "arch=haswell", "default")))
+// Each kernel is compiled once per instruction set and chosen at run time by the CPU's
+// features (cpu_isa.h). MAW_FOR_EACH_ISA(X) expands X(name, attribute) per ISA: a kernel
+// file defines its entry points in a namespace isa_<name> with that attribute, and its
+// dispatch table takes them in Isa order (kBaseline, kAvx2Fma, kAvx512). AVX2 always with
+// FMA: without it an fma becomes a library call per element. (Separate namespaces, not
+// one name with several targets: GCC would make those a multiversioned function, which
+// it dispatches through an ifunc of its own.) Elsewhere than x86-64 only the baseline is
+// built and MAW_ISA_ALIASES maps the other names onto it.
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define MAW_FOR_EACH_ISA(X)                        \
+  X(baseline, /* the compiler's default target */) \
+  X(avx2, __attribute__((target("avx2,fma"))))     \
+  X(avx512, __attribute__((target("avx512f,avx2,fma"))))
+#define MAW_ISA_ALIASES
 #else
-#define MAW_TARGET_CLONES
+#define MAW_FOR_EACH_ISA(X) X(baseline, )
+#define MAW_ISA_ALIASES              \
+  namespace isa_avx2 = isa_baseline; \
+  namespace isa_avx512 = isa_baseline;
 #endif
 
 namespace maw::optim::kernel {
@@ -26,7 +37,8 @@ constexpr int64_t kBlock = 4096;
 constexpr int kLanes = 64;
 
 // Builtins, not std::fma / std::sqrt: those are out-of-line functions compiled for the
-// baseline target, which a clone would call per element instead of vectorizing.
+// baseline target, which a variant would call per element instead of vectorizing. (In the
+// baseline variant the fma is glibc's fmaf: exact, and slow without hardware FMA.)
 template <typename T>
 __attribute__((always_inline)) inline T fma(T a, T b, T c) {
   if constexpr (std::is_same_v<T, float>)

@@ -1,5 +1,6 @@
 #include "optim/stats_kernel.h"
 
+#include "optim/cpu_isa.h"
 #include "optim/kernel_math.h"
 
 #include <ATen/Parallel.h>
@@ -80,24 +81,30 @@ __attribute__((always_inline)) inline Sums block_sums(const T* g, const T* m, co
   return s;
 }
 
-}  // namespace
+// The entry point, once per ISA (kernel_math.h).
+#define MAW_ISA_KERNELS(NAME, ATTR)                                                          \
+  namespace isa_##NAME {                                                                     \
+    ATTR Sums block_sums(const float* g, const float* m, const float* p, const float* v,     \
+                         int64_t n, bool zeros) {                                            \
+      return optim::block_sums<float>(g, m, p, v, n, zeros);                                 \
+    }                                                                                        \
+    ATTR Sums block_sums(const double* g, const double* m, const double* p, const double* v, \
+                         int64_t n, bool zeros) {                                            \
+      return optim::block_sums<double>(g, m, p, v, n, zeros);                                \
+    }                                                                                        \
+  }
+MAW_FOR_EACH_ISA(MAW_ISA_KERNELS)
+MAW_ISA_ALIASES
+#undef MAW_ISA_KERNELS
 
-namespace detail {  // target clones (kernel_math.h)
-MAW_TARGET_CLONES std::array<double, kNumSums> block_sums_dispatch(const float* g, const float* m,
-                                                                   const float* p, const float* v,
-                                                                   int64_t n, bool zeros) {
-  return block_sums<float>(g, m, p, v, n, zeros);
+// The variant of the active ISA.
+template <typename T>
+auto block_sums_kernel() {
+  using Fn = Sums (*)(const T*, const T*, const T*, const T*, int64_t, bool);
+  static const Fn table[kernel::kNumIsas] = {&isa_baseline::block_sums, &isa_avx2::block_sums,
+                                             &isa_avx512::block_sums};
+  return table[static_cast<int>(kernel::active_isa())];
 }
-
-MAW_TARGET_CLONES std::array<double, kNumSums> block_sums_dispatch(const double* g, const double* m,
-                                                                   const double* p, const double* v,
-                                                                   int64_t n, bool zeros) {
-  return block_sums<double>(g, m, p, v, n, zeros);
-}
-
-}  // namespace detail
-
-namespace {
 
 // Both entry points: m, p and v empty for the Σx² pass over g.
 torch::Tensor tensor_sums(at::TensorList g, at::TensorList m, at::TensorList p, at::TensorList v,
@@ -126,21 +133,21 @@ torch::Tensor tensor_sums(at::TensorList g, at::TensorList m, at::TensorList p, 
   }
   std::vector<Sums> partial(items.size());
   const auto dtype = g.empty() ? torch::kFloat : g[0].scalar_type();
-  at::parallel_for(
-      0, static_cast<int64_t>(items.size()), kGrainBlocks, [&](int64_t lo, int64_t hi) {
-        for (int64_t k = lo; k < hi; ++k) {
-          const auto& it = items[static_cast<size_t>(k)];
-          const auto* ts = &keep[4 * it.tensor];
-          AT_DISPATCH_FLOATING_TYPES(dtype, "fused_tensor_sums_cpu", [&] {
-            partial[static_cast<size_t>(k)] =
-                detail::block_sums_dispatch(ts[0].data_ptr<scalar_t>() + it.begin,
-                                            full ? ts[1].data_ptr<scalar_t>() + it.begin : nullptr,
-                                            full ? ts[2].data_ptr<scalar_t>() + it.begin : nullptr,
-                                            full ? ts[3].data_ptr<scalar_t>() + it.begin : nullptr,
-                                            it.end - it.begin, count_zeros);
-          });
-        }
-      });
+  at::parallel_for(0, static_cast<int64_t>(items.size()), kGrainBlocks,
+                   [&](int64_t lo, int64_t hi) {
+                     for (int64_t k = lo; k < hi; ++k) {
+                       const auto& it = items[static_cast<size_t>(k)];
+                       const auto* ts = &keep[4 * it.tensor];
+                       AT_DISPATCH_FLOATING_TYPES(dtype, "fused_tensor_sums_cpu", [&] {
+                         partial[static_cast<size_t>(k)] = block_sums_kernel<scalar_t>()(
+                             ts[0].data_ptr<scalar_t>() + it.begin,
+                             full ? ts[1].data_ptr<scalar_t>() + it.begin : nullptr,
+                             full ? ts[2].data_ptr<scalar_t>() + it.begin : nullptr,
+                             full ? ts[3].data_ptr<scalar_t>() + it.begin : nullptr,
+                             it.end - it.begin, count_zeros);
+                       });
+                     }
+                   });
   auto out = torch::zeros({static_cast<int64_t>(n), kNumSums}, torch::kDouble);
   auto acc = out.accessor<double, 2>();
   for (size_t k = 0; k < items.size(); ++k)  // in block order: deterministic

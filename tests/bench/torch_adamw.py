@@ -1,6 +1,9 @@
 #!/usr/bin/python3
-"""Python's torch.optim.AdamW (foreach) on the shapes of optim_bench.cpp: the reference the
-issue sets our AdamW against. Run with Debian's /usr/bin/python3 (python3-torch); prints
+"""Python's torch.optim.AdamW on the shapes of optim_bench.cpp: the references the issues
+set our AdamW against — foreach (any torch), the per-tensor loop, and, with torch >= 2.4,
+the fused CPU kernel (`fused=True`, ATen's _fused_adamw_). Run with a python3 that has
+torch (Debian 12's python3-torch is 1.13: no fused CPU AdamW; Debian 13's is 2.6 —
+scripts/bench.sh finds one, see scripts/peer-env.sh); prints
 Google-Benchmark-like JSON with the same fields report.py reads:
   {"context": {...}, "benchmarks": [{"name": "BM_PythonAdamW/0", "real_time": ms,
    "run_type": "aggregate", "aggregate_name": "median", "label": "resnet18"}, ...]}
@@ -38,14 +41,22 @@ def transformer():
     return shapes + [(d,), (d,), (vocab, d), (vocab,)]
 
 
-def bench(shapes, foreach, min_time, repetitions):
+def has_fused_cpu():
+    major, minor = (int(x) for x in torch.__version__.split(".")[:2])
+    return (major, minor) >= (2, 4)
+
+
+def bench(shapes, kind, min_time, repetitions):
     gen = torch.Generator().manual_seed(1)
     params = []
     for s in shapes:
         p = (torch.randn(s, generator=gen) * 0.05).requires_grad_()
         p.grad = torch.randn(s, generator=gen) * 1e-3
         params.append(p)
-    opt = torch.optim.AdamW(params, lr=5e-4, weight_decay=1e-2, foreach=foreach)
+    if kind == "fused":
+        opt = torch.optim.AdamW(params, lr=5e-4, weight_decay=1e-2, fused=True)
+    else:
+        opt = torch.optim.AdamW(params, lr=5e-4, weight_decay=1e-2, foreach=kind == "foreach")
     for _ in range(3):
         opt.step()
     medians = []
@@ -66,12 +77,17 @@ def main():
     ap.add_argument("--min-time", type=float, default=1.0)
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
-    out = {"context": {"python_torch": torch.__version__, "threads": torch.get_num_threads()},
+    cap = getattr(getattr(torch.backends, "cpu", None), "get_cpu_capability", lambda: "?")()
+    out = {"context": {"python_torch": torch.__version__, "threads": torch.get_num_threads(),
+                       "aten_cpu_capability": cap},
            "benchmarks": []}
+    kinds = [("BM_PythonAdamW", "foreach"), ("BM_PythonAdamWForLoop", "for-loop")]
+    if has_fused_cpu():
+        kinds.append(("BM_PythonAdamWFused", "fused"))
     for arg, (label, shapes) in enumerate([("resnet18", resnet18()),
                                            ("transformer", transformer())]):
-        for name, foreach in (("BM_PythonAdamW", True), ("BM_PythonAdamWForLoop", False)):
-            ms, tensors, numel = bench(shapes, foreach, a.min_time, a.repetitions)
+        for name, kind in kinds:
+            ms, tensors, numel = bench(shapes, kind, a.min_time, a.repetitions)
             out["benchmarks"].append({
                 "name": f"{name}/{arg}", "real_time": ms, "time_unit": "ms",
                 "run_type": "aggregate", "aggregate_name": "median", "label": label,

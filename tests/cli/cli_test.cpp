@@ -58,6 +58,9 @@ TEST(Cli, VersionAndHelp) {
   EXPECT_EQ(v.code, 0);
   EXPECT_NE(v.out.find("metaadamw 0."), std::string::npos) << v.out;
   EXPECT_NE(v.out.find("LibTorch"), std::string::npos);
+  // Which variant of the fused CPU kernels runs, named (cpu_isa_test checks the choice).
+  EXPECT_TRUE(std::regex_search(v.out, std::regex("CPU kernels: (avx512f|avx2\\+fma|baseline)")))
+      << v.out;
   auto h = run_cli("--help");
   EXPECT_EQ(h.code, 0);
   EXPECT_NE(h.out.find("metaadamw train"), std::string::npos);

@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "api/errors.h"
+#include "isa_variants.h"
 #include "nn/models.h"
 #include "nn/seq_models.h"
 #include "optim/adamw.h"
@@ -98,7 +99,8 @@ TEST(MetaAdamW, ZeroRangesEqualTorchAdamWOnTheDeviceFactorPath) {
 // The fused CPU step (one pass; the next step's ‖p‖, ‖m‖, ‖v‖ summed on the way) against
 // the composite path: relative 1e-6 after each of 200 steps, meta-updates included; an
 // in-place change to the parameters between steps must not be served from stale sums.
-void fused_against_composite(torch::Dtype dt, const std::string& features) {
+void fused_against_composite_on(torch::Dtype dt, const std::string& features) {
+  const bool bitwise = testing::composite_path_uses_fma();
   nn::MLP a(6, {16, 16}, 3, 11, dt), b(6, {16, 16}, 3, 11, dt);
   const auto base = AdamWOptions(3e-3).weight_decay(0.05);
   const auto meta = MetaAdamWOptions().meta_update_freq(10).features(features);
@@ -130,12 +132,25 @@ void fused_against_composite(torch::Dtype dt, const std::string& features) {
       const double diff = (pa[i] - pb[i]).abs().max().item<double>();
       worst = std::max(worst, diff / scale);
       ASSERT_LE(diff, 1e-6 * scale) << "tensor " << i << " step " << step;
+      if (bitwise) {
+        ASSERT_TRUE(torch::equal(pa[i], pb[i])) << "tensor " << i << " step " << step;
+      }
     }
   }
   EXPECT_EQ(fused.meta_updates(), composite.meta_updates());
   EXPECT_GT(fused.meta_updates(), 10);
-  std::printf("MetaAdamW fused vs composite (%s): worst relative difference %.3g\n",
+  std::printf("MetaAdamW fused (%s) vs composite (%s): worst relative difference %.3g\n",
+              optim::kernel::isa_name(optim::kernel::active_isa()),
               dt == torch::kFloat ? "float32" : "float64", worst);
+}
+
+// Once per kernel variant the CPU can run (cpu_isa.h).
+void fused_against_composite(torch::Dtype dt, const std::string& features) {
+  for (auto isa : testing::runnable_isas()) {
+    SCOPED_TRACE(testing::isa_label(isa));
+    testing::IsaGuard use(isa);
+    fused_against_composite_on(dt, features);
+  }
 }
 
 // basic features read ‖p‖ and ‖v‖ (the rescale at step 57 bites there); enhanced ones
