@@ -124,6 +124,12 @@ const std::vector<Entry>& schema() {
     e.push_back(enum_key("optimizer", &RunConfig::optimizer, {"adamw", "torch_adamw", "metaadamw"},
                          "adamw: ours (foreach); torch_adamw: LibTorch's, the reference; "
                          "metaadamw: AdamW with the meta-trained modulator"));
+    e.push_back(enum_key("adamw_kernel", &RunConfig::adamw_kernel,
+                         {"auto", "ours", "aten", "composite"},
+                         "optimizer=adamw's implementation: auto (ours on CPU; on CUDA ATen's "
+                         "fused kernel where LibTorch >= 2.4, else composite), ours (our fused "
+                         "CPU kernel), aten (at::_fused_adamw_, LibTorch >= 2.4), composite "
+                         "(foreach, the reference)"));
     e.push_back({{"seed", "int", "an integer >= 0", "initialization and data order"},
                  [](RunConfig& c, const std::string& v) {
                    c.seed = static_cast<uint64_t>(parse_int(

@@ -22,6 +22,9 @@ struct RunConfig {
   std::string task = "synthetic";
   std::string preset = "small";     // tiny | small | paper
   std::string optimizer = "adamw";  // adamw | torch_adamw | metaadamw
+  // optimizer=adamw's implementation (optim/adamw.h AdamWKernel): auto | ours | aten |
+  // composite.
+  std::string adamw_kernel = "auto";
   uint64_t seed = 0;
 
   // How long. steps > 0 wins over epochs; both 0 means the preset's length.

@@ -6,6 +6,13 @@
 #include <map>
 #include <stdexcept>
 
+// ATen's fused AdamW with a CPU kernel: LibTorch 2.4 and later.
+#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 4)
+#define MAW_HAVE_ATEN_FUSED_ADAMW 1
+#else
+#define MAW_HAVE_ATEN_FUSED_ADAMW 0
+#endif
+
 namespace maw::optim {
 namespace {
 
@@ -19,10 +26,73 @@ std::string key(size_t g, size_t k, const char* what) {
   return "adamw.group" + std::to_string(g) + ".tensor" + std::to_string(k) + "." + what;
 }
 
+// ATen's kernel on one bucket: it reads each tensor's step from a float scalar, which we
+// keep equal to our count (made at count − 1, then advanced with the others by one add).
+void aten_fused_step(Bucket& b, std::vector<AdamW::TensorState*>& states, const AdamWOptions& o) {
+#if MAW_HAVE_ATEN_FUSED_ADAMW
+  std::vector<torch::Tensor> steps;
+  steps.reserve(states.size());
+  for (auto* st : states) {
+    if (!st->step_tensor.defined())
+      st->step_tensor =
+          torch::full({}, static_cast<double>(st->step - 1),
+                      torch::TensorOptions().dtype(torch::kFloat).device(st->exp_avg.device()));
+    steps.push_back(st->step_tensor);
+  }
+  at::_foreach_add_(steps, 1.0);
+  at::_fused_adamw_(b.params, b.grads, b.m, b.v, /*max_exp_avg_sqs=*/{}, steps, o.lr(), o.beta1(),
+                    o.beta2(), o.weight_decay(), o.eps(), /*amsgrad=*/false, /*maximize=*/false);
+#else
+  (void)b;
+  (void)states;
+  (void)o;
+  throw std::logic_error("at::_fused_adamw_ is not compiled in");
+#endif
+}
+
 }  // namespace
+
+const char* adamw_kernel_name(AdamWKernel k) {
+  switch (k) {
+    case AdamWKernel::kAuto: return "auto";
+    case AdamWKernel::kOurs: return "ours";
+    case AdamWKernel::kAten: return "aten";
+    case AdamWKernel::kComposite: return "composite";
+  }
+  return "?";
+}
+
+std::optional<AdamWKernel> parse_adamw_kernel(const std::string& name) {
+  for (auto k :
+       {AdamWKernel::kAuto, AdamWKernel::kOurs, AdamWKernel::kAten, AdamWKernel::kComposite})
+    if (name == adamw_kernel_name(k)) return k;
+  return std::nullopt;
+}
+
+bool aten_fused_adamw_available() {
+  return MAW_HAVE_ATEN_FUSED_ADAMW != 0;
+}
 
 AdamW::AdamW(std::vector<AdamWParamGroup> groups) : groups_(std::move(groups)) {
   for (const auto& g : groups_) state_.emplace_back(g.params.size());
+}
+
+void AdamW::set_kernel(AdamWKernel k) {
+  if (k == AdamWKernel::kAten && !aten_fused_adamw_available())
+    throw std::invalid_argument(
+        "AdamW kernel 'aten' (at::_fused_adamw_) needs LibTorch >= 2.4; this build has LibTorch " +
+        std::to_string(TORCH_VERSION_MAJOR) + "." + std::to_string(TORCH_VERSION_MINOR));
+  kernel_ = k;
+}
+
+AdamWKernel AdamW::kernel_for(const torch::Device& device) const {
+  if (kernel_ != AdamWKernel::kAuto) return kernel_;
+  // Measured (BENCHMARKS.md): on CPU ours is as fast as ATen's fused kernel or faster
+  // (ResNet-18 shapes) and several times faster on small tensors, where ATen's runs one
+  // parallel region per tensor. On CUDA ours has no kernel: ATen's fused one (one
+  // multi-tensor launch) where built in, else the foreach path.
+  if (device.is_cpu()) return AdamWKernel::kOurs;
+  return aten_fused_adamw_available() ? AdamWKernel::kAten : AdamWKernel::kComposite;
 }
 
 void AdamW::step() {
@@ -52,7 +122,14 @@ void AdamW::step() {
     for (auto& [t, b] : by_step) {
       const double bc1 = 1.0 - std::pow(o.beta1(), static_cast<double>(t));
       const double bc2 = 1.0 - std::pow(o.beta2(), static_cast<double>(t));
-      if (fused_ && fused_adamw_supported(b.params, b.grads, b.m, b.v)) {
+      const auto kernel = kernel_for(b.params.front().device());
+      if (kernel == AdamWKernel::kAten) {
+        std::vector<TensorState*> states;
+        for (size_t k : b.slots) states.push_back(&state_[gi][k]);
+        aten_fused_step(b, states, o);
+        continue;
+      }
+      if (kernel == AdamWKernel::kOurs && fused_adamw_supported(b.params, b.grads, b.m, b.v)) {
         const std::vector<double> decay(b.params.size(), 1.0 - o.lr() * o.weight_decay());
         const std::vector<double> step_size(b.params.size(), -o.lr() / bc1);
         fused_adamw_cpu(b.params, b.grads, b.m, b.v, decay, step_size,
@@ -108,6 +185,7 @@ void AdamW::load(torch::serialize::InputArchive& archive) {
         throw std::runtime_error("optimizer state has no entry for tensor " + std::to_string(k) +
                                  " of group " + groups_[g].name);
       st.step = step.item<int64_t>();
+      st.step_tensor = torch::Tensor();  // remade from `step` on first use
       torch::Tensor m, v;
       if (archive.try_read(key(g, k, "exp_avg"), m, /*is_buffer=*/true) &&
           archive.try_read(key(g, k, "exp_avg_sq"), v, /*is_buffer=*/true)) {

@@ -1,12 +1,16 @@
 // AdamW, our own: the baseline, and the update MetaAdamW builds on (METAADAMW.md §4 with
-// α = β = 1). On CPU one fused pass per tensor (adamw_kernel.h); elsewhere, and as the
-// reference, multi-tensor (foreach) arithmetic per group, no host synchronisation per
-// tensor, and the same operation order as torch::optim::AdamW, so that results are
-// bitwise equal to it on CPU (tests/unit/adamw_test.cpp).
+// α = β = 1). Three implementations (AdamWKernel): our fused CPU pass per tensor
+// (adamw_kernel.h); ATen's own fused kernel at::_fused_adamw_ (CPU and CUDA, where
+// LibTorch >= 2.4 is the one built against); and, as the reference, multi-tensor
+// (foreach) arithmetic per group, no host synchronisation per tensor, in the same
+// operation order as torch::optim::AdamW, so that results are bitwise equal to it on CPU
+// (tests/unit/adamw_test.cpp). Our kernel equals the reference to the bit where ATen's
+// kernels use FMA; ATen's fused one (lerp for m, its own order) to rounding.
 #pragma once
 
 #include <torch/torch.h>
 
+#include <optional>
 #include <string>
 #include <tuple>
 #include <vector>
@@ -14,6 +18,19 @@
 #include "optim/options.h"
 
 namespace maw::optim {
+
+enum class AdamWKernel {
+  kAuto,       // per device, the faster one measured (BENCHMARKS.md): ours on CPU; ATen's
+               // fused kernel on CUDA where built in, else the composite path
+  kOurs,       // our fused CPU kernel (tensors it does not take: composite)
+  kAten,       // at::_fused_adamw_ (LibTorch >= 2.4)
+  kComposite,  // foreach arithmetic, the reference
+};
+// "auto", "ours", "aten", "composite".
+const char* adamw_kernel_name(AdamWKernel k);
+std::optional<AdamWKernel> parse_adamw_kernel(const std::string& name);
+// Whether at::_fused_adamw_ is compiled in (LibTorch >= 2.4: its CPU kernel's version).
+bool aten_fused_adamw_available();
 
 struct AdamWParamGroup {
   std::string name;
@@ -30,17 +47,25 @@ class AdamW {
     // Scratch for √v/√bc2 + ε, kept so that a step allocates nothing (a fresh
     // parameter-sized buffer per step costs page faults that can dwarf the arithmetic).
     torch::Tensor denom;
+    // The step count as ATen's fused kernel reads it (a float scalar on the tensor's
+    // device, kept equal to `step`; made on first use).
+    torch::Tensor step_tensor;
   };
 
   explicit AdamW(std::vector<AdamWParamGroup> groups);
 
   // One step on every tensor that has a gradient.
   void step();
-  // The fused CPU kernel (adamw_kernel.h: one pass, equal to rounding) or the composite
-  // foreach path (the reference: bitwise torch::optim::AdamW). Fused by default; tensors
-  // the kernel does not take (GPU, non-contiguous) always go the composite way.
-  void set_fused(bool on) { fused_ = on; }
-  bool fused() const { return fused_; }
+  // Which implementation steps the tensors (kAuto by default). kAten throws
+  // std::invalid_argument where it is not compiled in.
+  void set_kernel(AdamWKernel k);
+  AdamWKernel kernel() const { return kernel_; }
+  // The kernel a step takes for tensors on `device` (kAuto resolved; our kernel still
+  // falls back to the composite path for tensors it does not take, e.g. non-contiguous).
+  AdamWKernel kernel_for(const torch::Device& device) const;
+  // Shorthands: fused (kAuto) or the composite reference.
+  void set_fused(bool on) { kernel_ = on ? AdamWKernel::kAuto : AdamWKernel::kComposite; }
+  bool fused() const { return kernel_ != AdamWKernel::kComposite; }
   void zero_grad();
 
   std::vector<AdamWParamGroup>& param_groups() { return groups_; }
@@ -57,7 +82,7 @@ class AdamW {
  private:
   std::vector<AdamWParamGroup> groups_;
   std::vector<std::vector<TensorState>> state_;  // [group][tensor]
-  bool fused_ = true;
+  AdamWKernel kernel_ = AdamWKernel::kAuto;
 };
 
 }  // namespace maw::optim

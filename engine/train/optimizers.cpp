@@ -1,6 +1,7 @@
 #include "train/optimizers.h"
 
 #include "api/errors.h"
+#include "api/session.h"
 #include "optim/adamw.h"
 
 namespace maw::train {
@@ -12,7 +13,10 @@ optim::AdamWOptions base_options(const RunConfig& c) {
 
 class OurAdamW : public RunOptimizer {
  public:
-  explicit OurAdamW(std::vector<optim::AdamWParamGroup> groups) : opt_(std::move(groups)) {}
+  OurAdamW(std::vector<optim::AdamWParamGroup> groups, optim::AdamWKernel kernel)
+      : opt_(std::move(groups)) {
+    opt_.set_kernel(kernel);
+  }
   void step(bool, bool) override { opt_.step(); }
   void save(torch::serialize::OutputArchive& a) const override { opt_.save(a); }
   void load(torch::serialize::InputArchive& a) override { opt_.load(a); }
@@ -87,7 +91,16 @@ std::unique_ptr<RunOptimizer> make_optimizer(const RunConfig& c, nn::ParamStore&
       for (int s : g.slots) x.params.push_back(store.parameters()[static_cast<size_t>(s)]);
       pg.push_back(std::move(x));
     }
-    return std::make_unique<OurAdamW>(std::move(pg));
+    const auto kernel = optim::parse_adamw_kernel(c.adamw_kernel);
+    if (!kernel)
+      throw ConfigError("invalid value '" + c.adamw_kernel +
+                        "' for key 'adamw_kernel': allowed auto | ours | aten | composite");
+    if (*kernel == optim::AdamWKernel::kAten && !optim::aten_fused_adamw_available())
+      throw ConfigError(
+          "adamw_kernel=aten needs LibTorch >= 2.4 (at::_fused_adamw_); this "
+          "build has LibTorch " +
+          torch_version() + "; use auto, ours or composite");
+    return std::make_unique<OurAdamW>(std::move(pg), *kernel);
   }
   if (c.optimizer == "torch_adamw") {
     auto o = torch::optim::AdamWOptions(c.lr)

@@ -140,7 +140,8 @@ TEST(AdamW, SavedAtStep100AndResumedEqualsUninterruptedAtStep200) {
 
 // The fused CPU kernel against the composite path (the reference): one rounding per
 // contracted multiply-add may differ, nothing more — relative 1e-6 after each of 200 steps.
-void fused_against_composite(torch::Dtype dtype, bool skip_some) {
+void fused_against_composite(torch::Dtype dtype, bool skip_some,
+                             AdamWKernel kernel = AdamWKernel::kAuto, double tol = 1e-6) {
   auto fused = make_params(dtype, 11);
   auto composite = clone_all(fused);
   const auto o = AdamWOptions(3e-3).weight_decay(0.05).betas(0.8, 0.99).eps(1e-7);
@@ -151,6 +152,7 @@ void fused_against_composite(torch::Dtype dtype, bool skip_some) {
   const auto o2 = AdamWOptions(1e-3).weight_decay(0.0);
   AdamW f({{"a", fa, o}, {"b", fb, o2}});
   AdamW c({{"a", ca, o}, {"b", cb, o2}});
+  f.set_kernel(kernel);
   ASSERT_TRUE(f.fused());
   c.set_fused(false);
   auto gen = at::detail::createCPUGenerator(12);
@@ -163,7 +165,7 @@ void fused_against_composite(torch::Dtype dtype, bool skip_some) {
       const double scale = composite[i].abs().max().item<double>();
       const double diff = (fused[i] - composite[i]).abs().max().item<double>();
       worst = std::max(worst, diff / scale);
-      ASSERT_LE(diff, 1e-6 * scale) << "tensor " << i << " at step " << step;
+      ASSERT_LE(diff, tol * scale) << "tensor " << i << " at step " << step;
     }
   }
   // The moments agree too, and the run really took the fused path (not bitwise equal
@@ -176,7 +178,8 @@ void fused_against_composite(torch::Dtype dtype, bool skip_some) {
       EXPECT_TRUE(torch::allclose(a.exp_avg_sq, b.exp_avg_sq, 1e-5, 0));
       EXPECT_FALSE(a.denom.defined());  // the fused path allocates no scratch
     }
-  std::printf("fused vs composite (%s): worst relative difference %.3g\n",
+  std::printf("fused (%s) vs composite (%s): worst relative difference %.3g\n",
+              adamw_kernel_name(f.kernel_for(torch::kCPU)),
               dtype == torch::kFloat ? "float32" : "float64", worst);
 }
 
@@ -186,6 +189,74 @@ TEST(AdamW, FusedKernelMatchesTheCompositePathFloat32) {
 
 TEST(AdamW, FusedKernelMatchesTheCompositePathFloat64WithSkippedTensors) {
   fused_against_composite(torch::kDouble, true);
+}
+
+TEST(AdamW, AutoTakesOurKernelOnCpu) {
+  auto ps = make_params(torch::kFloat, 3);
+  AdamW a({{"g", ps, AdamWOptions()}});
+  EXPECT_EQ(a.kernel_for(torch::kCPU), AdamWKernel::kOurs);
+  EXPECT_EQ(a.kernel_for(torch::Device(torch::kCUDA, 0)),
+            aten_fused_adamw_available() ? AdamWKernel::kAten : AdamWKernel::kComposite);
+  a.set_fused(false);
+  EXPECT_EQ(a.kernel_for(torch::kCPU), AdamWKernel::kComposite);
+  for (auto k :
+       {AdamWKernel::kAuto, AdamWKernel::kOurs, AdamWKernel::kAten, AdamWKernel::kComposite})
+    EXPECT_EQ(parse_adamw_kernel(adamw_kernel_name(k)), k);
+  EXPECT_FALSE(parse_adamw_kernel("fused").has_value());
+}
+
+// ATen's fused AdamW (LibTorch >= 2.4): another operation order (m by lerp), so equal to
+// rounding — relative 1e-5 after each of 200 steps, tensors without gradient included —
+// and it continues exactly from a saved state (its step scalars are remade from ours).
+TEST(AdamW, AtenFusedKernelMatchesTheCompositePath) {
+  if (!aten_fused_adamw_available()) {
+    auto ps = make_params(torch::kFloat, 3);
+    AdamW a({{"g", ps, AdamWOptions()}});
+    try {
+      a.set_kernel(AdamWKernel::kAten);
+      ADD_FAILURE() << "kernel 'aten' accepted without at::_fused_adamw_";
+    } catch (const std::invalid_argument& e) {
+      EXPECT_NE(std::string(e.what()).find("LibTorch >= 2.4"), std::string::npos) << e.what();
+    }
+    GTEST_SKIP() << "LibTorch " << TORCH_VERSION_MAJOR << "." << TORCH_VERSION_MINOR
+                 << " has no CPU at::_fused_adamw_ (2.4+): the refusal is checked";
+  }
+  fused_against_composite(torch::kFloat, true, AdamWKernel::kAten, 1e-5);
+  fused_against_composite(torch::kDouble, false, AdamWKernel::kAten, 1e-12);
+}
+
+TEST(AdamW, AtenFusedKernelResumesFromASavedState) {
+  if (!aten_fused_adamw_available()) GTEST_SKIP() << "no at::_fused_adamw_ (LibTorch < 2.4)";
+  auto straight = make_params(torch::kFloat, 5);
+  auto resumed = clone_all(straight);
+  const auto o = AdamWOptions(2e-3).weight_decay(0.02);
+  AdamW a({{"g", straight, o}});
+  a.set_kernel(AdamWKernel::kAten);
+  auto gen_a = at::detail::createCPUGenerator(6);
+  auto gen_b = at::detail::createCPUGenerator(6);
+  const std::string path = ::testing::TempDir() + "adamw_aten_state.pt";
+  {
+    AdamW b({{"g", resumed, o}});
+    b.set_kernel(AdamWKernel::kAten);
+    for (int step = 1; step <= 50; ++step) {
+      set_grads({&straight}, gen_a, step, true);
+      a.step();
+      set_grads({&resumed}, gen_b, step, true);
+      b.step();
+    }
+    b.save(path);
+  }
+  AdamW c({{"g", resumed, o}});
+  c.set_kernel(AdamWKernel::kAten);
+  c.load(path);
+  for (int step = 51; step <= 100; ++step) {
+    set_grads({&straight}, gen_a, step, true);
+    a.step();
+    set_grads({&resumed}, gen_b, step, true);
+    c.step();
+  }
+  expect_bitwise_equal(straight, resumed, 100);
+  std::remove(path.c_str());
 }
 
 TEST(AdamW, LoadRejectsStateOfAnotherShape) {
