@@ -93,11 +93,29 @@ std::string read_string(hid_t type, const std::function<herr_t(hid_t, void*)>& r
   return std::string(buf.data());
 }
 
+// H5Oget_info with the fields argument: "2" in HDF5 1.10 (Debian 12), "3" from 1.12 on
+// (Debian 13: 1.14), where H5O_info_t is the new struct and "2" takes the old one.
+herr_t object_info(hid_t obj, H5O_info_t* oi, unsigned fields) {
+#if H5_VERSION_GE(1, 12, 0)
+  return H5Oget_info3(obj, oi, fields);
+#else
+  return H5Oget_info2(obj, oi, fields);
+#endif
+}
+herr_t object_info_by_name(hid_t loc, const char* name, H5O_info_t* oi, unsigned fields,
+                           hid_t lapl) {
+#if H5_VERSION_GE(1, 12, 0)
+  return H5Oget_info_by_name3(loc, name, oi, fields, lapl);
+#else
+  return H5Oget_info_by_name2(loc, name, oi, fields, lapl);
+#endif
+}
+
 // Whether an object keeps its links and attributes in its (checksummed) object header,
 // as the writer makes them; dense storage uses fractal heaps, which have no checksums.
 bool compact(hid_t obj) {
   H5O_info_t oi;
-  if (H5Oget_info2(obj, &oi, H5O_INFO_NUM_ATTRS) < 0) return false;
+  if (object_info(obj, &oi, H5O_INFO_NUM_ATTRS) < 0) return false;
   if (H5Iget_type(obj) == H5I_GROUP) {
     H5G_info_t gi;
     if (H5Gget_info(obj, &gi) < 0 || gi.storage_type == H5G_STORAGE_TYPE_DENSE) return false;
@@ -144,7 +162,7 @@ struct RunLogReader::Impl {
           "an HDF5 file, but not a MetaAdamW run log (its root group is not laid out as "
           "metaadamw writes it)");
     H5O_info_t oi;
-    if (H5Oget_info2(root, &oi, H5O_INFO_NUM_ATTRS) < 0)
+    if (object_info(root, &oi, H5O_INFO_NUM_ATTRS) < 0)
       fail("damaged: cannot read the root group (" + hdf5_reason() + ")");
     const hsize_t n = std::min<hsize_t>(oi.num_attrs, 256);
     for (hsize_t k = 0; k < n; ++k) {
@@ -236,7 +254,7 @@ struct RunLogReader::Impl {
       H5L_info_t li;
       if (H5Lget_info(group, name, &li, H5P_DEFAULT) < 0 || li.type != H5L_TYPE_HARD) continue;
       H5O_info_t oi;
-      if (H5Oget_info_by_name2(group, name, &oi, H5O_INFO_BASIC, H5P_DEFAULT) < 0) continue;
+      if (object_info_by_name(group, name, &oi, H5O_INFO_BASIC, H5P_DEFAULT) < 0) continue;
       const std::string full = prefix.empty() ? name : prefix + "/" + name;
       if (oi.type == H5O_TYPE_DATASET) {
         add_dataset(group, name, full);

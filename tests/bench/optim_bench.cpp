@@ -15,6 +15,7 @@
 #include "api/session.h"
 #include "optim/adamw.h"
 #include "optim/adamw_kernel.h"
+#include "optim/cpu_isa.h"
 #include "optim/metaadamw.h"
 
 namespace {
@@ -143,22 +144,26 @@ void BM_TorchAdamW(benchmark::State& state) {
   label(state, s);
 }
 
-void our_adamw(benchmark::State& state, bool fused) {
+void our_adamw(benchmark::State& state, maw::optim::AdamWKernel kernel) {
   set_threads();
   const auto& s = shapes(state.range(0));
   auto ps = make_params(s);
   maw::optim::AdamW opt({{"all", ps, maw::optim::AdamWOptions(5e-4).weight_decay(1e-2)}});
-  opt.set_fused(fused);
+  opt.set_kernel(kernel);
   for (auto _ : state) opt.step();
   label(state, s);
 }
 
-// The fused CPU kernel (the default) and the composite foreach path (the reference).
+// Our fused CPU kernel (the default on CPU) and the composite foreach path (the
+// reference); with LibTorch >= 2.4 also ATen's own fused kernel, at::_fused_adamw_.
 void BM_OurAdamW(benchmark::State& state) {
-  our_adamw(state, true);
+  our_adamw(state, maw::optim::AdamWKernel::kOurs);
 }
 void BM_OurAdamWComposite(benchmark::State& state) {
-  our_adamw(state, false);
+  our_adamw(state, maw::optim::AdamWKernel::kComposite);
+}
+void BM_AtenFusedAdamW(benchmark::State& state) {
+  our_adamw(state, maw::optim::AdamWKernel::kAten);
 }
 
 // MetaAdamW's two fused passes alone (adamw_kernel.h): the moments with the features'
@@ -328,4 +333,21 @@ BENCHMARK(BM_ModulatorForwardPaper)
 
 }  // namespace
 
-BENCHMARK_MAIN();
+// Google Benchmark's main, with what the report names in every table: the kernels' ISA
+// (METAADAMW_CPU_ISA may force one), the CPU's model and SIMD flags, LibTorch's version.
+int main(int argc, char** argv) {
+  namespace k = maw::optim::kernel;
+  benchmark::AddCustomContext("cpu_isa", k::isa_name(k::active_isa()));
+  benchmark::AddCustomContext("cpu_isa_best", k::isa_name(k::best_isa()));
+  benchmark::AddCustomContext("cpu_model", k::cpu_model_name());
+  benchmark::AddCustomContext("cpu_flags", k::cpu_simd_flags());
+  benchmark::AddCustomContext("libtorch", maw::torch_version());
+  benchmark::AddCustomContext("threads", std::to_string(maw::default_threads()));
+  if (maw::optim::aten_fused_adamw_available())  // (registered here: only where built in)
+    benchmark::RegisterBenchmark("BM_AtenFusedAdamW", BM_AtenFusedAdamW)->Apply(shapes_args);
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}
