@@ -23,11 +23,8 @@ struct Coeffs {
 };
 using Sums = std::array<double, kNumSums>;
 using kernel::kBlock;
+using kernel::kGrainBlocks;
 using kernel::kLanes;
-
-// Blocks per parallel chunk (1 M elements). On the 2-vCPU machine here a second thread
-// neither helps nor hurts these passes (BENCHMARKS.md); on larger machines it does.
-constexpr int64_t kGrainBlocks = 256;
 
 // The composite path's order: m·β1 + (1−β1)·g (ATen's add with alpha: one fmadd);
 // v·β2 + (1−β2)·g·g (as ATen's addcmul compiles: one fma); d = √v / √bc2 + ε;

@@ -36,6 +36,11 @@ namespace maw::optim::kernel {
 constexpr int64_t kBlock = 4096;
 constexpr int kLanes = 64;
 
+// Blocks per parallel chunk at the least (at::parallel_for's grain: 128 K elements). The
+// kernels' translation units compile with OpenMP (engine/CMakeLists.txt), so a model of
+// 1 M parameters already splits over the threads.
+constexpr int64_t kGrainBlocks = 32;
+
 // Builtins, not std::fma / std::sqrt: those are out-of-line functions compiled for the
 // baseline target, which a variant would call per element instead of vectorizing. (In the
 // baseline variant the fma is glibc's fmaf: exact, and slow without hardware FMA.)

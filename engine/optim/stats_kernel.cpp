@@ -16,11 +16,8 @@ namespace maw::optim {
 namespace {
 
 using kernel::kBlock;
+using kernel::kGrainBlocks;
 using kernel::kLanes;
-// Blocks per parallel chunk (16 M elements): measured on the 2-vCPU machines here, an
-// OpenMP region costs more than it saves below that (ResNet-18 shapes: 5.9 ms serial,
-// 9.3 ms with two threads), so models of ordinary size run this pass on one thread.
-constexpr int64_t kGrainBlocks = 4096;
 
 using Sums = std::array<double, kNumSums>;
 
