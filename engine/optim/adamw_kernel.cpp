@@ -7,6 +7,7 @@
 #include <stdexcept>
 
 #include "optim/cpu_isa.h"
+#include "optim/kernel_blocks.h"
 #include "optim/kernel_math.h"
 #include "optim/stats_kernel.h"
 
@@ -23,7 +24,6 @@ struct Coeffs {
 };
 using Sums = std::array<double, kNumSums>;
 using kernel::kBlock;
-using kernel::kGrainBlocks;
 using kernel::kLanes;
 
 // The composite path's order: m·β1 + (1−β1)·g (ATen's add with alpha: one fmadd);
@@ -101,13 +101,13 @@ __attribute__((always_inline)) inline Sums moments_block_impl(const T* g, T* m, 
   for (; i < n; ++i)
     moments_one<T, Zeros>(g, m, v, i, c, sg[0], sm[0], sv[0], sgm[0], zg[0], zm[0]);
   Sums s{};
-  for (int j = 0; j < kLanes; ++j) {
-    s[kSumG2] += static_cast<double>(sg[j]);
-    s[kSumM2] += static_cast<double>(sm[j]);
-    s[kSumV2] += static_cast<double>(sv[j]);
-    s[kSumGM] += static_cast<double>(sgm[j]);
-    s[kZerosG] += static_cast<double>(zg[j]);
-    s[kZerosM] += static_cast<double>(zm[j]);
+  s[kSumG2] = kernel::reduce_lanes(sg);
+  s[kSumM2] = kernel::reduce_lanes(sm);
+  s[kSumV2] = kernel::reduce_lanes(sv);
+  s[kSumGM] = kernel::reduce_lanes(sgm);
+  if constexpr (Zeros) {
+    s[kZerosG] = kernel::reduce_lanes(zg);
+    s[kZerosM] = kernel::reduce_lanes(zm);
   }
   return s;
 }
@@ -120,9 +120,7 @@ __attribute__((always_inline)) inline double params_block_impl(T* p, const T* m,
   for (; i + kLanes <= n; i += kLanes)
     for (int j = 0; j < kLanes; ++j) params_one(p, m, v, i + j, c, sp[j]);
   for (; i < n; ++i) params_one(p, m, v, i, c, sp[0]);
-  double s = 0;
-  for (int j = 0; j < kLanes; ++j) s += static_cast<double>(sp[j]);
-  return s;
+  return kernel::reduce_lanes(sp);
 }
 
 // The entry points, once per ISA (kernel_math.h).
@@ -164,16 +162,10 @@ const Kernels<T>& kernels() {
   return table[static_cast<int>(kernel::active_isa())];
 }
 
-// The blocks of a tensor list: (tensor, begin, end), kBlock elements each, in order.
-struct Item {
-  size_t tensor;
-  int64_t begin, end;
-};
-std::vector<Item> blocks_of(at::TensorList x) {
-  std::vector<Item> items;
-  for (size_t t = 0; t < x.size(); ++t)
-    for (int64_t b = 0, n = x[t].numel(); b < n; b += kBlock)
-      items.push_back({t, b, std::min(n, b + kBlock)});
+// The blocks of a tensor list, in order (kernel_blocks.h).
+std::vector<kernel::Block> blocks_of(at::TensorList x) {
+  std::vector<kernel::Block> items;
+  for (size_t t = 0; t < x.size(); ++t) kernel::append_blocks(items, t, x[t].numel());
   return items;
 }
 
@@ -234,15 +226,12 @@ void fused_adamw_cpu(at::TensorList p, at::TensorList g, at::TensorList m, at::T
     const auto pp = ptrs<scalar_t>(p), gp = ptrs<scalar_t>(g), mp = ptrs<scalar_t>(m),
                vp = ptrs<scalar_t>(v);
     const auto adamw_block = kernels<scalar_t>().adamw;
-    at::parallel_for(0, static_cast<int64_t>(items.size()), kGrainBlocks,
-                     [&](int64_t lo, int64_t hi) {
-                       for (int64_t k = lo; k < hi; ++k) {
-                         const auto& it = items[static_cast<size_t>(k)];
-                         const size_t t = it.tensor;
-                         adamw_block(pp[t] + it.begin, gp[t] + it.begin, mp[t] + it.begin,
-                                     vp[t] + it.begin, it.end - it.begin, c[t]);
-                       }
-                     });
+    kernel::for_each_block(items, [&](size_t k) {
+      const auto& it = items[k];
+      const size_t t = it.tensor;
+      adamw_block(pp[t] + it.begin, gp[t] + it.begin, mp[t] + it.begin, vp[t] + it.begin,
+                  it.end - it.begin, c[t]);
+    });
   });
 }
 
@@ -255,16 +244,12 @@ torch::Tensor fused_moments_cpu(at::TensorList g, at::TensorList m, at::TensorLi
     const auto c = coeffs_of<scalar_t>(s, g.size(), nullptr, nullptr);
     const auto gp = ptrs<scalar_t>(g), mp = ptrs<scalar_t>(m), vp = ptrs<scalar_t>(v);
     const auto moments_block = kernels<scalar_t>().moments;
-    at::parallel_for(
-        0, static_cast<int64_t>(items.size()), kGrainBlocks, [&](int64_t lo, int64_t hi) {
-          for (int64_t k = lo; k < hi; ++k) {
-            const auto& it = items[static_cast<size_t>(k)];
-            const size_t t = it.tensor;
-            partial[static_cast<size_t>(k)] =
-                moments_block(static_cast<const scalar_t*>(gp[t]) + it.begin, mp[t] + it.begin,
-                              vp[t] + it.begin, it.end - it.begin, c[t], count_zeros);
-          }
-        });
+    kernel::for_each_block(items, [&](size_t k) {
+      const auto& it = items[k];
+      const size_t t = it.tensor;
+      partial[k] = moments_block(static_cast<const scalar_t*>(gp[t]) + it.begin, mp[t] + it.begin,
+                                 vp[t] + it.begin, it.end - it.begin, c[t], count_zeros);
+    });
   });
   auto out = torch::zeros({static_cast<int64_t>(g.size()), kNumSums}, torch::kDouble);
   auto acc = out.accessor<double, 2>();
@@ -287,16 +272,13 @@ torch::Tensor fused_param_update_cpu(at::TensorList p, at::TensorList m, at::Ten
     const auto c = coeffs_of<scalar_t>(s, p.size(), &decay, &step_size);
     const auto pp = ptrs<scalar_t>(p), mp = ptrs<scalar_t>(m), vp = ptrs<scalar_t>(v);
     const auto params_block = kernels<scalar_t>().params;
-    at::parallel_for(
-        0, static_cast<int64_t>(items.size()), kGrainBlocks, [&](int64_t lo, int64_t hi) {
-          for (int64_t k = lo; k < hi; ++k) {
-            const auto& it = items[static_cast<size_t>(k)];
-            const size_t t = it.tensor;
-            partial[static_cast<size_t>(k)] = params_block(
-                pp[t] + it.begin, static_cast<const scalar_t*>(mp[t]) + it.begin,
-                static_cast<const scalar_t*>(vp[t]) + it.begin, it.end - it.begin, c[t]);
-          }
-        });
+    kernel::for_each_block(items, [&](size_t k) {
+      const auto& it = items[k];
+      const size_t t = it.tensor;
+      partial[k] =
+          params_block(pp[t] + it.begin, static_cast<const scalar_t*>(mp[t]) + it.begin,
+                       static_cast<const scalar_t*>(vp[t]) + it.begin, it.end - it.begin, c[t]);
+    });
   });
   auto out = torch::zeros({static_cast<int64_t>(p.size())}, torch::kDouble);
   auto acc = out.accessor<double, 1>();

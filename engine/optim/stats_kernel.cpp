@@ -1,6 +1,7 @@
 #include "optim/stats_kernel.h"
 
 #include "optim/cpu_isa.h"
+#include "optim/kernel_blocks.h"
 #include "optim/kernel_math.h"
 
 #include <ATen/Parallel.h>
@@ -16,7 +17,6 @@ namespace maw::optim {
 namespace {
 
 using kernel::kBlock;
-using kernel::kGrainBlocks;
 using kernel::kLanes;
 
 using Sums = std::array<double, kNumSums>;
@@ -31,7 +31,7 @@ __attribute__((always_inline)) inline Sums square_block_sums(const T* x, int64_t
     for (int j = 0; j < kLanes; ++j) sx[j] = kernel::fma(x[i + j], x[i + j], sx[j]);
   for (; i < n; ++i) sx[0] = kernel::fma(x[i], x[i], sx[0]);
   Sums s{};
-  for (int j = 0; j < kLanes; ++j) s[kSumG2] += static_cast<double>(sx[j]);
+  s[kSumG2] = kernel::reduce_lanes(sx);
   return s;
 }
 
@@ -59,13 +59,11 @@ __attribute__((always_inline)) inline Sums block_sums(const T* g, const T* m, co
     sgm[0] = kernel::fma(g[i], m[i], sgm[0]);
   }
   Sums s{};
-  for (int j = 0; j < kLanes; ++j) {
-    s[kSumG2] += static_cast<double>(sg[j]);
-    s[kSumM2] += static_cast<double>(sm[j]);
-    s[kSumP2] += static_cast<double>(sp[j]);
-    s[kSumV2] += static_cast<double>(sv[j]);
-    s[kSumGM] += static_cast<double>(sgm[j]);
-  }
+  s[kSumG2] = kernel::reduce_lanes(sg);
+  s[kSumM2] = kernel::reduce_lanes(sm);
+  s[kSumP2] = kernel::reduce_lanes(sp);
+  s[kSumV2] = kernel::reduce_lanes(sv);
+  s[kSumGM] = kernel::reduce_lanes(sgm);
   if (zeros) {
     int64_t zg = 0, zm = 0;
     for (int64_t k = 0; k < n; ++k) {
@@ -110,11 +108,7 @@ torch::Tensor tensor_sums(at::TensorList g, at::TensorList m, at::TensorList p, 
   const bool full = !m.empty();
   std::vector<torch::Tensor> keep;  // contiguous views (copies only if needed)
   keep.reserve(4 * n);
-  struct Item {
-    size_t tensor;
-    int64_t begin, end;
-  };
-  std::vector<Item> items;
+  std::vector<kernel::Block> items;
   for (size_t t = 0; t < n; ++t) {
     for (const auto* list : {&g, &m, &p, &v}) {
       if (list->empty()) {
@@ -124,27 +118,21 @@ torch::Tensor tensor_sums(at::TensorList g, at::TensorList m, at::TensorList p, 
       const auto& x = (*list)[t];
       keep.push_back(x.is_contiguous() ? x : x.contiguous());  // no dispatch when contiguous
     }
-    const int64_t numel = g[t].numel();
-    for (int64_t b = 0; b < numel; b += kBlock)
-      items.push_back({t, b, std::min(numel, b + kBlock)});
+    kernel::append_blocks(items, t, g[t].numel());
   }
   std::vector<Sums> partial(items.size());
   const auto dtype = g.empty() ? torch::kFloat : g[0].scalar_type();
-  at::parallel_for(0, static_cast<int64_t>(items.size()), kGrainBlocks,
-                   [&](int64_t lo, int64_t hi) {
-                     for (int64_t k = lo; k < hi; ++k) {
-                       const auto& it = items[static_cast<size_t>(k)];
-                       const auto* ts = &keep[4 * it.tensor];
-                       AT_DISPATCH_FLOATING_TYPES(dtype, "fused_tensor_sums_cpu", [&] {
-                         partial[static_cast<size_t>(k)] = block_sums_kernel<scalar_t>()(
-                             ts[0].data_ptr<scalar_t>() + it.begin,
-                             full ? ts[1].data_ptr<scalar_t>() + it.begin : nullptr,
-                             full ? ts[2].data_ptr<scalar_t>() + it.begin : nullptr,
-                             full ? ts[3].data_ptr<scalar_t>() + it.begin : nullptr,
-                             it.end - it.begin, count_zeros);
-                       });
-                     }
-                   });
+  kernel::for_each_block(items, [&](size_t k) {
+    const auto& it = items[k];
+    const auto* ts = &keep[4 * it.tensor];
+    AT_DISPATCH_FLOATING_TYPES(dtype, "fused_tensor_sums_cpu", [&] {
+      partial[k] = block_sums_kernel<scalar_t>()(
+          ts[0].data_ptr<scalar_t>() + it.begin,
+          full ? ts[1].data_ptr<scalar_t>() + it.begin : nullptr,
+          full ? ts[2].data_ptr<scalar_t>() + it.begin : nullptr,
+          full ? ts[3].data_ptr<scalar_t>() + it.begin : nullptr, it.end - it.begin, count_zeros);
+    });
+  });
   auto out = torch::zeros({static_cast<int64_t>(n), kNumSums}, torch::kDouble);
   auto acc = out.accessor<double, 2>();
   for (size_t k = 0; k < items.size(); ++k)  // in block order: deterministic
