@@ -259,6 +259,39 @@ TEST(AdamW, AtenFusedKernelResumesFromASavedState) {
   std::remove(path.c_str());
 }
 
+// On CUDA `auto` takes ATen's fused kernel where built in (LibTorch >= 2.4): one
+// multi-tensor launch, equal to the composite path to rounding (run by
+// scripts/gpu-check.sh when a GPU is there).
+TEST(AdamWCuda, AutoTakesAtenFusedKernelAndMatchesTheCompositePath) {
+  if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device in this build or machine";
+  if (!aten_fused_adamw_available()) GTEST_SKIP() << "no at::_fused_adamw_ (LibTorch < 2.4)";
+  std::vector<torch::Tensor> a, b;
+  for (const auto& p : make_params(torch::kFloat, 21)) {
+    a.push_back(p.detach().to(torch::kCUDA).set_requires_grad(true));
+    b.push_back(p.detach().to(torch::kCUDA).set_requires_grad(true));
+  }
+  const auto o = AdamWOptions(3e-3).weight_decay(0.05).betas(0.8, 0.99).eps(1e-7);
+  AdamW fused({{"g", a, o}}), composite({{"g", b, o}});
+  ASSERT_EQ(fused.kernel_for(a[0].device()), AdamWKernel::kAten);
+  composite.set_fused(false);
+  auto gen = at::detail::createCPUGenerator(22);
+  for (int step = 1; step <= 100; ++step) {
+    for (size_t i = 0; i < a.size(); ++i) {
+      const bool none = (step + static_cast<int>(i)) % 5 == 0;
+      auto g = torch::randn(a[i].sizes(), gen).to(torch::kCUDA);
+      a[i].mutable_grad() = none ? torch::Tensor() : g;
+      b[i].mutable_grad() = none ? torch::Tensor() : g.clone();
+    }
+    fused.step();
+    composite.step();
+  }
+  for (size_t i = 0; i < a.size(); ++i) {
+    const double scale = b[i].abs().max().item<double>();
+    EXPECT_LE((a[i] - b[i]).abs().max().item<double>(), 1e-5 * scale) << "tensor " << i;
+    EXPECT_EQ(fused.state(0, i).step, composite.state(0, i).step);
+  }
+}
+
 TEST(AdamW, LoadRejectsStateOfAnotherShape) {
   auto ps = make_params(torch::kFloat, 7);
   AdamW a({{"g", ps, AdamWOptions()}});
