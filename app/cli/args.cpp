@@ -23,6 +23,8 @@ const std::map<std::string, std::string>& flag_keys() {
       {"--lr", "lr"},
       {"--batch-size", "batch_size"},
       {"--groups", "groups"},
+      {"--modulator", "modulator"},
+      {"--resume", "resume"},
   };
   return m;
 }

@@ -1,8 +1,11 @@
 #include "api/run_config.h"
 
+#include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <cmath>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <functional>
 #include <limits>
@@ -388,10 +391,38 @@ const Entry* find(const std::string& key) {
   return nullptr;
 }
 
+// Levenshtein distance, ignoring case.
+size_t edit_distance(const std::string& a, const std::string& b) {
+  std::vector<size_t> row(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    size_t diag = row[0];
+    row[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      const size_t up = row[j];
+      const bool same = std::tolower(static_cast<unsigned char>(a[i - 1])) ==
+                        std::tolower(static_cast<unsigned char>(b[j - 1]));
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (same ? 0 : 1)});
+      diag = up;
+    }
+  }
+  return row[b.size()];
+}
+
 [[noreturn]] void unknown_key(const std::string& key) {
   std::vector<std::string> names;
-  for (const auto& e : schema()) names.push_back(e.info.key);
-  throw ConfigError("unknown key '" + key + "'; valid keys: " + join(names, ", "));
+  std::string best;
+  size_t best_d = std::max<size_t>(2, key.size() / 3) + 1;  // suggest within this distance
+  for (const auto& e : schema()) {
+    names.push_back(e.info.key);
+    const size_t d = edit_distance(key, e.info.key);
+    if (d < best_d) {
+      best_d = d;
+      best = e.info.key;
+    }
+  }
+  const std::string hint = best.empty() ? "" : " (did you mean '" + best + "'?)";
+  throw ConfigError("unknown key '" + key + "'" + hint + "; valid keys: " + join(names, ", "));
 }
 
 std::string json_scalar_text(const std::string& key, const Json& v) {
@@ -449,10 +480,21 @@ std::string RunConfig::get(const std::string& key) const {
 }
 
 void RunConfig::apply_json_text(const std::string& json_text, const std::string& origin) {
+  // Keys nest a few levels ("synthetic": {"kind": …}); deeper input is refused while it is
+  // parsed, before anything recurses over it.
+  constexpr int kMaxDepth = 32;
+  const Json::parser_callback_t bounded = [&](int depth, Json::parse_event_t, Json&) {
+    if (depth > kMaxDepth)
+      throw ConfigError(origin + ": JSON nested deeper than " + std::to_string(kMaxDepth) +
+                        " levels; a config is an object of key: value");
+    return true;
+  };
   Json j;
   try {
-    j = Json::parse(json_text);
-  } catch (const Json::parse_error& err) {
+    j = Json::parse(json_text, bounded);
+  } catch (const Json::out_of_range& err) {  // e.g. 1e999: no double holds it
+    throw ConfigError(origin + ": a number out of range (" + err.what() + ")");
+  } catch (const Json::exception& err) {
     throw ConfigError(origin + ": not valid JSON: " + err.what());
   }
   if (!j.is_object()) throw ConfigError(origin + ": expected a JSON object of key: value");
@@ -464,6 +506,21 @@ void RunConfig::apply_json_text(const std::string& json_text, const std::string&
 }
 
 void RunConfig::apply_json_file(const std::string& path) {
+  // Checked before opening: a FIFO would block the open, a device (/dev/zero) never ends.
+  constexpr std::uintmax_t kMaxBytes = 16u << 20;
+  std::error_code ec;
+  const auto st = std::filesystem::status(path, ec);
+  if (ec || !std::filesystem::exists(st))
+    throw ConfigError("cannot read config file '" + path + "': no such file");
+  if (std::filesystem::is_directory(st))
+    throw ConfigError("cannot read config file '" + path + "': is a directory, not a JSON file");
+  if (!std::filesystem::is_regular_file(st))
+    throw ConfigError("cannot read config file '" + path + "': not a regular file (" +
+                      (std::filesystem::is_fifo(st) ? "a FIFO" : "a device or socket") +
+                      "); give a JSON file");
+  if (std::filesystem::file_size(path, ec) > kMaxBytes)
+    throw ConfigError("cannot read config file '" + path +
+                      "': larger than 16 MiB; a config is a small JSON object");
   std::ifstream in(path);
   if (!in) throw ConfigError("cannot read config file '" + path + "'");
   std::stringstream buf;

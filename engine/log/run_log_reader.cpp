@@ -323,6 +323,9 @@ RunLogReader::RunLogReader(const std::string& path) : impl_(std::make_unique<Imp
   if (::stat(path.c_str(), &st) != 0)
     m.fail(std::string(errno == ENOENT ? "no such file" : std::strerror(errno)));
   if (S_ISDIR(st.st_mode)) m.fail("is a directory, not a run log (.h5) file");
+  if (!S_ISREG(st.st_mode))  // a FIFO would block the open below forever; a device is no log
+    m.fail(S_ISFIFO(st.st_mode) ? "is a FIFO (named pipe), not a run log (.h5) file"
+                                : "is not a regular file (a device or socket), not a run log");
   if (::access(path.c_str(), R_OK) != 0)
     m.fail(std::string("cannot read: ") + std::strerror(errno));
   H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);

@@ -6,10 +6,12 @@
 
 #include <ATen/CPUGeneratorImpl.h>
 #include <c10/core/impl/VirtualGuardImpl.h>
+#include <filesystem>
 
 #include <atomic>
 #include <chrono>
 #include <cmath>
+#include <filesystem>
 #include <limits>
 #include <mutex>
 #include <stdexcept>
@@ -832,6 +834,11 @@ void MetaAdamW::export_modulator(const std::string& path) const {
 }
 
 void MetaAdamW::import_modulator(const std::string& path) {
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec))
+    throw DataError("cannot read modulator file '" + path + "': no such file");
+  if (!std::filesystem::is_regular_file(path, ec))
+    throw DataError("cannot read modulator file '" + path + "': not a regular file");
   torch::serialize::InputArchive a;
   try {
     a.load_from(path);

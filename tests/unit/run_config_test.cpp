@@ -62,6 +62,14 @@ TEST(RunConfig, JsonErrorsNameTheOrigin) {
   EXPECT_NE(msg.find("expected a JSON object"), std::string::npos) << msg;
   msg = message_of([&] { c.apply_json_file("/nonexistent/config.json"); });
   EXPECT_NE(msg.find("cannot read config file"), std::string::npos) << msg;
+  // Numbers no double holds, and nesting past any key's depth (both crashed before).
+  msg = message_of([&] { c.apply_json_text(R"({"lr": 1e999})", "my.json"); });
+  EXPECT_NE(msg.find("my.json: a number out of range"), std::string::npos) << msg;
+  msg = message_of([&] {
+    c.apply_json_text("{\"a\": " + std::string(50000, '[') + std::string(50000, ']') + "}",
+                      "deep.json");
+  });
+  EXPECT_NE(msg.find("deep.json: JSON nested deeper than"), std::string::npos) << msg;
 }
 
 TEST(RunConfig, PresetFillsOnlyWhatTheUserLeftOpen) {
