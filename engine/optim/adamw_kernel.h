@@ -2,8 +2,8 @@
 // metaadamw.cpp) stays the reference; these kernels do the same arithmetic in ATen's
 // operation order (add with alpha and addcmul as one fma each, addcdiv as (s·m)/d, no
 // other contraction), so on a CPU where ATen's kernels use FMA (AVX2/AVX-512) they agree
-// with it to the bit; tests hold them to relative 1e-6 (the bar) and report the
-// worst difference.
+// with it to the bit — in every instruction-set variant (cpu_isa.h; tests run each one
+// the CPU can run) — and to relative 1e-6 elsewhere.
 //
 // AdamW: one pass per tensor, read p, g, m, v and write p, m, v — 28 bytes per fp32
 // parameter, the minimum.

@@ -4,9 +4,10 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <iterator>
+#include <set>
 #include <sstream>
 #include <stdexcept>
-#include <vector>
 
 namespace maw::optim::kernel {
 namespace {
@@ -124,20 +125,12 @@ std::string cpu_model_name() {
 }
 
 std::string cpu_simd_flags() {
-  std::istringstream flags(cpuinfo_field("flags"));
-  static const std::vector<std::string> wanted = {
-      "sse4_2", "avx", "f16c", "fma", "avx2", "avx512f", "avx512bw", "avx512vl", "avx512_bf16"};
-  std::vector<std::string> have;
-  for (std::string f; flags >> f;)
-    for (const auto& w : wanted)
-      if (f == w) have.push_back(f);
+  std::istringstream words(cpuinfo_field("flags"));
+  const std::set<std::string> have{std::istream_iterator<std::string>(words), {}};
   std::string out;
-  for (const auto& w : wanted)  // in a fixed order
-    for (const auto& h : have)
-      if (h == w) {
-        out += (out.empty() ? "" : " ") + h;
-        break;
-      }
+  for (const char* f : {"sse4_2", "avx", "f16c", "fma", "avx2", "avx512f", "avx512bw", "avx512vl",
+                        "avx512_bf16"})  // in this order
+    if (have.count(f)) out += (out.empty() ? "" : " ") + std::string(f);
   return out;
 }
 

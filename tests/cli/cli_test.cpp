@@ -75,6 +75,21 @@ TEST(Cli, UnknownKeyExitsWithCode2AndListsValidKeys) {
   EXPECT_TRUE(r.out.empty());
 }
 
+// adamw_kernel=aten needs LibTorch >= 2.4: refused with exit 2 and one line below it.
+TEST(Cli, AtenAdamWKernelRefusedBelowLibTorch24) {
+  std::smatch m;
+  const auto v = run_cli("--version").out;
+  ASSERT_TRUE(std::regex_search(v, m, std::regex("LibTorch (\\d+)\\.(\\d+)"))) << v;
+  const int major = std::stoi(m[1]), minor = std::stoi(m[2]);
+  if (major > 2 || (major == 2 && minor >= 4)) GTEST_SKIP() << "LibTorch >= 2.4 has the kernel";
+  auto r = run_cli(std::string(kTiny) + " --set adamw_kernel=aten");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("adamw_kernel=aten: AdamW kernel 'aten' (at::_fused_adamw_) needs "
+                       "LibTorch >= 2.4"),
+            std::string::npos)
+      << r.err;
+}
+
 TEST(Cli, MisspelledKeySuggestsTheNearestOne) {
   auto r = run_cli(std::string(kTiny) + " --set stpes=10");
   EXPECT_EQ(r.code, 2);

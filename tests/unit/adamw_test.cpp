@@ -107,35 +107,48 @@ TEST(AdamW, PerGroupOptionsMatchTorchParamGroups) {
   }
 }
 
-TEST(AdamW, SavedAtStep100AndResumedEqualsUninterruptedAtStep200) {
+// Saved after `half` steps and resumed by a new optimizer (all state from the file): bitwise
+// the uninterrupted run after 2·half steps.
+void resumed_equals_uninterrupted(AdamWKernel kernel, int half, bool skip_some) {
   auto straight = make_params(torch::kFloat, 5);
   auto resumed = clone_all(straight);
   const auto o = AdamWOptions(2e-3).weight_decay(0.02);
   AdamW a({{"g", straight, o}});
+  a.set_kernel(kernel);
   auto gen_a = at::detail::createCPUGenerator(6);
   auto gen_b = at::detail::createCPUGenerator(6);
-  const std::string path = ::testing::TempDir() + "adamw_state.pt";
+  const std::string path =
+      ::testing::TempDir() + "adamw_state_" + adamw_kernel_name(kernel) + ".pt";
   {
     AdamW b({{"g", resumed, o}});
-    for (int step = 1; step <= 100; ++step) {
-      set_grads({&straight}, gen_a, step, false);
+    b.set_kernel(kernel);
+    for (int step = 1; step <= half; ++step) {
+      set_grads({&straight}, gen_a, step, skip_some);
       a.step();
-      set_grads({&resumed}, gen_b, step, false);
+      set_grads({&resumed}, gen_b, step, skip_some);
       b.step();
     }
     b.save(path);
   }
-  AdamW c({{"g", resumed, o}});  // a new optimizer: all state comes from the file
+  AdamW c({{"g", resumed, o}});
+  c.set_kernel(kernel);
   c.load(path);
-  for (int step = 101; step <= 200; ++step) {
-    set_grads({&straight}, gen_a, step, false);
+  for (int step = half + 1; step <= 2 * half; ++step) {
+    set_grads({&straight}, gen_a, step, skip_some);
     a.step();
-    set_grads({&resumed}, gen_b, step, false);
+    set_grads({&resumed}, gen_b, step, skip_some);
     c.step();
   }
-  expect_bitwise_equal(straight, resumed, 200);
-  EXPECT_EQ(c.state(0, 0).step, 200);
+  expect_bitwise_equal(straight, resumed, 2 * half);
+  EXPECT_EQ(c.state(0, 0).step, a.state(0, 0).step);
+  if (!skip_some) {
+    EXPECT_EQ(c.state(0, 0).step, 2 * half);
+  }
   std::remove(path.c_str());
+}
+
+TEST(AdamW, SavedAtStep100AndResumedEqualsUninterruptedAtStep200) {
+  resumed_equals_uninterrupted(AdamWKernel::kAuto, 100, false);
 }
 
 // The fused CPU kernel against the composite path (the reference): one rounding per
@@ -227,36 +240,7 @@ TEST(AdamW, AtenFusedKernelMatchesTheCompositePath) {
 
 TEST(AdamW, AtenFusedKernelResumesFromASavedState) {
   if (!aten_fused_adamw_available()) GTEST_SKIP() << "no at::_fused_adamw_ (LibTorch < 2.4)";
-  auto straight = make_params(torch::kFloat, 5);
-  auto resumed = clone_all(straight);
-  const auto o = AdamWOptions(2e-3).weight_decay(0.02);
-  AdamW a({{"g", straight, o}});
-  a.set_kernel(AdamWKernel::kAten);
-  auto gen_a = at::detail::createCPUGenerator(6);
-  auto gen_b = at::detail::createCPUGenerator(6);
-  const std::string path = ::testing::TempDir() + "adamw_aten_state.pt";
-  {
-    AdamW b({{"g", resumed, o}});
-    b.set_kernel(AdamWKernel::kAten);
-    for (int step = 1; step <= 50; ++step) {
-      set_grads({&straight}, gen_a, step, true);
-      a.step();
-      set_grads({&resumed}, gen_b, step, true);
-      b.step();
-    }
-    b.save(path);
-  }
-  AdamW c({{"g", resumed, o}});
-  c.set_kernel(AdamWKernel::kAten);
-  c.load(path);
-  for (int step = 51; step <= 100; ++step) {
-    set_grads({&straight}, gen_a, step, true);
-    a.step();
-    set_grads({&resumed}, gen_b, step, true);
-    c.step();
-  }
-  expect_bitwise_equal(straight, resumed, 100);
-  std::remove(path.c_str());
+  resumed_equals_uninterrupted(AdamWKernel::kAten, 50, true);
 }
 
 // On CUDA `auto` takes ATen's fused kernel where built in (LibTorch >= 2.4): one
