@@ -17,9 +17,9 @@ cli=build/app/metaadamw
 if [ -x "$cli" ] && [ ! -f build-fuzz/corpus/metaadamw.h5 ]; then
   "$cli" train --task synthetic --preset tiny --optimizer metaadamw --steps 12 --threads 1 \
     --quiet --set snapshot_every=3 --set attention_every=6 --set meta_update_freq=4 \
-    --log build-fuzz/corpus/metaadamw.h5
+    --overwrite --log build-fuzz/corpus/metaadamw.h5
   "$cli" train --task synthetic --preset tiny --optimizer adamw --steps 8 --threads 1 \
-    --quiet --log build-fuzz/corpus/adamw.h5
+    --quiet --overwrite --log build-fuzz/corpus/adamw.h5
 fi
 printf 'not hdf5\n' > build-fuzz/corpus/text.h5
 cd build-fuzz

@@ -34,7 +34,7 @@ for t in "${tasks[@]}"; do
       fi
       echo "== $name" >&2
       "$build/app/metaadamw" train --task "$t" --preset small --seed "$seed" "${args[@]}" \
-        --log "$out/$name.h5.tmp" --json > "$out/$name.json.tmp"
+        --log "$out/$name.h5.tmp" --overwrite --json > "$out/$name.json.tmp"
       mv "$out/$name.h5.tmp" "$out/$name.h5"
       mv "$out/$name.json.tmp" "$out/$name.json"
     done

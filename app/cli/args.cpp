@@ -81,6 +81,8 @@ Options (train, compare):
   --set KEY=VALUE      any configuration key (repeatable; see `metaadamw keys`)
   --log FILE.h5        train: log every record to an HDF5 file (docs/LOG_FORMAT.md)
   --log-dir DIR        compare, sweep: one log per run in DIR, indexed by DIR/study.json
+  --overwrite          replace an existing log (train) or study folder (compare, sweep);
+                       without it an existing one is refused, never replaced
   --json               print one JSON object with the result on stdout at the end
   --quiet              no progress output
 
@@ -214,10 +216,19 @@ Command parse(const std::vector<std::string>& args) {
       cmd.grid.emplace_back(kv.substr(0, eq), values);
     } else if (a == "--log" && cmd.name == "train") {
       cmd.log = value();
+      if (cmd.log.empty())
+        throw ConfigError("--log needs a file name (leave --log out for no log)");
+      if (cmd.log == "-")
+        throw ConfigError(
+            "--log -: a run log is an HDF5 file and cannot go to stdout; give a "
+            "file name (--json prints the result on stdout)");
+    } else if (a == "--overwrite" && (cmd.name == "train" || study)) {
+      cmd.overwrite = true;
     } else if (a == "--log" && study) {
       throw ConfigError(cmd.name + " writes one log per run: use --log-dir DIR");
     } else if (a == "--log-dir" && study) {
       cmd.log_dir = value();
+      if (cmd.log_dir.empty()) throw ConfigError("--log-dir needs a folder name");
     } else if (a == "--data-dir") {
       sets.emplace_back("data_dir", value());
     } else if (flag_keys().count(a)) {

@@ -449,9 +449,16 @@ std::vector<std::pair<std::string, uint64_t>> export_csv(const std::string& path
   return written;
 }
 
-StudyIndex::StudyIndex(std::string dir, std::string kind, std::vector<std::string> argv)
-    : dir_(std::move(dir)), kind_(std::move(kind)), argv_(std::move(argv)) {
+StudyIndex::StudyIndex(std::string dir, std::string kind, std::vector<std::string> argv,
+                       bool overwrite)
+    : dir_(std::move(dir)), kind_(std::move(kind)), argv_(std::move(argv)), overwrite_(overwrite) {
   if (dir_.empty()) return;
+  const auto index = std::filesystem::path(dir_) / "study.json";
+  std::error_code exists_ec;
+  if (!overwrite_ && std::filesystem::exists(index, exists_ec))
+    throw ConfigError("--log-dir '" + dir_ +
+                      "' already holds a study (study.json): pass --overwrite to replace it "
+                      "and its logs, or choose another folder");
   std::error_code ec;
   std::filesystem::create_directories(dir_, ec);
   if (ec) throw DataError("cannot create --log-dir '" + dir_ + "': " + ec.message());
@@ -473,6 +480,17 @@ std::string StudyIndex::log_path(
           c == '.'))
       c = '_';
   return (std::filesystem::path(dir_) / (name + ".h5")).string();
+}
+
+void StudyIndex::claim(const std::vector<std::string>& log_paths) const {
+  if (overwrite_) return;
+  for (const auto& p : log_paths) {
+    std::error_code ec;
+    if (std::filesystem::exists(p, ec) && std::filesystem::file_size(p, ec) > 0 && !ec)
+      throw ConfigError("run log '" + p +
+                        "' already exists: pass --overwrite to replace the study's logs, or "
+                        "choose another --log-dir");
+  }
 }
 
 void StudyIndex::add(const std::string& log_path, const RunSummary& summary,

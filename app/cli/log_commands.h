@@ -25,8 +25,12 @@ std::vector<std::pair<std::string, uint64_t>> export_csv(const std::string& path
 // every run, that indexes them (so an interrupted study still has a valid index).
 class StudyIndex {
  public:
-  StudyIndex(std::string dir, std::string kind, std::vector<std::string> argv);
+  StudyIndex(std::string dir, std::string kind, std::vector<std::string> argv, bool overwrite);
   bool enabled() const { return !dir_.empty(); }
+  bool overwrite() const { return overwrite_; }
+  // Before the first run: a folder that holds another study, or any of the logs the study
+  // will write, is refused (ConfigError) unless overwrite — not hours later at that run.
+  void claim(const std::vector<std::string>& log_paths) const;
   // The log file for the next run (created by the run's writer).
   std::string log_path(const std::string& optimizer, uint64_t seed,
                        const std::vector<std::pair<std::string, std::string>>& settings) const;
@@ -42,6 +46,7 @@ class StudyIndex {
   std::string runs_json_;  // the runs array's items, comma-joined
   std::string study_json_;
   std::string created_;
+  bool overwrite_ = false;
 };
 
 }  // namespace maw::cli

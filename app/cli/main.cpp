@@ -44,7 +44,7 @@ maw::SeedRun run_one(const maw::RunConfig& config, const maw::cli::Command& cmd,
   session.add_observer(&evals);
   std::unique_ptr<maw::RunObserver> log;
   if (!log_path.empty()) {
-    log = maw::make_run_log_writer(log_path, session.config());
+    log = maw::make_run_log_writer(log_path, session.config(), cmd.overwrite);
     session.add_observer(log.get());
   }
   g_session.store(&session);
@@ -56,6 +56,21 @@ maw::SeedRun run_one(const maw::RunConfig& config, const maw::cli::Command& cmd,
 
 int exit_code(const maw::RunSummary& s) {
   return s.status == "diverged" ? kExitDiverged : kExitOk;
+}
+
+// Why a study exits 3, said even under --quiet: which runs diverged.
+void report_diverged(const std::vector<maw::RunSummary>& runs) {
+  std::string which;
+  size_t n = 0;
+  for (const auto& r : runs)
+    if (r.status == "diverged") {
+      ++n;
+      if (n <= 8)
+        which += (which.empty() ? "" : ", ") + r.optimizer + " seed " + std::to_string(r.seed);
+    }
+  if (n == 0) return;
+  std::fprintf(stderr, "metaadamw: %zu of %zu runs diverged (%s%s)\n", n, runs.size(),
+               which.c_str(), n > 8 ? ", …" : "");
 }
 
 int data_command(const maw::cli::Command& cmd) {
@@ -96,7 +111,14 @@ void print_table(const std::vector<maw::RunSummary>& runs);
 int compare_command(const maw::cli::Command& cmd) {
   std::vector<maw::OptimizerRuns> per(cmd.optimizers.size());
   for (size_t i = 0; i < per.size(); ++i) per[i].optimizer = cmd.optimizers[i];
-  maw::cli::StudyIndex index(cmd.log_dir, "compare", cmd.argv);
+  maw::cli::StudyIndex index(cmd.log_dir, "compare", cmd.argv, cmd.overwrite);
+  if (index.enabled()) {
+    std::vector<std::string> planned;
+    for (int64_t k = 0; k < cmd.seeds; ++k)
+      for (const auto& o : cmd.optimizers)
+        planned.push_back(index.log_path(o, cmd.config.seed + static_cast<uint64_t>(k), {}));
+    index.claim(planned);
+  }
   int code = kExitOk;
   for (int64_t k = 0; k < cmd.seeds && !g_interrupted.load(); ++k) {
     for (size_t i = 0; i < per.size() && !g_interrupted.load(); ++i) {
@@ -114,6 +136,7 @@ int compare_command(const maw::cli::Command& cmd) {
   for (const auto& p : per)
     for (const auto& r : p.runs) all.push_back(r.summary);
   if (!cmd.quiet) print_table(all);
+  report_diverged(all);
   if (per.size() >= 2 && !per[0].runs.empty() && per[1].runs.size() == per[0].runs.size()) {
     const auto study = maw::compare_study(per[0], per[1]);
     if (!cmd.quiet) std::fputs(maw::compare_table(study).c_str(), stderr);
@@ -146,7 +169,16 @@ int sweep_command(const maw::cli::Command& cmd) {
     points = next;
   }
   std::vector<maw::SweepPoint> results;
-  maw::cli::StudyIndex index(cmd.log_dir, "sweep", cmd.argv);
+  maw::cli::StudyIndex index(cmd.log_dir, "sweep", cmd.argv, cmd.overwrite);
+  if (index.enabled()) {
+    std::vector<std::string> planned;
+    for (const auto& opt : cmd.optimizers)
+      for (const auto& settings : points)
+        for (int64_t k = 0; k < cmd.seeds; ++k)
+          planned.push_back(
+              index.log_path(opt, cmd.config.seed + static_cast<uint64_t>(k), settings));
+    index.claim(planned);
+  }
   int code = kExitOk;
   for (const auto& opt : cmd.optimizers) {
     for (const auto& settings : points) {
@@ -165,6 +197,10 @@ int sweep_command(const maw::cli::Command& cmd) {
       if (!sp.runs.empty()) results.push_back(std::move(sp));
     }
   }
+  std::vector<maw::RunSummary> all;
+  for (const auto& sp : results)
+    for (const auto& r : sp.runs) all.push_back(r.summary);
+  report_diverged(all);
   const auto study = maw::sweep_study(results);
   if (!cmd.quiet) std::fputs(maw::sweep_table(study).c_str(), stderr);
   if (index.enabled() && !g_interrupted.load()) index.finish(study.dump());

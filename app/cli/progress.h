@@ -17,6 +17,7 @@ class ProgressObserver : public RunObserver {
   void on_eval(const EvalRecord& r) override;
   void on_event(const RunEvent& e) override;
   void on_finish(const RunSummary& s) override;
+  void on_error(const std::string& /*message*/) override { end_bar(); }  // main says why
 
  private:
   void update_rate(const StepRecord& r);

@@ -18,4 +18,18 @@ class DataError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// The first line of an error text: LibTorch's messages carry a C++ stack trace
+// ("frame #0 …") after it, which no user-facing output shows.
+inline std::string first_line(const std::string& text) {
+  std::string line = text.substr(0, text.find('\n'));
+  while (!line.empty() && (line.back() == ' ' || line.back() == '\r')) line.pop_back();
+  return line;
+}
+
+// A run that failed while training (LibTorch's error, out of memory): a one-line message.
+class RunError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
 }  // namespace maw

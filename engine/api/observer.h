@@ -3,6 +3,8 @@
 // hands the record to its own queue and returns at once.
 #pragma once
 
+#include <string>
+
 #include "api/records.h"
 
 namespace maw {
@@ -17,6 +19,9 @@ class RunObserver {
   virtual void on_meta_update(const MetaUpdateRecord& /*record*/) {}
   virtual void on_event(const RunEvent& /*event*/) {}
   virtual void on_finish(const RunSummary& /*summary*/) {}
+  // The run ended on an error (bad data, a damaged checkpoint, out of memory) instead of
+  // on_finish; the message is one line. Session::run throws it on afterwards.
+  virtual void on_error(const std::string& /*message*/) {}
 };
 
 }  // namespace maw

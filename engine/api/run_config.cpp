@@ -5,7 +5,6 @@
 #include <cerrno>
 #include <cmath>
 #include <cstdlib>
-#include <filesystem>
 #include <fstream>
 #include <functional>
 #include <limits>
@@ -14,6 +13,7 @@
 #include <sstream>
 
 #include "api/errors.h"
+#include "api/file_checks.h"
 
 namespace maw {
 namespace {
@@ -133,10 +133,16 @@ const std::vector<Entry>& schema() {
                          "fused kernel where LibTorch >= 2.4, else composite), ours (our fused "
                          "CPU kernel), aten (at::_fused_adamw_, LibTorch >= 2.4), composite "
                          "(foreach, the reference)"));
-    e.push_back({{"seed", "int", "an integer >= 0", "initialization and data order"},
+    e.push_back({{"seed", "int", "an integer from 0 to 2^64-1", "initialization and data order"},
                  [](RunConfig& c, const std::string& v) {
-                   c.seed = static_cast<uint64_t>(parse_int(
-                       "seed", v, 0, std::numeric_limits<int64_t>::max(), "an integer >= 0"));
+                   // The whole uint64 range: logs store the seed as uint64.
+                   errno = 0;
+                   char* end = nullptr;
+                   const unsigned long long x = std::strtoull(v.c_str(), &end, 10);
+                   if (v.empty() || !std::isdigit(static_cast<unsigned char>(v[0])) || *end ||
+                       errno == ERANGE)
+                     bad_value("seed", v, "an integer from 0 to 18446744073709551615");
+                   c.seed = static_cast<uint64_t>(x);
                  },
                  [](const RunConfig& c) { return Json(c.seed); }});
     e.push_back(int_key("steps", &RunConfig::steps, 0, "optimizer steps (0: use epochs)"));
@@ -425,10 +431,14 @@ size_t edit_distance(const std::string& a, const std::string& b) {
   throw ConfigError("unknown key '" + key + "'" + hint + "; valid keys: " + join(names, ", "));
 }
 
-std::string json_scalar_text(const std::string& key, const Json& v) {
+std::string json_scalar_text(const std::string& key, const Json& v, bool list_ok) {
   if (v.is_array()) {  // lists (huw_priorities, task_types) as comma-separated text
+    if (!list_ok)
+      throw ConfigError("invalid value " + v.dump() + " for key '" + key +
+                        "': expected one value, not a list");
     std::string out;
-    for (size_t i = 0; i < v.size(); ++i) out += (i ? "," : "") + json_scalar_text(key, v[i]);
+    for (size_t i = 0; i < v.size(); ++i)
+      out += (i ? "," : "") + json_scalar_text(key, v[i], /*list_ok=*/false);
     return out;
   }
   if (v.is_string()) return v.get<std::string>();
@@ -450,7 +460,8 @@ void apply_object(RunConfig& c, const Json& obj, const std::string& prefix) {
     if (it.value().is_object() && !find(key)) {
       apply_object(c, it.value(), key);
     } else {
-      c.set(key, json_scalar_text(key, it.value()));
+      const Entry* e = find(key);
+      c.set(key, json_scalar_text(key, it.value(), e && e->info.type == "list"));
     }
   }
 }
@@ -483,10 +494,21 @@ void RunConfig::apply_json_text(const std::string& json_text, const std::string&
   // Keys nest a few levels ("synthetic": {"kind": …}); deeper input is refused while it is
   // parsed, before anything recurses over it.
   constexpr int kMaxDepth = 32;
-  const Json::parser_callback_t bounded = [&](int depth, Json::parse_event_t, Json&) {
+  // A key given twice in one object is refused (JSON parsers disagree on which one wins).
+  std::vector<std::set<std::string>> open_objects;
+  const Json::parser_callback_t bounded = [&](int depth, Json::parse_event_t event, Json& parsed) {
     if (depth > kMaxDepth)
       throw ConfigError(origin + ": JSON nested deeper than " + std::to_string(kMaxDepth) +
                         " levels; a config is an object of key: value");
+    if (event == Json::parse_event_t::object_start) {
+      open_objects.emplace_back();
+    } else if (event == Json::parse_event_t::object_end && !open_objects.empty()) {
+      open_objects.pop_back();
+    } else if (event == Json::parse_event_t::key && !open_objects.empty() &&
+               !open_objects.back().insert(parsed.get<std::string>()).second) {
+      throw ConfigError(origin + ": key '" + parsed.get<std::string>() +
+                        "' appears twice in one object; give each key once");
+    }
     return true;
   };
   Json j;
@@ -507,20 +529,11 @@ void RunConfig::apply_json_text(const std::string& json_text, const std::string&
 
 void RunConfig::apply_json_file(const std::string& path) {
   // Checked before opening: a FIFO would block the open, a device (/dev/zero) never ends.
-  constexpr std::uintmax_t kMaxBytes = 16u << 20;
-  std::error_code ec;
-  const auto st = std::filesystem::status(path, ec);
-  if (ec || !std::filesystem::exists(st))
-    throw ConfigError("cannot read config file '" + path + "': no such file");
-  if (std::filesystem::is_directory(st))
-    throw ConfigError("cannot read config file '" + path + "': is a directory, not a JSON file");
-  if (!std::filesystem::is_regular_file(st))
-    throw ConfigError("cannot read config file '" + path + "': not a regular file (" +
-                      (std::filesystem::is_fifo(st) ? "a FIFO" : "a device or socket") +
-                      "); give a JSON file");
-  if (std::filesystem::file_size(path, ec) > kMaxBytes)
-    throw ConfigError("cannot read config file '" + path +
-                      "': larger than 16 MiB; a config is a small JSON object");
+  const std::string problem = files::input_problem(path, /*max_bytes=*/16u << 20);
+  if (!problem.empty())
+    throw ConfigError("cannot read config file '" + path + "': " + problem +
+                      (problem.rfind("larger", 0) == 0 ? "; a config is a small JSON object"
+                                                       : "; give a JSON file"));
   std::ifstream in(path);
   if (!in) throw ConfigError("cannot read config file '" + path + "'");
   std::stringstream buf;
@@ -619,9 +632,10 @@ void RunConfig::resolve_preset() {
                                              : synthetic_rows;
   const bool length_given = explicit_keys.count("steps") || explicit_keys.count("epochs");
   for (const auto& row : rows) {
-    if (explicit_keys.count(row.key)) continue;
-    // The run's length is the user's when they gave steps or epochs.
     const std::string key = row.key;
+    // batch_size 0 is documented as "the preset's": given explicitly, it still means that.
+    if (explicit_keys.count(key) && !(key == "batch_size" && batch_size == 0)) continue;
+    // The run's length is the user's when they gave steps or epochs.
     if ((key == "steps" || key == "epochs") && length_given) continue;
     const char* v = p == "tiny" ? row.tiny : p == "small" ? row.small : row.paper;
     if (*v) find(row.key)->set(*this, v);

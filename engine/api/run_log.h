@@ -10,10 +10,15 @@
 
 namespace maw {
 
-// Creates (truncates) `path` now, so that an unwritable path fails before training; throws
-// DataError naming the path. Records are queued (bounded: a full queue makes the engine
-// wait, and the file counts the waits as "backpressure" events) and written on the
-// writer's thread; the file is flushed at least once a second and closed in on_finish.
-std::unique_ptr<RunObserver> make_run_log_writer(const std::string& path, const RunConfig& config);
+// Creates `path` now, so that an unusable path fails before training. The path is locked
+// for this writer until it closes: a second writer (another process, or another run in
+// this one) is refused with DataError "in use by pid N". An existing non-empty file is
+// replaced only when `overwrite`; otherwise ConfigError, as for a path that cannot hold a
+// file (no such folder, a directory, a device). Records are queued (bounded: a full queue
+// makes the engine wait, and the file counts the waits as "backpressure" events) and
+// written on the writer's thread; the file is flushed at least once a second and closed in
+// on_finish (status from the summary) or on_error (status "error" and the message).
+std::unique_ptr<RunObserver> make_run_log_writer(const std::string& path, const RunConfig& config,
+                                                 bool overwrite = false);
 
 }  // namespace maw

@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "api/errors.h"
+#include "api/file_checks.h"
 #include "api/version.h"
 #include "optim/cpu_isa.h"
 #include "train/trainer.h"
@@ -30,6 +31,22 @@ Session::Session(RunConfig config) : impl_(std::make_unique<Impl>()) {
   if (config.optimizer != "metaadamw" &&
       (!config.modulator.empty() || !config.export_modulator.empty()))
     throw ConfigError("modulator and export_modulator need optimizer=metaadamw");
+  if (config.steps > 0 && config.checkpoint_at > config.steps)
+    throw ConfigError("checkpoint_at " + std::to_string(config.checkpoint_at) +
+                      " is beyond the run's " + std::to_string(config.steps) +
+                      " steps: the checkpoint would never be written");
+  // Files the run reads or writes, checked now rather than after minutes of training.
+  auto check = [](const char* key, const std::string& path, bool input, const char* what) {
+    if (path.empty()) return;
+    const std::string problem = input ? files::input_problem(path) : files::output_problem(path);
+    if (!problem.empty())
+      throw ConfigError(std::string(key) + ": cannot " + (input ? "read " : "write ") + what +
+                        " '" + path + "': " + problem);
+  };
+  check("resume", config.resume, true, "checkpoint");
+  check("modulator", config.modulator, true, "modulator file");
+  check("checkpoint", config.checkpoint, false, "checkpoint");
+  check("export_modulator", config.export_modulator, false, "modulator file");
   impl_->config = std::move(config);
 }
 
@@ -40,8 +57,37 @@ void Session::add_observer(RunObserver* observer) {
 }
 
 RunSummary Session::run() {
-  train::Trainer trainer(impl_->config, impl_->observers, &impl_->control);
-  return trainer.run();
+  auto fail = [&](const std::string& message) {
+    for (RunObserver* o : impl_->observers) o->on_error(message);
+  };
+  try {
+    train::Trainer trainer(impl_->config, impl_->observers, &impl_->control);
+    return trainer.run();
+  } catch (const ConfigError& e) {
+    fail(e.what());
+    throw;
+  } catch (const DataError& e) {
+    fail(e.what());
+    throw;
+  } catch (const c10::Error& e) {
+    const std::string what = first_line(e.what_without_backtrace());
+    const bool oom = what.find("allocate") != std::string::npos ||
+                     what.find("out of memory") != std::string::npos;
+    const std::string message =
+        (oom ? "out of memory (a model, batch or dataset too large for this device?): " : "") +
+        std::string("LibTorch: ") + what;
+    fail(message);
+    throw RunError(message);
+  } catch (const std::bad_alloc&) {
+    const std::string message =
+        "out of memory: the model, batch or data do not fit in this machine's memory";
+    fail(message);
+    throw RunError(message);
+  } catch (const std::exception& e) {
+    const std::string message = first_line(e.what());
+    fail(message);
+    throw RunError(message);
+  }
 }
 
 void Session::stop() {

@@ -38,6 +38,16 @@ bool parse_number(const std::string& s, double* out) {
   return true;
 }
 
+// "nan", "inf", "-Infinity": a number, but not one a model can train on. Such a column
+// was dropped (first row) or refused with "not a number" (later rows); it is a missing value.
+bool non_finite_number(const std::string& s) {
+  if (s.empty()) return false;
+  errno = 0;
+  char* end = nullptr;
+  const double v = std::strtod(s.c_str(), &end);
+  return *end == '\0' && errno != ERANGE && !std::isfinite(v);
+}
+
 }  // namespace
 
 std::vector<LabeledText> read_sentiment_json(const std::string& path) {
@@ -83,6 +93,11 @@ NumericTable read_numeric_csv(const std::string& path) {
       throw DataError(path + ": line " + std::to_string(line_no) + ": " +
                       std::to_string(cells.size()) + " fields, the header has " +
                       std::to_string(header.size()));
+    for (size_t c = 0; c < cells.size(); ++c)
+      if (non_finite_number(cells[c]))
+        throw DataError(path + ": line " + std::to_string(line_no) + ", column '" + header[c] +
+                        "': '" + cells[c] +
+                        "' is a missing value; fill or remove it (a model cannot train on it)");
     if (t.rows.empty()) {  // the first data row decides which columns are numeric
       double v;
       for (size_t c = 0; c < cells.size(); ++c)

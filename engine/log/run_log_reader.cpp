@@ -14,6 +14,7 @@
 #include <functional>
 
 #include "api/errors.h"
+#include "api/file_checks.h"
 #include "log/hdf5_lock.h"
 
 namespace maw {
@@ -146,6 +147,8 @@ struct RunLogReader::Impl {
   struct Entry {
     Id ds;
     LogSeries info;
+    uint64_t element_bytes = 8;
+    bool filtered = false;  // compressed: its data may be larger than the file
   };
   std::map<std::string, std::unique_ptr<Entry>> entries;
 
@@ -235,6 +238,11 @@ struct RunLogReader::Impl {
       }
     }
     auto e = std::make_unique<Entry>();
+    e->element_bytes = std::max<uint64_t>(size, 1);
+    {
+      Id dcpl(H5Dget_create_plist(ds));
+      e->filtered = !dcpl.ok() || H5Pget_nfilters(dcpl) != 0;
+    }
     e->ds.id = ds.id;
     ds.id = -1;
     e->info = std::move(info);
@@ -272,6 +280,28 @@ struct RunLogReader::Impl {
     return *it->second;
   }
 
+  // A shape is only declared: a damaged or crafted file can claim 10^9 rows that are not
+  // there, and HDF5 would fill them in one by one. The data of a series cannot be larger
+  // than the file (uncompressed), or than what deflate's best ratio (~1:1032) makes of it,
+  // plus a live writer's one growing chunk; beyond that the series is refused.
+  void check_declared_size(const Entry& e) const {
+    constexpr double kMaxRatio = 1100, kSlack = 64.0 * (1 << 20);
+    struct stat st;
+    const double file = ::stat(path.c_str(), &st) == 0 ? static_cast<double>(st.st_size) : 0;
+    double bytes = static_cast<double>(e.element_bytes);
+    for (uint64_t d : e.info.shape) bytes *= static_cast<double>(d);
+    const double limit = (e.filtered ? kMaxRatio : 1.0) * file + kSlack;
+    if (bytes > limit) {
+      std::string dims;
+      for (uint64_t d : e.info.shape) dims += (dims.empty() ? "" : " x ") + std::to_string(d);
+      char sizes[96];
+      std::snprintf(sizes, sizeof sizes, "%.3g GB), more than this %.3g MB file", bytes / 1e9,
+                    file / 1e6);
+      fail("series '" + e.info.path + "' declares " + dims + " elements (" + sizes +
+           " can hold: damaged or not written by metaadamw");
+    }
+  }
+
   // The hyperslab of rows [first, first + count) and its element count.
   // The caller owns the returned dataspace id.
   std::pair<hid_t, uint64_t> select(const Entry& e, uint64_t first, uint64_t& count) const {
@@ -288,6 +318,7 @@ struct RunLogReader::Impl {
     if (inner != 0 && count > kMaxElements / inner)
       fail("reading " + std::to_string(count) + " rows of '" + e.info.path +
            "' at once is too large; read fewer rows");
+    check_declared_size(e);
     Id space(H5Dget_space(e.ds));
     if (!space.ok()) fail("damaged series '" + e.info.path + "' (" + hdf5_reason() + ")");
     if (!shape.empty() && count > 0) {
@@ -319,15 +350,10 @@ RunLogReader::RunLogReader(const std::string& path) : impl_(std::make_unique<Imp
   std::lock_guard<std::mutex> lock(runlog::hdf5_mutex());
   auto& m = *impl_;
   m.path = path;
+  const std::string problem = files::input_problem(path);
+  if (!problem.empty()) m.fail(problem);
   struct stat st;
-  if (::stat(path.c_str(), &st) != 0)
-    m.fail(std::string(errno == ENOENT ? "no such file" : std::strerror(errno)));
-  if (S_ISDIR(st.st_mode)) m.fail("is a directory, not a run log (.h5) file");
-  if (!S_ISREG(st.st_mode))  // a FIFO would block the open below forever; a device is no log
-    m.fail(S_ISFIFO(st.st_mode) ? "is a FIFO (named pipe), not a run log (.h5) file"
-                                : "is not a regular file (a device or socket), not a run log");
-  if (::access(path.c_str(), R_OK) != 0)
-    m.fail(std::string("cannot read: ") + std::strerror(errno));
+  ::stat(path.c_str(), &st);
   H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
   // The signature and superblock version, read here before HDF5 parses anything: run
   // logs use superblock v3, whose metadata is all checksummed. Older layouts (v0/v1,

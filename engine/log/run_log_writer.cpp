@@ -7,6 +7,7 @@
 // flushed so far.
 #include <H5Cpp.h>
 #include <hdf5.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -28,6 +29,7 @@
 #include "api/run_log.h"
 #include "api/session.h"
 #include "log/hdf5_lock.h"
+#include "log/log_file_lock.h"
 
 namespace maw {
 namespace {
@@ -170,6 +172,24 @@ std::string utc_now() {
   return buf;
 }
 
+// Whether HDF5 has `path` open in this process (a reader, e.g. the studio's).
+bool open_in_this_process(const std::string& path) {
+  struct stat want;
+  if (::stat(path.c_str(), &want) != 0) return false;
+  const ssize_t n = H5Fget_obj_count(H5F_OBJ_ALL, H5F_OBJ_FILE);
+  if (n <= 0) return false;
+  std::vector<hid_t> ids(static_cast<size_t>(n));
+  const ssize_t got = H5Fget_obj_ids(H5F_OBJ_ALL, H5F_OBJ_FILE, ids.size(), ids.data());
+  for (ssize_t k = 0; k < got; ++k) {
+    char name[4096] = {0};
+    struct stat st;
+    if (H5Fget_name(ids[static_cast<size_t>(k)], name, sizeof name - 1) > 0 &&
+        ::stat(name, &st) == 0 && st.st_dev == want.st_dev && st.st_ino == want.st_ino)
+      return true;
+  }
+  return false;
+}
+
 std::string joined(const std::vector<std::string>& items, char sep) {
   std::string out;
   for (const auto& s : items) out += (out.empty() ? "" : std::string(1, sep)) + s;
@@ -178,7 +198,8 @@ std::string joined(const std::vector<std::string>& items, char sep) {
 
 class RunLogWriter : public RunObserver {
  public:
-  RunLogWriter(const std::string& path, const RunConfig& config) : path_(path) {
+  RunLogWriter(const std::string& path, const RunConfig& config, bool overwrite)
+      : path_(path), lock_(path, overwrite) {
     std::lock_guard<std::mutex> hdf5(runlog::hdf5_mutex());
     try {
       H5::Exception::dontPrint();
@@ -208,7 +229,11 @@ class RunLogWriter : public RunObserver {
       attr(root, "log_enqueue_s", 0.0, H5::PredType::NATIVE_DOUBLE);
       file_.flush(H5F_SCOPE_GLOBAL);
     } catch (const H5::Exception& e) {
-      throw DataError("cannot create run log '" + path + "': " + e.getDetailMsg());
+      throw DataError("cannot create run log '" + path + "': " +
+                      (open_in_this_process(path)
+                           ? "this process has it open for reading (HDF5 cannot truncate "
+                             "it); close it first"
+                           : e.getDetailMsg()));
     }
     thread_ = std::thread([this] { loop(); });
   }
@@ -299,6 +324,12 @@ class RunLogWriter : public RunObserver {
 
   void on_finish(const RunSummary& s) override {
     push([this, s] { write_status(s.status, s.message, s.steps); });
+    finished_ = true;
+    close();
+  }
+
+  void on_error(const std::string& message) override {
+    push([this, message] { write_status("error", message, steps_); });
     finished_ = true;
     close();
   }
@@ -539,6 +570,7 @@ class RunLogWriter : public RunObserver {
   }
 
   std::string path_;
+  runlog::LogFileLock lock_;  // released after file_ is closed (members die in reverse)
   H5::H5File file_;
   std::map<std::string, Series> series_;
   std::vector<std::string> extras_;
@@ -556,8 +588,9 @@ class RunLogWriter : public RunObserver {
 
 }  // namespace
 
-std::unique_ptr<RunObserver> make_run_log_writer(const std::string& path, const RunConfig& config) {
-  return std::make_unique<RunLogWriter>(path, config);
+std::unique_ptr<RunObserver> make_run_log_writer(const std::string& path, const RunConfig& config,
+                                                 bool overwrite) {
+  return std::make_unique<RunLogWriter>(path, config, overwrite);
 }
 
 }  // namespace maw

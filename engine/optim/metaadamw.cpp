@@ -830,7 +830,12 @@ void MetaAdamW::export_modulator(const std::string& path) const {
   for (size_t i = 0; i < st.parameters().size(); ++i)
     a.write("modulator." + st.info()[i].name, st.parameters()[i].detach().cpu(), true);
   if (gates_.defined()) a.write("gates", gates_.detach().cpu(), true);
-  a.save_to(path);
+  try {
+    a.save_to(path);
+  } catch (const c10::Error& e) {
+    throw DataError("cannot write modulator file '" + path +
+                    "': " + first_line(e.what_without_backtrace()));
+  }
 }
 
 void MetaAdamW::import_modulator(const std::string& path) {
@@ -839,34 +844,36 @@ void MetaAdamW::import_modulator(const std::string& path) {
     throw DataError("cannot read modulator file '" + path + "': no such file");
   if (!std::filesystem::is_regular_file(path, ec))
     throw DataError("cannot read modulator file '" + path + "': not a regular file");
-  torch::serialize::InputArchive a;
+  // LibTorch's errors (not an archive, a damaged one) as one line that names the file.
   try {
+    torch::serialize::InputArchive a;
     a.load_from(path);
+    torch::Tensor arch;
+    if (!a.try_read("arch", arch)) throw DataError("'" + path + "' is not an exported modulator");
+    const auto want = torch::tensor(
+        {features_.dim(), o_.attn_layers(), o_.attn_heads(), o_.attn_hidden_dim()}, torch::kInt64);
+    if (!torch::equal(arch, want))
+      throw ConfigError("modulator in '" + path +
+                        "' has another architecture (feature_dim, attn_layers, attn_heads, "
+                        "attn_hidden_dim) than this run's");
+    torch::Tensor design;  // exports made before the learning design are the paper's
+    const bool paper = !a.try_read("design", design) || design.item<int64_t>() == 0;
+    if (paper != o_.paper_design())
+      throw ConfigError("modulator in '" + path + "' has the " + (paper ? "paper" : "learning") +
+                        " design; this run's modulator_design is " + o_.modulator_design());
+    torch::NoGradGuard ng;
+    auto& st = modulator_.store();
+    for (size_t i = 0; i < st.parameters().size(); ++i) {
+      torch::Tensor t;
+      a.read("modulator." + st.info()[i].name, t, true);
+      st.parameters()[i].copy_(t);
+    }
+    torch::Tensor g;
+    if (gates_.defined() && a.try_read("gates", g, true)) gates_.copy_(g);
   } catch (const c10::Error& e) {
-    throw DataError("cannot read modulator file '" + path + "': not a saved modulator");
+    throw DataError("modulator file '" + path + "' is damaged or not an exported modulator (" +
+                    first_line(e.what_without_backtrace()) + ")");
   }
-  torch::Tensor arch;
-  if (!a.try_read("arch", arch)) throw DataError("'" + path + "' is not an exported modulator");
-  const auto want = torch::tensor(
-      {features_.dim(), o_.attn_layers(), o_.attn_heads(), o_.attn_hidden_dim()}, torch::kInt64);
-  if (!torch::equal(arch, want))
-    throw ConfigError("modulator in '" + path +
-                      "' has another architecture (feature_dim, attn_layers, attn_heads, "
-                      "attn_hidden_dim) than this run's");
-  torch::Tensor design;  // exports made before the learning design are the paper's
-  const bool paper = !a.try_read("design", design) || design.item<int64_t>() == 0;
-  if (paper != o_.paper_design())
-    throw ConfigError("modulator in '" + path + "' has the " + (paper ? "paper" : "learning") +
-                      " design; this run's modulator_design is " + o_.modulator_design());
-  torch::NoGradGuard ng;
-  auto& st = modulator_.store();
-  for (size_t i = 0; i < st.parameters().size(); ++i) {
-    torch::Tensor t;
-    a.read("modulator." + st.info()[i].name, t, true);
-    st.parameters()[i].copy_(t);
-  }
-  torch::Tensor g;
-  if (gates_.defined() && a.try_read("gates", g, true)) gates_.copy_(g);
 }
 
 }  // namespace maw::optim

@@ -113,10 +113,10 @@ struct EarlyStop {
   }
 };
 
-void save_checkpoint(const std::string& path, int64_t step, const nn::ParamStore& store,
-                     const RunOptimizer& opt,
-                     const std::vector<std::pair<const char*, data::BatchStream*>>& streams,
-                     const torch::Device& device, const EarlyStop& early) {
+void write_checkpoint(const std::string& path, int64_t step, const nn::ParamStore& store,
+                      const RunOptimizer& opt,
+                      const std::vector<std::pair<const char*, data::BatchStream*>>& streams,
+                      const torch::Device& device, const EarlyStop& early) {
   torch::serialize::OutputArchive a;
   a.write("run.step", torch::tensor(step, torch::kInt64), true);
   for (size_t i = 0; i < store.parameters().size(); ++i)
@@ -144,7 +144,7 @@ void save_checkpoint(const std::string& path, int64_t step, const nn::ParamStore
   a.save_to(path);
 }
 
-int64_t load_checkpoint(const std::string& path, nn::ParamStore& store, RunOptimizer& opt,
+int64_t read_checkpoint(const std::string& path, nn::ParamStore& store, RunOptimizer& opt,
                         const std::vector<std::pair<const char*, data::BatchStream*>>& streams,
                         const torch::Device& device, EarlyStop& early,
                         const std::vector<std::string>& extra_names) {
@@ -204,6 +204,32 @@ int64_t load_checkpoint(const std::string& path, nn::ParamStore& store, RunOptim
   torch::serialize::InputArchive es;
   if (a.try_read("early_stopping", es)) early.load(es, extra_names);  // older checkpoints: none
   return step;
+}
+
+// LibTorch's serialization errors (a damaged archive, a full disk) as one-line messages
+// that name the file.
+void save_checkpoint(const std::string& path, int64_t step, const nn::ParamStore& store,
+                     const RunOptimizer& opt,
+                     const std::vector<std::pair<const char*, data::BatchStream*>>& streams,
+                     const torch::Device& device, const EarlyStop& early) {
+  try {
+    write_checkpoint(path, step, store, opt, streams, device, early);
+  } catch (const c10::Error& e) {
+    throw DataError("cannot write checkpoint '" + path +
+                    "': " + first_line(e.what_without_backtrace()));
+  }
+}
+
+int64_t load_checkpoint(const std::string& path, nn::ParamStore& store, RunOptimizer& opt,
+                        const std::vector<std::pair<const char*, data::BatchStream*>>& streams,
+                        const torch::Device& device, EarlyStop& early,
+                        const std::vector<std::string>& extra_names) {
+  try {
+    return read_checkpoint(path, store, opt, streams, device, early, extra_names);
+  } catch (const c10::Error& e) {
+    throw DataError("checkpoint '" + path + "' is damaged or not a run checkpoint (" +
+                    first_line(e.what_without_backtrace()) + ")");
+  }
 }
 
 // LibTorch allocates activations, gradients and temporaries with malloc on the CPU, and

@@ -47,7 +47,7 @@ def timers(path):
 def run_task(cli, task, steps, k, threads, out_dir, extra):
     log_dir = os.path.join(out_dir, task)
     cmd = [cli, "compare", "--task", task, "--preset", "small", "--steps", str(steps),
-           "--threads", str(threads), "--log-dir", log_dir,
+           "--threads", str(threads), "--log-dir", log_dir, "--overwrite",
            "--set", f"meta_update_freq={k}", "--set", "meta_warmup_steps=0",
            "--set", "snapshot_every=0", "--set", f"eval_every={steps * 10}"] + extra
     subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)

@@ -10,8 +10,11 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
+#include <random>
 #include <regex>
+#include <set>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -538,3 +541,212 @@ TEST(Cli, InspectAndExportWorkOnLogsOfEveryTask) {
 }
 
 }  // namespace
+
+// The bad-input corpus (tests/corpus/cases.json): configs, flags, paths, checkpoints,
+// modulators, logs and data files a user gets wrong. Each case exits with its code and
+// says what and where; none shows a stack trace or aborts.
+std::string substituted(std::string s, const std::string& tmpdir) {
+  const std::vector<std::pair<std::string, std::string>> subs = {
+      {"{tiny}", kTiny},
+      {"{corpus}", std::string(METAADAMW_SOURCE_DIR) + "/tests/corpus"},
+      {"{tmp}", tmpdir}};
+  for (const auto& [from, to] : subs)
+    for (size_t k; (k = s.find(from)) != std::string::npos;) s.replace(k, from.size(), to);
+  return s;
+}
+
+void expect_clean_failure(const Result& r, int code, const std::string& fragment,
+                          const std::string& what) {
+  EXPECT_EQ(r.code, code) << what << "\n" << r.err;
+  EXPECT_NE(r.err.find(fragment), std::string::npos) << what << "\n" << r.err;
+  for (const char* noise : {"frame #", "terminate called", "Exception raised from", "H5F"})
+    EXPECT_EQ(r.err.find(noise), std::string::npos) << what << ": '" << noise << "'\n" << r.err;
+}
+
+TEST(Cli, BadInputCorpus) {
+  const std::string dir = tmp("corpus");
+  std::filesystem::create_directories(dir);
+  const auto cases =
+      nlohmann::json::parse(slurp(std::string(METAADAMW_SOURCE_DIR) + "/tests/corpus/cases.json"));
+  ASSERT_GE(cases["cases"].size(), 60u);
+  for (const auto& c : cases["cases"]) {
+    const std::string args = substituted(c["args"].get<std::string>(), dir);
+    expect_clean_failure(run_cli(args), c["exit"].get<int>(), c["stderr"].get<std::string>(), args);
+  }
+  std::filesystem::remove_all(dir);
+}
+
+// Files the corpus cannot hold: a real checkpoint with flipped bytes (it printed LibTorch's
+// "index out of range in self … frame #0"), a checkpoint path under /proc, an allocation
+// that cannot succeed.
+TEST(Cli, DamagedCheckpointsAndHugeModelsFailInOneLine) {
+  const std::string ckpt = tmp("good.pt");
+  auto r = run_cli(std::string(kTiny) + " --optimizer metaadamw --set checkpoint=" + ckpt +
+                   " --set checkpoint_at=20 --quiet");
+  ASSERT_EQ(r.code, 0) << r.err;
+  const std::string good = slurp(ckpt);
+  ASSERT_GT(good.size(), 1000u);
+  std::mt19937 rng(3);
+  for (int trial = 0; trial < 6; ++trial) {
+    std::string bad = good;
+    for (int k = 0; k < 20; ++k) bad[rng() % bad.size()] ^= static_cast<char>(1 + rng() % 255);
+    const std::string path = tmp("flipped" + std::to_string(trial) + ".pt");
+    std::ofstream(path, std::ios::binary) << bad;
+    r = run_cli(std::string(kTiny) + " --optimizer metaadamw --quiet --resume " + path);
+    // Some flips land in padding and the run resumes; the rest are one line naming the file.
+    if (r.code != 0) expect_clean_failure(r, 1, path, "flipped checkpoint " + path);
+  }
+  r = run_cli(std::string(kTiny) + " --set checkpoint=/proc/c.pt --set checkpoint_at=5");
+  EXPECT_NE(r.code, 0);
+  EXPECT_NE(r.err.find("/proc/c.pt"), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("frame #"), std::string::npos) << r.err;
+  r = run_cli(std::string(kTiny) + " --set synthetic.hidden=100000000");
+  EXPECT_NE(r.code, 0);
+  EXPECT_EQ(r.err.find("frame #"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("memory"), std::string::npos) << r.err;
+}
+
+// Findings 3 and 4: a second writer destroyed a log, --log replaced one silently.
+TEST(Cli, ALogIsNeverReplacedSilentlyNorSharedByTwoWriters) {
+  const std::string log = tmp("kept.h5");
+  auto r = run_cli(std::string(kTiny) + " --quiet --log " + log);
+  ASSERT_EQ(r.code, 0) << r.err;
+  const auto size = std::filesystem::file_size(log);
+  r = run_cli(std::string(kTiny) + " --quiet --seed 5 --log " + log);
+  expect_clean_failure(r, 2, "already exists", "second --log");
+  EXPECT_NE(r.err.find("--overwrite"), std::string::npos) << r.err;
+  EXPECT_EQ(std::filesystem::file_size(log), size);
+  r = run_cli(std::string(kTiny) + " --quiet --seed 5 --overwrite --json --log " + log);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(run_cli("inspect " + log).out.find("seed 5"), std::string::npos);
+
+  // A long run holds the log; a second writer started meanwhile is refused with its pid.
+  const std::string live = tmp("live.h5");
+  const std::string cmd = std::string("exec ") + METAADAMW_CLI +
+                          " train --task synthetic --preset tiny --threads 1 --steps 1000000 "
+                          "--quiet --log " +
+                          live + " 2>/dev/null";
+  const pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    execl("/bin/sh", "sh", "-c", cmd.c_str(), static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  for (int k = 0; k < 300 && run_cli("inspect " + live).code != 0; ++k)
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  for (const char* extra : {"", " --overwrite"}) {
+    r = run_cli(std::string(kTiny) + " --quiet --log " + live + extra);
+    expect_clean_failure(r, 1, "is in use by pid " + std::to_string(pid), extra);
+  }
+  kill(pid, SIGTERM);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  r = run_cli("inspect --json " + live);
+  ASSERT_EQ(r.code, 0) << r.err;  // the first writer's log is whole
+  EXPECT_EQ(nlohmann::json::parse(r.out)["status"], "stopped");
+
+  // compare / sweep: a folder holding a study is refused before the first run.
+  const std::string dir = tmp("kept_study");
+  const std::string study =
+      "compare --task synthetic --preset tiny --threads 1 --steps 5 --quiet --log-dir " + dir;
+  r = run_cli(study);
+  ASSERT_EQ(r.code, 0) << r.err;
+  r = run_cli(study);
+  expect_clean_failure(r, 2, "already holds a study", "second compare");
+  EXPECT_EQ(run_cli(study + " --overwrite").code, 0);
+  std::filesystem::remove(dir + "/study.json");
+  r = run_cli(study);
+  expect_clean_failure(r, 2, "adamw-seed0.h5' already exists", "compare onto old logs");
+}
+
+// Finding 9's silently accepted cases, each decided (docs/CLI.md, "What is refused").
+TEST(Cli, FormerlySilentCasesWorkAsDocumented) {
+  // batch_size 0 means the preset's, also when given.
+  auto r = run_cli(std::string(kTiny) + " --batch-size 0 --json --quiet");
+  EXPECT_EQ(r.code, 0) << r.err;
+  // The whole uint64 seed range, as logs store it.
+  r = run_cli(std::string(kTiny) + " --seed 18446744073709551615 --json --quiet");
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(field(r.out, "seed"), "18446744073709551615");
+  // compare exits 3 on divergence and says so under --quiet too.
+  r = run_cli(
+      "compare --task synthetic --preset tiny --threads 1 --steps 20 --quiet --set lr=1e30 "
+      "--optimizers adamw");
+  EXPECT_EQ(r.code, 3);
+  EXPECT_NE(r.err.find("1 of 1 runs diverged (adamw seed 0)"), std::string::npos) << r.err;
+}
+
+// Finding 7: every option that `--help` or docs/CLI.md names is accepted and works.
+TEST(Cli, EveryDocumentedOptionIsAccepted) {
+  const std::string dir = tmp("options");
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir + "/c.json") << "{\"steps\": 3}";
+  const std::string run = "train --task synthetic --preset tiny --threads 1 --steps 3 --quiet ";
+  ASSERT_EQ(run_cli(run + "--optimizer metaadamw --set export_modulator=" + dir +
+                    "/m.pt --set checkpoint=" + dir + "/c.pt --set checkpoint_at=2")
+                .code,
+            0);
+  const std::string log = dir + "/run.h5";
+  ASSERT_EQ(run_cli(run + "--log " + log).code, 0);
+  const std::map<std::string, std::string> sample = {
+      {"--task", run + "--task synthetic"},
+      {"--preset", run + "--preset tiny"},
+      {"--optimizer", run + "--optimizer torch_adamw"},
+      {"--optimizers",
+       "compare --task synthetic --preset tiny --threads 1 --steps 2 --quiet "
+       "--optimizers adamw,torch_adamw"},
+      {"--seeds", "compare --task synthetic --preset tiny --threads 1 --steps 2 --quiet --seeds 2"},
+      {"--grid",
+       "sweep --task synthetic --preset tiny --threads 1 --steps 2 --quiet --grid "
+       "lr=1e-3,2e-3 --optimizers adamw"},
+      {"--seed", run + "--seed 4"},
+      {"--steps", run + "--steps 2"},
+      {"--epochs", run + "--steps 0 --epochs 1"},
+      {"--batch-size", run + "--batch-size 8"},
+      {"--lr", run + "--lr 0.002"},
+      {"--groups", run + "--groups per_module"},
+      {"--threads", run + "--threads 1"},
+      {"--device", run + "--device cpu"},
+      {"--modulator", run + "--optimizer metaadamw --modulator " + dir + "/m.pt"},
+      {"--resume", run + "--optimizer metaadamw --resume " + dir + "/c.pt"},
+      {"--data-dir", run + "--data-dir " + dir},
+      {"--config", run + "--config " + dir + "/c.json"},
+      {"--set", run + "--set eval_every=2"},
+      {"--log", run + "--log " + dir + "/another.h5"},
+      {"--log-dir",
+       "compare --task synthetic --preset tiny --threads 1 --steps 2 --quiet "
+       "--log-dir " +
+           dir + "/study"},
+      {"--overwrite", run + "--log " + log + " --overwrite"},
+      {"--json", run + "--json"},
+      {"--quiet", run},
+      {"--help", "train --help"},
+      {"--version", "--version"},
+      {"--csv", "export " + log + " --csv " + dir + "/csv"},
+  };
+  std::set<std::string> documented;
+  auto collect = [&](const std::string& text, bool skip_install_lines) {
+    std::istringstream in(text);
+    std::string line;
+    const std::regex option("--[a-z][a-z-]+");
+    while (std::getline(in, line)) {
+      if (skip_install_lines && line.find("install-deps") != std::string::npos) continue;
+      for (std::sregex_iterator it(line.begin(), line.end(), option), end; it != end; ++it)
+        documented.insert(it->str());
+    }
+  };
+  collect(run_cli("--help").out, false);
+  collect(slurp(std::string(METAADAMW_SOURCE_DIR) + "/docs/CLI.md"), true);
+  ASSERT_GE(documented.size(), 20u);
+  for (const auto& opt : documented) {
+    auto it = sample.find(opt);
+    if (it == sample.end()) {
+      ADD_FAILURE() << opt << " is documented; give it a sample command in this test";
+      continue;
+    }
+    const auto r = run_cli(it->second);
+    EXPECT_EQ(r.code, 0) << opt << ": " << it->second << "\n" << r.err;
+    EXPECT_EQ(r.err.find("unknown option"), std::string::npos) << opt << ": " << r.err;
+  }
+  std::filesystem::remove_all(dir);
+}

@@ -26,7 +26,7 @@ out = os.path.join(work, "interop_csv")
 subprocess.run([cli, "train", "--task", "synthetic", "--preset", "tiny", "--device", "cpu",
                 "--threads", "1", "--optimizer", "metaadamw", "--steps", "30", "--quiet",
                 "--set", "snapshot_every=3", "--set", "attention_every=15",
-                "--set", "meta_update_freq=10", "--log", log], check=True)
+                "--set", "meta_update_freq=10", "--log", log, "--overwrite"], check=True)
 subprocess.run([cli, "export", log, "--csv", out], check=True, stderr=subprocess.DEVNULL)
 
 

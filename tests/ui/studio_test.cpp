@@ -202,7 +202,7 @@ class StudioTest : public QObject {
       c.set("meta_update_freq", "10");
       c.set("threads", "1");
       maw::Session s(c);
-      auto w = maw::make_run_log_writer(log.toStdString(), s.config());
+      auto w = maw::make_run_log_writer(log.toStdString(), s.config(), true);
       s.add_observer(w.get());
       QCOMPARE(s.run().status, std::string("completed"));
     }
@@ -387,7 +387,7 @@ class StudioTest : public QObject {
       c.set("steps", "5");
       c.set("threads", "1");
       maw::Session s(c);
-      auto w = maw::make_run_log_writer(adamw_log.toStdString(), s.config());
+      auto w = maw::make_run_log_writer(adamw_log.toStdString(), s.config(), true);
       s.add_observer(w.get());
       QCOMPARE(s.run().status, std::string("completed"));
     }

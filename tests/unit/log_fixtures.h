@@ -3,7 +3,9 @@
 // schema v1 wrote it.
 #pragma once
 
+#include <gtest/gtest.h>
 #include <hdf5.h>
+#include <unistd.h>
 
 #include <string>
 
@@ -12,6 +14,11 @@
 #include "api/session.h"
 
 namespace maw::testing {
+
+// A file name in the test temp folder, unique to this process.
+inline std::string temp_path(const std::string& name) {
+  return ::testing::TempDir() + "maw_" + std::to_string(::getpid()) + "_" + name;
+}
 
 inline RunConfig logged_metaadamw_config(int steps, int eval_every, int snapshot_every,
                                          int attention_every = 10) {
@@ -31,7 +38,7 @@ inline RunConfig logged_metaadamw_config(int steps, int eval_every, int snapshot
 // Runs `c` with `observer` and a log writer to `path`; returns the summary.
 inline RunSummary run_logged(const RunConfig& c, const std::string& path, RunObserver* observer) {
   Session session(c);
-  auto log = make_run_log_writer(path, session.config());
+  auto log = make_run_log_writer(path, session.config(), /*overwrite=*/true);
   if (observer) session.add_observer(observer);
   session.add_observer(log.get());
   return session.run();

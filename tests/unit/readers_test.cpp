@@ -168,6 +168,14 @@ TEST(CsvReader, KeepsNumericColumnsAndNamesLineAndColumnOfBadValues) {
   EXPECT_NE(
       error_of([&] { read_numeric_csv(p); }).find("line 3, column 'a': 'oops' is not a number"),
       std::string::npos);
+  // A column of NaN was dropped silently (hardening review, finding 9); a NaN anywhere is
+  // a missing value, refused with its place.
+  write_text(p, "date,a,b\n2020-01-01,nan,2\n2020-01-02,nan,3\n");
+  EXPECT_NE(error_of([&] { read_numeric_csv(p); }).find("line 2, column 'a': 'nan' is a missing"),
+            std::string::npos)
+      << error_of([&] { read_numeric_csv(p); });
+  write_text(p, "date,a,b\n2020-01-01,1,2\n2020-01-02,4,-inf\n");
+  EXPECT_NE(error_of([&] { read_numeric_csv(p); }).find("line 3, column 'b'"), std::string::npos);
   write_text(p, "date,a,b\n2020-01-01,1,2\n2020-01-02,3\n");
   EXPECT_NE(error_of([&] { read_numeric_csv(p); }).find("line 3: 2 fields, the header has 3"),
             std::string::npos);

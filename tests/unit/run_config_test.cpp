@@ -72,6 +72,34 @@ TEST(RunConfig, JsonErrorsNameTheOrigin) {
   EXPECT_NE(msg.find("deep.json: JSON nested deeper than"), std::string::npos) << msg;
 }
 
+// Hardening review, finding 9: accepted silently before.
+TEST(RunConfig, DuplicateKeysAndListsForOneValueAreRefused) {
+  RunConfig c;
+  auto msg = message_of([&] { c.apply_json_text(R"({"lr": 0.1, "lr": 0.2})", "a.json"); });
+  EXPECT_NE(msg.find("a.json: key 'lr' appears twice"), std::string::npos) << msg;
+  // The same name in two different objects is two keys: fine.
+  c.apply_json_text(R"({"synthetic": {"kind": "regression"}, "model": {"dim": 8}})", "b.json");
+  msg = message_of([&] { c.apply_json_text(R"({"lr": [0.1]})", "c.json"); });
+  EXPECT_NE(msg.find("for key 'lr': expected one value, not a list"), std::string::npos) << msg;
+  c.apply_json_text(R"({"huw_priorities": [5, 2, 1]})", "d.json");  // a list key
+  EXPECT_EQ(c.get("huw_priorities"), "[5.0,2.0,1.0]");
+  msg = message_of([&] { c.apply_json_text(R"({"huw_priorities": [[5, 2], 1]})", "e.json"); });
+  EXPECT_NE(msg.find("not a list"), std::string::npos) << msg;
+}
+
+TEST(RunConfig, SeedTakesTheWholeUint64RangeAndBatchSizeZeroMeansThePresets) {
+  RunConfig c;
+  c.set("seed", "18446744073709551615");
+  EXPECT_EQ(c.seed, 18446744073709551615ull);
+  for (const char* bad : {"18446744073709551616", "-1", "1e3", " 5", ""})
+    EXPECT_NE(message_of([&] { c.set("seed", bad); }).find("for key 'seed'"), std::string::npos)
+        << bad;
+  c.set("preset", "tiny");
+  c.set("batch_size", "0");
+  c.resolve_preset();
+  EXPECT_GT(c.batch_size, 0);
+}
+
 TEST(RunConfig, PresetFillsOnlyWhatTheUserLeftOpen) {
   RunConfig c;
   c.set("preset", "tiny");

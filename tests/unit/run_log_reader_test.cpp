@@ -159,7 +159,7 @@ TEST(RunLogReader, ReadsEverySeriesOfAFinishedRunAsTheObserversSawIt) {
 TEST(RunLogReader, FollowsAGrowingFile) {
   const std::string path = temp("growing.h5");
   RunConfig c;
-  auto w = make_run_log_writer(path, c);
+  auto w = make_run_log_writer(path, c, /*overwrite=*/true);
   RunInfo info;
   info.task = "synthetic";
   info.total_steps = 100;
@@ -283,6 +283,57 @@ TEST(RunLogReader, BadFilesGiveAClearMessage) {
     EXPECT_NE(e.find("damaged or truncated"), std::string::npos) << keep << ": " << e;
     EXPECT_NE(e.find(cut), std::string::npos) << e;  // names the file
   }
+}
+
+// Finding 6 of the hardening review: a log whose datasets declare shapes far beyond the
+// file (10^9 group names, an attention series of ~10^14 elements) kept inspect and export
+// busy for minutes while HDF5 filled in the missing rows. Now a read is refused at once.
+TEST(RunLogReader, ShapesLargerThanTheFileAreRefused) {
+  const std::string path = temp("huge.h5");
+  write_bytes(path, read_bytes(logged_run()));
+  {
+    hid_t f = H5Fopen(path.c_str(), H5F_ACC_RDWR, H5P_DEFAULT);
+    ASSERT_GE(f, 0);
+    // groups/name: replaced by a dataset of 10^9 names that were never written.
+    hid_t names = H5Dopen2(f, "groups/name", H5P_DEFAULT);
+    ASSERT_GE(names, 0);
+    hid_t type = H5Dget_type(names);
+    H5Dclose(names);
+    ASSERT_GE(H5Ldelete(f, "groups/name", H5P_DEFAULT), 0);
+    const hsize_t billion = 1000000000;
+    hid_t space = H5Screate_simple(1, &billion, nullptr);
+    names = H5Dcreate2(f, "groups/name", type, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    ASSERT_GE(names, 0);
+    H5Dclose(names);
+    H5Sclose(space);
+    H5Tclose(type);
+    // snapshots/attention: extended to 2·10^9 snapshots.
+    hid_t d = H5Dopen2(f, "attention/probs", H5P_DEFAULT);
+    ASSERT_GE(d, 0);
+    space = H5Dget_space(d);
+    std::vector<hsize_t> dims(static_cast<size_t>(H5Sget_simple_extent_ndims(space)));
+    H5Sget_simple_extent_dims(space, dims.data(), nullptr);
+    H5Sclose(space);
+    dims[0] = 2000000000;
+    ASSERT_GE(H5Dset_extent(d, dims.data()), 0);
+    H5Dclose(d);
+    H5Fclose(f);
+  }
+  RunLogReader r(path);
+  EXPECT_EQ(r.rows("groups/name"), 1000000000u);  // the declared shape is shown as it is
+  for (const char* name : {"groups/name", "attention/probs"}) {
+    try {
+      if (std::string(name) == "groups/name")
+        r.read_strings(name);
+      else
+        r.read(name, 0, 1);
+      ADD_FAILURE() << name << ": read";
+    } catch (const DataError& e) {
+      EXPECT_NE(std::string(e.what()).find("more than this"), std::string::npos) << e.what();
+      EXPECT_NE(std::string(e.what()).find(name), std::string::npos) << e.what();
+    }
+  }
+  EXPECT_EQ(r.read("steps/loss").size(), 60u);  // the rest of the log still reads
 }
 
 // A log as schema v1 wrote it (no meta diagnostics, no modulator_design) still opens, and

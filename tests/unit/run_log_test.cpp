@@ -5,9 +5,12 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <filesystem>
+#include <fstream>
 
 #include "api/errors.h"
 #include "api/run_log.h"
+#include "api/run_log_reader.h"
 #include "api/session.h"
 #include "log_fixtures.h"
 
@@ -101,16 +104,103 @@ TEST(RunLog, EveryRecordOfAMetaAdamWRunIsInTheFile) {
   std::remove(path.c_str());
 }
 
-TEST(RunLog, AnUnwritablePathFailsBeforeTraining) {
-  RunConfig c;
+// What the writer's constructor refuses, and how.
+template <class E>
+std::string refusal(const std::string& path, bool overwrite = false) {
   try {
-    make_run_log_writer("/nonexistent-dir/run.h5", c);
-    FAIL() << "no error";
-  } catch (const DataError& e) {
-    EXPECT_NE(std::string(e.what()).find("cannot create run log '/nonexistent-dir/run.h5'"),
-              std::string::npos)
-        << e.what();
+    make_run_log_writer(path, RunConfig(), overwrite);
+  } catch (const E& e) {
+    return e.what();
   }
+  return "(accepted)";
+}
+
+TEST(RunLog, AnUnusablePathFailsBeforeTraining) {
+  const std::string dir = ::testing::TempDir() + "maw_log_paths_" + std::to_string(getpid());
+  std::filesystem::create_directories(dir);
+  struct Case {
+    std::string path, fragment;
+  };
+  const std::vector<Case> cases = {
+      {"/nonexistent-dir/run.h5", "its folder '/nonexistent-dir' does not exist"},
+      {dir, "is a directory"},
+      {"/dev/null", "not a regular file"},
+      {dir + "/" + std::string(300, 'x') + ".h5", "too long"},
+      {"", "an empty file name"},
+  };
+  for (const auto& c : cases) {
+    const auto e = refusal<ConfigError>(c.path);
+    EXPECT_NE(e.find(c.fragment), std::string::npos) << c.path << ": " << e;
+    EXPECT_NE(e.find("cannot create run log"), std::string::npos) << e;
+  }
+  std::filesystem::remove_all(dir);
+}
+
+// finding 4 of the hardening review: --log onto an existing log replaced it silently.
+TEST(RunLog, AnExistingLogIsKeptUnlessOverwriteIsSaid) {
+  const std::string path = testing::temp_path("kept.h5");
+  std::remove(path.c_str());
+  RunConfig c = testing::logged_metaadamw_config(6, 3, 2, 2);
+  testing::run_logged(c, path, nullptr);
+  const auto size = std::filesystem::file_size(path);
+  const auto e = refusal<ConfigError>(path);
+  EXPECT_NE(e.find("already exists"), std::string::npos) << e;
+  EXPECT_NE(e.find("--overwrite"), std::string::npos) << e;
+  EXPECT_EQ(std::filesystem::file_size(path), size);  // untouched
+  EXPECT_EQ(RunLogReader(path).status(), "completed");
+  // With overwrite the file is replaced; an empty file (e.g. from mktemp) holds nothing to
+  // lose and is taken without it.
+  { auto w = make_run_log_writer(path, RunConfig(), /*overwrite=*/true); }
+  EXPECT_EQ(RunLogReader(path).status(), "aborted");
+  std::ofstream(path, std::ios::trunc).close();
+  { auto w = make_run_log_writer(path, RunConfig()); }
+  EXPECT_EQ(RunLogReader(path).status(), "aborted");
+  std::remove(path.c_str());
+}
+
+// finding 3: two writers on one path both "succeeded" and left a damaged file. The lock
+// is per open file, so a second writer in this very process is refused too.
+TEST(RunLog, ASecondWriterIsRefusedWithThePidThatHoldsTheLog) {
+  const std::string path = testing::temp_path("locked.h5");
+  std::remove(path.c_str());
+  RunConfig c = testing::logged_metaadamw_config(8, 4, 2, 2);
+  Session session(c);
+  auto first = make_run_log_writer(path, session.config());
+  for (const bool overwrite : {false, true}) {
+    const auto e = refusal<DataError>(path, overwrite);
+    EXPECT_NE(e.find("in use by pid " + std::to_string(getpid())), std::string::npos) << e;
+  }
+  session.add_observer(first.get());
+  EXPECT_EQ(session.run().status, "completed");
+  first.reset();
+  {
+    RunLogReader r(path);  // the first writer's log, whole
+    EXPECT_EQ(r.status(), "completed");
+    EXPECT_EQ(r.rows("steps/loss"), 8u);
+    // HDF5 cannot truncate a file this process reads: said so.
+    EXPECT_NE(refusal<DataError>(path, true).find("open for reading"), std::string::npos)
+        << refusal<DataError>(path, true);
+  }
+  // Released at close: the path can be written again (with overwrite).
+  { auto again = make_run_log_writer(path, RunConfig(), /*overwrite=*/true); }
+  std::remove(path.c_str());
+}
+
+// A run that fails mid-way (here: a damaged checkpoint to resume from) leaves a log whose
+// status says "error" with the one-line reason.
+TEST(RunLog, ARunThatFailsLeavesItsReasonInTheLog) {
+  const std::string path = testing::temp_path("failed.h5");
+  const std::string ckpt = testing::temp_path("damaged.pt");
+  std::ofstream(ckpt, std::ios::binary) << "PK\x03\x04 not really a checkpoint";
+  RunConfig c = testing::logged_metaadamw_config(6, 3, 2, 2);
+  c.set("resume", ckpt);
+  EXPECT_THROW(testing::run_logged(c, path, nullptr), DataError);
+  RunLogReader r(path);
+  EXPECT_EQ(r.status(), "error");
+  EXPECT_NE(r.attribute("message").find(ckpt), std::string::npos) << r.attribute("message");
+  EXPECT_EQ(r.attribute("message").find("frame #"), std::string::npos);
+  std::remove(path.c_str());
+  std::remove(ckpt.c_str());
 }
 
 }  // namespace

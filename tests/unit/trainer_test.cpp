@@ -1,12 +1,12 @@
 // The trainer through the torch-free Session API: determinism, learning, stop from
 // another thread, divergence, and our AdamW against LibTorch's inside a whole run.
 #include <gtest/gtest.h>
-
 #include <unistd.h>
 
 #include <algorithm>
 #include <condition_variable>
 #include <cstdio>
+#include <fstream>
 #include <mutex>
 #include <thread>
 
@@ -290,10 +290,20 @@ TEST(Trainer, MetaAdamWRunSavedAtStep100AndResumedEqualsTheUninterruptedRun) {
   EXPECT_EQ(sa.meta_updates, 20);
   EXPECT_EQ(sb.meta_updates, 20);
   std::remove(path.c_str());
-  // A checkpoint that is not one: a clear error.
+  // A missing checkpoint is refused before the run (a bad path: ConfigError); a file that
+  // is not one is a clear DataError that names it.
   auto bad = c;
   bad.set("resume", "/nonexistent/ckpt.pt");
-  EXPECT_THROW(run(bad), DataError);
+  EXPECT_THROW(run(bad), ConfigError);
+  std::ofstream(path) << "not a checkpoint";
+  bad.set("resume", path);
+  try {
+    run(bad);
+    ADD_FAILURE() << "accepted";
+  } catch (const DataError& e) {
+    EXPECT_NE(std::string(e.what()).find(path), std::string::npos) << e.what();
+  }
+  std::remove(path.c_str());
 }
 
 // Early stopping's state is part of a checkpoint: a run resumed after its best evaluation

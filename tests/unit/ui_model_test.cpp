@@ -244,7 +244,7 @@ TEST(LogFollower, ReadsTheDiagnosticsAndOpensASchemaV1Log) {
   const std::string path =
       ::testing::TempDir() + "uimodel_diag_" + std::to_string(getpid()) + ".h5";
   {
-    auto w = make_run_log_writer(path, RunConfig());
+    auto w = make_run_log_writer(path, RunConfig(), /*overwrite=*/true);
     w->on_start(meta_info(2));
     for (int s = 1; s <= 30; ++s) {
       StepRecord r;

@@ -2,6 +2,7 @@
 
 #include <QDateTime>
 #include <QDir>
+#include <QFileInfo>
 #include <algorithm>
 #include <ctime>
 #include <type_traits>
@@ -25,8 +26,13 @@ void EngineWorker::run_study(std::vector<RunConfig> runs, int first_index, QStri
       QString log_path;
       if (!log_dir.isEmpty()) {
         QDir().mkpath(log_dir);
-        log_path = QDir(log_dir).filePath(QString::fromStdString(runs[k].optimizer) + "-seed" +
-                                          QString::number(runs[k].seed) + ".h5");
+        // A log already in the folder (an earlier Start) is kept: this run takes the next
+        // free name, adamw-seed0-2.h5, -3, …
+        const QString stem = QDir(log_dir).filePath(QString::fromStdString(runs[k].optimizer) +
+                                                    "-seed" + QString::number(runs[k].seed));
+        log_path = stem + ".h5";
+        for (int n = 2; QFileInfo::exists(log_path); ++n)
+          log_path = stem + "-" + QString::number(n) + ".h5";
         log = make_run_log_writer(log_path.toStdString(), session.config());
         session.add_observer(log.get());
       }
