@@ -419,15 +419,21 @@ size_t edit_distance(const std::string& a, const std::string& b) {
   std::vector<std::string> names;
   std::string best;
   size_t best_d = std::max<size_t>(2, key.size() / 3) + 1;  // suggest within this distance
+  std::string lower = key;
+  for (char& ch : lower) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  bool case_only = false;  // keys are matched exactly: "LR" is not "lr", but it is said so
   for (const auto& e : schema()) {
     names.push_back(e.info.key);
-    const size_t d = edit_distance(key, e.info.key);
+    const size_t d = lower == e.info.key ? 0 : edit_distance(key, e.info.key);
     if (d < best_d) {
       best_d = d;
       best = e.info.key;
+      case_only = d == 0;
     }
   }
-  const std::string hint = best.empty() ? "" : " (did you mean '" + best + "'?)";
+  const std::string hint = best.empty() ? ""
+                           : case_only  ? " (keys are lower-case: did you mean '" + best + "'?)"
+                                        : " (did you mean '" + best + "'?)";
   throw ConfigError("unknown key '" + key + "'" + hint + "; valid keys: " + join(names, ", "));
 }
 

@@ -99,6 +99,8 @@ TEST(Cli, MisspelledKeySuggestsTheNearestOne) {
   EXPECT_NE(r.err.find("unknown key 'stpes' (did you mean 'steps'?)"), std::string::npos) << r.err;
   r = run_cli(std::string(kTiny) + " --set optimzer=adamw");
   EXPECT_NE(r.err.find("did you mean 'optimizer'?"), std::string::npos) << r.err;
+  r = run_cli(std::string(kTiny) + " --set Meta_LR=0.1");
+  EXPECT_NE(r.err.find("keys are lower-case: did you mean 'meta_lr'?"), std::string::npos) << r.err;
 }
 
 // Issue step 9, findings 1, 2, 5 and 7: configs that aborted, crashed, hung or read

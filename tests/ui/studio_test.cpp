@@ -186,6 +186,13 @@ class StudioTest : public QObject {
     const QString meta = config_of("metaadamw-seed0.h5"), plain = config_of("adamw-seed0.h5");
     QVERIFY2(meta.contains("0.0123") && meta.contains("0.0456"), qPrintable(meta));
     QVERIFY2(!plain.contains("0.0123") && !plain.contains("0.0456"), qPrintable(plain));
+    // A second Start into the same folder keeps the first logs: it writes -2 files.
+    QVERIFY(
+        w.studio().start(c, {"adamw", "metaadamw"}, 1, dir, {{"metaadamw", {{"lr", "0.0077"}}}}));
+    QTRY_VERIFY_WITH_TIMEOUT(!w.studio().running(), 60000);
+    QVERIFY(config_of("metaadamw-seed0.h5").contains("0.0123"));
+    QVERIFY(config_of("metaadamw-seed0-2.h5").contains("0.0077"));
+    QVERIFY(QFileInfo::exists(QDir(dir).filePath("adamw-seed0-2.h5")));
   }
 
   void anOpenedLogFillsEveryPanel() {
