@@ -48,6 +48,17 @@ Result run_cli(const std::string& args) {
   return r;
 }
 
+// Starts `metaadamw ARGS` in the background (stderr discarded); its pid, -1 if fork failed.
+pid_t spawn_cli(const std::string& args) {
+  const std::string cmd = std::string("exec ") + METAADAMW_CLI + " " + args + " 2>/dev/null";
+  const pid_t pid = fork();
+  if (pid == 0) {
+    execl("/bin/sh", "sh", "-c", cmd.c_str(), static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  return pid;
+}
+
 const char* kTiny = "train --task synthetic --preset tiny --device cpu --threads 1 --steps 40";
 
 // The value of a top-level "key": value pair, as printed.
@@ -456,17 +467,11 @@ TEST(Cli, CompareWithLogDirWritesOneLogPerRunAndAStudyIndex) {
 TEST(Cli, ALogSurvivesKillDashNineOfItsWriter) {
   const std::string log = tmp("killed.h5");
   std::remove(log.c_str());
-  const std::string cmd = std::string("exec ") + METAADAMW_CLI +
-                          " train --task synthetic --preset tiny --device cpu --threads 1 "
-                          "--optimizer metaadamw --steps 1000000 --set snapshot_every=1 "
-                          "--set eval_every=50 --quiet --log " +
-                          log + " 2>/dev/null";
-  const pid_t pid = fork();
+  const pid_t pid = spawn_cli(
+      "train --task synthetic --preset tiny --device cpu --threads 1 --optimizer metaadamw "
+      "--steps 1000000 --set snapshot_every=1 --set eval_every=50 --quiet --log " +
+      log);
   ASSERT_GE(pid, 0);
-  if (pid == 0) {
-    execl("/bin/sh", "sh", "-c", cmd.c_str(), static_cast<char*>(nullptr));
-    _exit(127);
-  }
   // Follow the growing file through `inspect` until it holds some steps.
   int64_t seen = 0;
   for (int k = 0; k < 600 && seen < 150; ++k) {
@@ -624,16 +629,9 @@ TEST(Cli, ALogIsNeverReplacedSilentlyNorSharedByTwoWriters) {
 
   // A long run holds the log; a second writer started meanwhile is refused with its pid.
   const std::string live = tmp("live.h5");
-  const std::string cmd = std::string("exec ") + METAADAMW_CLI +
-                          " train --task synthetic --preset tiny --threads 1 --steps 1000000 "
-                          "--quiet --log " +
-                          live + " 2>/dev/null";
-  const pid_t pid = fork();
+  const pid_t pid = spawn_cli(
+      "train --task synthetic --preset tiny --threads 1 --steps 1000000 --quiet --log " + live);
   ASSERT_GE(pid, 0);
-  if (pid == 0) {
-    execl("/bin/sh", "sh", "-c", cmd.c_str(), static_cast<char*>(nullptr));
-    _exit(127);
-  }
   for (int k = 0; k < 300 && run_cli("inspect " + live).code != 0; ++k)
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   for (const char* extra : {"", " --overwrite"}) {
