@@ -8,6 +8,7 @@
 #include <H5Cpp.h>
 #include <hdf5.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -16,11 +17,13 @@
 #include <cmath>
 #include <condition_variable>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <ctime>
 #include <deque>
 #include <functional>
 #include <iterator>
+#include <limits>
 #include <map>
 #include <mutex>
 #include <thread>
@@ -36,6 +39,25 @@ namespace {
 
 constexpr int kSchemaVersion = 2;  // 2: meta/grad_norm, rel_change, at_bound; modulator_design
 constexpr size_t kQueueCapacity = 4096;
+// Room the log keeps free on its file system: below it the writer stops taking records
+// (the run goes on) and closes the file cleanly. A write that finds the disk full leaves
+// HDF5 1.10 unable to close the file (it crashes in H5Fclose), so it must not happen; the
+// dirty chunk cache (≤ 1 MiB per series) is flushed out of this margin.
+// METAADAMW_LOG_MIN_FREE_MB overrides the 64 MiB (the tests make the disk look full).
+double min_free_bytes() {
+  const char* v = std::getenv("METAADAMW_LOG_MIN_FREE_MB");
+  const double mb = v && *v ? std::strtod(v, nullptr) : 64.0;
+  return mb * (1 << 20);
+}
+
+// Free bytes on the file system that holds `path` (infinity when it cannot be told).
+double free_bytes(const std::string& path) {
+  const auto slash = path.find_last_of('/');
+  const std::string dir = slash == std::string::npos ? "." : path.substr(0, slash + 1);
+  struct statvfs fs;
+  if (::statvfs(dir.c_str(), &fs) != 0) return std::numeric_limits<double>::infinity();
+  return static_cast<double>(fs.f_bavail) * static_cast<double>(fs.f_frsize);
+}
 constexpr size_t kKindLen = 32;           // /events/kind, fixed-length (SWMR appends no VL data)
 constexpr size_t kMessageLen = 256;       // /events/message
 constexpr size_t kStatusLen = 32;         // root attribute `status`, rewritten in place
@@ -200,6 +222,13 @@ class RunLogWriter : public RunObserver {
  public:
   RunLogWriter(const std::string& path, const RunConfig& config, bool overwrite)
       : path_(path), lock_(path, overwrite) {
+    if (free_bytes(path) < min_free_bytes()) {
+      char room[96];
+      std::snprintf(room, sizeof room, "only %.1f MB free on its file system (a log keeps %.0f MB",
+                    free_bytes(path) / 1e6, min_free_bytes() / 1e6);
+      throw DataError("cannot create run log '" + path + "': " + room +
+                      " free); free some space or log elsewhere");
+    }
     std::lock_guard<std::mutex> hdf5(runlog::hdf5_mutex());
     try {
       H5::Exception::dontPrint();
@@ -323,13 +352,13 @@ class RunLogWriter : public RunObserver {
   }
 
   void on_finish(const RunSummary& s) override {
-    push([this, s] { write_status(s.status, s.message, s.steps); });
+    push([this, s] { write_status(s.status, with_stop_note(s.message), s.steps); }, true);
     finished_ = true;
     close();
   }
 
   void on_error(const std::string& message) override {
-    push([this, message] { write_status("error", message, steps_); });
+    push([this, message] { write_status("error", with_stop_note(message), steps_); }, true);
     finished_ = true;
     close();
   }
@@ -488,23 +517,48 @@ class RunLogWriter : public RunObserver {
     series_["events/message"].append(fixed(message, kMessageLen).data());
   }
 
-  void push(std::function<void()> job) {
+  // The summary's message, and why the log ends early when it does.
+  std::string with_stop_note(const std::string& message) const {
+    if (!disk_full_) return message;
+    return (message.empty() ? "" : message + "; ") + "the log stopped at step " +
+           std::to_string(steps_) + ": its file system is (nearly) full";
+  }
+
+  // `essential`: kept when the disk is full (the closing status), all others dropped then.
+  void push(std::function<void()> job, bool essential = false) {
     std::unique_lock<std::mutex> lock(mu_);
     if (queue_.size() >= kQueueCapacity) {
       // Back-pressure: never drop a record; the engine waits, and the file says so.
       ++backpressure_;
       not_full_.wait(lock, [this] { return queue_.size() < kQueueCapacity || stop_; });
     }
-    queue_.push_back(std::move(job));
+    queue_.push_back({std::move(job), essential});
     not_empty_.notify_one();
   }
 
   void loop() {
+    {
+      std::lock_guard<std::mutex> hdf5(runlog::hdf5_mutex());
+      H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);  // errors are ours to say, once
+    }
     auto last_flush = std::chrono::steady_clock::now();
+    std::chrono::steady_clock::time_point last_space_check{};
     std::unique_lock<std::mutex> lock(mu_);
     while (true) {
       not_empty_.wait_for(lock, std::chrono::milliseconds(200),
                           [this] { return !queue_.empty() || stop_; });
+      // Room on the disk, looked at once a second (first at once), before any write.
+      const auto looked_at = std::chrono::steady_clock::now();
+      if (!disk_full_ && looked_at - last_space_check >= std::chrono::seconds(1)) {
+        last_space_check = looked_at;
+        if (free_bytes(path_) < min_free_bytes()) {
+          disk_full_ = true;  // from here on only the closing status is written
+          if (error_.empty())
+            error_ = "stopped at step " + std::to_string(steps_) +
+                     ": under the free space a log keeps on its file system (the run went on "
+                     "without it)";
+        }
+      }
       while (!queue_.empty()) {
         auto job = std::move(queue_.front());
         queue_.pop_front();
@@ -512,9 +566,13 @@ class RunLogWriter : public RunObserver {
         const int64_t waits = backpressure_;
         backpressure_ = 0;
         lock.unlock();
+        if (disk_full_ && !job.essential) {
+          lock.lock();
+          continue;
+        }
         try {
           std::lock_guard<std::mutex> hdf5(runlog::hdf5_mutex());
-          job();
+          job.run();
           if (waits > 0)
             event(-1, "backpressure",
                   std::to_string(waits) + " records waited for a full log queue");
@@ -577,7 +635,12 @@ class RunLogWriter : public RunObserver {
   int64_t groups_ = 0, features_ = 0, layers_ = 0, heads_ = 0, steps_ = 0;
   std::mutex mu_;
   std::condition_variable not_empty_, not_full_;
-  std::deque<std::function<void()>> queue_;
+  struct Job {
+    std::function<void()> run;
+    bool essential = false;
+  };
+  std::deque<Job> queue_;
+  bool disk_full_ = false;  // writer thread only
   int64_t backpressure_ = 0;
   std::atomic<int64_t> enqueue_ns_{0};
   int64_t writer_cpu_ns_ = 0;

@@ -186,6 +186,35 @@ TEST(RunLog, ASecondWriterIsRefusedWithThePidThatHoldsTheLog) {
   std::remove(path.c_str());
 }
 
+// A file system that fills up during a run: the log stops taking records (a write that
+// meets a full disk leaves HDF5 unable to close the file), the run goes on, and the file
+// closes cleanly with the reason in its message. The disk is made to look full.
+TEST(RunLog, AFullFileSystemStopsTheLogNotTheRun) {
+  const std::string path = testing::temp_path("full.h5");
+  std::remove(path.c_str());
+  RunConfig c = testing::logged_metaadamw_config(300, 100, 1, 10);
+  Session session(c);
+  auto w = make_run_log_writer(path, session.config());
+  ::setenv("METAADAMW_LOG_MIN_FREE_MB", "1e12", 1);  // more than any disk has
+  session.add_observer(w.get());
+  const auto summary = session.run();
+  w.reset();
+  ::unsetenv("METAADAMW_LOG_MIN_FREE_MB");
+  EXPECT_EQ(summary.status, "completed");
+  EXPECT_EQ(summary.steps, 300);
+  RunLogReader r(path);
+  EXPECT_EQ(r.status(), "completed");
+  EXPECT_NE(r.attribute("message").find("the log stopped at step"), std::string::npos)
+      << r.attribute("message");
+  EXPECT_LT(r.rows("steps/loss"), 300u);
+  // And a log is not even started on a disk without the room.
+  ::setenv("METAADAMW_LOG_MIN_FREE_MB", "1e12", 1);
+  const auto e = refusal<DataError>(testing::temp_path("nospace.h5"));
+  ::unsetenv("METAADAMW_LOG_MIN_FREE_MB");
+  EXPECT_NE(e.find("MB free on its file system"), std::string::npos) << e;
+  std::remove(path.c_str());
+}
+
 // A run that fails mid-way (here: a damaged checkpoint to resume from) leaves a log whose
 // status says "error" with the one-line reason.
 TEST(RunLog, ARunThatFailsLeavesItsReasonInTheLog) {
