@@ -732,8 +732,11 @@ void GroupPlotView::fit() {
   const double range = q == 0 ? m.info().alpha_range : m.info().beta_range;
   if (!(std::isfinite(range) && range > 0)) return;
   const QCPRange shown = plot_->yAxis->range();
-  for (auto [line, at] :
-       {std::make_pair(bound_lo_, 1 - range / 2), std::make_pair(bound_hi_, 1 + range / 2)}) {
+  // A named array, not an initializer_list of make_pair temporaries (GCC 14 flags those
+  // as -Wdangling-reference).
+  const std::pair<QCPItemStraightLine*, double> bounds[] = {{bound_lo_, 1 - range / 2},
+                                                            {bound_hi_, 1 + range / 2}};
+  for (const auto& [line, at] : bounds) {
     line->point1->setCoords(0, at);
     line->point2->setCoords(1, at);
     line->setVisible(shown.contains(at));

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Builds and tests this checkout on Debian 13 (trixie: LibTorch 2.6, Qt 6.8, HDF5 1.14,
+# GoogleTest 1.16, GCC 14) beside the Debian 12 host: a debootstrap chroot, made once and
+# cached outside the source tree ($METAADAMW_DEBIAN13_ROOT, default /srv/trixie; see
+# scripts/debian13-env.sh), with the project's own dependency list installed inside
+# (packaging/install-deps.sh, through the README's test command), then the README's test
+# command itself — install, build into build-debian13/, fetch data, the whole ctest suite.
+# Prints ctest's summary; exits with its status. Needs root (debootstrap, chroot, mount).
+set -euo pipefail
+repo="$(cd "$(dirname "$0")/.." && pwd)"
+start=$(date +%s)
+"$repo/scripts/debian13-env.sh" setup --build-deps
+echo "check-debian13: environment ready after $(( $(date +%s) - start )) s" >&2
+status=0
+"$repo/scripts/debian13-env.sh" run env METAADAMW_BUILD_DIR="$repo/build-debian13" \
+  scripts/test.sh || status=$?
+echo "check-debian13: done in $(( $(date +%s) - start )) s (exit $status)" >&2
+exit "$status"
