@@ -173,9 +173,9 @@ Json meta_json(const MetaDiagnostics& d) {
   j["beta_range"] = json_number(d.beta_range);
   j["meta_updates"] = d.updates;
   j["last_step"] = std::isfinite(d.last_step) ? Json(static_cast<int64_t>(d.last_step)) : Json();
-  for (const auto& [key, cols] :
-       {std::make_pair("grad_norm", &d.grad_norm), std::make_pair("rel_change", &d.rel_change),
-        std::make_pair("at_bound", &d.at_bound)}) {
+  const std::pair<const char*, const std::vector<MetaColumn>*> blocks[] = {
+      {"grad_norm", &d.grad_norm}, {"rel_change", &d.rel_change}, {"at_bound", &d.at_bound}};
+  for (const auto& [key, cols] : blocks) {
     if (cols->empty()) {
       j[key] = nullptr;  // a log written before schema v2
       continue;
@@ -191,8 +191,8 @@ Json meta_json(const MetaDiagnostics& d) {
 void print_meta(const MetaDiagnostics& d, std::FILE* out) {
   std::string head = "design " + (d.design.empty() ? std::string("not recorded") : d.design);
   char buf[96];
-  for (const auto& [name, range] :
-       {std::make_pair("α", d.alpha_range), std::make_pair("β", d.beta_range)})
+  const std::pair<const char*, double> ranges[] = {{"α", d.alpha_range}, {"β", d.beta_range}};
+  for (const auto& [name, range] : ranges)
     if (std::isfinite(range) && range > 0) {
       std::snprintf(buf, sizeof buf, " · %s ∈ [%.4g, %.4g]", name, 1 - range / 2, 1 + range / 2);
       head += buf;

@@ -344,8 +344,8 @@ bool MainWindow::save_screenshots(const QString& dir, QSize panel) {
       ok = d->widget()->grab().save(QDir(dir).filePath(d->objectName() + ".png")) && ok;
     } else {
       const int page = meta_->pages()->currentIndex();  // Meta: both pages
-      for (const auto& [index, file] :
-           {std::make_pair(0, "meta.png"), std::make_pair(1, "meta-diagnostics.png")}) {
+      const std::pair<int, const char*> pages[] = {{0, "meta.png"}, {1, "meta-diagnostics.png"}};
+      for (const auto& [index, file] : pages) {
         meta_->pages()->setCurrentIndex(index);
         QApplication::processEvents();
         ok = meta_->grab().save(QDir(dir).filePath(file)) && ok;
