@@ -3,12 +3,14 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <limits>
 
 #include "api/errors.h"
 #include "api/file_checks.h"
@@ -35,6 +37,21 @@ bool holds_ofd_write_lock(const std::string& fdinfo) {
 }
 
 }  // namespace
+
+double min_free_bytes() {
+  const char* v = std::getenv("METAADAMW_LOG_MIN_FREE_MB");
+  const double mb = v && *v ? std::strtod(v, nullptr) : 64.0;
+  return mb * (1 << 20);
+}
+
+// Free bytes on the file system that holds `path` (infinity when it cannot be told).
+double free_bytes(const std::string& path) {
+  const auto slash = path.find_last_of('/');
+  const std::string dir = slash == std::string::npos ? "." : path.substr(0, slash + 1);
+  struct statvfs fs;
+  if (::statvfs(dir.c_str(), &fs) != 0) return std::numeric_limits<double>::infinity();
+  return static_cast<double>(fs.f_bavail) * static_cast<double>(fs.f_frsize);
+}
 
 long ofd_lock_holder(unsigned long long dev, unsigned long long ino, int skip_fd) {
   DIR* proc = ::opendir("/proc");

@@ -25,6 +25,15 @@ class LogFileLock {
   int fd_ = -1;
 };
 
+// Room a run log keeps free on its file system: below it the writer stops taking records
+// (the run goes on) and closes the file cleanly — a write that meets a full disk leaves
+// HDF5 1.10 unable to close the file (it crashes in H5Fclose); the dirty chunk cache
+// (≤ 1 MiB per series) is flushed out of this margin. 64 MiB, or
+// METAADAMW_LOG_MIN_FREE_MB (the tests make the disk look full).
+double min_free_bytes();
+// Free bytes on the file system that holds `path` (infinity when it cannot be told).
+double free_bytes(const std::string& path);
+
 // The pid of the process holding an OFD write lock on the file (device, inode), found
 // through /proc/PID/fdinfo; -1 when it cannot be seen (another user's process).
 long ofd_lock_holder(unsigned long long dev, unsigned long long ino, int skip_fd);

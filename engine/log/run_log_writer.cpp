@@ -8,7 +8,6 @@
 #include <H5Cpp.h>
 #include <hdf5.h>
 #include <sys/stat.h>
-#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -39,25 +38,6 @@ namespace {
 
 constexpr int kSchemaVersion = 2;  // 2: meta/grad_norm, rel_change, at_bound; modulator_design
 constexpr size_t kQueueCapacity = 4096;
-// Room the log keeps free on its file system: below it the writer stops taking records
-// (the run goes on) and closes the file cleanly. A write that finds the disk full leaves
-// HDF5 1.10 unable to close the file (it crashes in H5Fclose), so it must not happen; the
-// dirty chunk cache (≤ 1 MiB per series) is flushed out of this margin.
-// METAADAMW_LOG_MIN_FREE_MB overrides the 64 MiB (the tests make the disk look full).
-double min_free_bytes() {
-  const char* v = std::getenv("METAADAMW_LOG_MIN_FREE_MB");
-  const double mb = v && *v ? std::strtod(v, nullptr) : 64.0;
-  return mb * (1 << 20);
-}
-
-// Free bytes on the file system that holds `path` (infinity when it cannot be told).
-double free_bytes(const std::string& path) {
-  const auto slash = path.find_last_of('/');
-  const std::string dir = slash == std::string::npos ? "." : path.substr(0, slash + 1);
-  struct statvfs fs;
-  if (::statvfs(dir.c_str(), &fs) != 0) return std::numeric_limits<double>::infinity();
-  return static_cast<double>(fs.f_bavail) * static_cast<double>(fs.f_frsize);
-}
 constexpr size_t kKindLen = 32;           // /events/kind, fixed-length (SWMR appends no VL data)
 constexpr size_t kMessageLen = 256;       // /events/message
 constexpr size_t kStatusLen = 32;         // root attribute `status`, rewritten in place
@@ -222,10 +202,10 @@ class RunLogWriter : public RunObserver {
  public:
   RunLogWriter(const std::string& path, const RunConfig& config, bool overwrite)
       : path_(path), lock_(path, overwrite) {
-    if (free_bytes(path) < min_free_bytes()) {
+    if (runlog::free_bytes(path) < runlog::min_free_bytes()) {
       char room[96];
       std::snprintf(room, sizeof room, "only %.1f MB free on its file system (a log keeps %.0f MB",
-                    free_bytes(path) / 1e6, min_free_bytes() / 1e6);
+                    runlog::free_bytes(path) / 1e6, runlog::min_free_bytes() / 1e6);
       throw DataError("cannot create run log '" + path + "': " + room +
                       " free); free some space or log elsewhere");
     }
@@ -551,7 +531,7 @@ class RunLogWriter : public RunObserver {
       const auto looked_at = std::chrono::steady_clock::now();
       if (!disk_full_ && looked_at - last_space_check >= std::chrono::seconds(1)) {
         last_space_check = looked_at;
-        if (free_bytes(path_) < min_free_bytes()) {
+        if (runlog::free_bytes(path_) < runlog::min_free_bytes()) {
           disk_full_ = true;  // from here on only the closing status is written
           if (error_.empty())
             error_ = "stopped at step " + std::to_string(steps_) +
