@@ -21,6 +21,9 @@ void ProgressObserver::on_start(const RunInfo& info) {
                static_cast<unsigned long long>(info.seed),
                static_cast<long long>(info.num_parameters), static_cast<long long>(info.num_groups),
                info.device.c_str(), static_cast<long long>(info.threads));
+  if (info.cpu_convolution.rfind("native: ", 0) == 0)
+    std::fprintf(out_, "note: convolutions run on LibTorch's native kernels (slower): %s\n",
+                 info.cpu_convolution.c_str() + 8);
   std::fflush(out_);
 }
 

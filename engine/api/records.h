@@ -44,6 +44,9 @@ struct RunInfo {
   // The bounds of the factors, for the saturation gauge and the plots: α ∈ [1 − r_α/2,
   // 1 + r_α/2], β likewise; λ ∈ [0, 1].
   double alpha_range = 0.0, beta_range = 0.0;
+  // Convolutional tasks on a CPU: which kernels convolve, and why (nn/conv_check.h):
+  // "onednn (passed a known-answer check)" or "native: …the failure…". Empty otherwise.
+  std::string cpu_convolution;
 };
 
 // One training step. Times in milliseconds; wall_time_s since the run started.

@@ -360,6 +360,7 @@ class RunLogWriter : public RunObserver {
     attr(root, "preset", i.preset);
     attr(root, "optimizer", i.optimizer);
     attr(root, "device", i.device);
+    if (!i.cpu_convolution.empty()) attr(root, "cpu_convolution", i.cpu_convolution);
     attr(root, "seed", i.seed, H5::PredType::NATIVE_UINT64);
     attr(root, "metric_name", i.metric_name);
     attr(root, "metric_higher_is_better", static_cast<int8_t>(i.metric_higher_is_better),

@@ -14,6 +14,7 @@
 
 #include "api/errors.h"
 #include "api/session.h"
+#include "nn/conv_check.h"
 #include "optim/param_groups.h"
 #include "tasks/task.h"
 #include "train/optimizers.h"
@@ -316,6 +317,9 @@ RunSummary Trainer::run() {
   info.seed = c.seed;
   info.device = device.str();
   info.threads = threads;
+  // Before the first convolution: Debian 13's oneDNN convolves wrongly on some CPUs.
+  if (device.is_cpu() && c.task == "image")
+    info.cpu_convolution = nn::check_cpu_convolution().summary;
   info.total_steps = total;
   info.steps_per_epoch = stream.batches_per_epoch();
   info.num_parameters = model.store().numel();

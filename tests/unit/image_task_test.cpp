@@ -8,6 +8,7 @@
 #include "api/datasets.h"
 #include "api/errors.h"
 #include "api/session.h"
+#include "nn/conv_check.h"
 #include "nn/resnet.h"
 #include "optim/param_groups.h"
 
@@ -37,6 +38,20 @@ TEST(ResNet, EighteenHasTheUsualParameterCountAndDepthGroups) {
   data::Batch b;
   b.x = torch::randn({2, 3, 32, 32});
   EXPECT_EQ(r18.forward(r18.ctx(false, false), b).sizes(), (std::vector<int64_t>{2, 10}));
+}
+
+// Whatever kernels the check leaves in charge convolve like float64 on the check's shapes —
+// on Debian 13's LibTorch 2.6 (system oneDNN 3.7.2) on an AVX-512 AMD EPYC, oneDNN alone
+// was off by O(1) or NaN and the ResNet runs below diverged.
+TEST(ConvCheck, TheKernelsARunUsesAgreeWithFloat64) {
+  at::set_num_threads(2);
+  const auto& check = nn::check_cpu_convolution();
+  EXPECT_TRUE(check.summary.rfind("onednn (", 0) == 0 || check.summary.rfind("native", 0) == 0)
+      << check.summary;
+  const auto m = nn::measure_cpu_convolution();
+  EXPECT_EQ(m.first_failure, "") << check.summary;
+  EXPECT_LT(m.worst_error, 1e-4) << check.summary;
+  EXPECT_EQ(&nn::check_cpu_convolution(), &check);  // once per process
 }
 
 TEST(ImageTask, TinyFashionMnistRunLearnsWithBothOptimizers) {
