@@ -4,8 +4,9 @@
 # (python3-torch; its fused CPU AdamW is the benchmark's peer) and LibTorch 2.6
 # (libtorch-dev; our at::_fused_adamw_ path compiles only there). Needs root.
 #
-#   scripts/debian13-env.sh setup [--build-deps]  make it (once; ~1.6 GB, + ~2 GB with
-#                                                 the build dependencies) and mount
+#   scripts/debian13-env.sh setup                 make it (once) with python3-torch (~1.6 GB)
+#   scripts/debian13-env.sh setup --build-deps    … with the project's build dependencies
+#                                                 instead (packaging/install-deps.sh, ~2 GB)
 #   scripts/debian13-env.sh has-torch             exit 0 when it exists with python3-torch
 #   scripts/debian13-env.sh run CMD [ARGS...]     run CMD inside, in this checkout
 #   scripts/debian13-env.sh unmount               undo the mounts
@@ -32,6 +33,13 @@ mount_all() {
   done
   mkdir -p "$root$repo"
   mountpoint -q "$root$repo" || mount --bind "$repo" "$root$repo"
+  # The host's network settings and trusted certificates (an HTTPS proxy's CA, say):
+  # without them npm cannot reach its registry from inside.
+  cp -L /etc/resolv.conf "$root/etc/resolv.conf" 2>/dev/null || true
+  if [ -f /etc/ssl/certs/ca-certificates.crt ]; then
+    mkdir -p "$root/etc/ssl/certs"
+    cp /etc/ssl/certs/ca-certificates.crt "$root/etc/ssl/certs/ca-certificates.crt"
+  fi
 }
 
 case "${1:-}" in
@@ -44,12 +52,13 @@ case "${1:-}" in
       debootstrap --variant=minbase trixie "$root" http://deb.debian.org/debian >/dev/null
     fi
     mount_all
-    chroot "$root" bash -c 'dpkg-query -W -f="\${Status}" python3-torch 2>/dev/null |
-      grep -q "install ok installed" || { apt-get update -qq &&
-      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-        python3-torch >/dev/null; }'
     if [ "${1:-}" = "--build-deps" ]; then
       chroot "$root" bash -c "cd '$repo' && DEBIAN_FRONTEND=noninteractive packaging/install-deps.sh"
+    else
+      chroot "$root" bash -c 'dpkg-query -W -f="\${Status}" python3-torch 2>/dev/null |
+        grep -q "install ok installed" || { apt-get update -qq &&
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+          python3-torch >/dev/null; }'
     fi
     ;;
   has-torch)
@@ -69,7 +78,7 @@ case "${1:-}" in
     done
     ;;
   *)
-    sed -n '2,14p' "$0"
+    sed -n '2,15p' "$0"
     exit 2
     ;;
 esac

@@ -293,6 +293,8 @@ void inspect_log(const std::string& path, bool json, std::FILE* out) {
                r.attribute("optimizer", "?").c_str(), r.attribute("seed", "?").c_str(),
                r.attribute("device", "?").c_str(), r.attribute("host", "?").c_str());
   std::fprintf(out, "started    %s\n", r.attribute("start_time", "?").c_str());
+  const std::string conv = r.attribute("cpu_convolution", "");
+  if (!conv.empty()) std::fprintf(out, "convolves  %s\n", conv.c_str());
   std::fprintf(out, "status     %s\n", status_line(r, steps).c_str());
   if (steps > 0)
     std::fprintf(out, "train loss %.6g at step %.0f\n", last(r, "steps/loss"),
