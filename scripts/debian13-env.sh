@@ -36,6 +36,11 @@ mount_all() {
   # The host's network settings and trusted certificates (an HTTPS proxy's CA, say):
   # without them npm cannot reach its registry from inside.
   cp -L /etc/resolv.conf "$root/etc/resolv.conf" 2>/dev/null || true
+  # The local CAs go where update-ca-certificates (run by apt inside) finds them too.
+  if compgen -G "/usr/local/share/ca-certificates/*.crt" >/dev/null; then
+    mkdir -p "$root/usr/local/share/ca-certificates"
+    cp /usr/local/share/ca-certificates/*.crt "$root/usr/local/share/ca-certificates/"
+  fi
   if [ -f /etc/ssl/certs/ca-certificates.crt ]; then
     mkdir -p "$root/etc/ssl/certs"
     cp /etc/ssl/certs/ca-certificates.crt "$root/etc/ssl/certs/ca-certificates.crt"

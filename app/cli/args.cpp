@@ -83,6 +83,9 @@ Options (train, compare):
   --log-dir DIR        compare, sweep: one log per run in DIR, indexed by DIR/study.json
   --overwrite          replace an existing log (train) or study folder (compare, sweep);
                        without it an existing one is refused, never replaced
+  --continue           compare, sweep: finish the study in --log-dir after an interruption
+                       (same options; finished runs are read back, never repeated; more
+                       --seeds or grid values extend it)
   --json               print one JSON object with the result on stdout at the end
   --quiet              no progress output
 
@@ -224,6 +227,8 @@ Command parse(const std::vector<std::string>& args) {
             "file name (--json prints the result on stdout)");
     } else if (a == "--overwrite" && (cmd.name == "train" || study)) {
       cmd.overwrite = true;
+    } else if (a == "--continue" && study) {
+      cmd.continuing = true;
     } else if (a == "--log" && study) {
       throw ConfigError(cmd.name + " writes one log per run: use --log-dir DIR");
     } else if (a == "--log-dir" && study) {
@@ -249,6 +254,12 @@ Command parse(const std::vector<std::string>& args) {
       probe.set(key, v);  // an unknown key or a bad value fails now, not after hours
     }
   }
+  if (cmd.continuing && cmd.log_dir.empty())
+    throw ConfigError("--continue needs --log-dir DIR: the folder of the study to continue");
+  if (cmd.continuing && cmd.overwrite)
+    throw ConfigError(
+        "--continue keeps the study's finished runs, --overwrite replaces them: "
+        "give one of the two");
   if (cmd.name == "sweep" && cmd.grid.empty())
     throw ConfigError("sweep needs at least one --grid KEY=a,b,c");
   return cmd;

@@ -20,10 +20,11 @@ struct Command {
   int64_t seeds = 1;                    // compare, sweep: seeds seed, seed+1, …
   // sweep: KEY → values, in command-line order; the grid is their cartesian product.
   std::vector<std::pair<std::string, std::vector<std::string>>> grid;
-  std::string log;         // train: --log FILE (HDF5 run log)
-  std::string log_dir;     // compare, sweep: --log-dir DIR (one log per run + study.json)
-  std::string csv_dir;     // export: --csv DIR
-  bool overwrite = false;  // --overwrite: replace existing logs
+  std::string log;          // train: --log FILE (HDF5 run log)
+  std::string log_dir;      // compare, sweep: --log-dir DIR (one log per run + study.json)
+  std::string csv_dir;      // export: --csv DIR
+  bool overwrite = false;   // --overwrite: replace existing logs
+  bool continuing = false;  // --continue: finish the study in --log-dir
   bool json = false;
   bool quiet = false;
   bool help = false;

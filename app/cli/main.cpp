@@ -35,7 +35,7 @@ extern "C" void on_interrupt(int /*sig*/) {
 }
 
 maw::SeedRun run_one(const maw::RunConfig& config, const maw::cli::Command& cmd,
-                     const std::string& log_path) {
+                     const std::string& log_path, bool overwrite) {
   maw::Session session(config);
   maw::cli::ProgressObserver progress(stderr, isatty(fileno(stderr)) != 0,
                                       session.config().log_every, cmd.quiet);
@@ -44,7 +44,7 @@ maw::SeedRun run_one(const maw::RunConfig& config, const maw::cli::Command& cmd,
   session.add_observer(&evals);
   std::unique_ptr<maw::RunObserver> log;
   if (!log_path.empty()) {
-    log = maw::make_run_log_writer(log_path, session.config(), cmd.overwrite);
+    log = maw::make_run_log_writer(log_path, session.config(), overwrite);
     session.add_observer(log.get());
   }
   g_session.store(&session);
@@ -52,6 +52,26 @@ maw::SeedRun run_one(const maw::RunConfig& config, const maw::cli::Command& cmd,
   auto summary = session.run();
   g_session.store(nullptr);
   return {summary, evals.evals};
+}
+
+// One run of a study: read back when a continued study finished it before, else run
+// (replacing a log the interrupted study left half-written), then indexed.
+maw::SeedRun study_run(const maw::RunConfig& config, const maw::cli::Command& cmd,
+                       maw::cli::StudyIndex& index,
+                       const std::vector<std::pair<std::string, std::string>>& settings) {
+  const std::string log =
+      index.enabled() ? index.log_path(config.optimizer, config.seed, settings) : "";
+  maw::SeedRun run;
+  if (index.enabled() && index.finished(log, &run)) {
+    if (!cmd.quiet)
+      std::fprintf(stderr, "%s · seed %llu: finished before (%s), read back\n",
+                   config.optimizer.c_str(), static_cast<unsigned long long>(config.seed),
+                   log.c_str());
+  } else {
+    run = run_one(config, cmd, log, cmd.overwrite || index.continuing());
+  }
+  if (index.enabled()) index.add(log, run.summary, settings);
+  return run;
 }
 
 int exit_code(const maw::RunSummary& s) {
@@ -111,7 +131,8 @@ void print_table(const std::vector<maw::RunSummary>& runs);
 int compare_command(const maw::cli::Command& cmd) {
   std::vector<maw::OptimizerRuns> per(cmd.optimizers.size());
   for (size_t i = 0; i < per.size(); ++i) per[i].optimizer = cmd.optimizers[i];
-  maw::cli::StudyIndex index(cmd.log_dir, "compare", cmd.argv, cmd.overwrite);
+  maw::cli::StudyIndex index(cmd.log_dir, "compare", cmd.argv, cmd.config.to_json(), cmd.overwrite,
+                             cmd.continuing);
   if (index.enabled()) {
     std::vector<std::string> planned;
     for (int64_t k = 0; k < cmd.seeds; ++k)
@@ -125,9 +146,7 @@ int compare_command(const maw::cli::Command& cmd) {
       maw::RunConfig c = cmd.config;
       c.set("optimizer", per[i].optimizer);
       c.set("seed", std::to_string(cmd.config.seed + static_cast<uint64_t>(k)));
-      const std::string log = index.enabled() ? index.log_path(per[i].optimizer, c.seed, {}) : "";
-      per[i].runs.push_back(run_one(c, cmd, log));
-      if (index.enabled()) index.add(log, per[i].runs.back().summary, {});
+      per[i].runs.push_back(study_run(c, cmd, index, {}));
       if (exit_code(per[i].runs.back().summary) != kExitOk)
         code = exit_code(per[i].runs.back().summary);
     }
@@ -169,7 +188,8 @@ int sweep_command(const maw::cli::Command& cmd) {
     points = next;
   }
   std::vector<maw::SweepPoint> results;
-  maw::cli::StudyIndex index(cmd.log_dir, "sweep", cmd.argv, cmd.overwrite);
+  maw::cli::StudyIndex index(cmd.log_dir, "sweep", cmd.argv, cmd.config.to_json(), cmd.overwrite,
+                             cmd.continuing);
   if (index.enabled()) {
     std::vector<std::string> planned;
     for (const auto& opt : cmd.optimizers)
@@ -189,9 +209,7 @@ int sweep_command(const maw::cli::Command& cmd) {
         for (const auto& [key, v] : settings) c.set(key, v);
         c.set("optimizer", opt);
         c.set("seed", std::to_string(cmd.config.seed + static_cast<uint64_t>(k)));
-        const std::string log = index.enabled() ? index.log_path(opt, c.seed, settings) : "";
-        sp.runs.push_back(run_one(c, cmd, log));
-        if (index.enabled()) index.add(log, sp.runs.back().summary, settings);
+        sp.runs.push_back(study_run(c, cmd, index, settings));
         if (exit_code(sp.runs.back().summary) != kExitOk) code = exit_code(sp.runs.back().summary);
       }
       if (!sp.runs.empty()) results.push_back(std::move(sp));
@@ -273,7 +291,7 @@ int main(int argc, char** argv) {
   std::signal(SIGTERM, on_interrupt);
   try {
     if (cmd.name == "train") {
-      const auto s = run_one(cmd.config, cmd, cmd.log).summary;
+      const auto s = run_one(cmd.config, cmd, cmd.log, cmd.overwrite).summary;
       if (cmd.json) std::printf("%s\n", maw::cli::summary_json(s).c_str());
       if (s.status == "diverged")
         std::fprintf(stderr, "metaadamw: training diverged: %s\n", s.message.c_str());

@@ -2,7 +2,11 @@
 
 #include <cmath>
 #include <cstdio>
+#include <limits>
+#include <nlohmann/json.hpp>
 #include <sstream>
+
+#include "api/errors.h"
 
 namespace maw::cli {
 namespace {
@@ -76,6 +80,63 @@ std::string summary_json(const RunSummary& s, int indent) {
   field("best_monitor", num(s.best_monitor), true);
   o << std::string(static_cast<size_t>(indent), ' ') << "}";
   return o.str();
+}
+
+RunSummary summary_from_json(const std::string& text) {
+  const auto j = nlohmann::ordered_json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (!j.is_object()) throw DataError("a run summary is not a JSON object");
+  auto at = [&](const char* k) -> const nlohmann::ordered_json& {
+    if (!j.contains(k)) throw DataError(std::string("a run summary lacks '") + k + "'");
+    return j.at(k);
+  };
+  auto str = [&](const char* k) {
+    if (!at(k).is_string()) throw DataError(std::string("run summary: '") + k + "' is no string");
+    return at(k).get<std::string>();
+  };
+  auto real = [&](const char* k) {
+    const auto& v = at(k);
+    if (v.is_null()) return std::numeric_limits<double>::quiet_NaN();  // written for NaN/Inf
+    if (!v.is_number()) throw DataError(std::string("run summary: '") + k + "' is no number");
+    return v.get<double>();
+  };
+  auto integer = [&](const char* k) {
+    if (!at(k).is_number_integer())
+      throw DataError(std::string("run summary: '") + k + "' is no integer");
+    return at(k).get<int64_t>();
+  };
+  RunSummary s;
+  s.task = str("task");
+  s.preset = str("preset");
+  s.optimizer = str("optimizer");
+  if (!at("seed").is_number_unsigned() && !at("seed").is_number_integer())
+    throw DataError("run summary: 'seed' is no integer");
+  s.seed = at("seed").get<uint64_t>();
+  s.steps = integer("steps");
+  s.final_train_loss = real("final_train_loss");
+  s.eval_loss = real("eval_loss");
+  s.eval_metric = real("eval_metric");
+  s.metric_name = str("metric_name");
+  if (!at("metric_higher_is_better").is_boolean())
+    throw DataError("run summary: 'metric_higher_is_better' is no boolean");
+  s.metric_higher_is_better = at("metric_higher_is_better").get<bool>();
+  if (!at("eval_extras").is_object()) throw DataError("run summary: 'eval_extras' is no object");
+  for (const auto& [k, v] : at("eval_extras").items())
+    s.eval_extras.emplace_back(
+        k, v.is_number() ? v.get<double>() : std::numeric_limits<double>::quiet_NaN());
+  s.naive_metric = real("naive_metric");
+  s.naive_name = str("naive_name");
+  s.wall_time_s = real("wall_time_s");
+  s.mean_step_ms = real("mean_step_ms");
+  s.meta_updates = integer("meta_updates");
+  s.status = str("status");
+  s.message = str("message");
+  s.device = str("device");
+  s.threads = integer("threads");
+  s.num_parameters = integer("num_parameters");
+  s.num_groups = integer("num_groups");
+  s.best_step = integer("best_step");
+  s.best_monitor = real("best_monitor");
+  return s;
 }
 
 std::string compare_json(const std::vector<RunSummary>& runs) {

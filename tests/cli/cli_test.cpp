@@ -462,6 +462,87 @@ TEST(Cli, CompareWithLogDirWritesOneLogPerRunAndAStudyIndex) {
   EXPECT_TRUE(index["study"].contains("p_value"));
 }
 
+// A study killed mid-run (SIGKILL: no chance to tidy up) and continued: the runs it had
+// finished are read back — their logs untouched — the killed one runs again, the rest run,
+// and the result equals that of the same study run without interruption.
+TEST(Cli, AKilledStudyContinuesWithoutRepeatingOrLosingARun) {
+  const std::string args =
+      "compare --task synthetic --preset tiny --device cpu --threads 1 --steps 3000 --seeds 3 "
+      "--quiet --log-dir ";
+  const std::string dir = tmp("killed_study"), whole = tmp("whole_study");
+  std::filesystem::remove_all(dir);
+  std::filesystem::remove_all(whole);
+  const pid_t pid = spawn_cli(args + dir);
+  ASSERT_GE(pid, 0);
+  // Wait until two runs are indexed, the third under way.
+  size_t indexed = 0;
+  for (int k = 0; k < 600 && indexed < 2; ++k) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    std::ifstream in(dir + "/study.json");
+    const auto j = nlohmann::json::parse(in, nullptr, false);
+    if (j.is_object() && j.contains("runs")) indexed = j["runs"].size();
+  }
+  kill(pid, SIGKILL);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  ASSERT_GE(indexed, 2u) << "the study never indexed two runs";
+  const auto before = nlohmann::json::parse(slurp(dir + "/study.json"));
+  ASSERT_LT(before["runs"].size(), 6u) << "the study finished before the kill: slow it down";
+  EXPECT_EQ(before["complete"], false);
+  std::map<std::string, std::pair<std::filesystem::file_time_type, uintmax_t>> finished;
+  for (const auto& run : before["runs"]) {
+    const std::string f = dir + "/" + run["file"].get<std::string>();
+    finished[run["file"]] = {std::filesystem::last_write_time(f), std::filesystem::file_size(f)};
+  }
+
+  // Continuing under other options is refused, the study untouched.
+  auto r = run_cli(args + dir + " --continue --lr 1e-2");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("differs in: lr"), std::string::npos) << r.err;
+  r = run_cli(args + dir);  // neither --continue nor --overwrite
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("--continue"), std::string::npos) << r.err;
+
+  auto c =
+      run_cli(std::string(args).replace(args.find(" --quiet"), 8, "") + dir + " --continue --json");
+  ASSERT_EQ(c.code, 0) << c.err;
+  size_t read_back = 0;
+  for (size_t at = 0; (at = c.err.find("read back", at)) != std::string::npos; ++at) ++read_back;
+  EXPECT_EQ(read_back, finished.size()) << c.err;
+  for (const auto& [file, stamp] : finished) {
+    const std::string f = dir + "/" + file;
+    EXPECT_EQ(std::filesystem::last_write_time(f), stamp.first) << file << " was rewritten";
+    EXPECT_EQ(std::filesystem::file_size(f), stamp.second) << file;
+  }
+  const auto after = nlohmann::json::parse(slurp(dir + "/study.json"));
+  EXPECT_EQ(after["complete"], true);
+  ASSERT_EQ(after["runs"].size(), 6u);
+  std::set<std::string> files;
+  for (const auto& run : after["runs"]) {
+    files.insert(run["file"].get<std::string>());
+    EXPECT_EQ(run["summary"]["status"], "completed") << run["file"];
+    auto i = run_cli("inspect --json " + dir + "/" + run["file"].get<std::string>());
+    ASSERT_EQ(i.code, 0) << i.err;
+    EXPECT_EQ(nlohmann::json::parse(i.out)["status"], "completed") << run["file"];
+  }
+  EXPECT_EQ(files.size(), 6u) << "a run is indexed twice";
+
+  // The same numbers as an uninterrupted study (the runs are deterministic).
+  auto w = run_cli(args + whole + " --json");
+  ASSERT_EQ(w.code, 0) << w.err;
+  const auto jc = nlohmann::json::parse(c.out), jw = nlohmann::json::parse(w.out);
+  ASSERT_EQ(jc["runs"].size(), jw["runs"].size());
+  for (size_t k = 0; k < jw["runs"].size(); ++k) {
+    EXPECT_EQ(jc["runs"][k]["optimizer"], jw["runs"][k]["optimizer"]);
+    EXPECT_EQ(jc["runs"][k]["seed"], jw["runs"][k]["seed"]);
+    EXPECT_EQ(jc["runs"][k]["eval_metric"], jw["runs"][k]["eval_metric"]) << k;
+    EXPECT_EQ(jc["runs"][k]["final_train_loss"], jw["runs"][k]["final_train_loss"]) << k;
+  }
+  EXPECT_EQ(jc["p_value"], jw["p_value"]);
+  EXPECT_EQ(jc["adamw"]["best"], jw["adamw"]["best"]);
+  EXPECT_EQ(jc["metaadamw"]["best"], jw["metaadamw"]["best"]);
+}
+
 // Crash safety: a writer killed with SIGKILL mid-run leaves a file that opens and holds
 // every record flushed before the kill.
 TEST(Cli, ALogSurvivesKillDashNineOfItsWriter) {
@@ -688,7 +769,12 @@ TEST(Cli, EveryDocumentedOptionIsAccepted) {
             0);
   const std::string log = dir + "/run.h5";
   ASSERT_EQ(run_cli(run + "--log " + log).code, 0);
+  const std::string study =
+      "compare --task synthetic --preset tiny --threads 1 --steps 2 --quiet --log-dir " + dir +
+      "/continued";
+  ASSERT_EQ(run_cli(study).code, 0);
   const std::map<std::string, std::string> sample = {
+      {"--continue", study + " --seeds 2 --continue"},
       {"--task", run + "--task synthetic"},
       {"--preset", run + "--preset tiny"},
       {"--optimizer", run + "--optimizer torch_adamw"},
