@@ -48,10 +48,23 @@ Usage:
   metaadamw compare [options] [--optimizers A,B] [--seeds N]
                                        A and B (default adamw,metaadamw) on seeds
                                        seed … seed+N−1: best and final metric mean ± std,
-                                       paired t-test, time ratios, time-to-target
+                                       paired t-test, Wilcoxon signed-rank, effect with
+                                       95% CI, time ratios, time-to-target
   metaadamw sweep   [options] --grid KEY=a,b,c [--grid KEY=x,y] [--seeds N]
                                        every grid point under each optimizer; the best
-                                       setting per optimizer (by mean best metric)
+                                       setting per optimizer, chosen on the validation
+                                       split (never the evaluation split)
+  metaadamw study   [options] --log-dir DIR [--seeds N] [--tune-seeds N]
+                    [--grid KEY=a,b] [--meta-grid KEY=a,b] [--continue]
+                                       the evidence protocol: AdamW tuned over --grid
+                                       (default lr 1e-4…3e-3 × weight_decay 0, 0.01),
+                                       MetaAdamW at its η, λ over --meta-grid (default
+                                       meta_update_freq 5, 10 × meta_lr 3e-3, 1e-2), both
+                                       on the validation split; then compare on N (default
+                                       5) fresh seeds. Resumable: DIR/protocol.json
+  metaadamw report DIR... [--json]     studies of several tasks side by side: metric both
+                                       ways, p (t-test, Wilcoxon; raw and Holm), effect
+                                       with 95% CI, time-to-target, wall-time ratio
   metaadamw inspect FILE.h5 [--json]   what a run log holds: run, status (finished,
                                        still being written, or interrupted), groups,
                                        series and their shapes
@@ -83,7 +96,8 @@ Options (train, compare):
   --log-dir DIR        compare, sweep: one log per run in DIR, indexed by DIR/study.json
   --overwrite          replace an existing log (train) or study folder (compare, sweep);
                        without it an existing one is refused, never replaced
-  --continue           compare, sweep: finish the study in --log-dir after an interruption
+  --continue           compare, sweep, study: finish the study in --log-dir after an
+                       interruption
                        (same options; finished runs are read back, never repeated; more
                        --seeds or grid values extend it)
   --json               print one JSON object with the result on stdout at the end
@@ -122,12 +136,29 @@ Command parse(const std::vector<std::string>& args) {
     cmd.name = "version";
     return cmd;
   }
-  if (first != "train" && first != "compare" && first != "sweep" && first != "keys" &&
-      first != "data" && first != "inspect" && first != "export")
+  if (first != "train" && first != "compare" && first != "sweep" && first != "study" &&
+      first != "report" && first != "keys" && first != "data" && first != "inspect" &&
+      first != "export")
     throw ConfigError("unknown command '" + first +
-                      "'; commands: train, compare, sweep, inspect, export, keys, data");
+                      "'; commands: train, compare, sweep, study, report, inspect, export, keys, "
+                      "data");
   cmd.name = first;
   cmd.argv.assign(args.begin(), args.end());
+  if (cmd.name == "report") {
+    for (size_t i = 1; i < args.size(); ++i) {
+      if (args[i] == "--help" || args[i] == "-h")
+        cmd.help = true;
+      else if (args[i] == "--json")
+        cmd.json = true;
+      else if (!args[i].empty() && args[i][0] == '-')
+        throw ConfigError("unknown option '" + args[i] + "' for report");
+      else
+        cmd.positional.push_back(args[i]);
+    }
+    if (!cmd.help && cmd.positional.empty())
+      throw ConfigError("report takes the folders of one or more studies (study --log-dir DIR)");
+    return cmd;
+  }
   if (cmd.name == "inspect" || cmd.name == "export") {
     for (size_t i = 1; i < args.size(); ++i) {
       if (args[i] == "--help" || args[i] == "-h") {
@@ -171,8 +202,25 @@ Command parse(const std::vector<std::string>& args) {
     if (sub == "list" && cmd.positional.size() > 1) throw ConfigError("data list takes no names");
     return cmd;
   }
-  const bool study = cmd.name == "compare" || cmd.name == "sweep";
+  const bool study = cmd.name == "compare" || cmd.name == "sweep" || cmd.name == "study";
   if (study) cmd.optimizers = {"adamw", "metaadamw"};
+  if (cmd.name == "study") cmd.seeds = 5;
+  auto count = [](const std::string& option, const std::string& v, long long max) {
+    char* end = nullptr;
+    const long long n = std::strtoll(v.c_str(), &end, 10);
+    if (v.empty() || *end || n < 1 || n > max)
+      throw ConfigError(option + " expects a count from 1 to " + std::to_string(max) + ", got '" +
+                        v + "'");
+    return static_cast<int64_t>(n);
+  };
+  auto grid_value = [](const std::string& option, const std::string& kv) {
+    const auto eq = kv.find('=');
+    if (eq == std::string::npos || eq == 0)
+      throw ConfigError(option + " expects KEY=a,b,c, got '" + kv + "'");
+    auto values = split_commas(kv.substr(eq + 1));
+    if (values.empty()) throw ConfigError(option + " " + kv + ": no values");
+    return std::make_pair(kv.substr(0, eq), values);
+  };
 
   // Config files first, then --set and flags in command-line order.
   std::vector<std::string> files;
@@ -197,26 +245,21 @@ Command parse(const std::vector<std::string>& args) {
       if (eq == std::string::npos || eq == 0)
         throw ConfigError("--set expects KEY=VALUE, got '" + kv + "'");
       sets.emplace_back(kv.substr(0, eq), kv.substr(eq + 1));
+    } else if (a == "--optimizers" && cmd.name == "study") {
+      throw ConfigError("study compares adamw with metaadamw: it takes no --optimizers");
     } else if (a == "--optimizers" && study) {
       cmd.optimizers = split_commas(value());
       if (cmd.optimizers.empty()) throw ConfigError("--optimizers needs at least one name");
     } else if (a == "--optimizer" && study) {
       throw ConfigError(cmd.name + " takes --optimizers A,B (not --optimizer)");
     } else if (a == "--seeds" && study) {
-      const std::string v = value();
-      char* end = nullptr;
-      const long long n = std::strtoll(v.c_str(), &end, 10);
-      if (v.empty() || *end || n < 1 || n > 1000)
-        throw ConfigError("--seeds expects a count from 1 to 1000, got '" + v + "'");
-      cmd.seeds = n;
-    } else if (a == "--grid" && cmd.name == "sweep") {
-      const std::string kv = value();
-      const auto eq = kv.find('=');
-      if (eq == std::string::npos || eq == 0)
-        throw ConfigError("--grid expects KEY=a,b,c, got '" + kv + "'");
-      auto values = split_commas(kv.substr(eq + 1));
-      if (values.empty()) throw ConfigError("--grid " + kv + ": no values");
-      cmd.grid.emplace_back(kv.substr(0, eq), values);
+      cmd.seeds = count(a, value(), 1000);
+    } else if (a == "--grid" && (cmd.name == "sweep" || cmd.name == "study")) {
+      cmd.grid.push_back(grid_value(a, value()));
+    } else if (a == "--meta-grid" && cmd.name == "study") {
+      cmd.meta_grid.push_back(grid_value(a, value()));
+    } else if (a == "--tune-seeds" && cmd.name == "study") {
+      cmd.tune_seeds = count(a, value(), 100);
     } else if (a == "--log" && cmd.name == "train") {
       cmd.log = value();
       if (cmd.log.empty())
@@ -247,6 +290,22 @@ Command parse(const std::vector<std::string>& args) {
   for (const auto& o : cmd.optimizers) {
     RunConfig probe;
     probe.set("optimizer", o);  // validates each name with the schema's message
+  }
+  if (cmd.name == "study") {
+    if (cmd.log_dir.empty())
+      throw ConfigError(
+          "study needs --log-dir DIR: its runs take hours and must survive an "
+          "interruption (--continue)");
+    if (cmd.grid.empty())  // AdamW's η × λ, around the paper's 5e-4
+      cmd.grid = {{"lr", {"1e-4", "3e-4", "1e-3", "3e-3"}}, {"weight_decay", {"0", "0.01"}}};
+    if (cmd.meta_grid.empty())  // K × the meta-optimizer's step (the learning design's 1e-2)
+      cmd.meta_grid = {{"meta_update_freq", {"5", "10"}}, {"meta_lr", {"3e-3", "1e-2"}}};
+  }
+  for (const auto& [key, values] : cmd.meta_grid) {
+    for (const auto& v : values) {
+      RunConfig probe = cmd.config;
+      probe.set(key, v);
+    }
   }
   for (const auto& [key, values] : cmd.grid) {
     for (const auto& v : values) {

@@ -11,15 +11,20 @@
 namespace maw::cli {
 
 struct Command {
-  std::string name;  // train | compare | sweep | inspect | export | keys | data | help | version
-  std::vector<std::string> positional;  // data: list | fetch [NAME|all]; inspect, export: FILE
-  std::vector<std::string> argv;        // the command line as given (for study.json)
-  std::string data_dir;                 // --data-dir
+  // train | compare | sweep | study | report | inspect | export | keys | data | help | version
+  std::string name;
+  // data: list | fetch [NAME|all]; inspect, export: FILE; report: DIR…
+  std::vector<std::string> positional;
+  std::vector<std::string> argv;  // the command line as given (for study.json)
+  std::string data_dir;           // --data-dir
   RunConfig config;
   std::vector<std::string> optimizers;  // compare, sweep
   int64_t seeds = 1;                    // compare, sweep: seeds seed, seed+1, …
   // sweep: KEY → values, in command-line order; the grid is their cartesian product.
   std::vector<std::pair<std::string, std::vector<std::string>>> grid;
+  // study: MetaAdamW's own grid (--meta-grid) and the seeds of each tuning point.
+  std::vector<std::pair<std::string, std::vector<std::string>>> meta_grid;
+  int64_t tune_seeds = 1;
   std::string log;          // train: --log FILE (HDF5 run log)
   std::string log_dir;      // compare, sweep: --log-dir DIR (one log per run + study.json)
   std::string csv_dir;      // export: --csv DIR

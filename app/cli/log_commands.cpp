@@ -515,7 +515,7 @@ StudyIndex::StudyIndex(std::string dir, std::string kind, std::vector<std::strin
 void StudyIndex::load_previous(const std::string& index, bool exists) {
   if (!exists) throw ConfigError("--continue: '" + dir_ + "' holds no study.json to continue");
   if (const auto problem = files::input_problem(index, 256ull << 20); !problem.empty())
-    throw ConfigError("--continue: " + problem);
+    throw ConfigError("--continue: '" + index + "': " + problem);
   std::ifstream in(index);
   const auto j = Json::parse(in, nullptr, /*allow_exceptions=*/false);
   if (!j.is_object() || j.value("schema", "") != "metaadamw-study" || !j.contains("runs") ||

@@ -77,7 +77,9 @@ std::string summary_json(const RunSummary& s, int indent) {
   field("num_parameters", std::to_string(s.num_parameters));
   field("num_groups", std::to_string(s.num_groups));
   field("best_step", std::to_string(s.best_step));
-  field("best_monitor", num(s.best_monitor), true);
+  field("best_monitor", num(s.best_monitor));
+  field("val_loss", num(s.val_loss));
+  field("val_metric", num(s.val_metric), true);
   o << std::string(static_cast<size_t>(indent), ' ') << "}";
   return o.str();
 }
@@ -136,6 +138,10 @@ RunSummary summary_from_json(const std::string& text) {
   s.num_groups = integer("num_groups");
   s.best_step = integer("best_step");
   s.best_monitor = real("best_monitor");
+  if (j.contains("val_metric")) {  // studies indexed before the validation split was
+    s.val_loss = real("val_loss");
+    s.val_metric = real("val_metric");
+  }
   return s;
 }
 

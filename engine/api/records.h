@@ -4,6 +4,7 @@
 
 #include <array>
 #include <cstdint>
+#include <limits>
 #include <string>
 #include <utility>
 #include <vector>
@@ -156,6 +157,11 @@ struct RunSummary {
   int64_t num_groups = 0;
   int64_t best_step = 0;      // early stopping: the evaluation step with the best monitor
   double best_monitor = 0.0;  // and its value
+  // The final model on the validation split (the task's meta-validation split, held out
+  // from training like the evaluation split, but never reported as the result): what a
+  // sweep chooses settings by. NaN when the run diverged.
+  double val_loss = std::numeric_limits<double>::quiet_NaN();
+  double val_metric = std::numeric_limits<double>::quiet_NaN();
 };
 
 }  // namespace maw

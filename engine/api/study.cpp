@@ -65,6 +65,7 @@ Json optimizer_block(const OptimizerRuns& o) {
   j["best"] = summary(collect(o, [](const SeedRun& r) { return r.best_metric(); }));
   j["final"] = summary(collect(o, [](const SeedRun& r) { return r.summary.eval_metric; }));
   j["final_eval_loss"] = summary(collect(o, [](const SeedRun& r) { return r.summary.eval_loss; }));
+  j["val"] = summary(collect(o, [](const SeedRun& r) { return r.summary.val_metric; }));
   std::map<std::string, std::vector<double>> extras;
   for (const auto& r : o.runs)
     for (const auto& [k, v] : r.summary.eval_extras) extras[k].push_back(v);
@@ -132,6 +133,13 @@ Json compare_study(const OptimizerRuns& a, const OptimizerRuns& b) {
   j["t"] = number(t_best.t);
   j["mean_diff"] = number(t_best.mean_diff);
   j["p_value_final"] = number(t_final.p_value);
+  const auto w = stats::wilcoxon_signed_rank(head(best_a), head(best_b));
+  j["wilcoxon"] = {
+      {"w_plus", number(w.w_plus)}, {"n", w.n}, {"p_value", number(w.p_value)}, {"exact", w.exact}};
+  const auto e = stats::paired_effect(head(best_a), head(best_b));
+  j["effect"] = {{"mean_diff", number(e.mean_diff)},
+                 {"ci95", {number(e.ci_low), number(e.ci_high)}},
+                 {"cohen_dz", number(e.cohen_dz)}};
   auto ratio = [&](const char* field) {
     return number(j[b.optimizer][field]["mean"].is_null() || j[a.optimizer][field]["mean"].is_null()
                       ? kNaN
@@ -184,6 +192,15 @@ std::string compare_table(const Json& j) {
   o << "paired t-test (" << b << " − " << a << ", best " << metric << "): mean diff "
     << f(j["mean_diff"], "%.4g") << ", p = " << f(j["p_value"], "%.3g")
     << " (final: p = " << f(j["p_value_final"], "%.3g") << ")\n";
+  if (j.contains("wilcoxon")) {
+    const auto& w = j["wilcoxon"];
+    const auto& e = j["effect"];
+    o << "Wilcoxon signed-rank: W+ = " << f(w["w_plus"], "%.1f")
+      << " of n = " << w["n"].get<int64_t>() << ", p = " << f(w["p_value"], "%.3g")
+      << (w["exact"].get<bool>() ? " (exact)" : " (normal approx.)") << "; effect "
+      << f(e["mean_diff"], "%.4g") << ", 95% CI [" << f(e["ci95"][0], "%.4g") << ", "
+      << f(e["ci95"][1], "%.4g") << "], Cohen's d_z " << f(e["cohen_dz"], "%.2f") << "\n";
+  }
   o << "time ratio " << b << "/" << a << ": total " << f(j["time_ratio"], "%.3f") << ", per step "
     << f(j["step_time_ratio"], "%.3f") << "\n";
   const auto& tt = j["time_to_target"];
@@ -208,6 +225,16 @@ Json sweep_study(const std::vector<SweepPoint>& points) {
   Json seeds = Json::array();
   for (const auto& r : points[0].runs) seeds.push_back(r.summary.seed);
   j["seeds"] = seeds;
+  // Settings are chosen on the validation split (the final model's metric there, mean
+  // over seeds), never on the evaluation split the results are reported on. Only indexes
+  // written before runs had a validation metric fall back to the best evaluation.
+  bool by_val = true;
+  for (const auto& p : points)
+    for (const auto& r : p.runs)
+      if (std::isnan(r.summary.val_metric) && r.summary.status != "diverged") by_val = false;
+  const char* select = by_val ? "val" : "best";
+  j["selected_by"] = by_val ? "validation split: mean final metric over seeds"
+                            : "evaluation split: mean best metric (no validation metric logged)";
   Json results = Json::array();
   std::map<std::string, size_t> best;  // optimizer → index of its best point
   for (size_t i = 0; i < points.size(); ++i) {
@@ -219,22 +246,25 @@ Json sweep_study(const std::vector<SweepPoint>& points) {
     for (const auto& [k, v] : p.settings) settings[k] = v;
     r["settings"] = settings;
     const auto block = optimizer_block(o);
+    r["val"] = block["val"];
     r["best"] = block["best"];
     r["final"] = block["final"];
     r["total_s"] = block["total_s"];
     r["status"] = block["status"];
     results.push_back(r);
-    const auto m = r["best"]["mean"];
+    const auto m = r[select]["mean"];
     if (m.is_null()) continue;
     auto it = best.find(p.optimizer);
     if (it == best.end() ||
-        better(m.get<double>(), results[it->second]["best"]["mean"].get<double>(), higher))
+        better(m.get<double>(), results[it->second][select]["mean"].get<double>(), higher))
       best[p.optimizer] = i;
   }
   j["results"] = results;
   Json b = Json::object();
   for (const auto& [opt, i] : best)
-    b[opt] = {{"settings", results[i]["settings"]}, {"best", results[i]["best"]}};
+    b[opt] = {{"settings", results[i]["settings"]},
+              {"val", results[i]["val"]},
+              {"best", results[i]["best"]}};
   j["best"] = b;
   return j;
 }
@@ -247,12 +277,16 @@ std::string sweep_table(const Json& j) {
     << j["seeds"].size() << " seeds · best " << metric << " ("
     << (j["higher_is_better"].get<bool>() ? "higher" : "lower") << " is better)\n";
   char buf[512];
+  std::snprintf(buf, sizeof buf, "%-12s %-36s %22s %22s %12s\n", "optimizer", "settings",
+                ("validation " + metric).c_str(), ("best eval " + metric).c_str(), "total s");
+  o << buf;
   for (const auto& r : j["results"]) {
     std::string s;
     for (auto it = r["settings"].begin(); it != r["settings"].end(); ++it)
       s += it.key() + "=" + it.value().get<std::string>() + " ";
-    std::snprintf(buf, sizeof buf, "%-12s %-36s %22s %12s\n",
-                  r["optimizer"].get<std::string>().c_str(), s.c_str(), pm(r["best"]).c_str(),
+    std::snprintf(buf, sizeof buf, "%-12s %-36s %22s %22s %12s\n",
+                  r["optimizer"].get<std::string>().c_str(), s.c_str(),
+                  r.contains("val") ? pm(r["val"]).c_str() : "n/a", pm(r["best"]).c_str(),
                   pm(r["total_s"], "%.1f").c_str());
     o << buf;
   }
@@ -260,8 +294,11 @@ std::string sweep_table(const Json& j) {
     std::string s;
     for (auto kv = it.value()["settings"].begin(); kv != it.value()["settings"].end(); ++kv)
       s += kv.key() + "=" + kv.value().get<std::string>() + " ";
-    o << "best for " << it.key() << ": " << s << "(" << pm(it.value()["best"]) << ")\n";
+    o << "best for " << it.key() << ": " << s << "(validation " << pm(it.value()["val"])
+      << "; evaluation " << pm(it.value()["best"]) << ")\n";
   }
+  if (j.contains("selected_by"))
+    o << "chosen on the " << j["selected_by"].get<std::string>() << "\n";
   return o.str();
 }
 

@@ -502,6 +502,11 @@ RunSummary Trainer::run() {
   s.best_step = best_step > 0 ? best_step : 0;
   s.best_monitor = best;
   s.wall_time_s = std::chrono::duration<double>(Clock::now() - start).count();
+  if (s.status != "diverged") {  // after the clock: selection's cost is not the run's
+    const auto v = task->evaluate(task->meta_val(), device, eval_batch);
+    s.val_loss = v.loss;
+    s.val_metric = v.metric;
+  }
   const int64_t done = step - first_step;
   s.mean_step_ms = done > 0 ? step_ms_sum / static_cast<double>(done) : 0.0;
   s.meta_updates = opt->meta_updates();

@@ -317,6 +317,17 @@ TEST(Cli, CompareOverSeedsReportsStatisticsAndTimeRatios) {
   EXPECT_NE(r.err.find(" ± "), std::string::npos);
   EXPECT_NE(r.err.find("time ratio metaadamw/adamw"), std::string::npos);
   EXPECT_NE(r.err.find("time to adamw's median best"), std::string::npos);
+  // The signed-rank test and the effect with its interval, consistent with the t-test.
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["wilcoxon"]["n"].get<int>() <= 3, true);
+  EXPECT_EQ(j["wilcoxon"]["exact"], true);
+  EXPECT_DOUBLE_EQ(j["effect"]["mean_diff"].get<double>(), j["mean_diff"].get<double>());
+  if (!j["effect"]["ci95"][0].is_null()) {
+    EXPECT_LE(j["effect"]["ci95"][0].get<double>(), j["mean_diff"].get<double>());
+    EXPECT_GE(j["effect"]["ci95"][1].get<double>(), j["mean_diff"].get<double>());
+  }
+  EXPECT_NE(r.err.find("Wilcoxon signed-rank: W+ = "), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("95% CI ["), std::string::npos) << r.err;
 }
 
 TEST(Cli, SweepTriesEveryGridPointAndNamesTheBestPerOptimizer) {
@@ -541,6 +552,88 @@ TEST(Cli, AKilledStudyContinuesWithoutRepeatingOrLosingARun) {
   EXPECT_EQ(jc["p_value"], jw["p_value"]);
   EXPECT_EQ(jc["adamw"]["best"], jw["adamw"]["best"]);
   EXPECT_EQ(jc["metaadamw"]["best"], jw["metaadamw"]["best"]);
+}
+
+// The evidence protocol end to end on the tiny synthetic task: AdamW tuned on the
+// validation split, MetaAdamW at its η, λ, both compared on fresh seeds; continued, every
+// run is read back; two studies reported with Holm's correction.
+TEST(Cli, StudyTunesOnValidationThenComparesOnFreshSeedsAndReports) {
+  const std::string dir = tmp("protocol");
+  std::filesystem::remove_all(dir);
+  const std::string args =
+      "study --task synthetic --preset tiny --threads 1 --steps 60 --seeds 2 "
+      "--grid lr=1e-4,3e-3 --grid weight_decay=0,0.01 --meta-grid meta_update_freq=10,20 "
+      "--log-dir " +
+      dir;
+  auto r = run_cli(args + " --json --quiet");
+  ASSERT_EQ(r.code, 0) << r.err;
+  const auto p = nlohmann::json::parse(slurp(dir + "/protocol.json"));
+  EXPECT_EQ(p["schema"], "metaadamw-protocol");
+  EXPECT_EQ(p["complete"], true);
+  EXPECT_EQ(p["evaluation_seeds"], nlohmann::json::parse("[100, 101]"));
+  // AdamW's choice is the grid point with the best mean validation metric (mse: lower).
+  const auto tune = nlohmann::json::parse(slurp(dir + "/tune-adamw/study.json"))["study"];
+  ASSERT_EQ(tune["results"].size(), 4u);
+  double best_val = INFINITY;
+  nlohmann::json best_settings;
+  for (const auto& point : tune["results"]) {
+    ASSERT_FALSE(point["val"]["mean"].is_null()) << point.dump();
+    if (point["val"]["mean"].get<double>() < best_val) {
+      best_val = point["val"]["mean"].get<double>();
+      best_settings = point["settings"];
+    }
+  }
+  EXPECT_EQ(p["adamw"]["settings"], best_settings);
+  EXPECT_NE(tune["selected_by"].get<std::string>().find("validation"), std::string::npos);
+  // MetaAdamW was tuned at AdamW's η, λ.
+  const auto meta = nlohmann::json::parse(slurp(dir + "/tune-metaadamw/study.json"));
+  EXPECT_EQ(meta["config"]["lr"].get<double>(), std::stod(best_settings["lr"].get<std::string>()));
+  EXPECT_EQ(meta["config"]["weight_decay"].get<double>(),
+            std::stod(best_settings["weight_decay"].get<std::string>()));
+  ASSERT_EQ(meta["runs"].size(), 2u);
+  // The comparison ran both at the chosen settings on seeds 100 and 101.
+  const auto cmp = nlohmann::json::parse(slurp(dir + "/compare/study.json"));
+  ASSERT_EQ(cmp["runs"].size(), 4u);
+  EXPECT_EQ(cmp["runs"][0]["seed"], 100);
+  EXPECT_EQ(cmp["config"]["meta_update_freq"].get<int>(),
+            std::stoi(p["metaadamw"]["settings"]["meta_update_freq"].get<std::string>()));
+  for (const char* key : {"p_value", "wilcoxon", "effect", "time_to_target", "time_ratio"})
+    EXPECT_TRUE(p["compare"].contains(key)) << key;
+
+  // Again with --continue: nothing runs, every run is read back, the same answer.
+  auto again = run_cli(args + " --continue --json");
+  ASSERT_EQ(again.code, 0) << again.err;
+  size_t read_back = 0;
+  for (size_t at = 0; (at = again.err.find("read back", at)) != std::string::npos; ++at)
+    ++read_back;
+  EXPECT_EQ(read_back, 4u + 2u + 4u) << again.err;
+  EXPECT_EQ(nlohmann::json::parse(again.out)["compare"]["p_value"], p["compare"]["p_value"]);
+  // Without --continue or --overwrite the folder is refused; other options too.
+  EXPECT_EQ(run_cli(args + " --quiet").code, 2);
+  auto other = run_cli(args + " --continue --lr 0.5 --quiet");
+  EXPECT_EQ(other.code, 2);
+  EXPECT_NE(other.err.find("other options"), std::string::npos) << other.err;
+
+  // Two studies side by side: Holm doubles the smaller p-value of two equal ones.
+  const std::string copy = tmp("protocol_copy");
+  std::filesystem::remove_all(copy);
+  std::filesystem::copy(dir, copy, std::filesystem::copy_options::recursive);
+  auto rep = run_cli("report --json " + dir + " " + copy);
+  ASSERT_EQ(rep.code, 0) << rep.err;
+  const auto j = nlohmann::json::parse(rep.out);
+  ASSERT_EQ(j["tasks"].size(), 2u);
+  if (j["tasks"][0]["p_t"].is_number()) {
+    const double pt = j["tasks"][0]["p_t"].get<double>();
+    EXPECT_NEAR(j["tasks"][0]["p_t_holm"].get<double>(), std::min(1.0, 2 * pt), 1e-12);
+  }
+  auto md = run_cli("report " + dir);
+  ASSERT_EQ(md.code, 0) << md.err;
+  EXPECT_NE(md.out.find("| task | metric | seeds | AdamW (tuned)"), std::string::npos) << md.out;
+  EXPECT_NE(md.out.find("| synthetic | mse (↓) | 2 |"), std::string::npos) << md.out;
+  // An unfinished or foreign folder is refused with one line.
+  auto bad = run_cli("report " + dir + "/compare");
+  EXPECT_EQ(bad.code, 1);
+  EXPECT_NE(bad.err.find("protocol.json"), std::string::npos) << bad.err;
 }
 
 // Crash safety: a writer killed with SIGKILL mid-run leaves a file that opens and holds
@@ -775,6 +868,14 @@ TEST(Cli, EveryDocumentedOptionIsAccepted) {
   ASSERT_EQ(run_cli(study).code, 0);
   const std::map<std::string, std::string> sample = {
       {"--continue", study + " --seeds 2 --continue"},
+      {"--meta-grid",
+       "study --task synthetic --preset tiny --threads 1 --steps 2 --quiet --seeds 1 --grid "
+       "lr=1e-3 --meta-grid meta_lr=1e-2 --log-dir " +
+           dir + "/study_meta"},
+      {"--tune-seeds",
+       "study --task synthetic --preset tiny --threads 1 --steps 2 --quiet --seeds 1 --grid "
+       "lr=1e-3 --meta-grid meta_lr=1e-2 --tune-seeds 2 --log-dir " +
+           dir + "/study_tune"},
       {"--task", run + "--task synthetic"},
       {"--preset", run + "--preset tiny"},
       {"--optimizer", run + "--optimizer torch_adamw"},

@@ -1,0 +1,464 @@
+#include "cli/studies.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <csignal>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <limits>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "api/errors.h"
+#include "api/file_checks.h"
+#include "api/run_log.h"
+#include "api/session.h"
+#include "api/stats.h"
+#include "cli/log_commands.h"
+#include "cli/progress.h"
+#include "cli/summary_json.h"
+
+namespace maw::cli {
+namespace {
+
+using Json = nlohmann::ordered_json;
+
+std::atomic<Session*> g_session{nullptr};
+std::atomic<bool> g_interrupted{false};  // Ctrl-C: no further runs of a study
+
+extern "C" void on_interrupt(int /*sig*/) {
+  // Session::stop only stores to a lock-free atomic: safe in a signal handler.
+  g_interrupted.store(true);
+  if (Session* s = g_session.load()) s->stop();
+}
+
+// One run of a study: read back when a continued study finished it before, else run
+// (replacing a log the interrupted study left half-written), then indexed.
+SeedRun study_run(const RunConfig& config, const Command& cmd, StudyIndex& index,
+                  const std::vector<std::pair<std::string, std::string>>& settings) {
+  const std::string log =
+      index.enabled() ? index.log_path(config.optimizer, config.seed, settings) : "";
+  SeedRun run;
+  if (index.enabled() && index.finished(log, &run)) {
+    if (!cmd.quiet)
+      std::fprintf(stderr, "%s · seed %llu: finished before (%s), read back\n",
+                   config.optimizer.c_str(), static_cast<unsigned long long>(config.seed),
+                   log.c_str());
+  } else {
+    run = run_one(config, cmd, log, cmd.overwrite || index.continuing());
+  }
+  if (index.enabled()) index.add(log, run.summary, settings);
+  return run;
+}
+
+// Why a study exits 3, said even under --quiet: which runs diverged.
+void report_diverged(const std::vector<RunSummary>& runs) {
+  std::string which;
+  size_t n = 0;
+  for (const auto& r : runs)
+    if (r.status == "diverged") {
+      ++n;
+      if (n <= 8)
+        which += (which.empty() ? "" : ", ") + r.optimizer + " seed " + std::to_string(r.seed);
+    }
+  if (n == 0) return;
+  std::fprintf(stderr, "metaadamw: %zu of %zu runs diverged (%s%s)\n", n, runs.size(),
+               which.c_str(), n > 8 ? ", …" : "");
+}
+
+void print_table(const std::vector<RunSummary>& runs) {
+  std::fprintf(stderr, "\n%-12s %8s %14s %12s %12s %9s %9s  %s\n", "optimizer", "steps",
+               "final loss", "eval loss", runs.empty() ? "metric" : runs[0].metric_name.c_str(),
+               "time s", "ms/step", "status");
+  for (const auto& r : runs) {
+    std::fprintf(stderr, "%-12s %8lld %14.6g %12.6g %12.6g %9.2f %9.3f  %s\n", r.optimizer.c_str(),
+                 static_cast<long long>(r.steps), r.final_train_loss, r.eval_loss, r.eval_metric,
+                 r.wall_time_s, r.mean_step_ms, r.status.c_str());
+  }
+}
+
+}  // namespace
+
+void install_interrupt_handlers() {
+  std::signal(SIGINT, on_interrupt);
+  std::signal(SIGTERM, on_interrupt);
+}
+
+bool interrupted() {
+  return g_interrupted.load();
+}
+
+SeedRun run_one(const RunConfig& config, const Command& cmd, const std::string& log_path,
+                bool overwrite) {
+  Session session(config);
+  ProgressObserver progress(stderr, isatty(fileno(stderr)) != 0, session.config().log_every,
+                            cmd.quiet);
+  EvalCollector evals;
+  session.add_observer(&progress);
+  session.add_observer(&evals);
+  std::unique_ptr<RunObserver> log;
+  if (!log_path.empty()) {
+    log = make_run_log_writer(log_path, session.config(), overwrite);
+    session.add_observer(log.get());
+  }
+  g_session.store(&session);
+  if (g_interrupted.load()) session.stop();
+  auto summary = session.run();
+  g_session.store(nullptr);
+  return {summary, evals.evals};
+}
+
+int exit_code(const RunSummary& s) {
+  return s.status == "diverged" ? kExitDiverged : kExitOk;
+}
+
+// compare: each seed under each optimizer (paired by seed); one run at a time.
+int compare_command(const Command& cmd, nlohmann::ordered_json* study_out) {
+  std::vector<OptimizerRuns> per(cmd.optimizers.size());
+  for (size_t i = 0; i < per.size(); ++i) per[i].optimizer = cmd.optimizers[i];
+  StudyIndex index(cmd.log_dir, "compare", cmd.argv, cmd.config.to_json(), cmd.overwrite,
+                   cmd.continuing);
+  if (index.enabled()) {
+    std::vector<std::string> planned;
+    for (int64_t k = 0; k < cmd.seeds; ++k)
+      for (const auto& o : cmd.optimizers)
+        planned.push_back(index.log_path(o, cmd.config.seed + static_cast<uint64_t>(k), {}));
+    index.claim(planned);
+  }
+  int code = kExitOk;
+  for (int64_t k = 0; k < cmd.seeds && !g_interrupted.load(); ++k) {
+    for (size_t i = 0; i < per.size() && !g_interrupted.load(); ++i) {
+      RunConfig c = cmd.config;
+      c.set("optimizer", per[i].optimizer);
+      c.set("seed", std::to_string(cmd.config.seed + static_cast<uint64_t>(k)));
+      per[i].runs.push_back(study_run(c, cmd, index, {}));
+      if (exit_code(per[i].runs.back().summary) != kExitOk)
+        code = exit_code(per[i].runs.back().summary);
+    }
+  }
+  std::vector<RunSummary> all;
+  for (const auto& p : per)
+    for (const auto& r : p.runs) all.push_back(r.summary);
+  if (!cmd.quiet) print_table(all);
+  report_diverged(all);
+  if (per.size() >= 2 && !per[0].runs.empty() && per[1].runs.size() == per[0].runs.size()) {
+    const auto study = compare_study(per[0], per[1]);
+    if (study_out) *study_out = study;
+    if (!cmd.quiet) std::fputs(compare_table(study).c_str(), stderr);
+    if (index.enabled() && !g_interrupted.load()) index.finish(study.dump());
+    if (cmd.json) {
+      auto j = study;
+      nlohmann::ordered_json runs = nlohmann::ordered_json::array();
+      for (const auto& r : all) runs.push_back(nlohmann::ordered_json::parse(summary_json(r)));
+      j["runs"] = runs;
+      std::printf("%s\n", j.dump(2).c_str());
+    }
+  } else if (cmd.json) {
+    std::printf("%s\n", compare_json(all).c_str());
+  }
+  return code;
+}
+
+// sweep: the cartesian product of the grid, under each optimizer, over the seeds.
+int sweep_command(const Command& cmd, nlohmann::ordered_json* study_out) {
+  std::vector<std::vector<std::pair<std::string, std::string>>> points = {{}};
+  for (const auto& [key, values] : cmd.grid) {
+    std::vector<std::vector<std::pair<std::string, std::string>>> next;
+    for (const auto& p : points)
+      for (const auto& v : values) {
+        auto q = p;
+        q.emplace_back(key, v);
+        next.push_back(q);
+      }
+    points = next;
+  }
+  std::vector<SweepPoint> results;
+  StudyIndex index(cmd.log_dir, "sweep", cmd.argv, cmd.config.to_json(), cmd.overwrite,
+                   cmd.continuing);
+  if (index.enabled()) {
+    std::vector<std::string> planned;
+    for (const auto& opt : cmd.optimizers)
+      for (const auto& settings : points)
+        for (int64_t k = 0; k < cmd.seeds; ++k)
+          planned.push_back(
+              index.log_path(opt, cmd.config.seed + static_cast<uint64_t>(k), settings));
+    index.claim(planned);
+  }
+  int code = kExitOk;
+  for (const auto& opt : cmd.optimizers) {
+    for (const auto& settings : points) {
+      if (g_interrupted.load()) break;
+      SweepPoint sp{opt, settings, {}};
+      for (int64_t k = 0; k < cmd.seeds && !g_interrupted.load(); ++k) {
+        RunConfig c = cmd.config;
+        for (const auto& [key, v] : settings) c.set(key, v);
+        c.set("optimizer", opt);
+        c.set("seed", std::to_string(cmd.config.seed + static_cast<uint64_t>(k)));
+        sp.runs.push_back(study_run(c, cmd, index, settings));
+        if (exit_code(sp.runs.back().summary) != kExitOk) code = exit_code(sp.runs.back().summary);
+      }
+      if (!sp.runs.empty()) results.push_back(std::move(sp));
+    }
+  }
+  std::vector<RunSummary> all;
+  for (const auto& sp : results)
+    for (const auto& r : sp.runs) all.push_back(r.summary);
+  report_diverged(all);
+  const auto study = sweep_study(results);
+  if (study_out) *study_out = study;
+  if (!cmd.quiet) std::fputs(sweep_table(study).c_str(), stderr);
+  if (index.enabled() && !g_interrupted.load()) index.finish(study.dump());
+  if (cmd.json) std::printf("%s\n", study.dump(2).c_str());
+  return code;
+}
+
+namespace {
+
+// A grid's settings chosen by a sweep (sweep_study's "best"), for one optimizer.
+std::vector<std::pair<std::string, std::string>> chosen(const Json& sweep, const std::string& opt) {
+  std::vector<std::pair<std::string, std::string>> out;
+  if (!sweep.contains("best") || !sweep["best"].contains(opt)) return out;
+  for (const auto& [k, v] : sweep["best"][opt]["settings"].items())
+    out.emplace_back(k, v.get<std::string>());
+  return out;
+}
+
+std::string settings_text(const std::vector<std::pair<std::string, std::string>>& s) {
+  std::string t;
+  for (const auto& [k, v] : s) t += (t.empty() ? "" : " ") + k + "=" + v;
+  return t;
+}
+
+void write_json_atomically(const std::string& path, const Json& j) {
+  const std::string tmp = path + ".tmp";
+  {
+    std::ofstream f(tmp);
+    f << j.dump(2) << '\n';
+    if (!f) throw DataError("cannot write '" + tmp + "'");
+  }
+  std::error_code ec;
+  std::filesystem::rename(tmp, path, ec);
+  if (ec) throw DataError("cannot write '" + path + "': " + ec.message());
+}
+
+// One phase of the protocol: a sweep or compare in DIR/NAME, continued when the protocol
+// is and that folder holds a study already.
+Command phase(const Command& cmd, const std::string& name, const std::string& folder) {
+  Command c = cmd;
+  c.name = name;
+  c.log_dir = (std::filesystem::path(cmd.log_dir) / folder).string();
+  std::error_code ec;
+  c.continuing = cmd.continuing && std::filesystem::exists(c.log_dir + "/study.json", ec);
+  c.json = false;
+  c.argv.insert(c.argv.begin(), "study phase " + folder + ":");
+  return c;
+}
+
+}  // namespace
+
+int protocol_command(const Command& cmd) {
+  namespace fs = std::filesystem;
+  const std::string index = (fs::path(cmd.log_dir) / "protocol.json").string();
+  std::error_code ec;
+  if (fs::exists(index, ec) && !cmd.continuing && !cmd.overwrite)
+    throw ConfigError("--log-dir '" + cmd.log_dir +
+                      "' already holds a study (protocol.json): pass --continue to finish it, "
+                      "--overwrite to replace it, or choose another folder");
+  if (cmd.continuing && !fs::exists(index, ec))
+    throw ConfigError("--continue: '" + cmd.log_dir + "' holds no protocol.json to continue");
+  if (cmd.continuing) {
+    if (const auto problem = files::input_problem(index, 64ull << 20); !problem.empty())
+      throw ConfigError("--continue: '" + index + "': " + problem);
+    std::ifstream in(index);
+    const auto before = Json::parse(in, nullptr, false);
+    if (!before.is_object() || before.value("schema", "") != "metaadamw-protocol")
+      throw ConfigError("--continue: '" + index + "' is not a metaadamw study protocol");
+    if (before["config"] !=
+        Json::parse(cmd.config.to_json()))  // more seeds or grid values extend it
+      throw ConfigError("--continue: the study in '" + cmd.log_dir +
+                        "' ran under other options; continue it with the options it was "
+                        "started with");
+  }
+  fs::create_directories(cmd.log_dir, ec);
+  if (ec) throw DataError("cannot create --log-dir '" + cmd.log_dir + "': " + ec.message());
+
+  Json p;
+  p["schema"] = "metaadamw-protocol";
+  p["schema_version"] = 1;
+  p["command"] = cmd.argv;
+  p["config"] = Json::parse(cmd.config.to_json());
+  p["task"] = cmd.config.task;
+  p["preset"] = cmd.config.preset;
+  auto grid_json = [](const auto& grid) {
+    Json g = Json::object();
+    for (const auto& [k, vs] : grid) g[k] = vs;
+    return g;
+  };
+  p["adamw_grid"] = grid_json(cmd.grid);
+  p["metaadamw_grid"] = grid_json(cmd.meta_grid);
+  p["tune_seeds"] = cmd.tune_seeds;
+  // Evaluation seeds: disjoint from the tuning seeds, so no seed is both chosen on and
+  // reported.
+  const uint64_t eval_seed = cmd.config.seed + 100;
+  Json seeds = Json::array();
+  for (int64_t k = 0; k < cmd.seeds; ++k) seeds.push_back(eval_seed + static_cast<uint64_t>(k));
+  p["evaluation_seeds"] = seeds;
+  p["selection"] =
+      "the final model's metric on the validation split (the task's "
+      "meta-validation split), mean over the tuning seeds";
+  p["complete"] = false;
+  write_json_atomically(index, p);
+
+  int code = kExitOk;
+  // One tuning phase: `opt` over `grid` at `base`, chosen on the validation split; its
+  // choice is recorded in protocol.json before the next phase starts.
+  auto tune = [&](const std::string& opt, const char* folder, const RunConfig& base,
+                  const std::vector<std::pair<std::string, std::vector<std::string>>>& grid,
+                  const char* what) {
+    Command t = phase(cmd, "sweep", folder);
+    t.config = base;
+    t.optimizers = {opt};
+    t.grid = grid;
+    t.seeds = cmd.tune_seeds;
+    Json sweep;
+    code = std::max(code, sweep_command(t, &sweep));
+    if (interrupted()) return std::vector<std::pair<std::string, std::string>>{};
+    auto best = chosen(sweep, opt);
+    if (best.empty())
+      throw DataError(std::string("no ") + what + " setting trained without diverging: widen it");
+    p[opt] = {{"settings", sweep["best"][opt]["settings"]}, {"val", sweep["best"][opt]["val"]}};
+    write_json_atomically(index, p);
+    return best;
+  };
+  // (a) AdamW over its grid; (b) MetaAdamW at AdamW's η, λ over its own grid.
+  const auto best_a = tune("adamw", "tune-adamw", cmd.config, cmd.grid, "AdamW --grid");
+  if (interrupted()) return code;
+  RunConfig at_a = cmd.config;
+  for (const auto& [k, v] : best_a) at_a.set(k, v);
+  const auto best_b = tune("metaadamw", "tune-metaadamw", at_a, cmd.meta_grid, "--meta-grid");
+  if (interrupted()) return code;
+
+  // (c) Both at their chosen settings over fresh seeds.
+  Command c = phase(cmd, "compare", "compare");
+  for (const auto& [k, v] : best_a) c.config.set(k, v);
+  for (const auto& [k, v] : best_b) c.config.set(k, v);  // MetaAdamW's keys: AdamW ignores them
+  c.config.set("seed", std::to_string(eval_seed));
+  c.optimizers = {"adamw", "metaadamw"};
+  Json sc;
+  code = std::max(code, compare_command(c, &sc));
+  if (interrupted() || sc.is_null()) return code;
+  p["compare"] = sc;
+  p["complete"] = true;
+  write_json_atomically(index, p);
+  if (!cmd.quiet)
+    std::fprintf(stderr, "\nstudy %s / %s: AdamW tuned to %s; MetaAdamW %s; %lld seeds → %s\n",
+                 cmd.config.task.c_str(), cmd.config.preset.c_str(), settings_text(best_a).c_str(),
+                 settings_text(best_b).c_str(), static_cast<long long>(cmd.seeds), index.c_str());
+  if (cmd.json) std::printf("%s\n", p.dump(2).c_str());
+  return code == kExitDiverged ? kExitOk : code;  // a diverging grid point is a finding
+}
+
+int report_command(const Command& cmd) {
+  struct Row {
+    std::string dir;
+    Json p;
+  };
+  std::vector<Row> rows;
+  for (const auto& dir : cmd.positional) {
+    const std::string index = (std::filesystem::path(dir) / "protocol.json").string();
+    if (const auto problem = files::input_problem(index, 64ull << 20); !problem.empty())
+      throw DataError(
+          "report: '" + index + "': " + problem +
+          (problem == "no such file" ? " (not a study folder: study --log-dir DIR)" : ""));
+    std::ifstream in(index);
+    auto p = Json::parse(in, nullptr, false);
+    if (!p.is_object() || p.value("schema", "") != "metaadamw-protocol")
+      throw DataError("report: '" + index + "' is not a metaadamw study protocol");
+    if (!p.value("complete", false) || !p.contains("compare"))
+      throw DataError("report: the study in '" + dir +
+                      "' has not finished (metaadamw study … --continue finishes it)");
+    rows.push_back({dir, std::move(p)});
+  }
+  std::vector<double> p_t, p_w;
+  auto num = [](const Json& v) {
+    return v.is_number() ? v.get<double>() : std::numeric_limits<double>::quiet_NaN();
+  };
+  for (const auto& r : rows) {
+    p_t.push_back(num(r.p["compare"]["p_value"]));
+    p_w.push_back(num(r.p["compare"]["wilcoxon"]["p_value"]));
+  }
+  const auto holm_t = stats::holm(p_t), holm_w = stats::holm(p_w);
+  Json out;
+  out["schema"] = "metaadamw-report";
+  out["correction"] = "Holm, over the " + std::to_string(rows.size()) + " studies";
+  Json tasks = Json::array();
+  for (size_t i = 0; i < rows.size(); ++i) {
+    const auto& c = rows[i].p["compare"];
+    Json t;
+    t["dir"] = rows[i].dir;
+    t["task"] = rows[i].p["task"];
+    t["preset"] = rows[i].p["preset"];
+    t["metric"] = c["metric"];
+    t["higher_is_better"] = c["higher_is_better"];
+    t["seeds"] = c["seeds"].size();
+    t["adamw_settings"] = rows[i].p["adamw"]["settings"];
+    t["metaadamw_settings"] = rows[i].p["metaadamw"]["settings"];
+    t["adamw"] = c["adamw"]["best"];
+    t["metaadamw"] = c["metaadamw"]["best"];
+    t["p_t"] = c["p_value"];
+    t["p_t_holm"] = std::isnan(holm_t[i]) ? Json(nullptr) : Json(holm_t[i]);
+    t["p_wilcoxon"] = c["wilcoxon"]["p_value"];
+    t["p_wilcoxon_holm"] = std::isnan(holm_w[i]) ? Json(nullptr) : Json(holm_w[i]);
+    t["effect"] = c["effect"];
+    t["time_to_target"] = c["time_to_target"];
+    t["time_ratio"] = c["time_ratio"];
+    tasks.push_back(t);
+  }
+  out["tasks"] = tasks;
+  if (cmd.json) {
+    std::printf("%s\n", out.dump(2).c_str());
+    return kExitOk;
+  }
+  auto f = [&](const Json& v, const char* fmt) {
+    if (!v.is_number()) return std::string("n/a");
+    char buf[48];
+    std::snprintf(buf, sizeof buf, fmt, v.get<double>());
+    return std::string(buf);
+  };
+  auto pm = [&](const Json& s) { return f(s["mean"], "%.4g") + " ± " + f(s["std"], "%.2g"); };
+  auto settings = [](const Json& s) {
+    std::string t;
+    for (const auto& [k, v] : s.items())
+      t += (t.empty() ? "" : ", ") + k + "=" + v.get<std::string>();
+    return t;
+  };
+  std::printf(
+      "| task | metric | seeds | AdamW (tuned) | MetaAdamW | p t-test (Holm) | "
+      "p Wilcoxon (Holm) | effect [95%% CI] | steps to target A / M | time M/A |\n");
+  std::printf("|---|---|---|---|---|---|---|---|---|---|\n");
+  for (const auto& t : tasks) {
+    const auto& tt = t["time_to_target"];
+    std::printf(
+        "| %s | %s (%s) | %zu | %s | %s | %s (%s) | %s (%s) | %s [%s, %s] | %s / %s | %s |\n",
+        t["task"].get<std::string>().c_str(), t["metric"].get<std::string>().c_str(),
+        t["higher_is_better"].get<bool>() ? "↑" : "↓", t["seeds"].get<size_t>(),
+        pm(t["adamw"]).c_str(), pm(t["metaadamw"]).c_str(), f(t["p_t"], "%.3g").c_str(),
+        f(t["p_t_holm"], "%.3g").c_str(), f(t["p_wilcoxon"], "%.3g").c_str(),
+        f(t["p_wilcoxon_holm"], "%.3g").c_str(), f(t["effect"]["mean_diff"], "%.3g").c_str(),
+        f(t["effect"]["ci95"][0], "%.3g").c_str(), f(t["effect"]["ci95"][1], "%.3g").c_str(),
+        f(tt["adamw"]["steps_mean"], "%.0f").c_str(),
+        f(tt["metaadamw"]["steps_mean"], "%.0f").c_str(), f(t["time_ratio"], "%.2f").c_str());
+  }
+  std::printf("\nTuned settings (validation split):\n");
+  for (const auto& t : tasks)
+    std::printf("- %s: AdamW %s; MetaAdamW %s\n", t["task"].get<std::string>().c_str(),
+                settings(t["adamw_settings"]).c_str(), settings(t["metaadamw_settings"]).c_str());
+  return kExitOk;
+}
+
+}  // namespace maw::cli
