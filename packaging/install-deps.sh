@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs what MetaAdamW Studio needs to build, test and run on Debian 12.
+# Installs what MetaAdamW Studio needs to build, test and run on Debian 12 and 13.
 # Idempotent, and quiet when everything is present. Needs root (or sudo) for apt.
 #
 #   packaging/install-deps.sh            build + test dependencies (engine, CLI, tests)
@@ -23,6 +23,8 @@ packages=(
   xvfb xauth
   # The interop test reads our HDF5 logs with h5py (a user's other tool).
   python3-h5py
+  # `cpack -G DEB` finds the package's dependencies with dpkg-shlibdeps, which needs file.
+  file
 )
 for arg in "$@"; do
   case "$arg" in
