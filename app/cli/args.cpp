@@ -61,7 +61,8 @@ Usage:
                                        MetaAdamW at its η, λ over --meta-grid (default
                                        meta_update_freq 5, 10 × meta_lr 3e-3, 1e-2), both
                                        on the validation split; then compare on N (default
-                                       5) fresh seeds. Resumable: DIR/protocol.json
+                                       5) fresh seeds; preset medium unless given.
+                                       Resumable: DIR/protocol.json
   metaadamw report DIR... [--json]     studies of several tasks side by side: metric both
                                        ways, p (t-test, Wilcoxon; raw and Holm), effect
                                        with 95% CI, time-to-target, wall-time ratio
@@ -78,7 +79,7 @@ Usage:
 
 Options (train, compare):
   --task NAME          synthetic | image | lm | translation | sentiment | forecasting
-  --preset NAME        tiny | small | paper
+  --preset NAME        tiny | small | medium (small models, 1000 steps) | paper
   --optimizer NAME     adamw | torch_adamw | metaadamw          (train)
   --optimizers A,B     optimizers (compare, sweep; default adamw,metaadamw)
   --seeds N            seeds per optimizer (compare, sweep; default 1)
@@ -292,6 +293,8 @@ Command parse(const std::vector<std::string>& args) {
     probe.set("optimizer", o);  // validates each name with the schema's message
   }
   if (cmd.name == "study") {
+    // Runs long enough to meta-learn, unless the user chose another preset.
+    if (!cmd.config.explicit_keys.count("preset")) cmd.config.set("preset", "medium");
     if (cmd.log_dir.empty())
       throw ConfigError(
           "study needs --log-dir DIR: its runs take hours and must survive an "

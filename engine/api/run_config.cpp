@@ -122,8 +122,10 @@ const std::vector<Entry>& schema() {
     e.push_back(enum_key("task", &RunConfig::task,
                          {"synthetic", "image", "lm", "translation", "sentiment", "forecasting"},
                          "what to train"));
-    e.push_back(enum_key("preset", &RunConfig::preset, {"tiny", "small", "paper"},
-                         "model and data size: tiny (seconds), small (minutes), paper"));
+    e.push_back(enum_key("preset", &RunConfig::preset, {"tiny", "small", "medium", "paper"},
+                         "model and data size: tiny (seconds), small (minutes), medium (the "
+                         "small models for 1000 steps: 100-200 meta-updates at K = 5-10; "
+                         "`study`'s runs), paper"));
     e.push_back(enum_key("optimizer", &RunConfig::optimizer, {"adamw", "torch_adamw", "metaadamw"},
                          "adamw: ours (foreach); torch_adamw: LibTorch's, the reference; "
                          "metaadamw: AdamW with the meta-trained modulator"));
@@ -643,8 +645,19 @@ void RunConfig::resolve_preset() {
     if (explicit_keys.count(key) && !(key == "batch_size" && batch_size == 0)) continue;
     // The run's length is the user's when they gave steps or epochs.
     if ((key == "steps" || key == "epochs") && length_given) continue;
-    const char* v = p == "tiny" ? row.tiny : p == "small" ? row.small : row.paper;
+    if ((key == "steps" || key == "epochs" || key == "eval_every") && p == "medium") continue;
+    const char* v = p == "tiny" ? row.tiny : p == "small" || p == "medium" ? row.small : row.paper;
     if (*v) find(row.key)->set(*this, v);
+  }
+  if (p == "medium") {
+    // Long enough to meta-learn — ≥ 100 meta-updates at K = 10 — and short enough that
+    // the evidence protocol (22 runs per task) fits about four hours for five tasks on 2
+    // cores at the small models' 40–105 ms per step.
+    if (!length_given) {
+      find("steps")->set(*this, "1000");
+      find("epochs")->set(*this, "0");
+    }
+    if (!explicit_keys.count("eval_every")) find("eval_every")->set(*this, "100");
   }
   {
     // The design decides the meta-optimizer, its step and λ's source, unless the user did.

@@ -115,6 +115,35 @@ TEST(RunConfig, PresetFillsOnlyWhatTheUserLeftOpen) {
   EXPECT_EQ(e.steps, 0);  // epochs given: the length comes from epochs
 }
 
+// medium: small's models and data, a fixed length of 1000 steps (evaluated every 100) on
+// every task — small's epochs would give image 469 steps and sentiment 7 epochs.
+TEST(RunConfig, MediumIsTheSmallModelsForAThousandSteps) {
+  for (const char* task : {"image", "lm", "translation", "sentiment", "forecasting"}) {
+    RunConfig small, medium;
+    small.set("task", task);
+    small.set("preset", "small");
+    small.resolve_preset();
+    medium.set("task", task);
+    medium.set("preset", "medium");
+    medium.resolve_preset();
+    EXPECT_EQ(medium.steps, 1000) << task;
+    EXPECT_EQ(medium.epochs, 0) << task;
+    EXPECT_EQ(medium.eval_every, 100) << task;
+    EXPECT_EQ(medium.batch_size, small.batch_size) << task;
+    EXPECT_EQ(medium.model_dim, small.model_dim) << task;
+    EXPECT_EQ(medium.image_width, small.image_width) << task;
+    EXPECT_EQ(medium.data_n_train, small.data_n_train) << task;
+  }
+  RunConfig given;  // the user's length and evaluation period stay the user's
+  given.set("task", "lm");
+  given.set("preset", "medium");
+  given.set("steps", "300");
+  given.set("eval_every", "25");
+  given.resolve_preset();
+  EXPECT_EQ(given.steps, 300);
+  EXPECT_EQ(given.eval_every, 25);
+}
+
 TEST(RunConfig, ToJsonRoundTrips) {
   RunConfig a;
   a.set("lr", "0.00123");

@@ -15,7 +15,7 @@ SetupPanel::SetupPanel(QWidget* parent) : QWidget(parent) {
   task_ = new QComboBox;
   task_->addItems({"image", "lm", "translation", "sentiment", "forecasting", "synthetic"});
   preset_ = new QComboBox;
-  preset_->addItems({"tiny", "small", "paper"});
+  preset_->addItems({"tiny", "small", "medium", "paper"});
   preset_->setCurrentText("small");
   adamw_ = new QCheckBox("AdamW");
   metaadamw_ = new QCheckBox("MetaAdamW");
