@@ -19,8 +19,8 @@
 #include "api/run_log.h"
 #include "api/session.h"
 #include "api/stats.h"
-#include "cli/log_commands.h"
 #include "cli/progress.h"
+#include "cli/study_index.h"
 #include "cli/summary_json.h"
 
 namespace maw::cli {

@@ -1,0 +1,212 @@
+#include "cli/study_index.h"
+
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <ctime>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "api/errors.h"
+#include "api/file_checks.h"
+#include "api/run_log_reader.h"
+#include "cli/summary_json.h"
+
+namespace maw::cli {
+namespace {
+
+using Json = nlohmann::ordered_json;
+
+// Every evaluation of a log, as the run reported them (extras included).
+std::vector<EvalRecord> read_evals(const RunLogReader& r) {
+  const uint64_t n = r.rows("evals/step");
+  std::vector<EvalRecord> out(n);
+  if (n == 0) return out;
+  auto column = [&](const std::string& path) {
+    auto v = r.read(path, 0, std::min<uint64_t>(n, r.rows(path)));
+    v.resize(n, std::nan(""));  // a writer that died between two appends
+    return v;
+  };
+  const auto step = column("evals/step"), epoch = column("evals/epoch"),
+             loss = column("evals/loss"), metric = column("evals/metric"),
+             ms = column("evals/eval_ms"), wall = column("evals/wall_time_s");
+  for (uint64_t i = 0; i < n; ++i) {
+    out[i].step = static_cast<int64_t>(step[i]);
+    out[i].epoch = static_cast<int64_t>(epoch[i]);
+    out[i].loss = loss[i];
+    out[i].metric = metric[i];
+    out[i].eval_ms = ms[i];
+    out[i].wall_time_s = wall[i];
+  }
+  for (const auto& s : r.series()) {
+    if (s.path.rfind("evals/extra/", 0) != 0) continue;
+    const auto v = column(s.path);
+    const std::string name = s.path.substr(12);
+    for (uint64_t i = 0; i < n; ++i) out[i].extras.emplace_back(name, v[i]);
+  }
+  return out;
+}
+
+}  // namespace
+
+StudyIndex::StudyIndex(std::string dir, std::string kind, std::vector<std::string> argv,
+                       std::string config_json, bool overwrite, bool continuing)
+    : dir_(std::move(dir)),
+      kind_(std::move(kind)),
+      argv_(std::move(argv)),
+      config_json_(std::move(config_json)),
+      overwrite_(overwrite),
+      continuing_(continuing) {
+  if (dir_.empty()) return;
+  const auto index = std::filesystem::path(dir_) / "study.json";
+  std::error_code exists_ec;
+  const bool exists = std::filesystem::exists(index, exists_ec);
+  if (continuing_) {
+    load_previous(index.string(), exists);
+    return;
+  }
+  if (!overwrite_ && exists)
+    throw ConfigError("--log-dir '" + dir_ +
+                      "' already holds a study (study.json): pass --continue to finish it, "
+                      "--overwrite to replace it and its logs, or choose another folder");
+  std::error_code ec;
+  std::filesystem::create_directories(dir_, ec);
+  if (ec) throw DataError("cannot create --log-dir '" + dir_ + "': " + ec.message());
+  const std::time_t t = std::time(nullptr);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
+  created_ = buf;
+  write();  // fails now, before hours of training, if the folder is not writable
+}
+
+void StudyIndex::load_previous(const std::string& index, bool exists) {
+  if (!exists) throw ConfigError("--continue: '" + dir_ + "' holds no study.json to continue");
+  if (const auto problem = files::input_problem(index, 256ull << 20); !problem.empty())
+    throw ConfigError("--continue: '" + index + "': " + problem);
+  std::ifstream in(index);
+  const auto j = Json::parse(in, nullptr, /*allow_exceptions=*/false);
+  if (!j.is_object() || j.value("schema", "") != "metaadamw-study" || !j.contains("runs") ||
+      !j["runs"].is_array())
+    throw ConfigError("--continue: '" + index + "' is not a metaadamw study index");
+  if (j.value("kind", "") != kind_)
+    throw ConfigError("--continue: '" + index + "' holds a " + j.value("kind", "?") +
+                      " study, not a " + kind_);
+  if (!j.contains("config"))
+    throw ConfigError("--continue: '" + index +
+                      "' was written by an older metaadamw that did not record the study's "
+                      "configuration; start the study again in a new folder");
+  if (j["config"] != Json::parse(config_json_)) {
+    std::string differ;
+    const auto now = Json::parse(config_json_);
+    for (const auto& [k, v] : now.items())
+      if (!j["config"].contains(k) || j["config"][k] != v)
+        differ += (differ.empty() ? "" : ", ") + k;
+    throw ConfigError("--continue: the study in '" + dir_ +
+                      "' ran under another configuration (differs in: " + differ +
+                      "); continue it with the options it was started with");
+  }
+  created_ = j.value("created", "");
+  for (const auto& run : j["runs"])
+    if (run.is_object() && run.contains("file") && run["file"].is_string())
+      runs_.emplace_back(run["file"].get<std::string>(), run.dump());
+}
+
+std::string StudyIndex::log_path(
+    const std::string& optimizer, uint64_t seed,
+    const std::vector<std::pair<std::string, std::string>>& settings) const {
+  std::string name = optimizer;
+  for (const auto& [k, v] : settings) name += "-" + k + "=" + v;
+  name += "-seed" + std::to_string(seed);
+  for (char& c : name)
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '=' ||
+          c == '.'))
+      c = '_';
+  return (std::filesystem::path(dir_) / (name + ".h5")).string();
+}
+
+void StudyIndex::claim(const std::vector<std::string>& log_paths) const {
+  if (overwrite_ || continuing_) return;
+  for (const auto& p : log_paths) {
+    std::error_code ec;
+    if (std::filesystem::exists(p, ec) && std::filesystem::file_size(p, ec) > 0 && !ec)
+      throw ConfigError("run log '" + p +
+                        "' already exists: pass --overwrite to replace the study's logs, or "
+                        "choose another --log-dir");
+  }
+}
+
+bool StudyIndex::finished(const std::string& log_path, SeedRun* out) const {
+  if (!continuing_) return false;
+  const std::string file = std::filesystem::path(log_path).filename().string();
+  const std::string* entry = nullptr;
+  for (const auto& [f, run] : runs_)
+    if (f == file) entry = &run;
+  if (!entry) return false;
+  const auto run = Json::parse(*entry);
+  if (!run.contains("summary")) return false;
+  RunSummary s = summary_from_json(run["summary"].dump());
+  if (s.status != "completed" && s.status != "diverged" && s.status != "early_stopped")
+    return false;
+  try {
+    RunLogReader r(log_path);
+    if (r.attribute("status") != s.status) return false;  // the log was replaced since
+    out->summary = std::move(s);
+    out->evals = read_evals(r);
+  } catch (const DataError&) {
+    return false;  // gone or damaged: run it again
+  }
+  return true;
+}
+
+void StudyIndex::add(const std::string& log_path, const RunSummary& summary,
+                     const std::vector<std::pair<std::string, std::string>>& settings) {
+  Json run;
+  run["file"] = std::filesystem::path(log_path).filename().string();
+  run["optimizer"] = summary.optimizer;
+  run["seed"] = summary.seed;
+  Json s = Json::object();
+  for (const auto& [k, v] : settings) s[k] = v;
+  run["settings"] = s;
+  run["summary"] = Json::parse(summary_json(summary));
+  const std::string file = run["file"].get<std::string>();
+  auto same =
+      std::find_if(runs_.begin(), runs_.end(), [&](const auto& r) { return r.first == file; });
+  if (same != runs_.end())
+    same->second = run.dump();
+  else
+    runs_.emplace_back(file, run.dump());
+  write();
+}
+
+void StudyIndex::finish(const std::string& study_json) {
+  study_json_ = study_json;
+  write();
+}
+
+void StudyIndex::write() const {
+  Json j;
+  j["schema"] = "metaadamw-study";
+  j["schema_version"] = 1;
+  j["kind"] = kind_;
+  j["created"] = created_;
+  j["command"] = argv_;
+  j["config"] = Json::parse(config_json_);
+  j["runs"] = Json::array();
+  for (const auto& r : runs_) j["runs"].push_back(Json::parse(r.second));
+  j["complete"] = !study_json_.empty();
+  if (!study_json_.empty()) j["study"] = Json::parse(study_json_);
+  const auto file = std::filesystem::path(dir_) / "study.json";
+  const auto tmp = file.string() + ".tmp";
+  {
+    std::ofstream f(tmp);
+    if (!f) throw DataError("cannot write '" + tmp + "'");
+    f << j.dump(2) << '\n';
+    if (!f) throw DataError("cannot write '" + tmp + "'");
+  }
+  std::error_code ec;
+  std::filesystem::rename(tmp, file, ec);  // atomic: readers never see half a file
+  if (ec) throw DataError("cannot write '" + file.string() + "': " + ec.message());
+}
+
+}  // namespace maw::cli

@@ -1,0 +1,57 @@
+// The index of a study's folder (compare / sweep --log-dir DIR): DIR/study.json.
+#pragma once
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "api/records.h"
+#include "api/study.h"
+
+namespace maw::cli {
+
+// --log-dir DIR of compare / sweep: one log per run, and DIR/study.json, rewritten after
+// every run, that indexes them (so an interrupted study still has a valid index).
+// --continue picks a study up where it stopped: runs that finished there (completed,
+// diverged or early-stopped, their log saying the same) are read back from study.json and
+// their logs, never repeated; the others — stopped, killed, not started — run (again).
+class StudyIndex {
+ public:
+  // `config_json`: the study's base configuration (RunConfig::to_json); a study continues
+  // only under the same one. Throws ConfigError when the folder holds another study (no
+  // --overwrite), or, continuing, none, one of another kind or configuration.
+  StudyIndex(std::string dir, std::string kind, std::vector<std::string> argv,
+             std::string config_json, bool overwrite, bool continuing);
+  bool enabled() const { return !dir_.empty(); }
+  bool overwrite() const { return overwrite_; }
+  bool continuing() const { return continuing_; }
+  // Before the first run: a folder that holds another study, or any of the logs the study
+  // will write, is refused (ConfigError) unless overwrite — not hours later at that run.
+  // Continuing, the folder's logs are this study's: nothing to claim.
+  void claim(const std::vector<std::string>& log_paths) const;
+  // The log file for the next run (created by the run's writer).
+  std::string log_path(const std::string& optimizer, uint64_t seed,
+                       const std::vector<std::pair<std::string, std::string>>& settings) const;
+  // Continuing: the run of that log as it finished before (its summary from study.json,
+  // its evaluations from the log), or false when it has to run.
+  bool finished(const std::string& log_path, SeedRun* out) const;
+  void add(const std::string& log_path, const RunSummary& summary,
+           const std::vector<std::pair<std::string, std::string>>& settings);
+  // The study's aggregate JSON (compare_study / sweep_study) as text, written at the end.
+  void finish(const std::string& study_json);
+
+ private:
+  void load_previous(const std::string& index, bool exists);
+  void write() const;
+  std::string dir_, kind_;
+  std::vector<std::string> argv_;
+  std::string config_json_;
+  std::string study_json_;
+  std::string created_;
+  // The runs array: (log file name, run entry as JSON), in the order first run; a run that
+  // runs again (continued) replaces its entry.
+  std::vector<std::pair<std::string, std::string>> runs_;
+  bool overwrite_ = false, continuing_ = false;
+};
+
+}  // namespace maw::cli
