@@ -234,18 +234,6 @@ std::string settings_text(const std::vector<std::pair<std::string, std::string>>
   return t;
 }
 
-void write_json_atomically(const std::string& path, const Json& j) {
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream f(tmp);
-    f << j.dump(2) << '\n';
-    if (!f) throw DataError("cannot write '" + tmp + "'");
-  }
-  std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) throw DataError("cannot write '" + path + "': " + ec.message());
-}
-
 // One phase of the protocol: a sweep or compare in DIR/NAME, continued when the protocol
 // is and that folder holds a study already.
 Command phase(const Command& cmd, const std::string& name, const std::string& folder) {

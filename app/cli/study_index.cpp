@@ -50,6 +50,19 @@ std::vector<EvalRecord> read_evals(const RunLogReader& r) {
 
 }  // namespace
 
+void write_json_atomically(const std::string& path, const Json& j) {
+  const std::string tmp = path + ".tmp";
+  {
+    std::ofstream f(tmp);
+    if (!f) throw DataError("cannot write '" + tmp + "'");
+    f << j.dump(2) << '\n';
+    if (!f) throw DataError("cannot write '" + tmp + "'");
+  }
+  std::error_code ec;
+  std::filesystem::rename(tmp, path, ec);  // atomic: readers never see half a file
+  if (ec) throw DataError("cannot write '" + path + "': " + ec.message());
+}
+
 StudyIndex::StudyIndex(std::string dir, std::string kind, std::vector<std::string> argv,
                        std::string config_json, bool overwrite, bool continuing)
     : dir_(std::move(dir)),
@@ -109,7 +122,7 @@ void StudyIndex::load_previous(const std::string& index, bool exists) {
   created_ = j.value("created", "");
   for (const auto& run : j["runs"])
     if (run.is_object() && run.contains("file") && run["file"].is_string())
-      runs_.emplace_back(run["file"].get<std::string>(), run.dump());
+      runs_.emplace_back(run["file"].get<std::string>(), run);
 }
 
 std::string StudyIndex::log_path(
@@ -139,11 +152,11 @@ void StudyIndex::claim(const std::vector<std::string>& log_paths) const {
 bool StudyIndex::finished(const std::string& log_path, SeedRun* out) const {
   if (!continuing_) return false;
   const std::string file = std::filesystem::path(log_path).filename().string();
-  const std::string* entry = nullptr;
+  const Json* entry = nullptr;
   for (const auto& [f, run] : runs_)
     if (f == file) entry = &run;
   if (!entry) return false;
-  const auto run = Json::parse(*entry);
+  const Json& run = *entry;
   if (!run.contains("summary")) return false;
   RunSummary s = summary_from_json(run["summary"].dump());
   if (s.status != "completed" && s.status != "diverged" && s.status != "early_stopped")
@@ -173,9 +186,9 @@ void StudyIndex::add(const std::string& log_path, const RunSummary& summary,
   auto same =
       std::find_if(runs_.begin(), runs_.end(), [&](const auto& r) { return r.first == file; });
   if (same != runs_.end())
-    same->second = run.dump();
+    same->second = run;
   else
-    runs_.emplace_back(file, run.dump());
+    runs_.emplace_back(file, run);
   write();
 }
 
@@ -193,20 +206,10 @@ void StudyIndex::write() const {
   j["command"] = argv_;
   j["config"] = Json::parse(config_json_);
   j["runs"] = Json::array();
-  for (const auto& r : runs_) j["runs"].push_back(Json::parse(r.second));
+  for (const auto& r : runs_) j["runs"].push_back(r.second);
   j["complete"] = !study_json_.empty();
   if (!study_json_.empty()) j["study"] = Json::parse(study_json_);
-  const auto file = std::filesystem::path(dir_) / "study.json";
-  const auto tmp = file.string() + ".tmp";
-  {
-    std::ofstream f(tmp);
-    if (!f) throw DataError("cannot write '" + tmp + "'");
-    f << j.dump(2) << '\n';
-    if (!f) throw DataError("cannot write '" + tmp + "'");
-  }
-  std::error_code ec;
-  std::filesystem::rename(tmp, file, ec);  // atomic: readers never see half a file
-  if (ec) throw DataError("cannot write '" + file.string() + "': " + ec.message());
+  write_json_atomically((std::filesystem::path(dir_) / "study.json").string(), j);
 }
 
 }  // namespace maw::cli

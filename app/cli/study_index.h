@@ -1,6 +1,7 @@
 // The index of a study's folder (compare / sweep --log-dir DIR): DIR/study.json.
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <string>
 #include <utility>
 #include <vector>
@@ -9,6 +10,10 @@
 #include "api/study.h"
 
 namespace maw::cli {
+
+// Writes `j` to `path` through a temporary file and a rename: a reader never sees half a
+// file, an interrupted writer leaves the previous one. Throws DataError.
+void write_json_atomically(const std::string& path, const nlohmann::ordered_json& j);
 
 // --log-dir DIR of compare / sweep: one log per run, and DIR/study.json, rewritten after
 // every run, that indexes them (so an interrupted study still has a valid index).
@@ -50,7 +55,7 @@ class StudyIndex {
   std::string created_;
   // The runs array: (log file name, run entry as JSON), in the order first run; a run that
   // runs again (continued) replaces its entry.
-  std::vector<std::pair<std::string, std::string>> runs_;
+  std::vector<std::pair<std::string, nlohmann::ordered_json>> runs_;
   bool overwrite_ = false, continuing_ = false;
 };
 
