@@ -1,6 +1,7 @@
 // Errors the outside world can act on. Plain C++ (no torch): app/ and ui/ catch these.
 #pragma once
 
+#include <algorithm>
 #include <stdexcept>
 #include <string>
 
@@ -21,7 +22,8 @@ class DataError : public std::runtime_error {
 // The first line of an error text: LibTorch's messages carry a C++ stack trace
 // ("frame #0 …") after it, which no user-facing output shows.
 inline std::string first_line(const std::string& text) {
-  std::string line = text.substr(0, text.find('\n'));
+  const size_t begin = std::min(text.find_first_not_of(" \r\n"), text.size());
+  std::string line = text.substr(begin, text.find('\n', begin) - begin);
   while (!line.empty() && (line.back() == ' ' || line.back() == '\r')) line.pop_back();
   return line;
 }

@@ -230,6 +230,13 @@ int64_t load_checkpoint(const std::string& path, nn::ParamStore& store, RunOptim
   } catch (const c10::Error& e) {
     throw DataError("checkpoint '" + path + "' is damaged or not a run checkpoint (" +
                     first_line(e.what_without_backtrace()) + ")");
+  } catch (const DataError&) {
+    throw;
+  } catch (const std::exception& e) {
+    // LibTorch 2.x's archive reader also throws torch::jit::ErrorReport and std:: errors
+    // (a flipped byte in the pickled state: Debian 13's CI), some with an empty first line.
+    throw DataError("checkpoint '" + path + "' is damaged or not a run checkpoint (" +
+                    first_line(e.what()) + ")");
   }
 }
 
