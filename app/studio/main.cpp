@@ -3,6 +3,11 @@
 #include <QCommandLineParser>
 
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
+
+#include "api/errors.h"
+#include "studio/figures.h"
 
 #include "studio/main_window.h"
 #include "studio/setup_panel.h"
@@ -10,7 +15,64 @@
 #include "studio/theme.h"
 #include "studio/views.h"
 
+namespace {
+
+// Modes that open no window (--figures, --help, --version) run without a display: Qt's
+// offscreen platform, unless the user chose a platform.
+void offscreen_for_windowless_modes(int argc, char** argv) {
+  if (std::getenv("QT_QPA_PLATFORM")) return;
+  const bool display = std::getenv("DISPLAY") || std::getenv("WAYLAND_DISPLAY");
+  for (int i = 1; i < argc; ++i) {
+    const char* a = argv[i];
+    const bool figures = std::strncmp(a, "--figures", 9) == 0;
+    const bool help = !std::strcmp(a, "--help") || !std::strcmp(a, "-h") ||
+                      !std::strcmp(a, "--help-all") || !std::strcmp(a, "--version") ||
+                      !std::strcmp(a, "-v");
+    if (figures || (help && !display)) {
+      setenv("QT_QPA_PLATFORM", "offscreen", 1);
+      return;
+    }
+  }
+}
+
+int figures_main(const QCommandLineParser& cli, const QCommandLineOption& figures,
+                 const QCommandLineOption& band, const QCommandLineOption& smoothing) {
+  maw::ui::FigureOptions o;
+  const QString b = cli.value(band);
+  if (b != "std" && b != "minmax") {
+    std::fprintf(stderr, "metaadamw-studio: --band: expected std or minmax, got '%s'\n",
+                 qPrintable(b));
+    return 2;
+  }
+  o.min_max = b == "minmax";
+  bool ok = false;
+  o.smoothing = cli.value(smoothing).toDouble(&ok);
+  if (!ok || !(o.smoothing >= 0 && o.smoothing < 1)) {
+    std::fprintf(stderr, "metaadamw-studio: --smoothing: expected a number in [0, 1), got '%s'\n",
+                 qPrintable(cli.value(smoothing)));
+    return 2;
+  }
+  if (cli.positionalArguments().isEmpty()) {
+    std::fprintf(stderr,
+                 "metaadamw-studio: --figures DIR needs run logs, a compare's folder or a "
+                 "study's folder to draw\n");
+    return 2;
+  }
+  try {
+    for (const QString& f :
+         maw::ui::write_figures(cli.positionalArguments(), cli.value(figures), o))
+      std::printf("%s\n", qPrintable(f));
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "metaadamw-studio: %s\n", e.what());
+    return 1;
+  }
+  return 0;
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
+  offscreen_for_windowless_modes(argc, argv);
   QApplication app(argc, argv);
   QApplication::setOrganizationName("MetaAdamW");
   QApplication::setApplicationName("MetaAdamW Studio");
@@ -37,8 +99,21 @@ int main(int argc, char** argv) {
       "with --screenshots: save each panel at WxH, or at its minimum size where larger (floated "
       "out of the window for its picture), instead of its size in the window's layout",
       "WxH");
-  cli.addOptions({start, shots, config, palette, select, panel_size});
+  QCommandLineOption figures(
+      "figures",
+      "write figures of the logs (or of a compare's or a study's folder) into DIR as PNG and "
+      "SVG and quit, without a window: curves.* (per optimizer, mean over seeds with a band: "
+      "training loss and evaluation metric) and modulation.* (alpha and beta per group of "
+      "the first MetaAdamW seed)",
+      "DIR");
+  QCommandLineOption band("band", "with --figures: the seed band, std (mean ± 1 std) or minmax",
+                          "KIND", "std");
+  QCommandLineOption smoothing(
+      "smoothing", "with --figures: EMA smoothing of each seed's training loss, in [0, 1)", "S",
+      "0.9");
+  cli.addOptions({start, shots, config, palette, select, panel_size, figures, band, smoothing});
   cli.process(app);
+  if (cli.isSet(figures)) return figures_main(cli, figures, band, smoothing);
   if (!maw::ui::apply_palette(cli.value(palette))) {
     std::fprintf(stderr, "metaadamw-studio: --palette: expected desktop, light or dark, got '%s'\n",
                  qPrintable(cli.value(palette)));

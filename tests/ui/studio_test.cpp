@@ -24,6 +24,7 @@
 #include "api/run_log_reader.h"
 #include "api/session.h"
 #include "model/trace.h"
+#include "studio/figures.h"
 #include "studio/main_window.h"
 #include "studio/setup_panel.h"
 #include "studio/studio.h"
@@ -193,6 +194,71 @@ class StudioTest : public QObject {
     QVERIFY(config_of("metaadamw-seed0.h5").contains("0.0123"));
     QVERIFY(config_of("metaadamw-seed0-2.h5").contains("0.0077"));
     QVERIFY(QFileInfo::exists(QDir(dir).filePath("adamw-seed0-2.h5")));
+  }
+
+  // --figures: a compare's folder becomes curves (both optimizers, mean ± band) and the
+  // first MetaAdamW seed's α, β per group, as PNG and SVG.
+  void figuresOfACompareFolder() {
+    const QString dir = tmp_.filePath("figures_runs"), out = tmp_.filePath("figures");
+    QDir().mkpath(dir);
+    for (const char* opt : {"adamw", "metaadamw"})
+      for (int seed = 0; seed < 2; ++seed) {
+        maw::RunConfig c;
+        c.set("task", "synthetic");
+        c.set("preset", "tiny");
+        c.set("optimizer", opt);
+        c.set("seed", std::to_string(seed));
+        c.set("steps", "40");
+        c.set("eval_every", "10");
+        c.set("snapshot_every", "2");
+        c.set("meta_update_freq", "10");
+        c.set("threads", "1");
+        maw::Session s(c);
+        auto w = maw::make_run_log_writer(
+            QDir(dir).filePath(QString("%1-seed%2.h5").arg(opt).arg(seed)).toStdString(),
+            s.config(), true);
+        s.add_observer(w.get());
+        QCOMPARE(s.run().status, std::string("completed"));
+      }
+    maw::ui::FigureOptions o;
+    o.size = QSize(900, 400);
+    const auto files = maw::ui::write_figures({dir}, out, o);
+    QCOMPARE(files.size(), size_t{4});
+    for (const char* name : {"curves.png", "curves.svg", "modulation.png", "modulation.svg"})
+      QVERIFY2(QFileInfo(QDir(out).filePath(name)).size() > 1000, name);
+    // Each optimizer's colour is in the curves; the PNG is at twice the size.
+    const QImage curves(QDir(out).filePath("curves.png"));
+    QCOMPARE(curves.size(), QSize(1800, 800));
+    auto count = [](const QImage& img, QColor c) {
+      int n = 0;
+      for (int y = 0; y < img.height(); ++y)
+        for (int x = 0; x < img.width(); ++x) {
+          const QColor p = img.pixelColor(x, y);
+          n += std::abs(p.red() - c.red()) + std::abs(p.green() - c.green()) +
+                   std::abs(p.blue() - c.blue()) <
+               30;
+        }
+      return n;
+    };
+    QVERIFY(count(curves, maw::ui::optimizer_color("adamw")) > 300);
+    QVERIFY(count(curves, maw::ui::optimizer_color("metaadamw")) > 300);
+    const QImage modulation(QDir(out).filePath("modulation.png"));
+    QVERIFY(count(modulation, maw::ui::group_color(0)) > 200);
+    // Bad inputs: one line each.
+    bool threw = false;
+    try {
+      maw::ui::write_figures({tmp_.filePath("nothing-here")}, out, o);
+    } catch (const maw::DataError& e) {
+      threw = QString(e.what()).contains("no such file");
+    }
+    QVERIFY(threw);
+    threw = false;
+    try {
+      maw::ui::write_figures({out}, out, o);  // a folder without logs
+    } catch (const maw::DataError& e) {
+      threw = QString(e.what()).contains("holds no run logs");
+    }
+    QVERIFY(threw);
   }
 
   void anOpenedLogFillsEveryPanel() {

@@ -16,6 +16,8 @@
 #include <QWidget>
 #include <utility>
 
+#include "studio/plot_kit.h"
+
 class QCustomPlot;
 class QCPColorMap;
 class QCPColorScale;
@@ -27,10 +29,6 @@ class Studio;
 class RunModel;
 class Trace;
 class AttentionMaps;
-
-// Stable colours: one per optimizer (curves), one per group (modulation, features).
-QColor optimizer_color(const std::string& optimizer);
-QColor group_color(int group);
 
 // A combo box listing the runs ("metaadamw · seed 0 — live", a file name). Until the user
 // picks one it shows the first MetaAdamW run (it has modulation to show), also when that

@@ -1,0 +1,161 @@
+#include "studio/plot_kit.h"
+
+#include <qcustomplot.h>
+#include <cmath>
+#include <initializer_list>
+
+#include "model/trace.h"
+
+namespace maw::ui {
+
+namespace {
+
+// Log ticks that label a range of under two decades too: QCustomPlot's log ticker falls
+// back to linear ticks there (0.2, 0.4, … over 0.02 … 0.9), which leave the lower decade
+// without a label. Here such a range gets 1, 2, 5 × 10^k; one narrower than that (fewer
+// than three of those in it) is nearly linear and gets the linear ticks.
+class LogTicker : public QCPAxisTickerLog {
+ protected:
+  QVector<double> createTickVector(double step, const QCPRange& r) override {
+    narrow_ = false;
+    if (!(r.lower > 0 && r.upper > r.lower) || std::log10(r.upper / r.lower) >= 1.6)
+      return QCPAxisTickerLog::createTickVector(step, r);
+    QVector<double> ticks;
+    int inside = 0;
+    for (double d = std::pow(10.0, std::floor(std::log10(r.lower))); d <= r.upper; d *= 10)
+      for (double m : {1.0, 2.0, 5.0}) {
+        ticks << m * d;
+        inside += r.contains(m * d);
+      }
+    if (inside < 3) return QCPAxisTicker::createTickVector(step, r);
+    narrow_ = true;
+    return ticks;
+  }
+  int getSubTickCount(double step) override {
+    return narrow_ ? 0 : QCPAxisTickerLog::getSubTickCount(step);
+  }
+
+ private:
+  bool narrow_ = false;
+};
+
+}  // namespace
+
+// Axes in the desktop palette's colours (light or dark).
+void follow_palette(const QPalette& pal, std::initializer_list<QCPAxis*> axes) {
+  for (QCPAxis* a : axes) {
+    a->setBasePen(QPen(pal.text(), 1));
+    a->setTickPen(QPen(pal.text(), 1));
+    a->setSubTickPen(QPen(pal.text(), 1));
+    a->setTickLabelColor(pal.text().color());
+    a->setLabelColor(pal.text().color());
+    a->grid()->setPen(QPen(pal.mid(), 0, Qt::DotLine));
+  }
+}
+
+QColor optimizer_color(const std::string& optimizer) {
+  if (optimizer == "adamw") return QColor(31, 119, 180);                  // blue
+  if (optimizer == "metaadamw (paper)") return QColor(148, 103, 189);     // purple
+  if (optimizer.rfind("metaadamw", 0) == 0) return QColor(230, 110, 10);  // orange
+  if (optimizer == "torch_adamw") return QColor(44, 160, 44);             // green
+  return QColor(127, 127, 127);
+}
+
+QColor group_color(int group) {
+  static const QColor palette[] = {
+      {31, 119, 180},  {255, 127, 14},  {44, 160, 44},   {214, 39, 40},
+      {148, 103, 189}, {140, 86, 75},   {227, 119, 194}, {127, 127, 127},
+      {188, 189, 34},  {23, 190, 207},  {174, 199, 232}, {255, 187, 120},
+      {152, 223, 138}, {255, 152, 150}, {197, 176, 213}, {196, 156, 148}};
+  const int n = static_cast<int>(sizeof palette / sizeof palette[0]);
+  QColor c = palette[group % n];
+  if (group >= n) c = c.darker(100 + 40 * (group / n));  // more groups than colours
+  return c;
+}
+
+// Dense graphs draw with 1-pixel pens and no antialiasing: Qt strokes wider or
+// antialiased polylines of thousands of points 100–1000× slower (BENCHMARKS.md: 8 × 15 000
+// points take 10 ms per replot this way, 9 s with 2-pixel antialiased pens).
+void thin_if_dense(QCPGraph* g) {
+  if (g->dataCount() <= 2000) return;
+  QPen pen = g->pen();
+  pen.setWidthF(1.0);
+  g->setPen(pen);
+  g->setAntialiased(false);
+}
+
+// Copies a trace into a graph (non-finite values skipped: log axes, NaN terms).
+void set_graph(QCPGraph* g, const Trace& t, bool wall, const std::vector<double>* values) {
+  const auto& xs = wall ? t.walls() : t.steps();
+  const auto& ys = values ? *values : t.values();
+  QVector<double> x, y;
+  x.reserve(static_cast<int>(xs.size()));
+  y.reserve(static_cast<int>(xs.size()));
+  for (size_t i = 0; i < xs.size() && i < ys.size(); ++i)
+    if (std::isfinite(ys[i])) {
+      x.push_back(xs[i]);
+      y.push_back(ys[i]);
+    }
+  g->setData(x, y, true);
+  thin_if_dense(g);
+}
+
+QCustomPlot* make_plot(QWidget* parent, const QString& y_label, bool legend_outside) {
+  auto* p = new QCustomPlot(parent);
+  if (legend_outside) {  // many groups: a column of names beside the plot, not over it
+    auto* cell = new QCPLayoutGrid;
+    p->plotLayout()->addElement(0, 1, cell);
+    p->plotLayout()->setColumnStretchFactor(1, 0.001);
+    cell->addElement(0, 0, p->legend);
+    cell->addElement(1, 0, new QCPLayoutElement(p));  // pushes the legend to the top
+    cell->setRowStretchFactor(0, 0.001);
+    cell->setMargins(QMargins(0, 0, 2, 0));  // the legend's right border inside the widget
+  }
+  p->yAxis->setNumberPrecision(8);  // factors can differ in the 7th digit
+  p->setMinimumHeight(110);         // the studio fits a 1366×768 screen
+  p->setInteractions(QCP::iRangeDrag | QCP::iRangeZoom);
+  p->axisRect()->setRangeDrag(Qt::Horizontal);
+  p->axisRect()->setRangeZoom(Qt::Horizontal);
+  p->yAxis->setLabel(y_label);
+  p->xAxis->setLabel("step");
+  p->legend->setVisible(true);
+  QFont f = p->legend->font();
+  f.setPointSizeF(f.pointSizeF() * 0.85);
+  p->legend->setFont(f);
+  p->setNoAntialiasingOnDrag(true);
+  // Follow the desktop palette (light or dark).
+  const QPalette pal = p->palette();
+  QColor legend_bg = pal.base().color();
+  legend_bg.setAlpha(210);
+  p->legend->setBrush(legend_bg);
+  p->legend->setBorderPen(QPen(pal.mid().color()));
+  p->legend->setTextColor(pal.text().color());
+  p->setBackground(pal.base());
+  follow_palette(pal, {p->xAxis, p->yAxis});
+  return p;
+}
+
+// Linear or logarithmic y (log ticks: 1, 10, 100 … with sub-ticks; 1, 2, 5 × 10^k over
+// less than two decades).
+void set_log_y(QCustomPlot* p, bool log) {
+  if ((p->yAxis->scaleType() == QCPAxis::stLogarithmic) == log) return;
+  p->yAxis->setScaleType(log ? QCPAxis::stLogarithmic : QCPAxis::stLinear);
+  if (log)
+    p->yAxis->setTicker(QSharedPointer<QCPAxisTickerLog>(new LogTicker));
+  else
+    p->yAxis->setTicker(QSharedPointer<QCPAxisTicker>(new QCPAxisTicker));
+}
+
+// A one-line explanation above a plot's axes (a smaller font, the palette's text colour).
+void add_title(QCustomPlot* p, const QString& text) {
+  p->plotLayout()->insertRow(0);
+  p->plotLayout()->setRowStretchFactor(0, 0.001);
+  QFont f = p->font();
+  f.setPointSizeF(f.pointSizeF() * 0.9);
+  auto* title = new QCPTextElement(p, text, f);
+  title->setTextColor(p->palette().text().color());
+  title->setMargins(QMargins(0, 2, 0, 0));
+  p->plotLayout()->addElement(0, 0, title);
+}
+
+}  // namespace maw::ui
