@@ -1,47 +1,106 @@
 #!/usr/bin/env bash
-# The evidence study (issue step 11): `metaadamw study` on the five real tasks — AdamW
-# tuned on the validation split, MetaAdamW at its η, λ, both on 5 fresh seeds — then
-# `metaadamw report` over them (Holm across the tasks). Unattended and resumable: rerun
-# it after an interruption and it continues every task where it stopped (finished runs are
-# read back, never repeated).
+# The evidence study (issue step 11), unattended and resumable: rerun it after an
+# interruption and every task continues where it stopped (finished runs are read back,
+# never repeated).
+#   pass 1, per task: `metaadamw study` — AdamW tuned on the validation split, MetaAdamW
+#           at its η, λ, both on 5 fresh seeds;
+#   pass 2, per task: the referee's questions as variants of that study, on the same
+#           seeds (docs/CLI.md): fixed-targets (the ablation), paper-design (the paper's
+#           modulator and meta_lr), paper-settings (the paper's untuned η, λ and per-task
+#           K, both optimizers), transfer (the modulator MetaAdamW learned on forecasting —
+#           on lm for forecasting itself — in that task's architecture);
+#   then `metaadamw report` over the finished tasks (Holm across them) and the figures
+#   (`metaadamw-studio --figures`).
 #
-#   scripts/evidence.sh [TASK...]     default: image lm translation sentiment forecasting
+#   scripts/evidence.sh [--pass 1|2|all] [TASK...]   default: all; the five tasks
 #
 # The logs (one HDF5 file per run) go to $METAADAMW_EVIDENCE_DIR (default
-# ~/metaadamw-evidence); the JSON indexes are copied to results/evidence/TASK/ and the
-# report to results/evidence/report.{md,json}, which RESULTS.md quotes.
+# ~/metaadamw-evidence); the JSON indexes are copied to results/evidence/TASK/, the report
+# to results/evidence/report.{md,json}, the figures to results/evidence/TASK/*.png|svg.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
-cli="${METAADAMW_BUILD_DIR:-$root/build}/app/metaadamw"
+build="${METAADAMW_BUILD_DIR:-$root/build}"
+cli="$build/app/metaadamw"
+studio="$build/app/metaadamw-studio"
 [ -x "$cli" ] || "$root/scripts/build.sh" --target metaadamw
 logs="${METAADAMW_EVIDENCE_DIR:-$HOME/metaadamw-evidence}"
 out="$root/results/evidence"
+pass=all
+if [ "${1:-}" = --pass ]; then pass="$2"; shift 2; fi
+case "$pass" in 1 | 2 | all) ;; *) echo "evidence: --pass 1, 2 or all" >&2; exit 2 ;; esac
 tasks=("$@")
-[ ${#tasks[@]} -gt 0 ] || tasks=(image lm translation sentiment forecasting)
+[ ${#tasks[@]} -gt 0 ] || tasks=(forecasting image sentiment lm translation)
 mkdir -p "$logs" "$out"
-for task in "${tasks[@]}"; do
-  dir="$logs/$task"
-  more=()
-  [ -f "$dir/protocol.json" ] && more=(--continue)
-  start=$(date +%s)
-  echo "== $task → $dir ${more[*]}" >&2
-  status=0
-  "$cli" study --task "$task" --log-dir "$dir" --quiet "${more[@]}" || status=$?
-  echo "== $task: exit $status after $(( $(date +%s) - start )) s" >&2
+
+# The paper's K per task (METAADAMW.md §8) and the task whose modulator each one receives.
+paper_k() { case "$1" in image) echo 190 ;; forecasting) echo 217 ;; sentiment) echo 39 ;;
+  translation) echo 454 ;; lm) echo 123 ;; esac; }
+source_of() { [ "$1" = forecasting ] && echo lm || echo forecasting; }
+
+copy_results() {
+  local task="$1" dir="$logs/$1"
   mkdir -p "$out/$task"
-  cp "$dir/protocol.json" "$out/$task/"
-  for phase in tune-adamw tune-metaadamw compare; do
-    [ -f "$dir/$phase/study.json" ] && cp "$dir/$phase/study.json" "$out/$task/$phase.json"
+  [ -f "$dir/protocol.json" ] && cp "$dir/protocol.json" "$out/$task/"
+  for phase in "$dir"/tune-adamw "$dir"/tune-metaadamw "$dir"/compare "$dir"/variant-*; do
+    [ -f "$phase/study.json" ] && cp "$phase/study.json" "$out/$task/$(basename "$phase").json"
   done
-  [ "$status" = 0 ] || exit "$status"
-done
+  if [ -x "$studio" ] && [ -d "$dir/compare" ] && ls "$dir"/compare/*.h5 > /dev/null 2>&1; then
+    "$studio" --figures "$out/$task" "$dir" > /dev/null || echo "evidence: no figures for $task" >&2
+  fi
+  return 0
+}
+
+run_study() {  # TASK [variant options...]
+  local task="$1" dir="$logs/$1"
+  shift
+  local more=()
+  [ -f "$dir/protocol.json" ] && more=(--continue)
+  local start status=0
+  start=$(date +%s)
+  echo "== $task → $dir ${more[*]} $*" >&2
+  "$cli" study --task "$task" --log-dir "$dir" --quiet "${more[@]}" "$@" || status=$?
+  echo "== $task: exit $status after $(( $(date +%s) - start )) s" >&2
+  copy_results "$task"
+  return "$status"
+}
+
+complete() { grep -q '"complete": true' "$logs/$1/protocol.json" 2> /dev/null; }
+
+if [ "$pass" != 2 ]; then
+  for task in "${tasks[@]}"; do run_study "$task"; done
+fi
+if [ "$pass" != 1 ]; then
+  for task in "${tasks[@]}"; do
+    complete "$task" || { echo "evidence: $task has no finished study for pass 2" >&2; continue; }
+    src="$(source_of "$task")"
+    variants=(--variant fixed-targets:meta_targets=fixed
+      --variant paper-design:modulator_design=paper,meta_lr=1e-4
+      --variant-both "paper-settings:lr=5e-4,weight_decay=0.01,meta_update_freq=$(paper_k "$task")")
+    modulator="$logs/$src/compare/modulator-seed100.pt"
+    if [ -f "$modulator" ]; then
+      variants+=(--variant "transfer:modulator=$modulator,meta_preset=$src")
+    else
+      echo "evidence: $task: no modulator from $src yet ($modulator): no transfer variant" >&2
+    fi
+    run_study "$task" "${variants[@]}"
+  done
+fi
+
 done_dirs=()
-for task in image lm translation sentiment forecasting; do
-  [ -f "$logs/$task/protocol.json" ] && grep -q '"complete": true' "$logs/$task/protocol.json" &&
-    done_dirs+=("$logs/$task")
+for task in forecasting image sentiment lm translation; do
+  complete "$task" && done_dirs+=("$logs/$task")
 done
 if [ ${#done_dirs[@]} -gt 0 ]; then
   "$cli" report "${done_dirs[@]}" > "$out/report.md"
   "$cli" report --json "${done_dirs[@]}" > "$out/report.json"
   cat "$out/report.md"
+fi
+
+# RESULTS.md quotes the report between its markers: regenerated here, never typed.
+results="$root/RESULTS.md"
+if [ -f "$out/report.md" ] && grep -q '<!-- evidence-report:begin -->' "$results"; then
+  awk -v report="$out/report.md" '
+    /<!-- evidence-report:begin -->/ { print; while ((getline line < report) > 0) print line; skip = 1; next }
+    /<!-- evidence-report:end -->/ { skip = 0 }
+    !skip { print }' "$results" > "$results.tmp" && mv "$results.tmp" "$results"
 fi

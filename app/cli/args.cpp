@@ -1,5 +1,7 @@
 #include "cli/args.h"
 
+#include <algorithm>
+#include <cctype>
 #include <cstdlib>
 #include <map>
 #include <sstream>
@@ -56,12 +58,17 @@ Usage:
                                        split (never the evaluation split)
   metaadamw study   [options] --log-dir DIR [--seeds N] [--tune-seeds N]
                     [--grid KEY=a,b] [--meta-grid KEY=a,b] [--continue]
+                    [--variant NAME:KEY=V,…] [--variant-both NAME:KEY=V,…]
                                        the evidence protocol: AdamW tuned over --grid
-                                       (default lr 1e-4…3e-3 × weight_decay 0, 0.01),
+                                       (default lr 3e-5…3e-3 × weight_decay 0, 0.01),
                                        MetaAdamW at its η, λ over --meta-grid (default
                                        meta_update_freq 5, 10 × meta_lr 3e-3, 1e-2), both
                                        on the validation split; then compare on N (default
                                        5) fresh seeds; preset medium unless given.
+                                       Then each variant on the same seeds at the tuned
+                                       settings plus its own (MetaAdamW only, or with
+                                       --variant-both AdamW too): ablations, the paper's
+                                       design or settings, a transferred --modulator.
                                        Resumable: DIR/protocol.json
   metaadamw report DIR... [--json]     studies of several tasks side by side: metric both
                                        ways, p (t-test, Wilcoxon; raw and Holm), effect
@@ -214,6 +221,29 @@ Command parse(const std::vector<std::string>& args) {
                         v + "'");
     return static_cast<int64_t>(n);
   };
+  // --variant NAME:KEY=V[,KEY=V…]
+  auto variant_value = [](const std::string& option, const std::string& spec) {
+    Command::Variant v;
+    v.both = option == "--variant-both";
+    const auto colon = spec.find(':');
+    v.name = spec.substr(0, std::min(colon, spec.size()));
+    const bool name_ok = !v.name.empty() && std::all_of(v.name.begin(), v.name.end(), [](char ch) {
+      return std::isalnum(static_cast<unsigned char>(ch)) || ch == '-' || ch == '_';
+    });
+    if (colon == std::string::npos || !name_ok)
+      throw ConfigError(option +
+                        " expects NAME:KEY=VALUE[,KEY=VALUE…] with a NAME of letters, "
+                        "digits, - and _, got '" +
+                        spec + "'");
+    for (const auto& kv : split_commas(spec.substr(colon + 1))) {
+      const auto eq = kv.find('=');
+      if (eq == std::string::npos || eq == 0)
+        throw ConfigError(option + " " + v.name + ": expected KEY=VALUE, got '" + kv + "'");
+      v.settings.emplace_back(kv.substr(0, eq), kv.substr(eq + 1));
+    }
+    if (v.settings.empty()) throw ConfigError(option + " " + v.name + ": no KEY=VALUE given");
+    return v;
+  };
   auto grid_value = [](const std::string& option, const std::string& kv) {
     const auto eq = kv.find('=');
     if (eq == std::string::npos || eq == 0)
@@ -259,6 +289,8 @@ Command parse(const std::vector<std::string>& args) {
       cmd.grid.push_back(grid_value(a, value()));
     } else if (a == "--meta-grid" && cmd.name == "study") {
       cmd.meta_grid.push_back(grid_value(a, value()));
+    } else if ((a == "--variant" || a == "--variant-both") && cmd.name == "study") {
+      cmd.variants.push_back(variant_value(a, value()));
     } else if (a == "--tune-seeds" && cmd.name == "study") {
       cmd.tune_seeds = count(a, value(), 100);
     } else if (a == "--log" && cmd.name == "train") {
@@ -300,7 +332,8 @@ Command parse(const std::vector<std::string>& args) {
           "study needs --log-dir DIR: its runs take hours and must survive an "
           "interruption (--continue)");
     if (cmd.grid.empty())  // AdamW's η × λ, around the paper's 5e-4
-      cmd.grid = {{"lr", {"1e-4", "3e-4", "1e-3", "3e-3"}}, {"weight_decay", {"0", "0.01"}}};
+      cmd.grid = {{"lr", {"3e-5", "1e-4", "3e-4", "1e-3", "3e-3"}},
+                  {"weight_decay", {"0", "0.01"}}};
     if (cmd.meta_grid.empty())  // K × the meta-optimizer's step (the learning design's 1e-2)
       cmd.meta_grid = {{"meta_update_freq", {"5", "10"}}, {"meta_lr", {"3e-3", "1e-2"}}};
   }
@@ -314,6 +347,19 @@ Command parse(const std::vector<std::string>& args) {
     for (const auto& v : values) {
       RunConfig probe = cmd.config;
       probe.set(key, v);  // an unknown key or a bad value fails now, not after hours
+    }
+  }
+  for (size_t i = 0; i < cmd.variants.size(); ++i) {
+    const auto& v = cmd.variants[i];
+    for (size_t j = 0; j < i; ++j)
+      if (cmd.variants[j].name == v.name)
+        throw ConfigError("--variant " + v.name + " is given twice");
+    RunConfig probe = cmd.config;
+    for (const auto& [key, value] : v.settings) {
+      if (key == "seed" || key == "optimizer")
+        throw ConfigError("--variant " + v.name + ": " + key +
+                          " is the study's to choose (variants run on its evaluation seeds)");
+      probe.set(key, value);
     }
   }
   if (cmd.continuing && cmd.log_dir.empty())

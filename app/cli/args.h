@@ -25,6 +25,15 @@ struct Command {
   // study: MetaAdamW's own grid (--meta-grid) and the seeds of each tuning point.
   std::vector<std::pair<std::string, std::vector<std::string>>> meta_grid;
   int64_t tune_seeds = 1;
+  // study: variants of the evaluation phase, each on the same evaluation seeds at the
+  // tuned settings plus its own (--variant NAME:KEY=V,…: MetaAdamW only, paired with the
+  // tuned AdamW and MetaAdamW; --variant-both: AdamW and MetaAdamW both changed).
+  struct Variant {
+    std::string name;
+    bool both = false;
+    std::vector<std::pair<std::string, std::string>> settings;
+  };
+  std::vector<Variant> variants;
   std::string log;          // train: --log FILE (HDF5 run log)
   std::string log_dir;      // compare, sweep: --log-dir DIR (one log per run + study.json)
   std::string csv_dir;      // export: --csv DIR

@@ -117,8 +117,21 @@ int exit_code(const RunSummary& s) {
   return s.status == "diverged" ? kExitDiverged : kExitOk;
 }
 
+namespace {
+
+// PATH with "-seedN" before its extension: one exported modulator per seed.
+std::string seeded_path(const std::string& path, uint64_t seed) {
+  const std::filesystem::path p(path);
+  return (p.parent_path() /
+          (p.stem().string() + "-seed" + std::to_string(seed) + p.extension().string()))
+      .string();
+}
+
+}  // namespace
+
 // compare: each seed under each optimizer (paired by seed); one run at a time.
-int compare_command(const Command& cmd, nlohmann::ordered_json* study_out) {
+int compare_command(const Command& cmd, nlohmann::ordered_json* study_out,
+                    std::vector<OptimizerRuns>* runs_out) {
   std::vector<OptimizerRuns> per(cmd.optimizers.size());
   for (size_t i = 0; i < per.size(); ++i) per[i].optimizer = cmd.optimizers[i];
   StudyIndex index(cmd.log_dir, "compare", cmd.argv, cmd.config.to_json(), cmd.overwrite,
@@ -136,6 +149,10 @@ int compare_command(const Command& cmd, nlohmann::ordered_json* study_out) {
       RunConfig c = cmd.config;
       c.set("optimizer", per[i].optimizer);
       c.set("seed", std::to_string(cmd.config.seed + static_cast<uint64_t>(k)));
+      if (!cmd.config.export_modulator.empty())
+        c.set("export_modulator", per[i].optimizer == "metaadamw"
+                                      ? seeded_path(cmd.config.export_modulator, c.seed)
+                                      : "");
       per[i].runs.push_back(study_run(c, cmd, index, {}));
       if (exit_code(per[i].runs.back().summary) != kExitOk)
         code = exit_code(per[i].runs.back().summary);
@@ -144,6 +161,7 @@ int compare_command(const Command& cmd, nlohmann::ordered_json* study_out) {
   std::vector<RunSummary> all;
   for (const auto& p : per)
     for (const auto& r : p.runs) all.push_back(r.summary);
+  if (runs_out) *runs_out = per;
   if (!cmd.quiet) print_table(all);
   report_diverged(all);
   if (per.size() >= 2 && !per[0].runs.empty() && per[1].runs.size() == per[0].runs.size()) {
@@ -320,6 +338,18 @@ int protocol_command(const Command& cmd) {
     if (best.empty())
       throw DataError(std::string("no ") + what + " setting trained without diverging: widen it");
     p[opt] = {{"settings", sweep["best"][opt]["settings"]}, {"val", sweep["best"][opt]["val"]}};
+    // A choice at the end of a grid of three or more values may lie beyond it.
+    Json edge = Json::array();
+    for (const auto& [key, values] : grid)
+      for (const auto& [k, v] : best)
+        if (k == key && values.size() >= 3 && (v == values.front() || v == values.back()))
+          edge.push_back(key + "=" + v);
+    p[opt]["at_edge"] = edge;
+    if (!edge.empty())
+      std::fprintf(stderr,
+                   "metaadamw: study: %s chose %s at the edge of its grid: the best setting may "
+                   "lie beyond it (widen the grid with --continue)\n",
+                   opt.c_str(), edge.dump().c_str());
     write_json_atomically(index, p);
     return best;
   };
@@ -336,13 +366,58 @@ int protocol_command(const Command& cmd) {
   for (const auto& [k, v] : best_a) c.config.set(k, v);
   for (const auto& [k, v] : best_b) c.config.set(k, v);  // MetaAdamW's keys: AdamW ignores them
   c.config.set("seed", std::to_string(eval_seed));
+  // Each MetaAdamW seed's trained modulator, for cross-task transfer (--variant
+  // NAME:modulator=…): compare/modulator-seedN.pt.
+  c.config.set("export_modulator", (std::filesystem::path(c.log_dir) / "modulator.pt").string());
   c.optimizers = {"adamw", "metaadamw"};
   Json sc;
-  code = std::max(code, compare_command(c, &sc));
+  std::vector<OptimizerRuns> tuned;
+  code = std::max(code, compare_command(c, &sc, &tuned));
   if (interrupted() || sc.is_null()) return code;
   p["compare"] = sc;
   p["complete"] = true;
   write_json_atomically(index, p);
+
+  // (d) The variants, each on the evaluation seeds at the tuned settings plus its own,
+  // paired with the tuned runs.
+  for (const auto& v : cmd.variants) {
+    Command vc = phase(cmd, "compare", "variant-" + v.name);
+    vc.config = c.config;
+    vc.config.set("export_modulator", "");
+    for (const auto& [k, value] : v.settings) vc.config.set(k, value);
+    vc.optimizers = v.both ? std::vector<std::string>{"adamw", "metaadamw"}
+                           : std::vector<std::string>{"metaadamw"};
+    std::vector<OptimizerRuns> runs;
+    code = std::max(code, compare_command(vc, nullptr, &runs));
+    if (interrupted()) return code;
+    auto labelled = [](OptimizerRuns r, const std::string& label) {
+      r.optimizer = label;
+      return r;
+    };
+    const std::string tag = " [" + v.name + "]";
+    const auto adamw = labelled(tuned[0], "adamw (tuned)");
+    Json e;
+    Json settings = Json::object();
+    for (const auto& [k, value] : v.settings) settings[k] = value;
+    e["settings"] = settings;
+    e["optimizers"] = vc.optimizers;
+    Json comparisons = Json::array();
+    if (v.both) {
+      comparisons.push_back(
+          compare_study(labelled(runs[0], "adamw" + tag), labelled(runs[1], "metaadamw" + tag)));
+      comparisons.push_back(compare_study(adamw, labelled(runs[0], "adamw" + tag)));
+      comparisons.push_back(compare_study(adamw, labelled(runs[1], "metaadamw" + tag)));
+    } else {
+      comparisons.push_back(compare_study(adamw, labelled(runs[0], "metaadamw" + tag)));
+      comparisons.push_back(compare_study(labelled(tuned[1], "metaadamw (tuned)"),
+                                          labelled(runs[0], "metaadamw" + tag)));
+    }
+    if (!cmd.quiet)
+      for (const auto& s : comparisons) std::fputs(compare_table(s).c_str(), stderr);
+    e["comparisons"] = comparisons;
+    p["variants"][v.name] = e;
+    write_json_atomically(index, p);
+  }
   if (!cmd.quiet)
     std::fprintf(stderr, "\nstudy %s / %s: AdamW tuned to %s; MetaAdamW %s; %lld seeds → %s\n",
                  cmd.config.task.c_str(), cmd.config.preset.c_str(), settings_text(best_a).c_str(),
@@ -405,6 +480,11 @@ int report_command(const Command& cmd) {
     t["effect"] = c["effect"];
     t["time_to_target"] = c["time_to_target"];
     t["time_ratio"] = c["time_ratio"];
+    t["at_edge"] = Json::array();
+    for (const char* opt : {"adamw", "metaadamw"})
+      for (const auto& e : rows[i].p[opt].value("at_edge", Json::array()))
+        t["at_edge"].push_back(e);
+    if (rows[i].p.contains("variants")) t["variants"] = rows[i].p["variants"];
     tasks.push_back(t);
   }
   out["tasks"] = tasks;
@@ -443,9 +523,37 @@ int report_command(const Command& cmd) {
         f(tt["metaadamw"]["steps_mean"], "%.0f").c_str(), f(t["time_ratio"], "%.2f").c_str());
   }
   std::printf("\nTuned settings (validation split):\n");
-  for (const auto& t : tasks)
-    std::printf("- %s: AdamW %s; MetaAdamW %s\n", t["task"].get<std::string>().c_str(),
-                settings(t["adamw_settings"]).c_str(), settings(t["metaadamw_settings"]).c_str());
+  for (const auto& t : tasks) {
+    std::string edge;
+    for (const auto& e : t["at_edge"]) edge += (edge.empty() ? "" : ", ") + e.get<std::string>();
+    std::printf("- %s: AdamW %s; MetaAdamW %s%s\n", t["task"].get<std::string>().c_str(),
+                settings(t["adamw_settings"]).c_str(), settings(t["metaadamw_settings"]).c_str(),
+                edge.empty() ? "" : (" — at the edge of the grid: " + edge).c_str());
+  }
+  bool header = false;
+  for (const auto& t : tasks) {
+    if (!t.contains("variants")) continue;
+    if (!header) {
+      std::printf(
+          "\nVariants (the evaluation seeds, the tuned settings plus the variant's; paired "
+          "by seed, p not corrected):\n\n"
+          "| task | variant | baseline → candidate | baseline | candidate | difference [95%% CI] "
+          "| p t-test | p Wilcoxon | time ratio |\n|---|---|---|---|---|---|---|---|---|\n");
+      header = true;
+    }
+    for (const auto& [name, v] : t["variants"].items()) {
+      for (const auto& c : v["comparisons"]) {
+        const auto a = c["baseline"].get<std::string>(), b = c["candidate"].get<std::string>();
+        std::printf(
+            "| %s | %s (%s) | %s → %s | %s | %s | %s [%s, %s] | %s | %s | %s |\n",
+            t["task"].get<std::string>().c_str(), name.c_str(), settings(v["settings"]).c_str(),
+            a.c_str(), b.c_str(), pm(c[a]["best"]).c_str(), pm(c[b]["best"]).c_str(),
+            f(c["effect"]["mean_diff"], "%.3g").c_str(), f(c["effect"]["ci95"][0], "%.3g").c_str(),
+            f(c["effect"]["ci95"][1], "%.3g").c_str(), f(c["p_value"], "%.3g").c_str(),
+            f(c["wilcoxon"]["p_value"], "%.3g").c_str(), f(c["time_ratio"], "%.2f").c_str());
+      }
+    }
+  }
   return kExitOk;
 }
 

@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
 
 #include "api/study.h"
 #include "cli/args.h"
@@ -26,14 +27,18 @@ SeedRun run_one(const RunConfig& config, const Command& cmd, const std::string& 
                 bool overwrite);
 int exit_code(const RunSummary& s);
 
-// compare / sweep; the study's JSON (compare_study / sweep_study) into *study when given.
-int compare_command(const Command& cmd, nlohmann::ordered_json* study = nullptr);
+// compare / sweep; the study's JSON (compare_study / sweep_study) into *study when given,
+// compare's runs per optimizer into *runs. A compare with export_modulator set writes each
+// MetaAdamW seed's modulator to PATH with "-seedN" before its extension (AdamW runs none).
+int compare_command(const Command& cmd, nlohmann::ordered_json* study = nullptr,
+                    std::vector<OptimizerRuns>* runs = nullptr);
 int sweep_command(const Command& cmd, nlohmann::ordered_json* study = nullptr);
 
 // study: tune AdamW's η × λ on the validation split, then MetaAdamW's K × meta_lr at the
 // tuned η, λ, then compare both over --seeds evaluation seeds disjoint from the tuning
-// seed(s); each phase a resumable study in a sub-folder of --log-dir, the whole in
-// DIR/protocol.json.
+// seed(s) (exporting each MetaAdamW seed's modulator, for transfer), then each --variant
+// on the same seeds; each phase a resumable study in a sub-folder of --log-dir, the whole
+// in DIR/protocol.json.
 int protocol_command(const Command& cmd);
 
 // report DIR…: the protocols of several tasks side by side, with Holm's correction over

@@ -636,6 +636,86 @@ TEST(Cli, StudyTunesOnValidationThenComparesOnFreshSeedsAndReports) {
   EXPECT_NE(bad.err.find("protocol.json"), std::string::npos) << bad.err;
 }
 
+// The referee's questions as study variants: each runs on the evaluation seeds at the
+// tuned settings plus its own, paired with the tuned runs; a modulator one study exported
+// starts another's MetaAdamW (transfer); a choice at a grid's edge is flagged.
+TEST(Cli, StudyVariantsPairWithTheTunedRunsAndAModulatorTransfers) {
+  const std::string src = tmp("variants_src"), dir = tmp("variants");
+  std::filesystem::remove_all(src);
+  std::filesystem::remove_all(dir);
+  const std::string base =
+      "study --task synthetic --preset tiny --threads 1 --steps 40 --seeds 2 "
+      "--grid lr=3e-4,1e-3,3e-3 --grid weight_decay=0 --meta-grid meta_update_freq=10 --quiet ";
+  auto r = run_cli(base + "--log-dir " + src);
+  ASSERT_EQ(r.code, 0) << r.err;
+  const auto ps = nlohmann::json::parse(slurp(src + "/protocol.json"));
+  // Every MetaAdamW evaluation seed exported its modulator; AdamW none.
+  for (const char* seed : {"100", "101"})
+    EXPECT_TRUE(std::filesystem::exists(src + "/compare/modulator-seed" + seed + ".pt")) << seed;
+  EXPECT_FALSE(std::filesystem::exists(src + "/compare/modulator.pt"));
+  const std::string lr = ps["adamw"]["settings"]["lr"];
+  ASSERT_TRUE(ps["adamw"]["at_edge"].is_array());
+  EXPECT_EQ(ps["adamw"]["at_edge"].size(), lr == "1e-3" ? 0u : 1u) << ps["adamw"].dump();
+  if (lr != "1e-3") {
+    EXPECT_EQ(ps["adamw"]["at_edge"][0], "lr=" + lr);
+    EXPECT_NE(r.err.find("at the edge of its grid"), std::string::npos) << r.err;
+  }
+
+  const std::string modulator = src + "/compare/modulator-seed100.pt";
+  const std::string args = base + "--log-dir " + dir +
+                           " --variant fixed:meta_targets=fixed"
+                           " --variant-both paper:lr=5e-4,weight_decay=0.01"
+                           " --variant transfer:modulator=" +
+                           modulator;
+  r = run_cli(args);
+  ASSERT_EQ(r.code, 0) << r.err;
+  const auto p = nlohmann::json::parse(slurp(dir + "/protocol.json"));
+  ASSERT_TRUE(p.contains("variants")) << p.dump();
+  const auto& v = p["variants"];
+  ASSERT_EQ(v["fixed"]["comparisons"].size(), 2u);
+  EXPECT_EQ(v["fixed"]["comparisons"][0]["baseline"], "adamw (tuned)");
+  EXPECT_EQ(v["fixed"]["comparisons"][0]["candidate"], "metaadamw [fixed]");
+  EXPECT_EQ(v["fixed"]["comparisons"][1]["baseline"], "metaadamw (tuned)");
+  // Paired with the tuned runs: the baseline's per-seed values are the compare's.
+  EXPECT_EQ(v["fixed"]["comparisons"][0]["adamw (tuned)"]["best"], p["compare"]["adamw"]["best"]);
+  EXPECT_EQ(v["fixed"]["comparisons"][1]["metaadamw (tuned)"]["best"],
+            p["compare"]["metaadamw"]["best"]);
+  ASSERT_EQ(v["paper"]["comparisons"].size(), 3u);
+  EXPECT_EQ(v["paper"]["comparisons"][0]["baseline"], "adamw [paper]");
+  EXPECT_EQ(v["paper"]["comparisons"][0]["candidate"], "metaadamw [paper]");
+  ASSERT_EQ(v["transfer"]["comparisons"].size(), 2u);
+  for (const char* name : {"fixed", "paper", "transfer"}) {
+    const auto study = nlohmann::json::parse(slurp(dir + "/variant-" + name + "/study.json"));
+    ASSERT_EQ(study["runs"].size(), std::string(name) == "paper" ? 4u : 2u) << name;
+    EXPECT_EQ(study["runs"][0]["seed"], 100) << name;
+  }
+  const auto fixed = nlohmann::json::parse(slurp(dir + "/variant-fixed/study.json"));
+  EXPECT_EQ(fixed["config"]["meta_targets"], "fixed");
+  EXPECT_EQ(fixed["config"]["lr"].get<double>(),
+            std::stod(p["adamw"]["settings"]["lr"].get<std::string>()));
+  const auto transfer = nlohmann::json::parse(slurp(dir + "/variant-transfer/study.json"));
+  EXPECT_EQ(transfer["config"]["modulator"], modulator);
+  EXPECT_EQ(transfer["config"]["export_modulator"], "");
+  // A transferred modulator changes the run: its first factors differ from a fresh one's.
+  EXPECT_NE(v["transfer"]["comparisons"][1]["metaadamw [transfer]"]["best"],
+            v["transfer"]["comparisons"][1]["metaadamw (tuned)"]["best"]);
+
+  // --continue reads every run back, variants included (4 + 1 + 4 + 2 + 4 + 2).
+  r = run_cli(args + " --continue");
+  ASSERT_EQ(r.code, 0) << r.err;
+  auto md = run_cli("report " + dir);
+  ASSERT_EQ(md.code, 0) << md.err;
+  EXPECT_NE(md.out.find("| synthetic | fixed (meta_targets=fixed) | adamw (tuned) → "
+                        "metaadamw [fixed] |"),
+            std::string::npos)
+      << md.out;
+  EXPECT_NE(md.out.find("| synthetic | paper (lr=5e-4, weight_decay=0.01) | adamw [paper] → "
+                        "metaadamw [paper] |"),
+            std::string::npos)
+      << md.out;
+  EXPECT_EQ(nlohmann::json::parse(run_cli("report --json " + dir).out)["tasks"][0]["variants"], v);
+}
+
 // Crash safety: a writer killed with SIGKILL mid-run leaves a file that opens and holds
 // every record flushed before the kill.
 TEST(Cli, ALogSurvivesKillDashNineOfItsWriter) {
