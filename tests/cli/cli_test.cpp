@@ -956,6 +956,14 @@ TEST(Cli, EveryDocumentedOptionIsAccepted) {
        "study --task synthetic --preset tiny --threads 1 --steps 2 --quiet --seeds 1 --grid "
        "lr=1e-3 --meta-grid meta_lr=1e-2 --tune-seeds 2 --log-dir " +
            dir + "/study_tune"},
+      {"--variant",
+       "study --task synthetic --preset tiny --threads 1 --steps 2 --quiet --seeds 1 --grid "
+       "lr=1e-3 --meta-grid meta_lr=1e-2 --variant fixed:meta_targets=fixed --log-dir " +
+           dir + "/study_variant"},
+      {"--variant-both",
+       "study --task synthetic --preset tiny --threads 1 --steps 2 --quiet --seeds 1 --grid "
+       "lr=1e-3 --meta-grid meta_lr=1e-2 --variant-both paper:lr=5e-4 --log-dir " +
+           dir + "/study_variant_both"},
       {"--task", run + "--task synthetic"},
       {"--preset", run + "--preset tiny"},
       {"--optimizer", run + "--optimizer torch_adamw"},
