@@ -60,7 +60,7 @@ Usage:
                     [--grid KEY=a,b] [--meta-grid KEY=a,b] [--continue]
                     [--variant NAME:KEY=V,…] [--variant-both NAME:KEY=V,…]
                                        the evidence protocol: AdamW tuned over --grid
-                                       (default lr 3e-5…3e-3 × weight_decay 0, 0.01),
+                                       (default lr 3e-5…1e-2 × weight_decay 0, 0.01),
                                        MetaAdamW at its η, λ over --meta-grid (default
                                        meta_update_freq 5, 10 × meta_lr 3e-3, 1e-2), both
                                        on the validation split; then compare on N (default
@@ -332,7 +332,7 @@ Command parse(const std::vector<std::string>& args) {
           "study needs --log-dir DIR: its runs take hours and must survive an "
           "interruption (--continue)");
     if (cmd.grid.empty())  // AdamW's η × λ, around the paper's 5e-4
-      cmd.grid = {{"lr", {"3e-5", "1e-4", "3e-4", "1e-3", "3e-3"}},
+      cmd.grid = {{"lr", {"3e-5", "1e-4", "3e-4", "1e-3", "3e-3", "1e-2"}},
                   {"weight_decay", {"0", "0.01"}}};
     if (cmd.meta_grid.empty())  // K × the meta-optimizer's step (the learning design's 1e-2)
       cmd.meta_grid = {{"meta_update_freq", {"5", "10"}}, {"meta_lr", {"3e-3", "1e-2"}}};

@@ -1,9 +1,12 @@
 #include "studio/plot_kit.h"
 
 #include <qcustomplot.h>
+#include <QFileInfo>
+#include <algorithm>
 #include <cmath>
 #include <initializer_list>
 
+#include "model/run_model.h"
 #include "model/trace.h"
 
 namespace maw::ui {
@@ -156,6 +159,123 @@ void add_title(QCustomPlot* p, const QString& text) {
   title->setTextColor(p->palette().text().color());
   title->setMargins(QMargins(0, 2, 0, 0));
   p->plotLayout()->addElement(0, 0, title);
+}
+
+QString run_label(const RunModel& m) {
+  const auto& i = m.info();
+  QString s = QString::fromStdString(i.optimizer);
+  if (!i.modulator_design.empty()) s += " (" + QString::fromStdString(i.modulator_design) + ")";
+  s += " · seed " + QString::number(i.seed);
+  if (m.id().rfind("live:", 0) != 0)
+    s += " — " + QFileInfo(QString::fromStdString(m.id())).fileName();
+  return s + " (" + QString::fromStdString(m.status()) + ")";
+}
+
+// y at x on a polyline whose xs increase (clamped at the ends): maps steps to wall time
+// and back for the selection when Curves plots against wall time.
+double interpolate(const std::vector<double>& xs, const std::vector<double>& ys, double x) {
+  if (xs.empty() || ys.size() != xs.size()) return x;
+  if (x <= xs.front()) return ys.front();
+  if (x >= xs.back()) return ys.back();
+  const auto it = std::upper_bound(xs.begin(), xs.end(), x);
+  const auto i = static_cast<size_t>(it - xs.begin());
+  const double x0 = xs[i - 1], x1 = xs[i];
+  return x1 > x0 ? ys[i - 1] + (ys[i] - ys[i - 1]) * (x - x0) / (x1 - x0) : ys[i];
+}
+
+// Fits y to what the graphs hold between lo and hi (a selected step range filters the
+// view: values outside it do not stretch the axis).
+void fit_y(QCustomPlot* p, double lo, double hi) {
+  QCPRange all;
+  bool any = false;
+  const auto sign = p->yAxis->scaleType() == QCPAxis::stLogarithmic ? QCP::sdPositive : QCP::sdBoth;
+  for (int i = 0; i < p->graphCount(); ++i) {
+    bool found = false;
+    const QCPRange r = p->graph(i)->getValueRange(found, sign, QCPRange(lo, hi));
+    if (!found) continue;
+    all = any ? QCPRange(std::min(all.lower, r.lower), std::max(all.upper, r.upper)) : r;
+    any = true;
+  }
+  if (any) p->yAxis->setRange(all);
+}
+
+void range_to(QCustomPlot* p, double lo, double hi) {
+  if (hi > lo) {
+    p->xAxis->setRange(lo, hi);
+    fit_y(p, lo, hi);
+  } else {
+    p->rescaleAxes(true);
+  }
+  auto r = p->yAxis->range();
+  const bool log = p->yAxis->scaleType() == QCPAxis::stLogarithmic;
+  if (log && r.lower > 0) {  // a margin of 5% of the decades (at least a factor 1.2)
+    const double f = std::max(1.2, std::pow(r.upper / r.lower, 0.05));
+    p->yAxis->setRange(r.lower / f, r.upper * f);
+  } else if (r.size() == 0) {
+    p->yAxis->setRange(r.lower - 0.5, r.upper + 0.5);
+  } else if (!log) {
+    p->yAxis->scaleRange(1.08, r.center());
+  }
+}
+
+// A grey message in the middle of an empty plot ("not in this log"); "" hides it.
+void set_note(QCustomPlot* p, const QString& text) {
+  QCPItemText* note = nullptr;
+  for (int i = 0; i < p->itemCount() && !note; ++i)
+    if (p->item(i)->objectName() == "note") note = qobject_cast<QCPItemText*>(p->item(i));
+  if (!note) {
+    if (text.isEmpty()) return;
+    note = new QCPItemText(p);
+    note->setObjectName("note");
+    note->position->setType(QCPItemPosition::ptAxisRectRatio);
+    note->position->setCoords(0.5, 0.5);
+    note->setColor(p->palette().color(QPalette::Disabled, QPalette::Text));
+    note->setSelectable(false);
+  }
+  note->setText(text);
+  note->setVisible(!text.isEmpty());
+}
+
+// A log-y graph whose finite values are all 0 draws nothing: its legend entry says so.
+void name_if_zero(QCPGraph* g, const Trace& t) {
+  const bool zero =
+      g->dataCount() > 0 && std::none_of(t.values().begin(), t.values().end(),
+                                         [](double v) { return std::isfinite(v) && v != 0; });
+  if (zero) g->setName(g->name() + " = 0");
+}
+
+bool has_data(const QCustomPlot* p) {
+  for (int i = 0; i < p->graphCount(); ++i)
+    if (p->graph(i)->dataCount() > 0) return true;
+  return false;
+}
+
+bool NumberItem::operator<(const QTableWidgetItem& other) const {
+  const double a = data(Qt::UserRole).toDouble(), b = other.data(Qt::UserRole).toDouble();
+  if (std::isnan(a)) return false;
+  if (std::isnan(b)) return true;
+  return a < b;
+}
+
+QString format_number(double v, char format, int precision) {
+  return std::isfinite(v) ? QString::number(v, format, precision) : QString("–");
+}
+
+// The run's modulator design and factor ranges, for captions (rich text).
+QString design_text(const RunModel& m) {
+  const auto& i = m.info();
+  if (!m.metaadamw()) return QString("%1: no modulation").arg(QString::fromStdString(i.optimizer));
+  if (i.modulator_design.empty()) return "modulator design not recorded (a log before schema v2)";
+  QString s = "<b>" + QString::fromStdString(i.modulator_design).toHtmlEscaped() + "</b> design";
+  auto range = [](double r) {
+    return QString("[%1, %2]").arg(1 - r / 2, 0, 'g', 4).arg(1 + r / 2, 0, 'g', 4);
+  };
+  const bool a = std::isfinite(i.alpha_range) && i.alpha_range > 0;
+  const bool b = std::isfinite(i.beta_range) && i.beta_range > 0;
+  if (a && b && i.alpha_range == i.beta_range) return s + " · α, β ∈ " + range(i.alpha_range);
+  if (a) s += " · α ∈ " + range(i.alpha_range);
+  if (b) s += " · β ∈ " + range(i.beta_range);
+  return s;
 }
 
 }  // namespace maw::ui

@@ -1,11 +1,14 @@
-// The studio's plotting vocabulary on QCustomPlot, shared by the panels (views.cpp) and
+// The studio's plotting vocabulary on QCustomPlot, shared by the panels (one file each:
+// views.cpp, modulation_view.cpp, attention_view.cpp, meta_view.cpp, groups_view.cpp) and
 // the figures written for papers (figures.cpp): stable colours, graphs from traces, the
-// palette-following plot, log axes that label narrow ranges, titles.
+// palette-following plot, axis ranges, log axes that label narrow ranges, titles and
+// notes, and the panels' texts (run labels, numbers, the modulator's design).
 #pragma once
 
 #include <QColor>
 #include <QPalette>
 #include <QString>
+#include <QTableWidgetItem>
 #include <initializer_list>
 #include <string>
 #include <vector>
@@ -18,6 +21,7 @@ class QWidget;
 namespace maw::ui {
 
 class Trace;
+class RunModel;
 
 // Stable colours: one per optimizer (curves), one per group (modulation, features).
 QColor optimizer_color(const std::string& optimizer);
@@ -36,5 +40,33 @@ QCustomPlot* make_plot(QWidget* parent, const QString& y_label, bool legend_outs
 void set_log_y(QCustomPlot* p, bool log);
 // A one-line explanation above a plot's axes.
 void add_title(QCustomPlot* p, const QString& text);
+
+// y at x on a polyline whose xs increase (clamped at the ends): maps steps to wall time
+// and back for the selection when Curves plots against wall time.
+double interpolate(const std::vector<double>& xs, const std::vector<double>& ys, double x);
+// Fits y to what the graphs hold between lo and hi.
+void fit_y(QCustomPlot* p, double lo, double hi);
+// x to [lo, hi] with y fitted to it (everything when hi <= lo), with a margin.
+void range_to(QCustomPlot* p, double lo, double hi);
+// A grey message in the middle of an empty plot ("not in this log"); "" hides it.
+void set_note(QCustomPlot* p, const QString& text);
+// A log-y graph whose finite values are all 0 draws nothing: its legend entry says so.
+void name_if_zero(QCPGraph* g, const Trace& t);
+bool has_data(const QCustomPlot* p);
+
+// "metaadamw (learning) · seed 0 — run.h5 (completed)".
+QString run_label(const RunModel& m);
+// A table cell that sorts by a number (its display text is formatted); NaN sorts last.
+class NumberItem : public QTableWidgetItem {
+ public:
+  NumberItem(const QString& text, double key) : QTableWidgetItem(text) {
+    setData(Qt::UserRole, key);
+  }
+  bool operator<(const QTableWidgetItem& other) const override;
+};
+// The number, or "–" when it is not finite.
+QString format_number(double v, char format, int precision);
+// The run's modulator design and factor ranges, for captions (rich text).
+QString design_text(const RunModel& m);
 
 }  // namespace maw::ui
