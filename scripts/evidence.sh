@@ -42,10 +42,15 @@ paper_k() { case "$1" in image) echo 190 ;; forecasting) echo 217 ;; sentiment) 
   translation) echo 454 ;; lm) echo 123 ;; esac; }
 source_of() { [ "$1" = forecasting ] && echo lm || echo forecasting; }
 
+complete() { grep -q '"complete": true' "$logs/$1/protocol.json" 2> /dev/null; }
+
+# A finished study's JSON and figures into results/evidence/TASK (an unfinished one leaves
+# the results of the last finished one there).
 copy_results() {
   local task="$1" dir="$logs/$1"
+  complete "$task" || return 0
   mkdir -p "$out/$task"
-  [ -f "$dir/protocol.json" ] && cp "$dir/protocol.json" "$out/$task/"
+  cp "$dir/protocol.json" "$out/$task/"
   for phase in "$dir"/tune-adamw "$dir"/tune-metaadamw "$dir"/compare "$dir"/variant-*; do
     [ -f "$phase/study.json" ] && cp "$phase/study.json" "$out/$task/$(basename "$phase").json"
   done
@@ -69,7 +74,6 @@ run_study() {  # TASK [variant options...]
   return "$status"
 }
 
-complete() { grep -q '"complete": true' "$logs/$1/protocol.json" 2> /dev/null; }
 
 if [ "$pass" != 2 ]; then
   for task in "${tasks[@]}"; do run_study "$task"; done
@@ -93,9 +97,11 @@ if [ "$pass" != 1 ]; then
   done
 fi
 
+# The report reads the committed copies (results/evidence/TASK/protocol.json), so a task
+# whose logs are elsewhere (another machine, an earlier session) still counts.
 done_dirs=()
 for task in forecasting image sentiment lm translation; do
-  complete "$task" && done_dirs+=("$logs/$task")
+  grep -q '"complete": true' "$out/$task/protocol.json" 2> /dev/null && done_dirs+=("$out/$task")
 done
 if [ ${#done_dirs[@]} -gt 0 ]; then
   "$cli" report "${done_dirs[@]}" > "$out/report.md"
