@@ -7,15 +7,16 @@
 #   pass 2, per task: the referee's questions as variants of that study, on the same
 #           seeds (docs/CLI.md): fixed-targets (the ablation), paper-design (the paper's
 #           modulator and meta_lr), paper-settings (the paper's untuned η, λ and per-task
-#           K, both optimizers), transfer (the modulator MetaAdamW learned on forecasting —
-#           on lm for forecasting itself — in that task's architecture);
+#           K, both optimizers), cosine (both under a cosine decay of η: MetaAdamW's α
+#           learned a decay on image), transfer (the modulator MetaAdamW learned on
+#           forecasting — on lm for forecasting itself — in that task's architecture);
 #   then `metaadamw report` over the finished tasks (Holm across them) and the figures
 #   (`metaadamw-studio --figures`).
 #
 #   scripts/evidence.sh [--pass 1|2|all] [TASK...]   default: all; pass 1 on the five
 #                                                    tasks, pass 2 on forecasting and image
 #
-# Pass 2 costs 25 more runs per task (20 of them MetaAdamW): about an hour on image, two
+# Pass 2 costs 35 more runs per task (25 of them MetaAdamW): about an hour on image, two
 # on lm; its default is the two cheapest tasks of two model families (a Transformer, a
 # CNN). Name others to run it there.
 #
@@ -86,7 +87,8 @@ if [ "$pass" != 1 ]; then
     src="$(source_of "$task")"
     variants=(--variant fixed-targets:meta_targets=fixed
       --variant paper-design:modulator_design=paper,meta_lr=1e-4
-      --variant-both "paper-settings:lr=5e-4,weight_decay=0.01,meta_update_freq=$(paper_k "$task")")
+      --variant-both "paper-settings:lr=5e-4,weight_decay=0.01,meta_update_freq=$(paper_k "$task")"
+      --variant-both cosine:lr_schedule=cosine)
     modulator="$logs/$src/compare/modulator-seed100.pt"
     if [ -f "$modulator" ]; then
       variants+=(--variant "transfer:modulator=$modulator,meta_preset=$src")

@@ -407,6 +407,10 @@ int protocol_command(const Command& cmd) {
           compare_study(labelled(runs[0], "adamw" + tag), labelled(runs[1], "metaadamw" + tag)));
       comparisons.push_back(compare_study(adamw, labelled(runs[0], "adamw" + tag)));
       comparisons.push_back(compare_study(adamw, labelled(runs[1], "metaadamw" + tag)));
+      // The tuned MetaAdamW against AdamW under the change (a schedule: does the learned
+      // modulation beat a hand-made one?).
+      comparisons.push_back(
+          compare_study(labelled(runs[0], "adamw" + tag), labelled(tuned[1], "metaadamw (tuned)")));
     } else {
       comparisons.push_back(compare_study(adamw, labelled(runs[0], "metaadamw" + tag)));
       comparisons.push_back(compare_study(labelled(tuned[1], "metaadamw (tuned)"),

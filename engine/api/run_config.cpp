@@ -163,6 +163,14 @@ const std::vector<Entry>& schema() {
     e.push_back(float_key("beta1", &RunConfig::beta1, unit, "in [0, 1)", "first-moment decay"));
     e.push_back(float_key("beta2", &RunConfig::beta2, unit, "in [0, 1)", "second-moment decay"));
     e.push_back(float_key("eps", &RunConfig::eps, positive, "> 0", "denominator epsilon"));
+    e.push_back(enum_key("lr_schedule", &RunConfig::lr_schedule, {"constant", "cosine", "linear"},
+                         "the learning rate over the run, for every optimizer alike: constant, "
+                         "or a cosine or linear decay to lr_min_ratio · lr at the last step"));
+    e.push_back(int_key("lr_warmup_steps", &RunConfig::lr_warmup_steps, 0,
+                        "steps of linear warm-up from lr/N to lr before the schedule"));
+    e.push_back(float_key(
+        "lr_min_ratio", &RunConfig::lr_min_ratio, [](double x) { return x >= 0 && x <= 1; },
+        "in [0, 1]", "where a decaying schedule ends, as a fraction of lr"));
     e.push_back(enum_key("early_stopping", &RunConfig::early_stopping,
                          {"off", "eval_loss", "eval_metric"}, "what early stopping monitors"));
     e.push_back(int_key("patience", &RunConfig::patience, 1,

@@ -40,6 +40,12 @@ struct RunConfig {
   double beta1 = optim::AdamWOptions().beta1();
   double beta2 = optim::AdamWOptions().beta2();
   double eps = optim::AdamWOptions().eps();
+  // The learning-rate schedule, the same for every optimizer (optim/lr_schedule.h):
+  // constant | cosine | linear, after a linear warm-up of lr_warmup_steps; the decays end
+  // at lr_min_ratio · lr.
+  std::string lr_schedule = "constant";
+  int64_t lr_warmup_steps = 0;
+  double lr_min_ratio = 0.0;
 
   // MetaAdamW's own options (METAADAMW.md §2–§5; defaults in optim/options.h).
   optim::MetaAdamWOptions meta;

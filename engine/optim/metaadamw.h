@@ -103,6 +103,8 @@ class MetaAdamW {
 
   const std::vector<ParamGroup>& groups() const { return groups_; }
   const MetaAdamWOptions& options() const { return o_; }
+  // The base learning rate η of the next steps and meta-updates (a schedule's η_t).
+  void set_lr(double lr) { base_.lr(lr); }
   const FeatureExtractor& features() const { return features_; }
   Modulator& modulator() { return modulator_; }
   const Modulator& modulator() const { return modulator_; }

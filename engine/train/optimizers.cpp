@@ -17,6 +17,9 @@ class OurAdamW : public RunOptimizer {
     opt_.set_kernel(kernel);
   }
   void step(bool, bool) override { opt_.step(); }
+  void set_lr(double lr) override {
+    for (auto& g : opt_.param_groups()) g.options.lr(lr);
+  }
   void save(torch::serialize::OutputArchive& a) const override { opt_.save(a); }
   void load(torch::serialize::InputArchive& a) override { opt_.load(a); }
 
@@ -29,6 +32,10 @@ class TorchAdamW : public RunOptimizer {
   TorchAdamW(std::vector<torch::Tensor> params, const torch::optim::AdamWOptions& o)
       : opt_(std::move(params), o) {}
   void step(bool, bool) override { opt_.step(); }
+  void set_lr(double lr) override {
+    for (auto& g : opt_.param_groups())
+      static_cast<torch::optim::AdamWOptions&>(g.options()).lr(lr);
+  }
   void save(torch::serialize::OutputArchive& a) const override { opt_.save(a); }
   void load(torch::serialize::InputArchive& a) override { opt_.load(a); }
 
@@ -46,6 +53,7 @@ class MetaAdamWRun : public RunOptimizer {
   void step(bool keep_snapshot, bool keep_attention) override {
     opt_.step(meta_batches_, keep_snapshot, keep_attention);
   }
+  void set_lr(double lr) override { opt_.set_lr(lr); }
   void describe(RunInfo& info) const override {
     info.feature_names = opt_.features().names();
     info.modulator_layers = opt_.modulator().layers();

@@ -23,6 +23,8 @@ class RunOptimizer {
   // One step on the parameters' .grad(). `keep_snapshot`: keep what snapshot() shows,
   // with the attention maps when `keep_attention`.
   virtual void step(bool keep_snapshot, bool keep_attention) = 0;
+  // The learning rate η of the next steps (a schedule's η_t), for every group.
+  virtual void set_lr(double lr) = 0;
   // Fills what RunInfo says about the optimizer (MetaAdamW: features, layers, heads).
   virtual void describe(RunInfo& /*info*/) const {}
   virtual int64_t meta_updates() const { return 0; }

@@ -15,6 +15,7 @@
 #include "api/errors.h"
 #include "api/session.h"
 #include "nn/conv_check.h"
+#include "optim/lr_schedule.h"
 #include "optim/param_groups.h"
 #include "tasks/task.h"
 #include "train/optimizers.h"
@@ -426,6 +427,7 @@ RunSummary Trainer::run() {
     if (const auto snap = opt->snapshot())
       for (auto* o : observers_) o->on_snapshot(*snap);
   };
+  const auto schedule = optim::parse_lr_schedule(c.lr_schedule);  // checked by RunConfig
   while (step < total) {
     if (control_ && !control_->wait_turn(announce)) {
       s.status = "stopped";
@@ -452,6 +454,9 @@ RunSummary Trainer::run() {
     }
     const bool want_snapshot = c.snapshot_every > 0 && (step + 1) % c.snapshot_every == 0;
     const bool want_attention = c.attention_every > 0 && (step + 1) % c.attention_every == 0;
+    const double lr =
+        c.lr * optim::lr_scale(schedule, step, total, c.lr_warmup_steps, c.lr_min_ratio);
+    if (schedule != optim::LrSchedule::Constant || c.lr_warmup_steps > 0) opt->set_lr(lr);
     const auto t1 = Clock::now();
     opt->step(want_snapshot, want_attention);
     const double opt_total_ms = ms_since(t1);
@@ -461,7 +466,7 @@ RunSummary Trainer::run() {
     r.step = step;
     r.epoch = stream.epoch();
     r.loss = loss_value;
-    r.lr = c.lr;
+    r.lr = lr;
     r.forward_backward_ms = fb_ms;
     r.meta_ms = meta ? meta->meta_ms : 0.0;
     r.optimizer_ms = opt_total_ms - r.meta_ms;

@@ -680,7 +680,9 @@ TEST(Cli, StudyVariantsPairWithTheTunedRunsAndAModulatorTransfers) {
   EXPECT_EQ(v["fixed"]["comparisons"][0]["adamw (tuned)"]["best"], p["compare"]["adamw"]["best"]);
   EXPECT_EQ(v["fixed"]["comparisons"][1]["metaadamw (tuned)"]["best"],
             p["compare"]["metaadamw"]["best"]);
-  ASSERT_EQ(v["paper"]["comparisons"].size(), 3u);
+  ASSERT_EQ(v["paper"]["comparisons"].size(), 4u);
+  EXPECT_EQ(v["paper"]["comparisons"][3]["baseline"], "adamw [paper]");
+  EXPECT_EQ(v["paper"]["comparisons"][3]["candidate"], "metaadamw (tuned)");
   EXPECT_EQ(v["paper"]["comparisons"][0]["baseline"], "adamw [paper]");
   EXPECT_EQ(v["paper"]["comparisons"][0]["candidate"], "metaadamw [paper]");
   ASSERT_EQ(v["transfer"]["comparisons"].size(), 2u);

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cmath>
 #include <condition_variable>
 #include <cstdio>
 #include <fstream>
@@ -12,6 +13,7 @@
 
 #include "api/errors.h"
 #include "api/session.h"
+#include "optim/lr_schedule.h"
 
 namespace maw {
 namespace {
@@ -353,6 +355,61 @@ TEST(Trainer, MetaAdamWBeforeItsFirstMetaUpdateIsAdamW) {
   ASSERT_EQ(a.steps.size(), m.steps.size());
   for (size_t i = 0; i < a.steps.size(); ++i) EXPECT_EQ(a.steps[i].loss, m.steps[i].loss) << i;
   EXPECT_EQ(sa.eval_loss, sm.eval_loss);
+}
+
+// The schedule's known points: warm-up 1/w … 1, then cosine or linear from 1 at the first
+// decayed step to min_ratio at the last (PyTorch's CosineAnnealingLR / LinearLR).
+TEST(LrSchedule, KnownPoints) {
+  using optim::lr_scale;
+  using optim::LrSchedule;
+  EXPECT_EQ(lr_scale(LrSchedule::Constant, 7, 10, 0, 0.0), 1.0);
+  EXPECT_DOUBLE_EQ(lr_scale(LrSchedule::Constant, 0, 10, 4, 0.0), 0.25);
+  EXPECT_DOUBLE_EQ(lr_scale(LrSchedule::Cosine, 3, 10, 4, 0.0), 1.0);  // last warm-up step
+  EXPECT_DOUBLE_EQ(lr_scale(LrSchedule::Cosine, 4, 10, 4, 0.0), 1.0);  // first decayed step
+  EXPECT_NEAR(lr_scale(LrSchedule::Cosine, 9, 10, 4, 0.0), 0.0, 1e-15);
+  EXPECT_NEAR(lr_scale(LrSchedule::Cosine, 5, 11, 0, 0.2), 0.6, 1e-15);  // halfway: (1+0.2)/2
+  EXPECT_NEAR(lr_scale(LrSchedule::Cosine, 2, 13, 0, 0.0), 0.5 * (1 + std::cos(M_PI / 6)), 1e-15);
+  EXPECT_NEAR(lr_scale(LrSchedule::Linear, 3, 13, 0, 0.0), 0.75, 1e-15);
+  EXPECT_NEAR(lr_scale(LrSchedule::Linear, 12, 13, 0, 0.1), 0.1, 1e-15);
+  EXPECT_EQ(lr_scale(LrSchedule::Cosine, 0, 1, 0, 0.0), 1.0);  // one step: nothing to decay
+  EXPECT_THROW(optim::parse_lr_schedule("step"), std::invalid_argument);
+}
+
+// A schedule reaches every optimizer alike: our AdamW and LibTorch's give the same run
+// under it (bitwise, as without one), MetaAdamW before its first meta-update too, the
+// logged η_t is the closed form, and the run differs from a constant η.
+TEST(Trainer, ALearningRateScheduleReachesEveryOptimizerAlike) {
+  auto c = tiny("classification");
+  c.set("steps", "40");
+  c.set("lr", "3e-3");
+  c.set("lr_schedule", "cosine");
+  c.set("lr_warmup_steps", "5");
+  c.set("lr_min_ratio", "0.1");
+  Recorder ours, ref, meta, flat;
+  run(c, &ours);
+  ASSERT_EQ(ours.steps.size(), 40u);
+  for (size_t i = 0; i < ours.steps.size(); ++i) {
+    const double expected =
+        i < 5 ? 3e-3 * (i + 1) / 5.0
+              : 3e-3 * (0.1 + 0.9 * 0.5 * (1 + std::cos(M_PI * (i - 5.0) / 34.0)));
+    ASSERT_NEAR(ours.steps[i].lr, expected, 1e-15) << "step " << i + 1;
+  }
+  EXPECT_NEAR(ours.steps.back().lr, 3e-4, 1e-15);
+  c.set("optimizer", "torch_adamw");
+  run(c, &ref);
+  c.set("optimizer", "metaadamw");
+  c.set("meta_update_freq", "1000");
+  run(c, &meta);
+  for (size_t i = 0; i < ours.steps.size(); ++i) {
+    ASSERT_EQ(ours.steps[i].loss, ref.steps[i].loss) << "torch_adamw, step " << i + 1;
+    ASSERT_EQ(ours.steps[i].loss, meta.steps[i].loss) << "metaadamw, step " << i + 1;
+  }
+  c.set("optimizer", "adamw");
+  c.set("lr_schedule", "constant");
+  c.set("lr_warmup_steps", "0");
+  run(c, &flat);
+  EXPECT_EQ(flat.steps[0].lr, 3e-3);
+  EXPECT_NE(flat.steps.back().loss, ours.steps.back().loss);
 }
 
 TEST(Trainer, MetaPresetFillsThePapersSettingsUnlessSetExplicitly) {
