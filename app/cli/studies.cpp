@@ -284,11 +284,15 @@ int protocol_command(const Command& cmd) {
     const auto before = Json::parse(in, nullptr, false);
     if (!before.is_object() || before.value("schema", "") != "metaadamw-protocol")
       throw ConfigError("--continue: '" + index + "' is not a metaadamw study protocol");
-    if (before["config"] !=
-        Json::parse(cmd.config.to_json()))  // more seeds or grid values extend it
+    // More seeds, grid values or variants extend it; other options do not.
+    const auto keys = config_differences(before["config"], Json::parse(cmd.config.to_json()));
+    if (!keys.empty()) {
+      std::string differ;
+      for (const auto& k : keys) differ += (differ.empty() ? "" : ", ") + k;
       throw ConfigError("--continue: the study in '" + cmd.log_dir +
-                        "' ran under other options; continue it with the options it was "
-                        "started with");
+                        "' ran under other options (differs in: " + differ +
+                        "); continue it with the options it was started with");
+    }
   }
   fs::create_directories(cmd.log_dir, ec);
   if (ec) throw DataError("cannot create --log-dir '" + cmd.log_dir + "': " + ec.message());

@@ -1,5 +1,7 @@
 #include "cli/study_index.h"
 
+#include "api/run_config.h"
+
 #include <algorithm>
 #include <cctype>
 #include <cmath>
@@ -93,6 +95,17 @@ StudyIndex::StudyIndex(std::string dir, std::string kind, std::vector<std::strin
   write();  // fails now, before hours of training, if the folder is not writable
 }
 
+std::vector<std::string> config_differences(const nlohmann::ordered_json& before,
+                                            const nlohmann::ordered_json& now) {
+  static const auto defaults = nlohmann::ordered_json::parse(RunConfig().to_json());
+  std::vector<std::string> keys;
+  for (const auto& [k, v] : now.items()) {
+    const bool recorded = before.is_object() && before.contains(k);
+    if (recorded ? before[k] != v : (!defaults.contains(k) || defaults[k] != v)) keys.push_back(k);
+  }
+  return keys;
+}
+
 void StudyIndex::load_previous(const std::string& index, bool exists) {
   if (!exists) throw ConfigError("--continue: '" + dir_ + "' holds no study.json to continue");
   if (const auto problem = files::input_problem(index, 256ull << 20); !problem.empty())
@@ -109,12 +122,11 @@ void StudyIndex::load_previous(const std::string& index, bool exists) {
     throw ConfigError("--continue: '" + index +
                       "' was written by an older metaadamw that did not record the study's "
                       "configuration; start the study again in a new folder");
-  if (j["config"] != Json::parse(config_json_)) {
+  if (const auto keys =
+          config_differences(j["config"], nlohmann::ordered_json::parse(config_json_));
+      !keys.empty()) {
     std::string differ;
-    const auto now = Json::parse(config_json_);
-    for (const auto& [k, v] : now.items())
-      if (!j["config"].contains(k) || j["config"][k] != v)
-        differ += (differ.empty() ? "" : ", ") + k;
+    for (const auto& k : keys) differ += (differ.empty() ? "" : ", ") + k;
     throw ConfigError("--continue: the study in '" + dir_ +
                       "' ran under another configuration (differs in: " + differ +
                       "); continue it with the options it was started with");

@@ -15,6 +15,12 @@ namespace maw::cli {
 // file, an interrupted writer leaves the previous one. Throws DataError.
 void write_json_atomically(const std::string& path, const nlohmann::ordered_json& j);
 
+// The keys in which a study's recorded configuration (`before`) and the one it is
+// continued under (`now`) differ. A key the record lacks — added by a later version of
+// metaadamw — differs only when `now` sets it away from its default.
+std::vector<std::string> config_differences(const nlohmann::ordered_json& before,
+                                            const nlohmann::ordered_json& now);
+
 // --log-dir DIR of compare / sweep: one log per run, and DIR/study.json, rewritten after
 // every run, that indexes them (so an interrupted study still has a valid index).
 // --continue picks a study up where it stopped: runs that finished there (completed,

@@ -636,6 +636,26 @@ TEST(Cli, StudyTunesOnValidationThenComparesOnFreshSeedsAndReports) {
   EXPECT_NE(bad.err.find("protocol.json"), std::string::npos) << bad.err;
 }
 
+// A study started by an older metaadamw (its recorded configuration lacks keys added
+// since) continues while the new keys keep their defaults, and is refused, naming the
+// key, when one is set.
+TEST(Cli, AStudyOfAnOlderVersionContinuesUnderTheNewKeysDefaults) {
+  const std::string dir = tmp("older_study");
+  std::filesystem::remove_all(dir);
+  const std::string args =
+      "compare --task synthetic --preset tiny --threads 1 --steps 3 --quiet --log-dir " + dir;
+  ASSERT_EQ(run_cli(args).code, 0);
+  auto index = nlohmann::ordered_json::parse(slurp(dir + "/study.json"));
+  for (const char* key : {"lr_schedule", "lr_warmup_steps", "lr_min_ratio"})
+    ASSERT_EQ(index["config"].erase(key), 1u) << key;
+  std::ofstream(dir + "/study.json") << index.dump(2);
+  auto r = run_cli(args + " --seeds 2 --continue");
+  EXPECT_EQ(r.code, 0) << r.err;
+  r = run_cli(args + " --seeds 2 --continue --set lr_schedule=cosine");
+  EXPECT_EQ(r.code, 2) << r.err;
+  EXPECT_NE(r.err.find("differs in: lr_schedule"), std::string::npos) << r.err;
+}
+
 // The referee's questions as study variants: each runs on the evaluation seeds at the
 // tuned settings plus its own, paired with the tuned runs; a modulator one study exported
 // starts another's MetaAdamW (transfer); a choice at a grid's edge is flagged.
