@@ -252,6 +252,18 @@ std::string settings_text(const std::vector<std::pair<std::string, std::string>>
   return t;
 }
 
+// The settings chosen at an end of their grid of three or more values: the best setting
+// may lie beyond it.
+Json grid_edges(const Json& grid, const Json& settings) {
+  Json edge = Json::array();
+  for (const auto& [key, values] : grid.items()) {
+    if (!values.is_array() || values.size() < 3 || !settings.contains(key)) continue;
+    const auto& v = settings[key];
+    if (v == values.front() || v == values.back()) edge.push_back(key + "=" + v.get<std::string>());
+  }
+  return edge;
+}
+
 // One phase of the protocol: a sweep or compare in DIR/NAME, continued when the protocol
 // is and that folder holds a study already.
 Command phase(const Command& cmd, const std::string& name, const std::string& folder) {
@@ -342,12 +354,7 @@ int protocol_command(const Command& cmd) {
     if (best.empty())
       throw DataError(std::string("no ") + what + " setting trained without diverging: widen it");
     p[opt] = {{"settings", sweep["best"][opt]["settings"]}, {"val", sweep["best"][opt]["val"]}};
-    // A choice at the end of a grid of three or more values may lie beyond it.
-    Json edge = Json::array();
-    for (const auto& [key, values] : grid)
-      for (const auto& [k, v] : best)
-        if (k == key && values.size() >= 3 && (v == values.front() || v == values.back()))
-          edge.push_back(key + "=" + v);
+    const Json edge = grid_edges(grid_json(grid), p[opt]["settings"]);
     p[opt]["at_edge"] = edge;
     if (!edge.empty())
       std::fprintf(stderr,
@@ -488,9 +495,11 @@ int report_command(const Command& cmd) {
     t["effect"] = c["effect"];
     t["time_to_target"] = c["time_to_target"];
     t["time_ratio"] = c["time_ratio"];
+    // (From the grids: protocols written before at_edge was recorded are judged too.)
     t["at_edge"] = Json::array();
     for (const char* opt : {"adamw", "metaadamw"})
-      for (const auto& e : rows[i].p[opt].value("at_edge", Json::array()))
+      for (const auto& e : grid_edges(rows[i].p.value(std::string(opt) + "_grid", Json::object()),
+                                      rows[i].p[opt].value("settings", Json::object())))
         t["at_edge"].push_back(e);
     if (rows[i].p.contains("variants")) t["variants"] = rows[i].p["variants"];
     tasks.push_back(t);
