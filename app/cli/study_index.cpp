@@ -100,6 +100,7 @@ std::vector<std::string> config_differences(const nlohmann::ordered_json& before
   static const auto defaults = nlohmann::ordered_json::parse(RunConfig().to_json());
   std::vector<std::string> keys;
   for (const auto& [k, v] : now.items()) {
+    if (k == "export_modulator") continue;  // where a run writes its modulator, not what it does
     const bool recorded = before.is_object() && before.contains(k);
     if (recorded ? before[k] != v : (!defaults.contains(k) || defaults[k] != v)) keys.push_back(k);
   }

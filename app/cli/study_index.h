@@ -17,7 +17,8 @@ void write_json_atomically(const std::string& path, const nlohmann::ordered_json
 
 // The keys in which a study's recorded configuration (`before`) and the one it is
 // continued under (`now`) differ. A key the record lacks — added by a later version of
-// metaadamw — differs only when `now` sets it away from its default.
+// metaadamw — differs only when `now` sets it away from its default; export_modulator
+// (where the trained modulator goes, not how a run trains) never does.
 std::vector<std::string> config_differences(const nlohmann::ordered_json& before,
                                             const nlohmann::ordered_json& now);
 

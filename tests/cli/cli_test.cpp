@@ -651,6 +651,10 @@ TEST(Cli, AStudyOfAnOlderVersionContinuesUnderTheNewKeysDefaults) {
   std::ofstream(dir + "/study.json") << index.dump(2);
   auto r = run_cli(args + " --seeds 2 --continue");
   EXPECT_EQ(r.code, 0) << r.err;
+  // Where the modulators go is not how the runs train: a study continues under another.
+  r = run_cli(args + " --seeds 3 --continue --set export_modulator=" + dir + "/m.pt");
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_TRUE(std::filesystem::exists(dir + "/m-seed2.pt"));
   r = run_cli(args + " --seeds 2 --continue --set lr_schedule=cosine");
   EXPECT_EQ(r.code, 2) << r.err;
   EXPECT_NE(r.err.find("differs in: lr_schedule"), std::string::npos) << r.err;
