@@ -20,9 +20,21 @@
 # on lm; its default is the two cheapest tasks of two model families (a Transformer, a
 # CNN). Name others to run it there.
 #
+#   scripts/evidence.sh --fresh [--pass …] TASK…     starts those tasks' studies anew (their
+#                                                    committed results stay until the new
+#                                                    ones finish)
+#   scripts/evidence.sh --save                       copies the JSON of every unfinished
+#                                                    study to results/evidence/unfinished/
+#
 # The logs (one HDF5 file per run) go to $METAADAMW_EVIDENCE_DIR (default
 # ~/metaadamw-evidence); the JSON indexes are copied to results/evidence/TASK/, the report
 # to results/evidence/report.{md,json}, the figures to results/evidence/TASK/*.png|svg.
+# Across machines: a study's JSON records every finished run (summary and evaluations),
+# so a task whose log folder is missing here starts from the committed JSON —
+# results/evidence/unfinished/TASK (saved with --save) or else results/evidence/TASK — and
+# continues without repeating a run (`study --continue` reads a run whose log is absent
+# back from study.json). The modulator that the transfer variant loads is committed too
+# (results/evidence/TASK/modulator-seed100.pt).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 build="${METAADAMW_BUILD_DIR:-$root/build}"
@@ -31,9 +43,11 @@ studio="$build/app/metaadamw-studio"
 [ -x "$cli" ] || "$root/scripts/build.sh" --target metaadamw
 logs="${METAADAMW_EVIDENCE_DIR:-$HOME/metaadamw-evidence}"
 out="$root/results/evidence"
-pass=all
+pass=all fresh=0
+if [ "${1:-}" = --fresh ]; then fresh=1; shift; fi
 if [ "${1:-}" = --pass ]; then pass="$2"; shift 2; fi
-case "$pass" in 1 | 2 | all) ;; *) echo "evidence: --pass 1, 2 or all" >&2; exit 2 ;; esac
+if [ "${1:-}" = --save ]; then pass=save; shift; fi
+case "$pass" in 1 | 2 | all | save) ;; *) echo "evidence: --pass 1, 2 or all" >&2; exit 2 ;; esac
 tasks=("$@")
 [ ${#tasks[@]} -gt 0 ] || tasks=(forecasting image sentiment lm translation)
 mkdir -p "$logs" "$out"
@@ -50,16 +64,61 @@ grid_of() { case "$1" in
 
 complete() { grep -q '"complete": true' "$logs/$1/protocol.json" 2> /dev/null; }
 
+# A study's JSON (protocol.json, one PHASE.json per phase) from its log folder to DEST.
+export_json() {
+  local dir="$1" dest="$2"
+  mkdir -p "$dest"
+  cp "$dir/protocol.json" "$dest/"
+  for phase in "$dir"/tune-adamw "$dir"/tune-metaadamw "$dir"/compare "$dir"/variant-*; do
+    [ -f "$phase/study.json" ] && cp "$phase/study.json" "$dest/$(basename "$phase").json"
+  done
+  return 0
+}
+
+# The other way: a task with no log folder here starts from its committed JSON.
+import_json() {
+  local task="$1" dir="$logs/$1" src
+  [ -f "$dir/protocol.json" ] && return 0
+  [ "$fresh" = 1 ] && return 0
+  for src in "$out/unfinished/$task" "$out/$task"; do
+    [ -f "$src/protocol.json" ] || continue
+    echo "evidence: $task continues from $src (its logs are not on this machine)" >&2
+    mkdir -p "$dir"
+    cp "$src/protocol.json" "$dir/"
+    for json in "$src"/*.json; do
+      [ "$(basename "$json")" = protocol.json ] && continue
+      mkdir -p "$dir/$(basename "$json" .json)"
+      cp "$json" "$dir/$(basename "$json" .json)/study.json"
+    done
+    [ -f "$src/modulator-seed100.pt" ] && mkdir -p "$dir/compare" &&
+      cp -n "$src/modulator-seed100.pt" "$dir/compare/"
+    return 0
+  done
+}
+
+if [ "$pass" = save ]; then
+  for dir in "$logs"/*/; do
+    task="$(basename "$dir")"
+    [ -f "$dir/protocol.json" ] || continue
+    if complete "$task" && [ -f "$out/$task/protocol.json" ] &&
+      cmp -s "$dir/protocol.json" "$out/$task/protocol.json"; then
+      continue  # finished and already copied
+    fi
+    rm -rf "$out/unfinished/$task"
+    export_json "$dir" "$out/unfinished/$task"
+    echo "evidence: saved $task's JSON to $out/unfinished/$task" >&2
+  done
+  exit 0
+fi
+
 # A finished study's JSON and figures into results/evidence/TASK (an unfinished one leaves
 # the results of the last finished one there).
 copy_results() {
   local task="$1" dir="$logs/$1"
   complete "$task" || return 0
-  mkdir -p "$out/$task"
-  cp "$dir/protocol.json" "$out/$task/"
-  for phase in "$dir"/tune-adamw "$dir"/tune-metaadamw "$dir"/compare "$dir"/variant-*; do
-    [ -f "$phase/study.json" ] && cp "$phase/study.json" "$out/$task/$(basename "$phase").json"
-  done
+  export_json "$dir" "$out/$task"
+  rm -rf "$out/unfinished/$task"
+  [ -f "$dir/compare/modulator-seed100.pt" ] && cp "$dir/compare/modulator-seed100.pt" "$out/$task/"
   if [ -x "$studio" ] && [ -d "$dir/compare" ] && ls "$dir"/compare/*.h5 > /dev/null 2>&1; then
     "$studio" --figures "$out/$task" "$dir" > /dev/null || echo "evidence: no figures for $task" >&2
   fi
@@ -70,10 +129,14 @@ run_study() {  # TASK [variant options...]
   local task="$1" dir="$logs/$1"
   shift
   local more=()
+  import_json "$task"
   [ -f "$dir/protocol.json" ] && more=(--continue)
   local start status=0
   start=$(date +%s)
   echo "== $task → $dir ${more[*]} $*" >&2
+  # Threads per run ($METAADAMW_EVIDENCE_THREADS; default all cores): two studies side by
+  # side at one thread each use 2 cores better than one at two (small models).
+  [ -n "${METAADAMW_EVIDENCE_THREADS:-}" ] && more+=(--threads "$METAADAMW_EVIDENCE_THREADS")
   # shellcheck disable=SC2046  # the grid's words, split on purpose
   "$cli" study --task "$task" --log-dir "$dir" --quiet "${more[@]}" $(grid_of "$task") "$@" ||
     status=$?
@@ -90,6 +153,8 @@ variant_tasks=("$@")
 [ ${#variant_tasks[@]} -gt 0 ] || variant_tasks=(forecasting image)
 if [ "$pass" != 1 ]; then
   for task in "${variant_tasks[@]}"; do
+    import_json "$task"
+    import_json "$(source_of "$task")"
     complete "$task" || { echo "evidence: $task has no finished study for pass 2" >&2; continue; }
     src="$(source_of "$task")"
     variants=(--variant fixed-targets:meta_targets=fixed

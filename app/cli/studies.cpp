@@ -44,15 +44,19 @@ SeedRun study_run(const RunConfig& config, const Command& cmd, StudyIndex& index
   const std::string log =
       index.enabled() ? index.log_path(config.optimizer, config.seed, settings) : "";
   SeedRun run;
-  if (index.enabled() && index.finished(log, &run)) {
+  const auto before = index.enabled() ? index.finished(log, &run) : StudyIndex::Finished::no;
+  if (before != StudyIndex::Finished::no) {
     if (!cmd.quiet)
-      std::fprintf(stderr, "%s · seed %llu: finished before (%s), read back\n",
+      std::fprintf(stderr, "%s · seed %llu: finished before (%s), read back%s\n",
                    config.optimizer.c_str(), static_cast<unsigned long long>(config.seed),
-                   log.c_str());
+                   log.c_str(),
+                   before == StudyIndex::Finished::from_index
+                       ? " from study.json (its log is not on this machine)"
+                       : "");
   } else {
     run = run_one(config, cmd, log, cmd.overwrite || index.continuing());
   }
-  if (index.enabled()) index.add(log, run.summary, settings);
+  if (index.enabled()) index.add(log, run, settings);
   return run;
 }
 

@@ -50,6 +50,57 @@ std::vector<EvalRecord> read_evals(const RunLogReader& r) {
   return out;
 }
 
+// A run's evaluations in study.json: one array per column (NaN as null), extras by name.
+Json evals_to_json(const std::vector<EvalRecord>& evals) {
+  auto number = [](double v) { return std::isfinite(v) ? Json(v) : Json(nullptr); };
+  Json step = Json::array(), epoch = Json::array(), loss = Json::array(), metric = Json::array(),
+       ms = Json::array(), wall = Json::array(), extra = Json::object();
+  for (const auto& e : evals) {
+    step.push_back(e.step);
+    epoch.push_back(e.epoch);
+    loss.push_back(number(e.loss));
+    metric.push_back(number(e.metric));
+    ms.push_back(number(e.eval_ms));
+    wall.push_back(number(e.wall_time_s));
+  }
+  for (size_t i = 0; i < evals.size(); ++i)
+    for (const auto& [name, v] : evals[i].extras) {
+      if (!extra.contains(name)) extra[name] = Json::array();
+      Json& column = extra[name];
+      while (column.size() < i) column.push_back(nullptr);
+      column.push_back(number(v));
+    }
+  return Json{{"step", step},  {"epoch", epoch},      {"loss", loss},  {"metric", metric},
+              {"eval_ms", ms}, {"wall_time_s", wall}, {"extra", extra}};
+}
+
+std::vector<EvalRecord> evals_from_json(const Json& j) {
+  auto column = [&](const Json& c, size_t i) {
+    return i < c.size() && c[i].is_number() ? c[i].get<double>() : std::nan("");
+  };
+  const Json none = Json::array();
+  auto get = [&](const char* key) -> const Json& {
+    return j.contains(key) && j[key].is_array() ? j[key] : none;
+  };
+  const Json &step = get("step"), &epoch = get("epoch"), &loss = get("loss"),
+             &metric = get("metric"), &ms = get("eval_ms"), &wall = get("wall_time_s");
+  std::vector<EvalRecord> out(step.size());
+  for (size_t i = 0; i < out.size(); ++i) {
+    out[i].step = static_cast<int64_t>(column(step, i));
+    out[i].epoch = static_cast<int64_t>(column(epoch, i));
+    out[i].loss = column(loss, i);
+    out[i].metric = column(metric, i);
+    out[i].eval_ms = column(ms, i);
+    out[i].wall_time_s = column(wall, i);
+  }
+  if (j.contains("extra") && j["extra"].is_object())
+    for (const auto& [name, c] : j["extra"].items())
+      if (c.is_array())
+        for (size_t i = 0; i < out.size() && i < c.size(); ++i)
+          out[i].extras.emplace_back(name, column(c, i));
+  return out;
+}
+
 }  // namespace
 
 void write_json_atomically(const std::string& path, const Json& j) {
@@ -162,31 +213,39 @@ void StudyIndex::claim(const std::vector<std::string>& log_paths) const {
   }
 }
 
-bool StudyIndex::finished(const std::string& log_path, SeedRun* out) const {
-  if (!continuing_) return false;
+StudyIndex::Finished StudyIndex::finished(const std::string& log_path, SeedRun* out) const {
+  if (!continuing_) return Finished::no;
   const std::string file = std::filesystem::path(log_path).filename().string();
   const Json* entry = nullptr;
   for (const auto& [f, run] : runs_)
     if (f == file) entry = &run;
-  if (!entry) return false;
+  if (!entry) return Finished::no;
   const Json& run = *entry;
-  if (!run.contains("summary")) return false;
+  if (!run.contains("summary")) return Finished::no;
   RunSummary s = summary_from_json(run["summary"].dump());
   if (s.status != "completed" && s.status != "diverged" && s.status != "early_stopped")
-    return false;
+    return Finished::no;
+  std::error_code ec;
+  if (!std::filesystem::exists(log_path, ec) && !ec) {
+    if (!run.contains("evals")) return Finished::no;  // indexed before evaluations were
+    out->evals = evals_from_json(run["evals"]);
+    out->summary = std::move(s);
+    return Finished::from_index;
+  }
   try {
     RunLogReader r(log_path);
-    if (r.attribute("status") != s.status) return false;  // the log was replaced since
+    if (r.attribute("status") != s.status) return Finished::no;  // the log was replaced
     out->summary = std::move(s);
     out->evals = read_evals(r);
   } catch (const DataError&) {
-    return false;  // gone or damaged: run it again
+    return Finished::no;  // damaged: run it again
   }
-  return true;
+  return Finished::from_log;
 }
 
-void StudyIndex::add(const std::string& log_path, const RunSummary& summary,
+void StudyIndex::add(const std::string& log_path, const SeedRun& seed_run,
                      const std::vector<std::pair<std::string, std::string>>& settings) {
+  const RunSummary& summary = seed_run.summary;
   Json run;
   run["file"] = std::filesystem::path(log_path).filename().string();
   run["optimizer"] = summary.optimizer;
@@ -195,6 +254,7 @@ void StudyIndex::add(const std::string& log_path, const RunSummary& summary,
   for (const auto& [k, v] : settings) s[k] = v;
   run["settings"] = s;
   run["summary"] = Json::parse(summary_json(summary));
+  run["evals"] = evals_to_json(seed_run.evals);
   const std::string file = run["file"].get<std::string>();
   auto same =
       std::find_if(runs_.begin(), runs_.end(), [&](const auto& r) { return r.first == file; });

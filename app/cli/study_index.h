@@ -27,6 +27,10 @@ std::vector<std::string> config_differences(const nlohmann::ordered_json& before
 // --continue picks a study up where it stopped: runs that finished there (completed,
 // diverged or early-stopped, their log saying the same) are read back from study.json and
 // their logs, never repeated; the others — stopped, killed, not started — run (again).
+// study.json also records each run's evaluations, so a study whose logs are not on this
+// machine (its JSON carried over from another) continues too: a finished run whose log is
+// absent is read back from the index alone. A log that is there but differs (another
+// status, damaged) is run again.
 class StudyIndex {
  public:
   // `config_json`: the study's base configuration (RunConfig::to_json); a study continues
@@ -45,9 +49,11 @@ class StudyIndex {
   std::string log_path(const std::string& optimizer, uint64_t seed,
                        const std::vector<std::pair<std::string, std::string>>& settings) const;
   // Continuing: the run of that log as it finished before (its summary from study.json,
-  // its evaluations from the log), or false when it has to run.
-  bool finished(const std::string& log_path, SeedRun* out) const;
-  void add(const std::string& log_path, const RunSummary& summary,
+  // its evaluations from the log, or from study.json when the log is absent), or `no`
+  // when it has to run.
+  enum class Finished { no, from_log, from_index };
+  Finished finished(const std::string& log_path, SeedRun* out) const;
+  void add(const std::string& log_path, const SeedRun& run,
            const std::vector<std::pair<std::string, std::string>>& settings);
   // The study's aggregate JSON (compare_study / sweep_study) as text, written at the end.
   void finish(const std::string& study_json);

@@ -608,6 +608,28 @@ TEST(Cli, StudyTunesOnValidationThenComparesOnFreshSeedsAndReports) {
     ++read_back;
   EXPECT_EQ(read_back, 4u + 2u + 4u) << again.err;
   EXPECT_EQ(nlohmann::json::parse(again.out)["compare"]["p_value"], p["compare"]["p_value"]);
+  // Its JSON alone, carried to another machine (no logs): continued, nothing runs again and
+  // the answer, time to target (from the evaluations) included, is the same.
+  const std::string carried = tmp("protocol_carried");
+  std::filesystem::remove_all(carried);
+  for (const auto& f : std::filesystem::recursive_directory_iterator(dir)) {
+    if (f.path().extension() != ".json") continue;
+    const auto to = std::filesystem::path(carried) / std::filesystem::relative(f.path(), dir);
+    std::filesystem::create_directories(to.parent_path());
+    std::filesystem::copy_file(f.path(), to);
+  }
+  auto moved = run_cli(std::string(args).replace(args.find(dir), dir.size(), carried) +
+                       " --continue --json");
+  ASSERT_EQ(moved.code, 0) << moved.err;
+  size_t from_index = 0;
+  for (size_t at = 0; (at = moved.err.find("from study.json", at)) != std::string::npos; ++at)
+    ++from_index;
+  EXPECT_EQ(from_index, 4u + 2u + 4u) << moved.err;
+  const auto moved_compare = nlohmann::json::parse(moved.out)["compare"];
+  EXPECT_EQ(moved_compare["p_value"], p["compare"]["p_value"]);
+  EXPECT_EQ(moved_compare["time_to_target"], p["compare"]["time_to_target"]);
+  EXPECT_FALSE(
+      std::filesystem::exists(carried + "/compare/" + cmp["runs"][0]["file"].get<std::string>()));
   // Without --continue or --overwrite the folder is refused; other options too.
   EXPECT_EQ(run_cli(args + " --quiet").code, 2);
   auto other = run_cli(args + " --continue --lr 0.5 --quiet");
