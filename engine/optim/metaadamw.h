@@ -132,6 +132,14 @@ class MetaAdamW {
                        const torch::Tensor& lam2) const;
   torch::Tensor val_loss_at_theta(const MetaInputs& in, at::Generator& gen,
                                   const torch::Tensor& masks) const;
+  // §5 step 2: θ′ = θ·(1 − η·α·λ·β) − (η·α/bc1)·m̂/(√v̂ + ε), differentiable in the factors.
+  std::vector<torch::Tensor> lookahead(const MetaInputs& in, const torch::Tensor& factors) const;
+  // §5 steps 3–6 by meta_hessian: exact (g′ with create_graph, a double backward), or
+  // finite/central differences of first-order gradients (meta_objective.cpp).
+  MetaTerms exact_terms(const MetaInputs& in, const std::vector<torch::Tensor>& theta_p,
+                        const torch::Tensor& lam1, const torch::Tensor& lam2) const;
+  MetaTerms differenced_terms(const MetaInputs& in, const std::vector<torch::Tensor>& theta_p,
+                              const torch::Tensor& lam1, const torch::Tensor& lam2) const;
   void keep(bool keep_snapshot, int64_t t, const torch::Tensor& feats,
             const Modulator::Output& out);
   std::vector<int64_t> param_versions() const;  // what changed the parameters since

@@ -18,6 +18,8 @@
 #include "optim/lr_schedule.h"
 #include "optim/param_groups.h"
 #include "tasks/task.h"
+#include "train/checkpoint.h"
+#include "train/early_stopping.h"
 #include "train/optimizers.h"
 
 namespace maw::train {
@@ -27,6 +29,10 @@ using Clock = std::chrono::steady_clock;
 
 double ms_since(Clock::time_point t0) {
   return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+}
+
+double seconds_since(Clock::time_point t0) {
+  return std::chrono::duration<double>(Clock::now() - t0).count();
 }
 
 // "64x3x3x3"; "()" for a 0-d tensor.
@@ -54,193 +60,6 @@ constexpr uint64_t kTrainStream = 0x9e3779b97f4a7c15ULL;
 constexpr uint64_t kMetaTrainStream = 0xbf58476d1ce4e5b9ULL;
 constexpr uint64_t kMetaValStream = 0x94d049bb133111ebULL;
 
-// Early stopping's state (monitor, patience, min_delta, restore best): part of a checkpoint,
-// so that a resumed run stops, and restores, as the uninterrupted one would.
-struct EarlyStop {
-  double best = 0.0;
-  EvalRecord best_eval;
-  int64_t best_step = -1, bad_evals = 0;
-  std::vector<torch::Tensor> best_params, best_buffers;
-
-  void save(torch::serialize::OutputArchive& a) const {
-    a.write("best", torch::tensor(best, torch::kDouble), true);
-    a.write("best_step", torch::tensor(best_step, torch::kInt64), true);
-    a.write("bad_evals", torch::tensor(bad_evals, torch::kInt64), true);
-    const auto& e = best_eval;
-    a.write("best_eval",
-            torch::tensor({e.loss, e.metric, e.eval_ms, e.wall_time_s}, torch::kDouble), true);
-    a.write("best_eval_at", torch::tensor({e.step, e.epoch}, torch::kInt64), true);
-    std::vector<double> extra;
-    for (const auto& [name, v] : e.extras) extra.push_back(v);
-    a.write("best_eval_extras", torch::tensor(extra, torch::kDouble), true);
-    for (size_t i = 0; i < best_params.size(); ++i)
-      a.write("param." + std::to_string(i), best_params[i], true);
-    for (size_t i = 0; i < best_buffers.size(); ++i)
-      a.write("buffer." + std::to_string(i), best_buffers[i], true);
-    a.write("counts",
-            torch::tensor({static_cast<int64_t>(best_params.size()),
-                           static_cast<int64_t>(best_buffers.size())},
-                          torch::kInt64),
-            true);
-  }
-  // `extra_names`: the task's extra metric names, in the order EvalRecord::extras has them.
-  void load(torch::serialize::InputArchive& a, const std::vector<std::string>& extra_names) {
-    auto get = [&](const char* key) {  // a fresh tensor per read (read() set_()s a defined one)
-      torch::Tensor t;
-      a.read(key, t, true);
-      return t.to(torch::kCPU);
-    };
-    best = get("best").item<double>();
-    best_step = get("best_step").item<int64_t>();
-    bad_evals = get("bad_evals").item<int64_t>();
-    const auto ev = get("best_eval").to(torch::kDouble).contiguous();
-    best_eval.loss = ev[0].item<double>();
-    best_eval.metric = ev[1].item<double>();
-    best_eval.eval_ms = ev[2].item<double>();
-    best_eval.wall_time_s = ev[3].item<double>();
-    const auto at = get("best_eval_at");
-    best_eval.step = at[0].item<int64_t>();
-    best_eval.epoch = at[1].item<int64_t>();
-    const auto extras = get("best_eval_extras");
-    best_eval.extras.clear();
-    for (int64_t i = 0; i < extras.numel() && i < static_cast<int64_t>(extra_names.size()); ++i)
-      best_eval.extras.emplace_back(extra_names[static_cast<size_t>(i)], extras[i].item<double>());
-    const auto counts = get("counts");
-    best_params.assign(static_cast<size_t>(counts[0].item<int64_t>()), torch::Tensor());
-    best_buffers.assign(static_cast<size_t>(counts[1].item<int64_t>()), torch::Tensor());
-    for (size_t i = 0; i < best_params.size(); ++i)
-      a.read("param." + std::to_string(i), best_params[i], true);
-    for (size_t i = 0; i < best_buffers.size(); ++i)
-      a.read("buffer." + std::to_string(i), best_buffers[i], true);
-  }
-};
-
-void write_checkpoint(const std::string& path, int64_t step, const nn::ParamStore& store,
-                      const RunOptimizer& opt,
-                      const std::vector<std::pair<const char*, data::BatchStream*>>& streams,
-                      const torch::Device& device, const EarlyStop& early) {
-  torch::serialize::OutputArchive a;
-  a.write("run.step", torch::tensor(step, torch::kInt64), true);
-  for (size_t i = 0; i < store.parameters().size(); ++i)
-    a.write("model.param." + store.info()[i].name, store.parameters()[i].detach(), true);
-  for (size_t i = 0; i < store.buffers().size(); ++i)
-    a.write("model.buffer." + store.buffer_names()[i], store.buffers()[i], true);
-  torch::serialize::OutputArchive o;
-  opt.save(o);
-  a.write("optimizer", o);
-  for (const auto& [name, s] : streams) {
-    torch::serialize::OutputArchive sa;
-    s->save(sa);
-    a.write(std::string("stream.") + name, sa);
-  }
-  a.write("torch_generator", at::detail::getDefaultCPUGenerator().get_state(), true);
-  if (!device.is_cpu()) {
-    // The device's default generator draws the model's dropout masks there.
-    at::Generator gen = at::globalContext().defaultGenerator(device);
-    std::lock_guard<std::mutex> lock(gen.mutex());
-    a.write("device_generator", gen.get_state(), true);
-  }
-  torch::serialize::OutputArchive es;
-  early.save(es);
-  a.write("early_stopping", es);
-  a.save_to(path);
-}
-
-int64_t read_checkpoint(const std::string& path, nn::ParamStore& store, RunOptimizer& opt,
-                        const std::vector<std::pair<const char*, data::BatchStream*>>& streams,
-                        const torch::Device& device, EarlyStop& early,
-                        const std::vector<std::string>& extra_names) {
-  torch::serialize::InputArchive a;
-  try {
-    a.load_from(path);
-  } catch (const c10::Error&) {
-    throw DataError("cannot read checkpoint '" + path + "': missing or not a checkpoint");
-  }
-  // A fresh tensor per read: try_read into a defined tensor would set_() it in place.
-  auto read = [&](const std::string& key, torch::Tensor* out) {
-    torch::Tensor t;
-    const bool ok = a.try_read(key, t, true);
-    *out = t;
-    return ok;
-  };
-  torch::Tensor t;
-  if (!read("run.step", &t)) throw DataError("'" + path + "' is not a run checkpoint");
-  const int64_t step = t.item<int64_t>();
-  torch::NoGradGuard ng;
-  for (size_t i = 0; i < store.parameters().size(); ++i) {
-    if (!read("model.param." + store.info()[i].name, &t) ||
-        !t.sizes().equals(store.parameters()[i].sizes()))
-      throw DataError("checkpoint '" + path + "' does not fit this model (" + store.info()[i].name +
-                      ")");
-    store.parameters()[i].copy_(t);
-  }
-  for (size_t i = 0; i < store.buffers().size(); ++i) {
-    if (!read("model.buffer." + store.buffer_names()[i], &t))
-      throw DataError("checkpoint '" + path + "' does not fit this model (" +
-                      store.buffer_names()[i] + ")");
-    store.buffers()[i].copy_(t);
-  }
-  torch::serialize::InputArchive o;
-  a.read("optimizer", o);
-  try {
-    opt.load(o);
-  } catch (const c10::Error& e) {
-    throw DataError("checkpoint '" + path + "' holds another optimizer's state");
-  }
-  for (const auto& [name, s] : streams) {
-    torch::serialize::InputArchive sa;
-    a.read(std::string("stream.") + name, sa);
-    s->load(sa);
-  }
-  read("torch_generator", &t);
-  at::Generator gen = at::detail::getDefaultCPUGenerator();  // a handle to the global one
-  gen.set_state(t);
-  if (!device.is_cpu()) {
-    if (!read("device_generator", &t))
-      throw DataError("checkpoint '" + path + "' was saved by a run on the CPU; this run is on " +
-                      device.str() + " (its dropout masks cannot continue exactly)");
-    at::Generator dgen = at::globalContext().defaultGenerator(device);
-    std::lock_guard<std::mutex> lock(dgen.mutex());
-    dgen.set_state(t);
-  }
-  torch::serialize::InputArchive es;
-  if (a.try_read("early_stopping", es)) early.load(es, extra_names);  // older checkpoints: none
-  return step;
-}
-
-// LibTorch's serialization errors (a damaged archive, a full disk) as one-line messages
-// that name the file.
-void save_checkpoint(const std::string& path, int64_t step, const nn::ParamStore& store,
-                     const RunOptimizer& opt,
-                     const std::vector<std::pair<const char*, data::BatchStream*>>& streams,
-                     const torch::Device& device, const EarlyStop& early) {
-  try {
-    write_checkpoint(path, step, store, opt, streams, device, early);
-  } catch (const c10::Error& e) {
-    throw DataError("cannot write checkpoint '" + path +
-                    "': " + first_line(e.what_without_backtrace()));
-  }
-}
-
-int64_t load_checkpoint(const std::string& path, nn::ParamStore& store, RunOptimizer& opt,
-                        const std::vector<std::pair<const char*, data::BatchStream*>>& streams,
-                        const torch::Device& device, EarlyStop& early,
-                        const std::vector<std::string>& extra_names) {
-  try {
-    return read_checkpoint(path, store, opt, streams, device, early, extra_names);
-  } catch (const c10::Error& e) {
-    throw DataError("checkpoint '" + path + "' is damaged or not a run checkpoint (" +
-                    first_line(e.what_without_backtrace()) + ")");
-  } catch (const DataError&) {
-    throw;
-  } catch (const std::exception& e) {
-    // LibTorch 2.x's archive reader also throws torch::jit::ErrorReport and std:: errors
-    // (a flipped byte in the pickled state: Debian 13's CI), some with an empty first line.
-    throw DataError("checkpoint '" + path + "' is damaged or not a run checkpoint (" +
-                    first_line(e.what()) + ")");
-  }
-}
-
 // LibTorch allocates activations, gradients and temporaries with malloc on the CPU, and
 // glibc hands blocks above its (adaptive) mmap threshold, and the heap's free top beyond
 // 128 KB, back to the kernel: the next step faults the same pages in again, zeroed. On
@@ -261,6 +80,63 @@ void keep_freed_memory() {
     mallopt(M_TOP_PAD, 64 << 20);
   });
 #endif
+}
+
+// What observers learn at the start of a run (api/records.h, RunInfo).
+RunInfo make_run_info(const RunConfig& c, tasks::Task& task, const nn::ParamStore& store,
+                      const std::vector<optim::ParamGroup>& groups, const RunOptimizer& opt,
+                      const torch::Device& device, int threads, int64_t total,
+                      int64_t steps_per_epoch) {
+  RunInfo info;
+  info.task = task.name();
+  info.preset = c.preset;
+  info.optimizer = c.optimizer;
+  info.seed = c.seed;
+  info.device = device.str();
+  info.threads = threads;
+  // Before the first convolution: Debian 13's oneDNN convolves wrongly on some CPUs.
+  if (device.is_cpu() && c.task == "image")
+    info.cpu_convolution = nn::check_cpu_convolution().summary;
+  info.total_steps = total;
+  info.steps_per_epoch = steps_per_epoch;
+  info.num_parameters = store.numel();
+  info.num_groups = static_cast<int64_t>(groups.size());
+  info.metric_name = task.metric_name();
+  info.metric_higher_is_better = task.metric_higher_is_better();
+  for (const auto& g : groups) {
+    info.group_names.push_back(g.name);
+    info.group_members.push_back(g.tensor_names);
+    info.group_sizes.push_back(g.numel);
+    std::vector<std::string> shapes;
+    for (int slot : g.slots) shapes.push_back(shape_text(store.info()[slot].shape));
+    info.group_shapes.push_back(std::move(shapes));
+  }
+  info.eval_extras = task.extra_metric_names();
+  opt.describe(info);
+  if (!info.feature_names.empty()) {
+    info.snapshot_every = c.snapshot_every;
+    info.attention_every = c.snapshot_every > 0 ? c.attention_every : 0;
+  }
+  return info;
+}
+
+// The summary's fields that are known before the first step.
+RunSummary summary_head(const RunInfo& info, const tasks::Task& task) {
+  RunSummary s;
+  s.task = info.task;
+  s.preset = info.preset;
+  s.optimizer = info.optimizer;
+  s.seed = info.seed;
+  s.metric_name = info.metric_name;
+  s.metric_higher_is_better = info.metric_higher_is_better;
+  s.naive_metric = task.naive_metric();
+  s.naive_name = task.naive_name();
+  s.device = info.device;
+  s.threads = info.threads;
+  s.num_parameters = info.num_parameters;
+  s.num_groups = info.num_groups;
+  s.status = "completed";
+  return s;
 }
 
 }  // namespace
@@ -310,78 +186,22 @@ RunSummary Trainer::run() {
   };
   auto opt = make_optimizer(c, model.store(), groups, meta_batches);
   if (!c.modulator.empty()) opt->import_modulator(c.modulator);
-  const std::vector<std::pair<const char*, data::BatchStream*>> streams = {
+  const Streams streams = {
       {"train", &stream}, {"meta_train", &meta_train}, {"meta_val", &meta_val}};
   int64_t step = 0;
-  EarlyStop es;
+  EarlyStopping early(c, task->metric_higher_is_better());
   if (!c.resume.empty())
-    step = load_checkpoint(c.resume, model.store(), *opt, streams, device, es,
+    step = load_checkpoint(c.resume, model.store(), *opt, streams, device, early,
                            task->extra_metric_names());
 
-  RunInfo info;
-  info.task = task->name();
-  info.preset = c.preset;
-  info.optimizer = c.optimizer;
-  info.seed = c.seed;
-  info.device = device.str();
-  info.threads = threads;
-  // Before the first convolution: Debian 13's oneDNN convolves wrongly on some CPUs.
-  if (device.is_cpu() && c.task == "image")
-    info.cpu_convolution = nn::check_cpu_convolution().summary;
-  info.total_steps = total;
-  info.steps_per_epoch = stream.batches_per_epoch();
-  info.num_parameters = model.store().numel();
-  info.num_groups = static_cast<int64_t>(groups.size());
-  info.metric_name = task->metric_name();
-  info.metric_higher_is_better = task->metric_higher_is_better();
-  for (const auto& g : groups) {
-    info.group_names.push_back(g.name);
-    info.group_members.push_back(g.tensor_names);
-    info.group_sizes.push_back(g.numel);
-    std::vector<std::string> shapes;
-    for (int slot : g.slots) shapes.push_back(shape_text(model.store().info()[slot].shape));
-    info.group_shapes.push_back(std::move(shapes));
-  }
-  info.eval_extras = task->extra_metric_names();
-  opt->describe(info);
-  if (!info.feature_names.empty()) {
-    info.snapshot_every = c.snapshot_every;
-    info.attention_every = c.snapshot_every > 0 ? c.attention_every : 0;
-  }
+  const RunInfo info = make_run_info(c, *task, model.store(), groups, *opt, device, threads, total,
+                                     stream.batches_per_epoch());
   for (auto* o : observers_) o->on_start(info);
   for (auto* o : observers_) o->on_event({RunEvent::Kind::Started, step, ""});
-
-  RunSummary s;
-  s.task = info.task;
-  s.preset = c.preset;
-  s.optimizer = c.optimizer;
-  s.seed = c.seed;
-  s.metric_name = info.metric_name;
-  s.metric_higher_is_better = info.metric_higher_is_better;
-  s.naive_metric = task->naive_metric();
-  s.naive_name = task->naive_name();
-  s.device = info.device;
-  s.threads = threads;
-  s.num_parameters = info.num_parameters;
-  s.num_groups = info.num_groups;
-  s.status = "completed";
+  RunSummary s = summary_head(info, *task);
 
   const auto start = Clock::now();
-  auto seconds_since = [](Clock::time_point t0) {
-    return std::chrono::duration<double>(Clock::now() - t0).count();
-  };
-
-  // Early stopping (monitor, patience, min_delta, restore best).
-  const bool early = c.early_stopping != "off";
-  const bool lower_better = c.early_stopping == "eval_loss" || !info.metric_higher_is_better;
-  auto& best = es.best;
-  auto& best_eval = es.best_eval;
-  auto& best_step = es.best_step;
-  auto& bad_evals = es.bad_evals;
-  auto& best_params = es.best_params;
-  auto& best_buffers = es.best_buffers;
   bool stop_early = false;
-
   auto evaluate = [&](int64_t at_step, int64_t epoch) {
     const auto t0 = Clock::now();
     const auto r = task->evaluate(task->eval(), device, eval_batch);
@@ -390,25 +210,7 @@ RunSummary Trainer::run() {
     s.eval_loss = r.loss;
     s.eval_metric = r.metric;
     s.eval_extras = r.extras;
-    if (!early) return;
-    const double v = c.early_stopping == "eval_loss" ? r.loss : r.metric;
-    const bool improved =
-        best_step < 0 || (lower_better ? v < best - c.min_delta : v > best + c.min_delta);
-    if (improved) {
-      best = v;
-      best_step = at_step;
-      best_eval = e;
-      bad_evals = 0;
-      if (c.restore_best) {
-        torch::NoGradGuard ng;
-        best_params.clear();
-        best_buffers.clear();
-        for (const auto& p : model.store().parameters()) best_params.push_back(p.detach().clone());
-        for (const auto& b : model.store().buffers()) best_buffers.push_back(b.clone());
-      }
-    } else if (++bad_evals >= c.patience) {
-      stop_early = true;
-    }
+    stop_early = early.observe(e, model.store());
   };
   auto announce = [&](RunEvent::Kind k) {
     for (auto* o : observers_) o->on_event({k, step, ""});
@@ -470,7 +272,7 @@ RunSummary Trainer::run() {
     r.forward_backward_ms = fb_ms;
     r.meta_ms = meta ? meta->meta_ms : 0.0;
     r.optimizer_ms = opt_total_ms - r.meta_ms;
-    r.wall_time_s = std::chrono::duration<double>(Clock::now() - start).count();
+    r.wall_time_s = seconds_since(start);
     step_ms_sum += fb_ms + opt_total_ms;
     s.final_train_loss = loss_value;
     for (auto* o : observers_) o->on_step(r);
@@ -486,11 +288,10 @@ RunSummary Trainer::run() {
     }
     // After this step's evaluation, so that a resumed run's early stopping has seen it.
     if (c.checkpoint_at > 0 && step == c.checkpoint_at && !c.checkpoint.empty())
-      save_checkpoint(c.checkpoint, step, model.store(), *opt, streams, device, es);
+      save_checkpoint(c.checkpoint, step, model.store(), *opt, streams, device, early);
     if (stop_early) {
       s.status = "early_stopped";
-      s.message = "no improvement of " + c.early_stopping + " in " + std::to_string(c.patience) +
-                  " evaluations; best at step " + std::to_string(best_step);
+      s.message = early.reason();
       for (auto* o : observers_) o->on_event({RunEvent::Kind::EarlyStopped, step, s.message});
       break;
     }
@@ -498,22 +299,8 @@ RunSummary Trainer::run() {
   if (snapshot_pending) publish_snapshot();
   s.steps = step;
   if (s.status != "diverged" && last_eval != step) evaluate(step, stream.epoch());
-  if (early && c.restore_best && !best_params.empty() && best_step != step &&
-      s.status != "diverged") {
-    // Restore the best evaluated model. Its evaluation is the one recorded at best_step
-    // (runs are deterministic), so the summary reports that instead of evaluating again.
-    torch::NoGradGuard ng;
-    for (size_t i = 0; i < best_params.size(); ++i)
-      model.store().parameters()[i].copy_(best_params[i]);
-    for (size_t i = 0; i < best_buffers.size(); ++i)
-      model.store().buffers()[i].copy_(best_buffers[i]);
-    s.eval_loss = best_eval.loss;
-    s.eval_metric = best_eval.metric;
-    s.eval_extras = best_eval.extras;
-  }
-  s.best_step = best_step > 0 ? best_step : 0;
-  s.best_monitor = best;
-  s.wall_time_s = std::chrono::duration<double>(Clock::now() - start).count();
+  early.finish(model.store(), step, s);  // the best evaluated model back, when kept
+  s.wall_time_s = seconds_since(start);
   if (s.status != "diverged") {  // after the clock: selection's cost is not the run's
     const auto v = task->evaluate(task->meta_val(), device, eval_batch);
     s.val_loss = v.loss;

@@ -46,7 +46,6 @@ int64_t AttentionMaps::nearest(int64_t step) const {
 
 RunModel::RunModel(std::string id, size_t trace_capacity)
     : train_loss(trace_capacity),
-      step_ms(trace_capacity),
       lr(trace_capacity),
       eval_loss(trace_capacity),
       eval_metric(trace_capacity),
@@ -95,7 +94,6 @@ void RunModel::step(const StepRecord& r) {
   const auto x = static_cast<double>(r.step);
   last_wall_ = r.wall_time_s;
   train_loss.append(x, r.wall_time_s, r.loss);
-  step_ms.append(x, r.wall_time_s, r.forward_backward_ms + r.optimizer_ms + r.meta_ms);
   lr.append(x, r.wall_time_s, r.lr);
 }
 

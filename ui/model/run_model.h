@@ -72,8 +72,7 @@ class RunModel {
 
   // Per step (x: step or wall time through Trace::walls).
   Trace train_loss;
-  Trace step_ms;  // forward-backward + optimizer + meta, ms
-  Trace lr;       // the scheduled learning rate η
+  Trace lr;  // the scheduled learning rate η
   // Per evaluation.
   Trace eval_loss, eval_metric;
   std::map<std::string, Trace> eval_extras;
