@@ -91,7 +91,7 @@ std::vector<std::string> axis_labels(const RunLogReader& r, const std::string& a
   else if (axis == "factor")
     labels.assign(std::begin(kFactorNames), std::end(kFactorNames));
   else if (axis == "term")
-    labels = {"l_grad", "l_dec", "l_gap"};
+    labels.assign(std::begin(kMetaTerms), std::end(kMetaTerms));
   else if (axis == "block")
     labels.assign(std::begin(kMetaGradBlocks), std::end(kMetaGradBlocks));
   else if (axis == "part")

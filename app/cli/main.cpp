@@ -113,7 +113,7 @@ int main(int argc, char** argv) {
     if (cmd.name == "train") {
       const auto s = maw::cli::run_one(cmd.config, cmd, cmd.log, cmd.overwrite).summary;
       if (cmd.json) std::printf("%s\n", maw::cli::summary_json(s).c_str());
-      if (s.status == "diverged")
+      if (s.status == maw::RunStatus::diverged)
         std::fprintf(stderr, "metaadamw: training diverged: %s\n", s.message.c_str());
       return maw::cli::exit_code(s);
     }

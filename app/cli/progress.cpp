@@ -102,7 +102,7 @@ void ProgressObserver::on_finish(const RunSummary& s) {
   std::fprintf(out_,
                "%s: %lld steps in %.2f s (%.2f ms/step) · final train loss %.6g · eval loss "
                "%.6g · %s %.6g\n",
-               s.status.c_str(), static_cast<long long>(s.steps), s.wall_time_s, s.mean_step_ms,
+               name_of(s.status), static_cast<long long>(s.steps), s.wall_time_s, s.mean_step_ms,
                s.final_train_loss, s.eval_loss, s.metric_name.c_str(), s.eval_metric);
   std::fflush(out_);
 }

@@ -65,7 +65,7 @@ void report_diverged(const std::vector<RunSummary>& runs) {
   std::string which;
   size_t n = 0;
   for (const auto& r : runs)
-    if (r.status == "diverged") {
+    if (r.status == RunStatus::diverged) {
       ++n;
       if (n <= 8)
         which += (which.empty() ? "" : ", ") + r.optimizer + " seed " + std::to_string(r.seed);
@@ -82,7 +82,7 @@ void print_table(const std::vector<RunSummary>& runs) {
   for (const auto& r : runs) {
     std::fprintf(stderr, "%-12s %8lld %14.6g %12.6g %12.6g %9.2f %9.3f  %s\n", r.optimizer.c_str(),
                  static_cast<long long>(r.steps), r.final_train_loss, r.eval_loss, r.eval_metric,
-                 r.wall_time_s, r.mean_step_ms, r.status.c_str());
+                 r.wall_time_s, r.mean_step_ms, name_of(r.status));
   }
 }
 
@@ -118,7 +118,7 @@ SeedRun run_one(const RunConfig& config, const Command& cmd, const std::string& 
 }
 
 int exit_code(const RunSummary& s) {
-  return s.status == "diverged" ? kExitDiverged : kExitOk;
+  return s.status == RunStatus::diverged ? kExitDiverged : kExitOk;
 }
 
 namespace {

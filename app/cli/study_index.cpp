@@ -223,8 +223,7 @@ StudyIndex::Finished StudyIndex::finished(const std::string& log_path, SeedRun* 
   const Json& run = *entry;
   if (!run.contains("summary")) return Finished::no;
   RunSummary s = summary_from_json(run["summary"].dump());
-  if (s.status != "completed" && s.status != "diverged" && s.status != "early_stopped")
-    return Finished::no;
+  if (!maw::finished(s.status)) return Finished::no;
   std::error_code ec;
   if (!std::filesystem::exists(log_path, ec) && !ec) {
     if (!run.contains("evals")) return Finished::no;  // indexed before evaluations were
@@ -234,7 +233,7 @@ StudyIndex::Finished StudyIndex::finished(const std::string& log_path, SeedRun* 
   }
   try {
     RunLogReader r(log_path);
-    if (r.attribute("status") != s.status) return Finished::no;  // the log was replaced
+    if (r.attribute("status") != name_of(s.status)) return Finished::no;  // the log was replaced
     out->summary = std::move(s);
     out->evals = read_evals(r);
   } catch (const DataError&) {

@@ -70,7 +70,7 @@ std::string summary_json(const RunSummary& s, int indent) {
   field("wall_time_s", num(s.wall_time_s));
   field("mean_step_ms", num(s.mean_step_ms));
   field("meta_updates", std::to_string(s.meta_updates));
-  field("status", quote(s.status));
+  field("status", quote(name_of(s.status)));
   field("message", quote(s.message));
   field("device", quote(s.device));
   field("threads", std::to_string(s.threads));
@@ -130,7 +130,9 @@ RunSummary summary_from_json(const std::string& text) {
   s.wall_time_s = real("wall_time_s");
   s.mean_step_ms = real("mean_step_ms");
   s.meta_updates = integer("meta_updates");
-  s.status = str("status");
+  const auto status = enum_from<RunStatus>(str("status"));
+  if (!status) throw DataError("run summary: 'status' is not " + enum_choices<RunStatus>());
+  s.status = *status;
   s.message = str("message");
   s.device = str("device");
   s.threads = integer("threads");

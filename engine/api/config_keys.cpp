@@ -9,6 +9,9 @@
 #include <cstdlib>
 #include <limits>
 #include <sstream>
+#include <string_view>
+#include <type_traits>
+#include <utility>
 
 #include "api/errors.h"
 
@@ -288,30 +291,23 @@ const std::vector<Entry>& schema() {
   e.push_back({{#NAME, "bool", "true | false", HELP},                                         \
                [](RunConfig& c, const std::string& v) { c.meta.NAME(parse_bool(#NAME, v)); }, \
                [](const RunConfig& c) { return Json(c.meta.NAME()); }})
-#define META_ENUM(NAME, ALLOWED, HELP, ...)             \
-  e.push_back({{#NAME, "enum", ALLOWED, HELP},          \
-               [](RunConfig& c, const std::string& v) { \
-                 for (const char* ch : {__VA_ARGS__})   \
-                   if (v == ch) {                       \
-                     c.meta.NAME(v);                    \
-                     return;                            \
-                   }                                    \
-                 bad_value(#NAME, v, ALLOWED);          \
-               },                                       \
-               [](const RunConfig& c) { return Json(c.meta.NAME()); }})
-    META_ENUM(modulator_design, "learning | paper",
+// An enum option: its allowed names from the enum's one name table (optim/options.h).
+#define META_ENUM(NAME, HELP)                                                                 \
+  e.push_back(                                                                                \
+      {{#NAME, "enum",                                                                        \
+        enum_choices<std::decay_t<decltype(std::declval<RunConfig>().meta.NAME())>>(), HELP}, \
+       [](RunConfig& c, const std::string& v) { c.meta.NAME(std::string_view(v)); },          \
+       [](const RunConfig& c) { return Json(name_of(c.meta.NAME())); }})
+    META_ENUM(modulator_design,
               "the modulator's design: learning (identity start, scale-free inputs, normalized "
-              "head, Adam; docs/MODULATOR.md) or paper (as published; saturates)",
-              "learning", "paper");
+              "head, Adam; docs/MODULATOR.md) or paper (as published; saturates)");
     META_BOOL(learn_lambdas,
               "λ1, λ2 from the modulator's head (paper) instead of fixed at ½ (default: the "
               "design's)");
     const auto range2 = [](double x) { return x >= 0 && x < 2; };
     META_FLOAT(alpha_range, range2, "in [0, 2)", "α = 1 + alpha_range·(σ(a) − ½)");
     META_FLOAT(beta_range, range2, "in [0, 2)", "β = 1 + beta_range·(σ(b) − ½)");
-    META_ENUM(features, "basic | basic_plus | enhanced | norm_basic | norm_basic_plus",
-              "group features the modulator reads", "basic", "basic_plus", "enhanced", "norm_basic",
-              "norm_basic_plus");
+    META_ENUM(features, "group features the modulator reads");
     META_BOOL(use_v_norms, "add mean ‖v‖ to the basic features");
     META_BOOL(include_time_step, "append the time feature t/T");
     META_INT(feature_dim, 0, "modulator width (0: smallest multiple of attn_heads that fits)");
@@ -324,28 +320,24 @@ const std::vector<Entry>& schema() {
     META_FLOAT(attn_dropout, unit, "in [0, 1)", "modulator dropout");
     META_INT(meta_update_freq, 1, "K: steps between meta-updates");
     META_INT(meta_warmup_steps, 0, "no meta-update before this step");
-    META_ENUM(meta_objective, "gradient | loss_decrease | gen_gap | combined", "meta-objective",
-              "gradient", "loss_decrease", "gen_gap", "combined");
+    META_ENUM(meta_objective, "meta-objective");
     META_BOOL(use_huw, "combined objective: priority-injected uncertainty weighting");
     META_FLOAT(huw_s_max, positive, "> 0", "HUW log-variances are kept in [-s_max, s_max]");
-    META_ENUM(meta_targets, "relative | fixed",
-              "L_dec and L_gap as in §5 (relative) or pulled to fixed targets (ablation)",
-              "relative", "fixed");
+    META_ENUM(meta_targets,
+              "L_dec and L_gap as in §5 (relative) or pulled to fixed targets (ablation)");
     META_FLOAT(
         dec_target, [](double x) { return x > -1 && x < 1; }, "in (-1, 1)",
         "meta_targets=fixed: the relative loss decrease per step L_dec aims at");
     META_FLOAT(gap_target, non_negative, ">= 0",
                "meta_targets=fixed: the generalization gap L_gap aims at");
-    META_ENUM(meta_hessian, "finite_difference | central_difference | exact",
+    META_ENUM(meta_hessian,
               "L_grad's Hessian-vector product: a forward difference of two gradients (one more "
               "backward), a central one (two more; O(ε²), for meta_objective=gradient) or the "
-              "exact double backward",
-              "finite_difference", "central_difference", "exact");
+              "exact double backward");
     META_FLOAT(meta_lr, positive, "> 0", "meta-optimizer learning rate (default: the design's)");
-    META_ENUM(meta_optimizer, "sgd | adam | adam_tensorwise",
+    META_ENUM(meta_optimizer,
               "meta-optimizer (default: the design's; adam_tensorwise: one second moment per "
-              "tensor)",
-              "sgd", "adam", "adam_tensorwise");
+              "tensor)");
     META_FLOAT(meta_weight_decay, non_negative, ">= 0", "weight of Σ‖W‖₂ over the modulator");
 #undef META_FLOAT
 #undef META_INT
@@ -374,18 +366,25 @@ const std::vector<Entry>& schema() {
                        "aux_loss_fixed_weights", "three values >= 0, e.g. 1,1,1", non_negative)(v));
                  },
                  [](const RunConfig& c) { return Json(c.meta.aux_loss_fixed_weights()); }});
-    e.push_back({{"task_types", "list", "three of regression | classification",
+    e.push_back({{"task_types", "list", "three of " + enum_choices<optim::TermType>(),
                   "HUW term types of (L_grad, L_dec, L_gap)"},
                  [](RunConfig& c, const std::string& v) {
                    const auto items = split_list(v);
-                   const char* allowed = "three of regression | classification";
+                   const std::string allowed = "three of " + enum_choices<optim::TermType>();
                    if (items.size() != 3) bad_value("task_types", v, allowed);
-                   for (const auto& it : items)
-                     if (it != "regression" && it != "classification")
-                       bad_value("task_types", it, allowed);
-                   c.meta.task_types(items);
+                   std::vector<optim::TermType> types;
+                   for (const auto& it : items) {
+                     const auto t = enum_from<optim::TermType>(it);
+                     if (!t) bad_value("task_types", it, allowed);
+                     types.push_back(*t);
+                   }
+                   c.meta.task_types(types);
                  },
-                 [](const RunConfig& c) { return Json(c.meta.task_types()); }});
+                 [](const RunConfig& c) {
+                   Json names = Json::array();
+                   for (const auto t : c.meta.task_types()) names.push_back(name_of(t));
+                   return names;
+                 }});
     e.push_back(enum_key("meta_preset", &RunConfig::meta_preset,
                          {"auto", "none", "image", "forecasting", "sentiment", "translation", "lm"},
                          "the paper's best MetaAdamW settings for a task (METAADAMW.md §8); "

@@ -9,7 +9,22 @@
 #include <utility>
 #include <vector>
 
+#include "api/factors.h"
+#include "api/names.h"
+
 namespace maw {
+
+// How a run ended (RunSummary) or stands (the log's `status` attribute: running while it
+// trains; aborted when the process ended without a summary).
+enum class RunStatus { running, completed, early_stopped, stopped, diverged, error, aborted };
+MAW_ENUM_NAMES(RunStatus, {RunStatus::running, "running"}, {RunStatus::completed, "completed"},
+               {RunStatus::early_stopped, "early_stopped"}, {RunStatus::stopped, "stopped"},
+               {RunStatus::diverged, "diverged"}, {RunStatus::error, "error"},
+               {RunStatus::aborted, "aborted"});
+// A run that ended by itself (a study keeps it; stopped, error and aborted runs run again).
+inline bool finished(RunStatus s) {
+  return s == RunStatus::completed || s == RunStatus::early_stopped || s == RunStatus::diverged;
+}
 
 struct RunInfo {
   std::string task;
@@ -76,11 +91,27 @@ struct EvalRecord {
 };
 
 struct RunEvent {
-  enum class Kind { Started, Paused, Resumed, Stopped, Diverged, EarlyStopped, Completed, Error };
+  // Backpressure: the log writer's own (it dropped records to keep the run's pace).
+  enum class Kind {
+    Started,
+    Paused,
+    Resumed,
+    Stopped,
+    Diverged,
+    EarlyStopped,
+    Completed,
+    Backpressure
+  };
   Kind kind = Kind::Started;
   int64_t step = 0;
   std::string message;
 };
+MAW_ENUM_NAMES(RunEvent::Kind, {RunEvent::Kind::Started, "started"},
+               {RunEvent::Kind::Paused, "paused"}, {RunEvent::Kind::Resumed, "resumed"},
+               {RunEvent::Kind::Stopped, "stopped"}, {RunEvent::Kind::Diverged, "diverged"},
+               {RunEvent::Kind::EarlyStopped, "early_stopped"},
+               {RunEvent::Kind::Completed, "completed"},
+               {RunEvent::Kind::Backpressure, "backpressure"});
 const char* to_string(RunEvent::Kind kind);
 
 // What MetaAdamW shows (METAADAMW.md §6), copied to the host in one transfer.
@@ -93,7 +124,7 @@ struct Snapshot {
   std::vector<std::string> group_names;    // [G]
   std::vector<std::string> feature_names;  // [F]
   std::vector<float> feature_values;       // [G, F], row-major: what the modulator read
-  std::vector<float> factors;              // [G, 4]: α, β, λ1, λ2
+  std::vector<float> factors;              // [G, factor::count]: α, β, λ1, λ2
   std::vector<float> effective_lr;         // [G]: η·α
   std::vector<float> effective_wd;         // [G]: λ·β
   std::vector<float> attention;            // [L, H, G, G]; empty when not kept this step
@@ -120,7 +151,7 @@ struct MetaUpdateRecord {
   std::array<double, 3> rel_change{};
   // Fraction of the G values of α, β, λ1, λ2 (as the meta-update's forward computed them)
   // within 1e-3 of a bound of their range: the saturation gauge.
-  std::array<double, 4> at_bound{};
+  std::array<double, factor::count> at_bound{};
 };
 
 // Column names of MetaUpdateRecord's arrays (and of the run log's meta/ datasets).
@@ -130,7 +161,9 @@ inline constexpr const char* kMetaGradBlocks[8] = {"encoder",      "head_alpha",
                                                    "head_lambda1", "head_lambda2", "gates",
                                                    "group",        "huw_s"};
 inline constexpr const char* kMetaChangeParts[3] = {"modulator", "encoder", "head"};
-inline constexpr const char* kFactorNames[4] = {"alpha", "beta", "lambda1", "lambda2"};
+inline constexpr const auto& kFactorNames = factor::kNames;
+// The meta-objective's terms (MetaUpdateRecord's l_grad, l_dec, l_gap; the HUW's columns).
+inline constexpr const char* kMetaTerms[3] = {"l_grad", "l_dec", "l_gap"};
 
 struct RunSummary {
   std::string task;
@@ -149,7 +182,7 @@ struct RunSummary {
   double wall_time_s = 0.0;
   double mean_step_ms = 0.0;
   int64_t meta_updates = 0;
-  std::string status;   // completed | stopped | diverged | error
+  RunStatus status = RunStatus::completed;
   std::string message;  // why, when status is not completed
   std::string device;
   int64_t threads = 0;

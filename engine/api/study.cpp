@@ -77,7 +77,7 @@ Json optimizer_block(const OptimizerRuns& o) {
   j["meta_updates"] =
       summary(collect(o, [](const SeedRun& r) { return double(r.summary.meta_updates); }));
   Json st = Json::array();
-  for (const auto& r : o.runs) st.push_back(r.summary.status);
+  for (const auto& r : o.runs) st.push_back(name_of(r.summary.status));
   j["status"] = st;
   return j;
 }
@@ -231,7 +231,8 @@ Json sweep_study(const std::vector<SweepPoint>& points) {
   bool by_val = true;
   for (const auto& p : points)
     for (const auto& r : p.runs)
-      if (std::isnan(r.summary.val_metric) && r.summary.status != "diverged") by_val = false;
+      if (std::isnan(r.summary.val_metric) && r.summary.status != RunStatus::diverged)
+        by_val = false;
   const char* select = by_val ? "val" : "best";
   j["selected_by"] = by_val ? "validation split: mean final metric over seeds"
                             : "evaluation split: mean best metric (no validation metric logged)";

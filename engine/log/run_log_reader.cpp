@@ -15,6 +15,7 @@
 
 #include "api/errors.h"
 #include "api/file_checks.h"
+#include "api/log_schema.h"
 #include "log/hdf5_lock.h"
 
 namespace maw {
@@ -29,7 +30,9 @@ std::mutex& hdf5_mutex() {
 
 namespace {
 
-constexpr const char* kSchemaName = "metaadamw-runlog";
+constexpr const char* kSchemaName = logschema::kName;
+static_assert(RunLogReader::kSchemaVersion == logschema::kVersion,
+              "the reader reads the version the codec writes");
 constexpr int kMaxDepth = 4;                   // groups below the root we look into
 constexpr int kMaxRank = 6;                    // our datasets have rank ≤ 5
 constexpr uint64_t kMaxElements = 1ull << 31;  // one read: 16 GiB of doubles at most

@@ -28,6 +28,7 @@
 #include <thread>
 
 #include "api/errors.h"
+#include "api/log_schema.h"
 #include "api/run_log.h"
 #include "api/session.h"
 #include "log/hdf5_lock.h"
@@ -36,16 +37,12 @@
 namespace maw {
 namespace {
 
-constexpr int kSchemaVersion = 2;  // 2: meta/grad_norm, rel_change, at_bound; modulator_design
 constexpr size_t kQueueCapacity = 4096;
-constexpr size_t kKindLen = 32;           // /events/kind, fixed-length (SWMR appends no VL data)
-constexpr size_t kMessageLen = 256;       // /events/message
 constexpr size_t kStatusLen = 32;         // root attribute `status`, rewritten in place
 constexpr size_t kSummaryLen = 1024;      // root attribute `message`
 constexpr hsize_t kChunkBytes = 1 << 20;  // a chunk holds at most ~1 MiB (the default cache)
 
 H5::StrType fixed_string(size_t n);
-std::vector<char> fixed(const std::string& s, size_t n);
 
 // An extendible dataset [n, inner...] of one type, appended along the first axis.
 class Series {
@@ -54,9 +51,10 @@ class Series {
   Series(H5::Group& g, const std::string& name, const H5::DataType& type,
          std::vector<hsize_t> inner, hsize_t max_chunk_rows, const std::string& axes)
       : path_(g.getObjName() + "/" + name), type_(type), inner_(std::move(inner)) {
-    hsize_t row_bytes = type.getSize();
-    for (hsize_t d : inner_) row_bytes *= std::max<hsize_t>(d, 1);
-    const hsize_t rows = std::clamp<hsize_t>(kChunkBytes / row_bytes, 1, max_chunk_rows);
+    row_bytes_ = type.getSize();
+    for (hsize_t d : inner_) row_bytes_ *= d;
+    const hsize_t rows =
+        std::clamp<hsize_t>(kChunkBytes / std::max<hsize_t>(row_bytes_, 1), 1, max_chunk_rows);
     std::vector<hsize_t> dims = {0}, maxdims = {H5S_UNLIMITED}, chunk = {rows};
     for (hsize_t d : inner_) {
       dims.push_back(d);
@@ -71,12 +69,14 @@ class Series {
     ds_ = g.createDataSet(name, type, space, p);
     const H5::StrType t = fixed_string(std::max<size_t>(axes.size(), 1));
     ds_.createAttribute("axes", t, H5::DataSpace(H5S_SCALAR))
-        .write(t, fixed(axes, t.getSize()).data());
+        .write(t, logschema::fixed_text(axes, t.getSize()).data());
   }
   // H5Fstart_swmr_write must not meet open datasets (HDF5 1.10 fails to re-register
   // their ids): close before, reopen after.
   void close() { ds_.close(); }
   void reopen(H5::H5File& file) { ds_ = file.openDataSet(path_); }
+  const std::string& path() const { return path_; }
+  hsize_t row_bytes() const { return row_bytes_; }
   void append(const void* data) {
     std::vector<hsize_t> size = {n_ + 1}, off = {n_}, count = {1};
     for (hsize_t d : inner_) {
@@ -97,6 +97,7 @@ class Series {
   H5::DataSet ds_;
   H5::DataType type_;
   std::vector<hsize_t> inner_;
+  hsize_t row_bytes_ = 0;
   hsize_t n_ = 0;
 };
 
@@ -105,15 +106,6 @@ H5::StrType fixed_string(size_t n) {
   t.setStrpad(H5T_STR_NULLPAD);
   return t;
 }
-// A fixed-length buffer holding `s`, cut to `n` bytes (at a UTF-8 boundary).
-std::vector<char> fixed(const std::string& s, size_t n) {
-  size_t len = std::min(s.size(), n);
-  while (len > 0 && len < s.size() && (static_cast<unsigned char>(s[len]) & 0xC0) == 0x80) --len;
-  std::vector<char> b(n, '\0');
-  std::memcpy(b.data(), s.data(), len);
-  return b;
-}
-
 // Every string is fixed-length: variable-length data lives in HDF5's global heap, which
 // has no checksums (a damaged file could mislead the reader); fixed-length attributes sit
 // in the checksummed object header. Attributes are created before SWMR starts and closed
@@ -121,14 +113,14 @@ std::vector<char> fixed(const std::string& s, size_t n) {
 void attr(H5::H5Object& o, const std::string& name, const std::string& value) {
   const auto type = fixed_string(std::max<size_t>(value.size(), 1));
   o.createAttribute(name, type, H5::DataSpace(H5S_SCALAR))
-      .write(type, fixed(value, type.getSize()).data());
+      .write(type, logschema::fixed_text(value, type.getSize()).data());
 }
 void fixed_attr(H5::H5Object& o, const std::string& name, const std::string& value, size_t n,
                 bool create) {
   const auto type = fixed_string(n);
   H5::Attribute a =
       create ? o.createAttribute(name, type, H5::DataSpace(H5S_SCALAR)) : o.openAttribute(name);
-  a.write(type, fixed(value, n).data());
+  a.write(type, logschema::fixed_text(value, n).data());
 }
 template <class T>
 void attr(H5::H5Object& o, const std::string& name, T value, const H5::PredType& type,
@@ -143,11 +135,8 @@ void string_list(H5::Group& g, const std::string& name, const std::vector<std::s
   size_t len = 1;
   for (const auto& s : items) len = std::max(len, s.size());
   const auto type = fixed_string(len);
-  std::vector<char> buf;
-  for (const auto& s : items) {
-    const auto b = fixed(s, len);
-    buf.insert(buf.end(), b.begin(), b.end());
-  }
+  std::string buf;
+  for (const auto& s : items) buf += logschema::fixed_text(s, len);
   auto ds = g.createDataSet(name, type, H5::DataSpace(1, &n));
   if (n > 0) ds.write(buf.data(), type);
 }
@@ -219,8 +208,8 @@ class RunLogWriter : public RunObserver {
       H5Pset_attr_phase_change(fcpl.getId(), kCompact, kCompact - 16);
       file_ = H5::H5File(path, H5F_ACC_TRUNC, fcpl, fapl);
       H5::Group root = file_.openGroup("/");
-      attr(root, "schema", "metaadamw-runlog");
-      attr(root, "schema_version", kSchemaVersion, H5::PredType::NATIVE_INT32);
+      attr(root, "schema", logschema::kName);
+      attr(root, "schema_version", logschema::kVersion, H5::PredType::NATIVE_INT32);
       attr(root, "tool_version", engine_version());
       attr(root, "libtorch_version", torch_version());
       attr(root, "cpu_kernels", cpu_kernels());
@@ -255,14 +244,7 @@ class RunLogWriter : public RunObserver {
   void on_step(const StepRecord& r) override {
     EnqueueTimer timer(enqueue_ns_);
     push([this, r] {
-      append("steps/step", r.step);
-      append("steps/epoch", r.epoch);
-      append("steps/wall_time_s", r.wall_time_s);
-      append("steps/loss", r.loss);
-      append("steps/lr", r.lr);
-      append("steps/forward_backward_ms", r.forward_backward_ms);
-      append("steps/optimizer_ms", r.optimizer_ms);
-      append("steps/meta_ms", r.meta_ms);
+      write_row(logschema::steps(), r);
       steps_ = r.step;
     });
   }
@@ -270,19 +252,14 @@ class RunLogWriter : public RunObserver {
   void on_eval(const EvalRecord& r) override {
     EnqueueTimer timer(enqueue_ns_);
     push([this, r] {
-      append("evals/step", r.step);
-      append("evals/epoch", r.epoch);
-      append("evals/loss", r.loss);
-      append("evals/metric", r.metric);
-      append("evals/eval_ms", r.eval_ms);
-      append("evals/wall_time_s", r.wall_time_s);
+      write_row(logschema::evals(), r);
       // Every declared extra gets a row (NaN when this evaluation lacks it), so that all
       // /evals series keep one length; undeclared extras have no dataset to go to.
       for (const auto& name : extras_) {
         double v = std::nan("");
         for (const auto& [n, x] : r.extras)
           if (n == name) v = x;
-        append("evals/extra/" + name, v);
+        series_.at("evals/extra/" + name).append(&v);
       }
     });
   }
@@ -291,19 +268,9 @@ class RunLogWriter : public RunObserver {
     EnqueueTimer timer(enqueue_ns_);
     push([this, s] {
       if (!series_.count("snapshots/step")) return;  // not announced in RunInfo
-      if (s.groups != groups_ || s.features != features_ || s.layers != layers_ ||
-          s.heads != heads_) {
-        throw_shape("snapshot", s.groups, s.features, s.layers, s.heads);
-      }
-      append("snapshots/step", s.step);
-      series_["snapshots/features"].append(s.feature_values.data());
-      series_["snapshots/factors"].append(s.factors.data());
-      series_["snapshots/effective_lr"].append(s.effective_lr.data());
-      series_["snapshots/effective_wd"].append(s.effective_wd.data());
-      if (!s.attention.empty() && series_.count("attention/step")) {
-        append("attention/step", s.step);
-        series_["attention/probs"].append(s.attention.data());
-      }
+      write_row(logschema::snapshots(), s);
+      if (!s.attention.empty() && series_.count("attention/step"))
+        write_row(logschema::attention(), s);
     });
   }
 
@@ -311,28 +278,17 @@ class RunLogWriter : public RunObserver {
     EnqueueTimer timer(enqueue_ns_);
     push([this, r] {
       if (!series_.count("meta/step")) return;
-      append("meta/step", r.step);
-      append("meta/index", r.index);
-      append("meta/l_grad", r.l_grad);
-      append("meta/l_dec", r.l_dec);
-      append("meta/l_gap", r.l_gap);
-      append("meta/total", r.total);
-      append("meta/meta_ms", r.meta_ms);
-      series_["meta/huw_s"].append(r.huw_s.data());
-      series_["meta/huw_weights"].append(r.huw_weights.data());
-      series_["meta/grad_norm"].append(r.grad_norm.data());
-      series_["meta/rel_change"].append(r.rel_change.data());
-      series_["meta/at_bound"].append(r.at_bound.data());
+      write_row(logschema::meta(), r);
     });
   }
 
   void on_event(const RunEvent& e) override {
     EnqueueTimer timer(enqueue_ns_);
-    push([this, e] { event(e.step, to_string(e.kind), e.message); });
+    push([this, e] { event(e); });
   }
 
   void on_finish(const RunSummary& s) override {
-    push([this, s] { write_status(s.status, with_stop_note(s.message), s.steps); }, true);
+    push([this, s] { write_status(name_of(s.status), with_stop_note(s.message), s.steps); }, true);
     finished_ = true;
     close();
   }
@@ -376,14 +332,6 @@ class RunLogWriter : public RunObserver {
       attr(root, "beta_range", i.beta_range, H5::PredType::NATIVE_DOUBLE);
     }
 
-    const auto i64 = H5::PredType::NATIVE_INT64, f64 = H5::PredType::NATIVE_DOUBLE,
-               f32 = H5::PredType::NATIVE_FLOAT;
-    auto make = [&](H5::Group& g, const std::string& folder, const std::string& name,
-                    const H5::DataType& type, std::vector<hsize_t> inner, hsize_t rows,
-                    const std::string& axes) {
-      series_[folder + "/" + name] = Series(g, name, type, std::move(inner), rows, axes);
-    };
-
     auto groups = make_group(file_, "groups");
     string_list(groups, "name", i.group_names);
     std::vector<std::string> members;
@@ -393,62 +341,65 @@ class RunLogWriter : public RunObserver {
     for (const auto& m : i.group_shapes) shapes.push_back(joined(m, ';'));
     if (!shapes.empty()) string_list(groups, "shapes", shapes);
     hsize_t G = i.group_names.size();
+    const auto i64 = H5::PredType::NATIVE_INT64;
     auto sizes = groups.createDataSet("size", i64, H5::DataSpace(1, &G));
     if (G > 0) sizes.write(i.group_sizes.data(), i64);
 
-    auto steps = make_group(file_, "steps");
-    for (const char* n : {"step", "epoch"}) make(steps, "steps", n, i64, {}, 4096, "step");
-    for (const char* n :
-         {"wall_time_s", "loss", "lr", "forward_backward_ms", "optimizer_ms", "meta_ms"})
-      make(steps, "steps", n, f64, {}, 4096, "step");
-
-    auto evals = make_group(file_, "evals");
-    for (const char* n : {"step", "epoch"}) make(evals, "evals", n, i64, {}, 256, "eval");
-    for (const char* n : {"loss", "metric", "eval_ms", "wall_time_s"})
-      make(evals, "evals", n, f64, {}, 256, "eval");
+    const logschema::Dims dims{static_cast<int64_t>(G),
+                               static_cast<int64_t>(i.feature_names.size()), i.modulator_layers,
+                               i.modulator_heads};
+    create_table(logschema::steps(), dims);
+    auto evals = create_table(logschema::evals(), dims);
     auto extra = make_group(evals, "extra");
     extras_ = i.eval_extras;
-    for (const auto& n : extras_) make(extra, "evals/extra", n, f64, {}, 256, "eval");
-
-    auto events = make_group(file_, "events");
-    make(events, "events", "step", i64, {}, 256, "event");
-    make(events, "events", "kind", fixed_string(kKindLen), {}, 256, "event");
-    make(events, "events", "message", fixed_string(kMessageLen), {}, 256, "event");
-
+    for (const auto& n : extras_)
+      series_["evals/extra/" + n] =
+          Series(extra, n, H5::PredType::NATIVE_DOUBLE, {}, logschema::evals().chunk_rows, "eval");
+    create_table(logschema::events(), dims);
     if (!i.feature_names.empty()) {  // MetaAdamW: snapshots, attention, meta-updates
-      groups_ = G;
-      features_ = static_cast<int64_t>(i.feature_names.size());
-      layers_ = i.modulator_layers;
-      heads_ = i.modulator_heads;
-      const hsize_t F = features_, L = layers_, H = heads_;
-      auto snaps = make_group(file_, "snapshots");
+      auto snaps = create_table(logschema::snapshots(), dims);
       string_list(snaps, "feature_names", i.feature_names);
-      make(snaps, "snapshots", "step", i64, {}, 1024, "snapshot");
-      make(snaps, "snapshots", "features", f32, {G, F}, 1024, "snapshot,group,feature");
-      make(snaps, "snapshots", "factors", f32, {G, 4}, 1024, "snapshot,group,factor");
-      make(snaps, "snapshots", "effective_lr", f32, {G}, 1024, "snapshot,group");
-      make(snaps, "snapshots", "effective_wd", f32, {G}, 1024, "snapshot,group");
-      auto att = make_group(file_, "attention");
-      make(att, "attention", "step", i64, {}, 1024, "attention");
-      make(att, "attention", "probs", f32, {L, H, G, G}, 64,
-           "attention,layer,head,query_group,key_group");
-      auto meta = make_group(file_, "meta");
-      for (const char* n : {"step", "index"}) make(meta, "meta", n, i64, {}, 1024, "meta");
-      for (const char* n : {"l_grad", "l_dec", "l_gap", "total", "meta_ms"})
-        make(meta, "meta", n, f64, {}, 1024, "meta");
-      make(meta, "meta", "huw_s", f64, {3}, 1024, "meta,term");
-      make(meta, "meta", "huw_weights", f64, {3}, 1024, "meta,term");
-      make(meta, "meta", "grad_norm", f64, {std::size(kMetaGradBlocks)}, 1024, "meta,block");
-      make(meta, "meta", "rel_change", f64, {std::size(kMetaChangeParts)}, 1024, "meta,part");
-      make(meta, "meta", "at_bound", f64, {std::size(kFactorNames)}, 1024, "meta,factor");
+      create_table(logschema::attention(), dims);
+      create_table(logschema::meta(), dims);
     }
   }
 
-  [[noreturn]] void throw_shape(const char* what, int64_t g, int64_t f, int64_t l, int64_t h) {
-    throw H5::DataSetIException(
-        "RunLogWriter", std::string(what) + " shape G=" + std::to_string(g) +
-                            " F=" + std::to_string(f) + " L=" + std::to_string(l) +
-                            " H=" + std::to_string(h) + " differs from the run's announced shape");
+  // A table's folder and one extendible dataset per column (docs/LOG_FORMAT.md).
+  template <class R>
+  H5::Group create_table(const logschema::Table<R>& t, const logschema::Dims& dims) {
+    auto g = make_group(file_, t.folder);
+    for (const auto& c : t.columns) {
+      std::vector<hsize_t> inner;
+      for (const auto a : c.inner)
+        inner.push_back(static_cast<hsize_t>(logschema::length(a, dims)));
+      const H5::DataType type =
+          c.elem == logschema::Elem::i64   ? H5::DataType(H5::PredType::NATIVE_INT64)
+          : c.elem == logschema::Elem::f64 ? H5::DataType(H5::PredType::NATIVE_DOUBLE)
+          : c.elem == logschema::Elem::f32 ? H5::DataType(H5::PredType::NATIVE_FLOAT)
+                                           : H5::DataType(fixed_string(c.text_len));
+      series_[std::string(t.folder) + "/" + c.name] =
+          Series(g, c.name, type, inner, c.chunk_rows ? c.chunk_rows : t.chunk_rows, t.axes(c));
+    }
+    return g;
+  }
+
+  // One record as one row of each of its table's datasets: all or none (a record whose
+  // shape differs from the run's announced one is refused whole, the series keep one length).
+  template <class R>
+  void write_row(const logschema::Table<R>& t, const R& r) {
+    rows_.resize(t.columns.size());
+    std::vector<Series*> to(t.columns.size());
+    for (size_t k = 0; k < t.columns.size(); ++k) {
+      rows_[k].clear();
+      t.columns[k].encode(r, rows_[k]);
+      to[k] = &series_.at(std::string(t.folder) + "/" + t.columns[k].name);
+      if (rows_[k].size() != to[k]->row_bytes())
+        throw H5::DataSetIException("RunLogWriter",
+                                    "a row of " + std::to_string(rows_[k].size()) + " bytes for '" +
+                                        to[k]->path() + "', whose rows the run announced as " +
+                                        std::to_string(to[k]->row_bytes()) + " bytes");
+    }
+    for (size_t k = 0; k < to.size(); ++k) to[k]->append(rows_[k].data());
   }
 
   void write_status(const std::string& status, const std::string& message, int64_t steps) {
@@ -487,15 +438,9 @@ class RunLogWriter : public RunObserver {
     std::chrono::steady_clock::time_point t0_;
   };
 
-  template <class T>
-  void append(const std::string& key, T value) {
-    series_.at(key).append(&value);
-  }
-  void event(int64_t step, const std::string& kind, const std::string& message) {
+  void event(const RunEvent& e) {
     if (!series_.count("events/step")) return;  // before on_start: nothing to record into
-    append("events/step", step);
-    series_["events/kind"].append(fixed(kind, kKindLen).data());
-    series_["events/message"].append(fixed(message, kMessageLen).data());
+    write_row(logschema::events(), e);
   }
 
   // The summary's message, and why the log ends early when it does.
@@ -555,8 +500,8 @@ class RunLogWriter : public RunObserver {
           std::lock_guard<std::mutex> hdf5(runlog::hdf5_mutex());
           job.run();
           if (waits > 0)
-            event(-1, "backpressure",
-                  std::to_string(waits) + " records waited for a full log queue");
+            event({RunEvent::Kind::Backpressure, -1,
+                   std::to_string(waits) + " records waited for a full log queue"});
         } catch (const H5::Exception& e) {
           if (error_.empty()) error_ = e.getFuncName() + ": " + e.getDetailMsg();
         }
@@ -613,7 +558,8 @@ class RunLogWriter : public RunObserver {
   H5::H5File file_;
   std::map<std::string, Series> series_;
   std::vector<std::string> extras_;
-  int64_t groups_ = 0, features_ = 0, layers_ = 0, heads_ = 0, steps_ = 0;
+  int64_t steps_ = 0;
+  std::vector<std::string> rows_;  // write_row's buffers (writer thread)
   std::mutex mu_;
   std::condition_variable not_empty_, not_full_;
   struct Job {

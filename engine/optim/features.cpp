@@ -68,8 +68,8 @@ FeatureExtractor::FeatureExtractor(const MetaAdamWOptions& o, const std::vector<
   layer_pos_ = to_col(pos);
   numel_ = to_col(numel);
 
-  const std::string& f = o.features();
-  const bool z = f.rfind("norm_", 0) == 0;
+  const FeatureSet f = o.features();
+  const bool z = f == FeatureSet::norm_basic || f == FeatureSet::norm_basic_plus;
   log_ = !o.paper_design();
   // Magnitudes: the norm (paper) or log RMS = log(‖x‖/√numel) (learning).
   const std::string lg = log_ ? "log rms " : "|", rg = log_ ? "" : "|";
@@ -79,7 +79,7 @@ FeatureExtractor::FeatureExtractor(const MetaAdamWOptions& o, const std::vector<
     base.push_back(lg + "v" + rg);
     magnitude_means.push_back(4);
   }
-  if (f == "enhanced") {
+  if (f == FeatureSet::enhanced) {
     names_ = {"mean " + lg + "g" + rg,
               "var " + lg + "g" + rg,
               "mean " + lg + "m" + rg,
@@ -94,10 +94,10 @@ FeatureExtractor::FeatureExtractor(const MetaAdamWOptions& o, const std::vector<
     magnitude_means = {0, 2, 6};
   } else {
     for (const auto& b : base) names_.push_back((z ? "z mean " : "mean ") + b);
-    if (f == "basic_plus" || f == "norm_basic_plus")
+    if (f == FeatureSet::basic_plus || f == FeatureSet::norm_basic_plus)
       for (const auto& b : base) names_.push_back((z ? "z std " : "std ") + b);
   }
-  num_stats_ = f == "enhanced" ? 9 : static_cast<int64_t>(names_.size());
+  num_stats_ = f == FeatureSet::enhanced ? 9 : static_cast<int64_t>(names_.size());
   // Standardized across groups: every statistic (norm_ families), else the magnitude means
   // in the learning design (scale-free: the groups' positions relative to each other).
   if (z) {
@@ -160,8 +160,8 @@ torch::Tensor FeatureExtractor::statistics_from_sums(const torch::Tensor& sums) 
   const auto s = sums.contiguous();
   const double* a = s.data_ptr<double>();
   const size_t n = group_of_.size(), G = static_cast<size_t>(groups_);
-  const std::string& f = o_.features();
-  const bool enhanced = f == "enhanced";
+  const FeatureSet f = o_.features();
+  const bool enhanced = f == FeatureSet::enhanced;
   // Per-tensor columns [n, k], as aggregate() forms them.
   const size_t k = enhanced ? 7 : (o_.use_v_norms() ? 5 : 4);
   std::vector<double> cols(n * k);
@@ -234,13 +234,13 @@ torch::Tensor FeatureExtractor::statistics_from_sums(const torch::Tensor& sums) 
 }
 
 torch::Tensor FeatureExtractor::aggregate(const PerTensor& t) const {
-  const std::string& f = o_.features();
+  const FeatureSet f = o_.features();
   // Magnitudes as they are, or as log RMS (the learning design).
   const auto numel = numel_.view({-1});
   auto mag = [&](const torch::Tensor& norm) {
     return log_ ? (norm / numel.sqrt()).clamp_min(kRmsFloor).log() : norm;
   };
-  if (f == "enhanced") {
+  if (f == FeatureSet::enhanced) {
     const auto sg = 1.0 - t.nnz_g.view({-1, 1}) / numel_;  // sparsity: fraction of zeros
     const auto sm = 1.0 - t.nnz_m.view({-1, 1}) / numel_;
     auto [mean_gm, var_gm] = group_mean_var(torch::stack({mag(t.ng), mag(t.nm)}, 1));
@@ -258,8 +258,9 @@ torch::Tensor FeatureExtractor::aggregate(const PerTensor& t) const {
   std::vector<torch::Tensor> cols = {mag(t.ng), mag(t.nm), mag(t.np), cos};
   if (o_.use_v_norms()) cols.push_back(mag(t.nv));
   auto [mean, var] = group_mean_var(torch::stack(cols, 1));  // [G, k] each
-  auto stats =
-      (f == "basic_plus" || f == "norm_basic_plus") ? torch::cat({mean, var.sqrt()}, 1) : mean;
+  auto stats = (f == FeatureSet::basic_plus || f == FeatureSet::norm_basic_plus)
+                   ? torch::cat({mean, var.sqrt()}, 1)
+                   : mean;
   return standardize(stats);
 }
 
@@ -281,7 +282,7 @@ double FeatureExtractor::time_feature(int64_t step) const {
 torch::Tensor FeatureExtractor::assemble(const torch::Tensor& stats, const torch::Tensor& embedding,
                                          const torch::Tensor& gates, int64_t step) const {
   std::vector<torch::Tensor> parts = {stats};
-  if (o_.features() == "enhanced" && o_.group_embed_dim() > 0) parts.push_back(embedding);
+  if (o_.features() == FeatureSet::enhanced && o_.group_embed_dim() > 0) parts.push_back(embedding);
   if (o_.include_time_step())
     parts.push_back(torch::full({groups_, 1}, time_feature(step), stats.options()));
   auto x = torch::cat(parts, 1);

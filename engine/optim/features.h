@@ -35,7 +35,7 @@ class FeatureExtractor {
   // with statistics() to rounding (tests).
   torch::Tensor statistics_from_sums(const torch::Tensor& sums) const;
   // Whether the statistics use the zero counts (enhanced features).
-  bool counts_zeros() const { return o_.features() == "enhanced"; }
+  bool counts_zeros() const { return o_.features() == FeatureSet::enhanced; }
   // The modulator's input [G, D]: statistics, then the group embedding (enhanced), then
   // the time feature, zero-padded to D, times σ(gates) when gating. Differentiable in
   // `embedding` [G, E] and `gates` [D] (either may be undefined when unused).

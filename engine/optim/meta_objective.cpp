@@ -4,6 +4,8 @@
 #include "optim/metaadamw.h"
 #include "optim/metaadamw_internal.h"
 
+#include "api/factors.h"
+
 #include <cmath>
 
 namespace maw::optim {
@@ -14,10 +16,12 @@ MetaTerms MetaAdamW::meta_objective(const MetaInputs& in) const {
   const auto out = modulator_.forward(feats, /*training=*/true, false,
                                       const_cast<at::Generator*>(&dropout_gen_), group_offsets_);
   const auto theta_p = lookahead(in, out.factors);
-  const auto lam1 = out.factors.select(1, 2), lam2 = out.factors.select(1, 3);  // [G]
+  const auto lam1 = out.factors.select(1, factor::lambda1);  // [G]
+  const auto lam2 = out.factors.select(1, factor::lambda2);
   // 3.–6. by the meta-Hessian's algorithm (options.h, meta_hessian).
-  MetaTerms terms = o_.meta_hessian() == "exact" ? exact_terms(in, theta_p, lam1, lam2)
-                                                 : differenced_terms(in, theta_p, lam1, lam2);
+  MetaTerms terms = o_.meta_hessian() == MetaHessian::exact
+                        ? exact_terms(in, theta_p, lam1, lam2)
+                        : differenced_terms(in, theta_p, lam1, lam2);
   terms.factors = out.factors;
   return terms;
 }
@@ -27,8 +31,8 @@ std::vector<torch::Tensor> MetaAdamW::lookahead(const MetaInputs& in,
   const double lr = base_.lr(), wd = base_.weight_decay();
   const double bc1 = 1.0 - std::pow(base_.beta1(), static_cast<double>(in.step));
   const double bc2 = 1.0 - std::pow(base_.beta2(), static_cast<double>(in.step));
-  const auto alpha = factors.select(1, 0).index_select(0, group_index_);  // [N]
-  const auto beta = factors.select(1, 1).index_select(0, group_index_);
+  const auto alpha = factors.select(1, factor::alpha).index_select(0, group_index_);  // [N]
+  const auto beta = factors.select(1, factor::beta).index_select(0, group_index_);
   // 2. θ′ = θ·(1 − η·α·λ·β) − (η·α/bc1)·m/(√v/√bc2 + ε): differentiable in α and β. A
   // tensor that takes no step (no gradient) stays θ.
   std::vector<torch::Tensor> theta_p;
@@ -60,14 +64,14 @@ MetaTerms MetaAdamW::exact_terms(const MetaInputs& in, const std::vector<torch::
   // through this backward (second order).
   const auto l2 = in.batches.train_loss(theta_p);
   std::vector<torch::Tensor> gp;
-  if (uses("grad"))
+  if (uses(Term::grad))
     gp = torch::autograd::grad({l2}, theta_p, {}, /*retain_graph=*/true,
                                /*create_graph=*/true, /*allow_unused=*/true);
   torch::Tensor lv_p, lv;
   auto gen = model_generator(theta_p.front().device());
   const auto masks_v = generator_state(gen);  // the dropout masks of the pass on bv
-  if (uses("dec") || uses("gap")) lv_p = in.batches.val_loss(theta_p);  // shared by both
-  if (uses("dec")) lv = val_loss_at_theta(in, gen, masks_v);
+  if (uses(Term::dec) || uses(Term::gap)) lv_p = in.batches.val_loss(theta_p);  // shared by both
+  if (uses(Term::dec)) lv = val_loss_at_theta(in, gen, masks_v);
   return terms_from(l2, gp, lv_p, lv, in.g1, lam1, lam2);
 }
 
@@ -98,15 +102,15 @@ MetaTerms MetaAdamW::differenced_terms(const MetaInputs& in,
   const auto g2 = gradient(in.batches, true, leaf, l2);
   const auto masks_v = generator_state(gen);  // the dropout masks of the pass on bv
   std::vector<torch::Tensor> gv;
-  if (uses("dec") || uses("gap")) gv = gradient(in.batches, false, leaf, lv_p);
-  if (uses("dec")) lv = val_loss_at_theta(in, gen, masks_v);
+  if (uses(Term::dec) || uses(Term::gap)) gv = gradient(in.batches, false, leaf, lv_p);
+  if (uses(Term::dec)) lv = val_loss_at_theta(in, gen, masks_v);
   const auto after = generator_state(gen);
 
   auto stand_in = [](const torch::Tensor& x) { return x.detach().requires_grad_(true); };
   const auto l2_s = stand_in(l2);
   const auto lv_p_s = lv_p.defined() ? stand_in(lv_p) : torch::Tensor();
   std::vector<torch::Tensor> gp_s;
-  if (uses("grad"))
+  if (uses(Term::grad))
     for (const auto& g : g2) gp_s.push_back(stand_in(g));
   MetaTerms terms = terms_from(l2_s, gp_s, lv_p_s, lv, in.g1, lam1, lam2);
 
@@ -140,7 +144,7 @@ MetaTerms MetaAdamW::differenced_terms(const MetaInputs& in,
       // O(ε²) — in float32 the forward difference was 26–290% off where H·w is the whole
       // meta-gradient (meta_objective=gradient with λ fixed), the central one 11–14%
       // (docs/MODULATOR.md); under the combined objective both agree to ≤ 2e-3.
-      const bool central = o_.meta_hessian() == "central_difference";
+      const bool central = o_.meta_hessian() == MetaHessian::central_difference;
       const double machine =
           theta_p.front().scalar_type() == torch::kDouble ? 2.220446e-16 : 1.192093e-7;
       const double step =
@@ -192,7 +196,7 @@ MetaTerms MetaAdamW::terms_from(const torch::Tensor& l2, const std::vector<torch
   const auto G = static_cast<int64_t>(groups_.size());
   MetaTerms terms;
   // 4. Group-level ‖g′_g‖² and cos(g1_g, g′_g) over the group's concatenated tensors.
-  if (uses("grad")) {
+  if (uses(Term::grad)) {
     std::vector<torch::Tensor> gsq, dot, n1sq;
     for (size_t i = 0; i < gp.size(); ++i) {
       const auto g = gp[i].defined() ? gp[i] : torch::zeros_like(g1[i]);
@@ -211,21 +215,23 @@ MetaTerms MetaAdamW::terms_from(const torch::Tensor& l2, const std::vector<torch
         torch::where(ok, dot_g / (safe_n1.sqrt() * safe_gsq.sqrt()), torch::zeros_like(dot_g));
     terms.l_grad = (lam1 * gsq_g - lam2 * cos).mean();
   }
-  if (uses("dec"))
-    terms.l_dec =
-        o_.meta_targets() == "fixed" ? (lv_p - (1.0 - o_.dec_target()) * lv).pow(2) : lv_p - lv;
-  if (uses("gap")) {
+  if (uses(Term::dec))
+    terms.l_dec = o_.meta_targets() == MetaTargets::fixed
+                      ? (lv_p - (1.0 - o_.dec_target()) * lv).pow(2)
+                      : lv_p - lv;
+  if (uses(Term::gap)) {
     terms.l_gap = (l2 - lv_p).abs();
-    if (o_.meta_targets() == "fixed") terms.l_gap = (terms.l_gap - o_.gap_target()).pow(2);
+    if (o_.meta_targets() == MetaTargets::fixed)
+      terms.l_gap = (terms.l_gap - o_.gap_target()).pow(2);
   }
 
   // 5. The objective.
-  const auto& obj = o_.meta_objective();
-  if (obj == "gradient")
+  const auto obj = o_.meta_objective();
+  if (obj == MetaObjective::gradient)
     terms.objective = terms.l_grad;
-  else if (obj == "loss_decrease")
+  else if (obj == MetaObjective::loss_decrease)
     terms.objective = terms.l_dec;
-  else if (obj == "gen_gap")
+  else if (obj == MetaObjective::gen_gap)
     terms.objective = terms.l_gap;
   else {
     const torch::Tensor ls[3] = {terms.l_grad, terms.l_dec, terms.l_gap};
@@ -235,7 +241,8 @@ MetaTerms MetaAdamW::terms_from(const torch::Tensor& l2, const std::vector<torch
         // Priority-injected HUW: ½e^(−s)L + ½πs (regression), e^(−s)L + πs (classification).
         const auto s = huw_s_[i];
         const double pi = o_.huw_priorities()[static_cast<size_t>(i)];
-        const double half = o_.task_types()[static_cast<size_t>(i)] == "regression" ? 0.5 : 1.0;
+        const double half =
+            o_.task_types()[static_cast<size_t>(i)] == TermType::regression ? 0.5 : 1.0;
         terms.objective = terms.objective + half * torch::exp(-s) * ls[i] + half * pi * s;
       } else {
         terms.objective =

@@ -81,16 +81,19 @@ class TensorwiseAdam : public MetaOptimizer {
 
 }  // namespace
 
-std::unique_ptr<MetaOptimizer> make_meta_optimizer(const std::string& kind,
+std::unique_ptr<MetaOptimizer> make_meta_optimizer(MetaOptimizerKind kind,
                                                    std::vector<torch::Tensor> params, double lr) {
-  if (kind == "adam_tensorwise") return std::make_unique<TensorwiseAdam>(std::move(params), lr);
-  if (kind == "adam")
-    return std::make_unique<TorchMetaOptimizer>(
-        std::make_unique<torch::optim::Adam>(params, torch::optim::AdamOptions(lr)));
-  if (kind == "sgd")
-    return std::make_unique<TorchMetaOptimizer>(
-        std::make_unique<torch::optim::SGD>(params, torch::optim::SGDOptions(lr)));
-  throw std::invalid_argument("meta_optimizer '" + kind + "'");
+  switch (kind) {
+    case MetaOptimizerKind::adam_tensorwise:
+      return std::make_unique<TensorwiseAdam>(std::move(params), lr);
+    case MetaOptimizerKind::adam:
+      return std::make_unique<TorchMetaOptimizer>(
+          std::make_unique<torch::optim::Adam>(params, torch::optim::AdamOptions(lr)));
+    case MetaOptimizerKind::sgd:
+      return std::make_unique<TorchMetaOptimizer>(
+          std::make_unique<torch::optim::SGD>(params, torch::optim::SGDOptions(lr)));
+  }
+  throw std::invalid_argument("meta_optimizer");
 }
 
 }  // namespace maw::optim

@@ -14,6 +14,8 @@
 #include <string>
 #include <vector>
 
+#include "optim/options.h"
+
 namespace maw::optim {
 
 class MetaOptimizer {
@@ -25,8 +27,8 @@ class MetaOptimizer {
   virtual void load(torch::serialize::InputArchive& a) = 0;
 };
 
-// kind: sgd | adam | adam_tensorwise (Adam's β1 0.9, β2 0.999, ε 1e-8).
-std::unique_ptr<MetaOptimizer> make_meta_optimizer(const std::string& kind,
+// Adam's β1 0.9, β2 0.999, ε 1e-8.
+std::unique_ptr<MetaOptimizer> make_meta_optimizer(MetaOptimizerKind kind,
                                                    std::vector<torch::Tensor> params, double lr);
 
 }  // namespace maw::optim

@@ -1,6 +1,8 @@
 #include "optim/metaadamw.h"
 #include "optim/metaadamw_internal.h"
 
+#include "api/factors.h"
+
 #include "optim/adamw_kernel.h"
 #include "optim/meta_optimizer.h"
 #include "optim/stats_kernel.h"
@@ -75,7 +77,7 @@ MetaAdamW::MetaAdamW(std::vector<torch::Tensor> params, const std::vector<nn::Pa
 
   const auto G = static_cast<int64_t>(groups_.size());
   auto gen = at::detail::createCPUGenerator(seed ^ 0x656d626564ULL);
-  if (o_.features() == "enhanced" && o_.group_embed_dim() > 0)
+  if (o_.features() == FeatureSet::enhanced && o_.group_embed_dim() > 0)
     embedding_ = torch::randn({G, o_.group_embed_dim()}, gen, opts.device(torch::kCPU))
                      .to(device)
                      .set_requires_grad(true);
@@ -83,7 +85,7 @@ MetaAdamW::MetaAdamW(std::vector<torch::Tensor> params, const std::vector<nn::Pa
     group_offsets_ = torch::zeros({G, 2}, opts).set_requires_grad(true);
   if (o_.use_feature_gating())
     gates_ = torch::ones({features_.dim()}, opts).set_requires_grad(true);  // §2: init 1
-  if (o_.meta_objective() == "combined" && o_.use_huw())
+  if (o_.meta_objective() == MetaObjective::combined && o_.use_huw())
     huw_s_ = torch::zeros({3}, opts).set_requires_grad(true);  // s_i = log σ_i², init 0
 
   std::vector<torch::Tensor> mp;
@@ -125,12 +127,10 @@ bool MetaAdamW::meta_update_due() const {
   return t > o_.meta_warmup_steps() && t % o_.meta_update_freq() == 0;
 }
 
-bool MetaAdamW::uses(const char* term) const {
-  const auto& obj = o_.meta_objective();
-  if (obj == "combined") return true;
-  return (obj == "gradient" && std::string(term) == "grad") ||
-         (obj == "loss_decrease" && std::string(term) == "dec") ||
-         (obj == "gen_gap" && std::string(term) == "gap");
+bool MetaAdamW::uses(Term term) const {
+  // MetaObjective's single terms are in Term's order: gradient, loss_decrease, gen_gap.
+  const auto obj = o_.meta_objective();
+  return obj == MetaObjective::combined || static_cast<int>(obj) == static_cast<int>(term);
 }
 
 void MetaAdamW::step(const std::function<MetaBatches()>& meta, bool keep_snapshot,
@@ -282,7 +282,7 @@ void MetaAdamW::host_factors(const torch::Tensor& factors, std::vector<double>& 
   step_size.clear();
   for (size_t i = 0; i < params_.size(); ++i) {
     const auto g = group_of_[i];
-    const double alpha = acc[g][0], beta = acc[g][1];
+    const double alpha = acc[g][factor::alpha], beta = acc[g][factor::beta];
     decay.push_back(active_[i] ? 1.0 - lr * alpha * wd * beta : 1.0);
     step_size.push_back(active_[i] ? -(lr * alpha) / bias_correction(i, false) : 0.0);
   }
@@ -305,7 +305,7 @@ void MetaAdamW::apply_update(const torch::Tensor& factors,
   // double and rounded once to the parameter dtype, as a host scalar would be.
   const auto dt = params_[0].scalar_type();
   const auto f = factors.to(torch::kDouble).index_select(0, group_index_);  // [N, 4]
-  const auto alpha = f.select(1, 0), beta = f.select(1, 1);
+  const auto alpha = f.select(1, factor::alpha), beta = f.select(1, factor::beta);
   torch::Tensor decay_d, step_d;  // [N] double
   if (uniform_) {                 // every tensor steps, at the same count: no host-to-device copy
     const double bc1 = bias_correction(0, false);
@@ -397,17 +397,16 @@ void MetaAdamW::meta_update(const torch::Tensor& stats, int64_t t,
   r.l_dec = h[1];
   r.l_gap = h[2];
   r.total = h[3];
-  const auto& obj = o_.meta_objective();
+  const auto obj = o_.meta_objective();
   for (size_t i = 0; i < 3; ++i) {
     if (huw_s_.defined()) {
       r.huw_s[i] = h[static_cast<int64_t>(4 + i)];
-      const double half = o_.task_types()[i] == "regression" ? 0.5 : 1.0;
+      const double half = o_.task_types()[i] == TermType::regression ? 0.5 : 1.0;
       r.huw_weights[i] = half * std::exp(-r.huw_s[i]);
-    } else if (obj == "combined") {
+    } else if (obj == MetaObjective::combined) {
       r.huw_weights[i] = o_.aux_loss_fixed_weights()[i];
     } else {
-      const char* single[] = {"gradient", "loss_decrease", "gen_gap"};
-      r.huw_weights[i] = obj == single[i] ? 1.0 : 0.0;
+      r.huw_weights[i] = uses(static_cast<Term>(i)) ? 1.0 : 0.0;
     }
   }
   int64_t k = d0;
@@ -441,7 +440,7 @@ torch::Tensor MetaAdamW::grad_norms() const {
       enc = enc + sq(st.parameters()[i].grad());
   }
   std::vector<torch::Tensor> parts = {enc.sqrt().reshape({1})};
-  for (int64_t r = 0; r < 4; ++r) {
+  for (int64_t r = 0; r < factor::count; ++r) {  // head rows: α, β, λ1, λ2
     auto x = torch::zeros({}, opts);
     if (head_w.defined()) x = x + sq(head_w[r]);
     if (head_b.defined()) x = x + sq(head_b[r]);
@@ -468,16 +467,17 @@ torch::Tensor MetaAdamW::at_bound(const torch::Tensor& factors) const {
   };
   const double ra = o_.alpha_range(), rb = o_.beta_range();
   const auto nan = torch::full({1}, kNaN, f.options());
-  return torch::cat({ra > 0 ? near(f.select(1, 0), 1 - ra / 2, 1 + ra / 2) : nan,
-                     rb > 0 ? near(f.select(1, 1), 1 - rb / 2, 1 + rb / 2) : nan,
-                     near(f.select(1, 2), 0, 1), near(f.select(1, 3), 0, 1)});
+  return torch::cat({ra > 0 ? near(f.select(1, factor::alpha), 1 - ra / 2, 1 + ra / 2) : nan,
+                     rb > 0 ? near(f.select(1, factor::beta), 1 - rb / 2, 1 + rb / 2) : nan,
+                     near(f.select(1, factor::lambda1), 0, 1),
+                     near(f.select(1, factor::lambda2), 0, 1)});
 }
 
 torch::Tensor MetaAdamW::packed_snapshot() const {
   // One transfer: everything packed into one flat float tensor on the device.
   std::vector<torch::Tensor> parts = {kept_features_.reshape({-1}), kept_factors_.reshape({-1}),
-                                      base_.lr() * kept_factors_.select(1, 0),
-                                      base_.weight_decay() * kept_factors_.select(1, 1)};
+                                      base_.lr() * kept_factors_.select(1, factor::alpha),
+                                      base_.weight_decay() * kept_factors_.select(1, factor::beta)};
   for (const auto& a : kept_attention_) parts.push_back(a.reshape({-1}));
   return torch::cat(parts).to(torch::kFloat);
 }
@@ -510,7 +510,7 @@ Snapshot MetaAdamW::snapshot() const {
   for (const auto& g : groups_) s.group_names.push_back(g.name);
   s.feature_names = features_.names();
   s.feature_values = take(G * D);
-  s.factors = take(G * 4);
+  s.factors = take(G * factor::count);
   s.effective_lr = take(G);
   s.effective_wd = take(G);
   if (!kept_attention_.empty()) s.attention = take(L * H * G * G);

@@ -124,7 +124,9 @@ class MetaAdamW {
   void meta_update(const torch::Tensor& stats, int64_t t, const std::vector<torch::Tensor>& g1,
                    const MetaBatches& batches);
   void apply_update(const torch::Tensor& factors, const std::vector<torch::Tensor>& denom);
-  bool uses(const char* term) const;
+  // The meta-objective's terms, in MetaObjective's order of its single-term objectives.
+  enum class Term { grad = 0, dec = 1, gap = 2 };
+  bool uses(Term term) const;
   // §5 steps 4–6 from the model's values (graph-connected, or stand-ins).
   MetaTerms terms_from(const torch::Tensor& l2, const std::vector<torch::Tensor>& gp,
                        const torch::Tensor& lv_p, const torch::Tensor& lv,

@@ -120,7 +120,8 @@ void MetaAdamW::import_modulator(const std::string& path) {
     const bool paper = !a.try_read("design", design) || design.item<int64_t>() == 0;
     if (paper != o_.paper_design())
       throw ConfigError("modulator in '" + path + "' has the " + (paper ? "paper" : "learning") +
-                        " design; this run's modulator_design is " + o_.modulator_design());
+                        " design; this run's modulator_design is " +
+                        name_of(o_.modulator_design()));
     torch::NoGradGuard ng;
     auto& st = modulator_.store();
     for (size_t i = 0; i < st.parameters().size(); ++i) {

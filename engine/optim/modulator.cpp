@@ -1,5 +1,7 @@
 #include "optim/modulator.h"
 
+#include "api/factors.h"
+
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -23,7 +25,7 @@ Modulator::Modulator(const MetaAdamWOptions& o, int64_t feature_dim, uint64_t se
   }
   has_final_ln_ = !o.paper_design();
   if (has_final_ln_) final_ln_ = nn::LayerNorm(root.child("final_ln", "LayerNorm"), feature_dim);
-  head_ = nn::Linear(root.child("head", "Linear"), feature_dim, 4);
+  head_ = nn::Linear(root.child("head", "Linear"), feature_dim, factor::count);
   ffn_hidden_ = o.attn_hidden_dim();
   auto index_of = [&](const std::string& name) {
     for (size_t i = 0; i < store_.info().size(); ++i)
@@ -91,10 +93,12 @@ Modulator::Output Modulator::factors_from(torch::Tensor raw) const {
   out.raw = std::move(raw);
   const auto s = torch::sigmoid(out.raw);
   // λ1, λ2: the head's (paper) or ½, a constant the meta-gradient cannot move.
-  const auto lam1 = learn_lambdas_ ? s.select(1, 2) : torch::full_like(s.select(1, 2), 0.5);
-  const auto lam2 = learn_lambdas_ ? s.select(1, 3) : torch::full_like(s.select(1, 3), 0.5);
-  out.factors = torch::stack({1.0 + alpha_range_ * (s.select(1, 0) - 0.5),
-                              1.0 + beta_range_ * (s.select(1, 1) - 0.5), lam1, lam2},
+  const auto l1 = s.select(1, factor::lambda1), l2 = s.select(1, factor::lambda2);
+  const auto lam1 = learn_lambdas_ ? l1 : torch::full_like(l1, 0.5);
+  const auto lam2 = learn_lambdas_ ? l2 : torch::full_like(l2, 0.5);
+  // In factor::Index's order: α, β, λ1, λ2.
+  out.factors = torch::stack({1.0 + alpha_range_ * (s.select(1, factor::alpha) - 0.5),
+                              1.0 + beta_range_ * (s.select(1, factor::beta) - 0.5), lam1, lam2},
                              1);
   return out;
 }
@@ -198,20 +202,22 @@ Modulator::Output Modulator::forward_host_t(const torch::Tensor& features, bool 
     layer_norm(x, h, P(final_ln_params_[0]), P(final_ln_params_[1]));
     x.swap(h);
   }
-  std::vector<double> raw(G * 4);
-  linear(x, D, raw, 4, P(head_params_[0]), P(head_params_[1]));
+  std::vector<double> raw(G * factor::count);
+  linear(x, D, raw, factor::count, P(head_params_[0]), P(head_params_[1]));
   if (offsets.defined()) {  // [G, 2] onto (a, b), in the loop: no ops on the step path
     TORCH_CHECK(offsets.is_contiguous() && offsets.scalar_type() == dtype && offsets.size(0) == G &&
                     offsets.size(1) == 2,
                 "forward_host: offsets [G, 2] of the parameters' type");
     const T* off = offsets.data_ptr<T>();
     for (int64_t g = 0; g < G; ++g) {
-      raw[static_cast<size_t>(g * 4)] += static_cast<double>(off[2 * g]);
-      raw[static_cast<size_t>(g * 4 + 1)] += static_cast<double>(off[2 * g + 1]);
+      raw[static_cast<size_t>(g * factor::count + factor::alpha)] +=
+          static_cast<double>(off[2 * g]);
+      raw[static_cast<size_t>(g * factor::count + factor::beta)] +=
+          static_cast<double>(off[2 * g + 1]);
     }
   }
   auto out = factors_from(
-      torch::from_blob(raw.data(), {G, 4}, torch::TensorOptions().dtype(torch::kDouble))
+      torch::from_blob(raw.data(), {G, factor::count}, torch::TensorOptions().dtype(torch::kDouble))
           .to(dtype, /*non_blocking=*/false, /*copy=*/true));  // raw dies here
   out.attention = std::move(result.attention);
   return out;

@@ -18,38 +18,20 @@ std::string str(double x) {
   return s.str();
 }
 
-bool one_of(const std::string& v, std::initializer_list<const char*> xs) {
-  for (const char* x : xs)
-    if (v == x) return true;
-  return false;
-}
-
 }  // namespace
 
-MetaAdamWOptions& MetaAdamWOptions::design_defaults(const std::string& design) {
-  if (design == "paper") {
-    modulator_design_ = design;
-    meta_optimizer_ = "sgd";
-    meta_lr_ = 1e-4;
-    learn_lambdas_ = true;
-  } else if (design == "learning") {
-    modulator_design_ = design;
-    meta_optimizer_ = "adam_tensorwise";
-    meta_lr_ = kLearningMetaLr;
-    learn_lambdas_ = false;
-  } else {
-    bad("modulator_design", design, "learning | paper");
-  }
+MetaAdamWOptions& MetaAdamWOptions::design_defaults(ModulatorDesign design) {
+  modulator_design_ = design;
+  const bool paper = design == ModulatorDesign::paper;
+  meta_optimizer_ = paper ? MetaOptimizerKind::sgd : MetaOptimizerKind::adam_tensorwise;
+  meta_lr_ = paper ? 1e-4 : kLearningMetaLr;
+  learn_lambdas_ = paper;
   return *this;
 }
 
 void MetaAdamWOptions::validate() const {
-  if (!one_of(modulator_design_, {"learning", "paper"}))
-    bad("modulator_design", modulator_design_, "learning | paper");
   if (!(alpha_range_ >= 0 && alpha_range_ < 2)) bad("alpha_range", str(alpha_range_), "in [0, 2)");
   if (!(beta_range_ >= 0 && beta_range_ < 2)) bad("beta_range", str(beta_range_), "in [0, 2)");
-  if (!one_of(features_, {"basic", "basic_plus", "enhanced", "norm_basic", "norm_basic_plus"}))
-    bad("features", features_, "basic | basic_plus | enhanced | norm_basic | norm_basic_plus");
   if (total_steps_ < 0) bad("total_steps", std::to_string(total_steps_), ">= 0");
   if (feature_dim_ < 0) bad("feature_dim", std::to_string(feature_dim_), ">= 0 (0: automatic)");
   if (feature_dim_ > 0 && feature_dim_ < raw_feature_count())
@@ -65,12 +47,8 @@ void MetaAdamWOptions::validate() const {
     bad("attn_dropout", str(attn_dropout_), "in [0, 1)");
   if (meta_update_freq_ < 1) bad("meta_update_freq", std::to_string(meta_update_freq_), ">= 1");
   if (meta_warmup_steps_ < 0) bad("meta_warmup_steps", std::to_string(meta_warmup_steps_), ">= 0");
-  if (!one_of(meta_targets_, {"relative", "fixed"}))
-    bad("meta_targets", meta_targets_, "relative | fixed");
   if (!(dec_target_ > -1.0 && dec_target_ < 1.0)) bad("dec_target", str(dec_target_), "in (-1, 1)");
   if (!(gap_target_ >= 0.0)) bad("gap_target", str(gap_target_), ">= 0");
-  if (!one_of(meta_objective_, {"gradient", "loss_decrease", "gen_gap", "combined"}))
-    bad("meta_objective", meta_objective_, "gradient | loss_decrease | gen_gap | combined");
   if (huw_priorities_.size() != 3)
     bad("huw_priorities", "(" + std::to_string(huw_priorities_.size()) + " values)",
         "three values > 0");
@@ -79,9 +57,6 @@ void MetaAdamWOptions::validate() const {
   if (task_types_.size() != 3)
     bad("task_types", "(" + std::to_string(task_types_.size()) + " values)",
         "three of regression | classification");
-  for (const auto& t : task_types_)
-    if (!one_of(t, {"regression", "classification"}))
-      bad("task_types", t, "three of regression | classification");
   if (!(huw_s_max_ > 0)) bad("huw_s_max", str(huw_s_max_), "> 0");
   if (aux_loss_fixed_weights_.size() != 3)
     bad("aux_loss_fixed_weights", "(" + std::to_string(aux_loss_fixed_weights_.size()) + " values)",
@@ -89,22 +64,19 @@ void MetaAdamWOptions::validate() const {
   for (double w : aux_loss_fixed_weights_)
     if (!(w >= 0)) bad("aux_loss_fixed_weights", str(w), "three values >= 0");
   if (!(meta_lr_ > 0)) bad("meta_lr", str(meta_lr_), "> 0");
-  if (!one_of(meta_hessian_, {"finite_difference", "central_difference", "exact"}))
-    bad("meta_hessian", meta_hessian_, "finite_difference | central_difference | exact");
-  if (!one_of(meta_optimizer_, {"sgd", "adam", "adam_tensorwise"}))
-    bad("meta_optimizer", meta_optimizer_, "sgd | adam | adam_tensorwise");
   if (!(meta_weight_decay_ >= 0)) bad("meta_weight_decay", str(meta_weight_decay_), ">= 0");
 }
 
 int64_t MetaAdamWOptions::raw_feature_count() const {
   const int64_t basic = 4 + (use_v_norms_ ? 1 : 0);
   int64_t n = 0;
-  if (features_ == "basic" || features_ == "norm_basic")
-    n = basic;
-  else if (features_ == "basic_plus" || features_ == "norm_basic_plus")
-    n = 2 * basic;
-  else if (features_ == "enhanced")
-    n = 9 + group_embed_dim_;
+  switch (features_) {
+    case FeatureSet::basic:
+    case FeatureSet::norm_basic: n = basic; break;
+    case FeatureSet::basic_plus:
+    case FeatureSet::norm_basic_plus: n = 2 * basic; break;
+    case FeatureSet::enhanced: n = 9 + group_embed_dim_; break;
+  }
   return n + (include_time_step_ ? 1 : 0);
 }
 
@@ -117,17 +89,17 @@ MetaAdamWOptions paper_best_settings(const std::string& task) {
   struct Row {
     const char* task;
     int64_t k, layers, ffn, heads;
-    const char* features;
+    FeatureSet features;
     bool gating;
     double p_grad, p_dec, p_gap;
   };
   // METAADAMW.md §8: feature_dim = attn_heads (one dimension per head).
   static const Row rows[] = {
-      {"image", 190, 64, 64, 6, "basic", false, 5, 2, 1},
-      {"forecasting", 217, 8, 16, 6, "basic", true, 1, 1, 1},
-      {"sentiment", 39, 64, 64, 11, "basic_plus", true, 1, 3, 5},
-      {"translation", 454, 128, 64, 6, "basic", false, 2, 5, 1},
-      {"lm", 123, 8, 16, 6, "basic", false, 1, 1, 1},
+      {"image", 190, 64, 64, 6, FeatureSet::basic, false, 5, 2, 1},
+      {"forecasting", 217, 8, 16, 6, FeatureSet::basic, true, 1, 1, 1},
+      {"sentiment", 39, 64, 64, 11, FeatureSet::basic_plus, true, 1, 3, 5},
+      {"translation", 454, 128, 64, 6, FeatureSet::basic, false, 2, 5, 1},
+      {"lm", 123, 8, 16, 6, FeatureSet::basic, false, 1, 1, 1},
   };
   for (const auto& r : rows) {
     if (task != r.task) continue;

@@ -33,7 +33,7 @@ bool EarlyStopping::observe(const EvalRecord& e, const nn::ParamStore& store) {
 
 void EarlyStopping::finish(nn::ParamStore& store, int64_t step, RunSummary& s) const {
   if (enabled_ && restore_best_ && !best_params_.empty() && best_step_ != step &&
-      s.status != "diverged") {
+      s.status != RunStatus::diverged) {
     torch::NoGradGuard ng;
     for (size_t i = 0; i < best_params_.size(); ++i) store.parameters()[i].copy_(best_params_[i]);
     for (size_t i = 0; i < best_buffers_.size(); ++i) store.buffers()[i].copy_(best_buffers_[i]);

@@ -58,7 +58,7 @@ class MetaAdamWRun : public RunOptimizer {
     info.feature_names = opt_.features().names();
     info.modulator_layers = opt_.modulator().layers();
     info.modulator_heads = opt_.modulator().heads();
-    info.modulator_design = opt_.options().modulator_design();
+    info.modulator_design = name_of(opt_.options().modulator_design());
     info.alpha_range = opt_.options().alpha_range();
     info.beta_range = opt_.options().beta_range();
   }

@@ -135,7 +135,7 @@ RunSummary summary_head(const RunInfo& info, const tasks::Task& task) {
   s.threads = info.threads;
   s.num_parameters = info.num_parameters;
   s.num_groups = info.num_groups;
-  s.status = "completed";
+  s.status = RunStatus::completed;
   return s;
 }
 
@@ -232,7 +232,7 @@ RunSummary Trainer::run() {
   const auto schedule = optim::parse_lr_schedule(c.lr_schedule);  // checked by RunConfig
   while (step < total) {
     if (control_ && !control_->wait_turn(announce)) {
-      s.status = "stopped";
+      s.status = RunStatus::stopped;
       s.message = "stopped at step " + std::to_string(step);
       for (auto* o : observers_) o->on_event({RunEvent::Kind::Stopped, step, s.message});
       break;
@@ -247,7 +247,7 @@ RunSummary Trainer::run() {
     if (snapshot_pending) publish_snapshot();
     if (!std::isfinite(loss_value)) {
       // Stop before the optimizer applies a non-finite update: the model stays as it was.
-      s.status = "diverged";
+      s.status = RunStatus::diverged;
       s.message = "loss became " + std::to_string(loss_value) + " at step " +
                   std::to_string(step + 1) + "; parameters kept from step " + std::to_string(step);
       for (auto* o : observers_) o->on_event({RunEvent::Kind::Diverged, step + 1, s.message});
@@ -290,7 +290,7 @@ RunSummary Trainer::run() {
     if (c.checkpoint_at > 0 && step == c.checkpoint_at && !c.checkpoint.empty())
       save_checkpoint(c.checkpoint, step, model.store(), *opt, streams, device, early);
     if (stop_early) {
-      s.status = "early_stopped";
+      s.status = RunStatus::early_stopped;
       s.message = early.reason();
       for (auto* o : observers_) o->on_event({RunEvent::Kind::EarlyStopped, step, s.message});
       break;
@@ -298,10 +298,10 @@ RunSummary Trainer::run() {
   }
   if (snapshot_pending) publish_snapshot();
   s.steps = step;
-  if (s.status != "diverged" && last_eval != step) evaluate(step, stream.epoch());
+  if (s.status != RunStatus::diverged && last_eval != step) evaluate(step, stream.epoch());
   early.finish(model.store(), step, s);  // the best evaluated model back, when kept
   s.wall_time_s = seconds_since(start);
-  if (s.status != "diverged") {  // after the clock: selection's cost is not the run's
+  if (s.status != RunStatus::diverged) {  // after the clock: selection's cost is not the run's
     const auto v = task->evaluate(task->meta_val(), device, eval_batch);
     s.val_loss = v.loss;
     s.val_metric = v.metric;
@@ -310,7 +310,7 @@ RunSummary Trainer::run() {
   s.mean_step_ms = done > 0 ? step_ms_sum / static_cast<double>(done) : 0.0;
   s.meta_updates = opt->meta_updates();
   if (!c.export_modulator.empty()) opt->export_modulator(c.export_modulator);
-  if (s.status == "completed")
+  if (s.status == RunStatus::completed)
     for (auto* o : observers_) o->on_event({RunEvent::Kind::Completed, step, ""});
   for (auto* o : observers_) o->on_finish(s);
   return s;

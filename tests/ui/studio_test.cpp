@@ -218,7 +218,7 @@ class StudioTest : public QObject {
             QDir(dir).filePath(QString("%1-seed%2.h5").arg(opt).arg(seed)).toStdString(),
             s.config(), true);
         s.add_observer(w.get());
-        QCOMPARE(s.run().status, std::string("completed"));
+        QVERIFY(s.run().status == maw::RunStatus::completed);
       }
     maw::ui::FigureOptions o;
     o.size = QSize(900, 400);
@@ -277,7 +277,7 @@ class StudioTest : public QObject {
       maw::Session s(c);
       auto w = maw::make_run_log_writer(log.toStdString(), s.config(), true);
       s.add_observer(w.get());
-      QCOMPARE(s.run().status, std::string("completed"));
+      QVERIFY(s.run().status == maw::RunStatus::completed);
     }
     MainWindow w;
     w.show();
@@ -462,7 +462,7 @@ class StudioTest : public QObject {
       maw::Session s(c);
       auto w = maw::make_run_log_writer(adamw_log.toStdString(), s.config(), true);
       s.add_observer(w.get());
-      QCOMPARE(s.run().status, std::string("completed"));
+      QVERIFY(s.run().status == maw::RunStatus::completed);
     }
     MainWindow w;
     w.show();

@@ -93,7 +93,7 @@ struct Naive {
 
 std::vector<std::vector<double>> naive_stats(const Fixture& f, const MetaAdamWOptions& o) {
   std::vector<std::vector<double>> rows;
-  const std::string& version = o.features();
+  const std::string version = name_of(o.features());
   // layer position: indices 0..2 over "layers.i"; head and emb come after: 1.0.
   const std::vector<double> pos = {0.0, 0.0, 0.5, 1.0, 1.0, 1.0, 1.0};
   // The learning design reads magnitudes as log RMS, floored at 1e-12 (a zero gradient).
@@ -168,13 +168,14 @@ void expect_matches_naive(const MetaAdamWOptions& o, bool foreach_path) {
   const auto stats = fx.statistics(f.g, f.m, f.v, f.p);
   const auto want = naive_stats(f, o);
   ASSERT_EQ(stats.size(0), static_cast<int64_t>(want.size()));
-  ASSERT_EQ(stats.size(1), static_cast<int64_t>(want[0].size())) << o.features();
+  ASSERT_EQ(stats.size(1), static_cast<int64_t>(want[0].size())) << name_of(o.features());
   EXPECT_EQ(fx.num_statistics(), stats.size(1));
   for (size_t r = 0; r < want.size(); ++r)
     for (size_t c = 0; c < want[r].size(); ++c)
       EXPECT_NEAR(stats[static_cast<int64_t>(r)][static_cast<int64_t>(c)].item<double>(),
                   want[r][c], 1e-10 * std::max(1.0, std::abs(want[r][c])))
-          << o.features() << " group " << r << " column " << c << " (" << fx.names()[c] << ")";
+          << name_of(o.features()) << " group " << r << " column " << c << " (" << fx.names()[c]
+          << ")";
 }
 
 TEST(Features, BasicMatchesNaiveLoop) {

@@ -64,7 +64,7 @@ TEST(ImageTask, TinyFashionMnistRunLearnsWithBothOptimizers) {
     c.set("lr", "3e-3");
     Session s(c);
     const auto r = s.run();
-    EXPECT_EQ(r.status, "completed") << opt;
+    EXPECT_EQ(r.status, RunStatus::completed) << opt;
     EXPECT_EQ(r.steps, 40);
     EXPECT_EQ(r.metric_name, "accuracy");
     EXPECT_GT(r.eval_metric, 0.35) << opt << ": the majority class scores 0.10";
@@ -94,7 +94,7 @@ TEST(ImageTask, Cifar10BatchesFromAFolder) {
   c.set("batch_size", "8");
   Session s(c);
   const auto r = s.run();
-  EXPECT_EQ(r.status, "completed");
+  EXPECT_EQ(r.status, RunStatus::completed);
   EXPECT_EQ(r.steps, 3);
   fs::remove_all(dir);
   // Without the folder: a clear configuration error.

@@ -309,8 +309,8 @@ void check_meta_gradient_with(const MetaAdamWOptions& meta) {
         const double fd = (up - down) / (2 * eps);
         const double an = g.reshape({-1})[idx].item<double>();
         EXPECT_LE(std::abs(an - fd), 1e-4 * std::max(std::abs(fd), std::abs(an)) + 1e-9)
-            << meta.meta_objective() << ": " << kind << " coordinate " << idx << " analytic " << an
-            << " finite difference " << fd;
+            << name_of(meta.meta_objective()) << ": " << kind << " coordinate " << idx
+            << " analytic " << an << " finite difference " << fd;
       }
     }
     EXPECT_GT(kind_norm, 0.0) << kind << " receives no gradient (dead)";
@@ -349,10 +349,11 @@ TEST(MetaGradient, GenGapObjectiveMatchesFiniteDifferences) {
   check_meta_gradient(full_meta().meta_objective("gen_gap"));
 }
 TEST(MetaGradient, CombinedHuwObjectiveMatchesFiniteDifferences) {
-  check_meta_gradient(full_meta()
-                          .meta_objective("combined")
-                          .huw_priorities({2, 1, 3})
-                          .task_types({"regression", "classification", "regression"}));
+  check_meta_gradient(
+      full_meta()
+          .meta_objective("combined")
+          .huw_priorities({2, 1, 3})
+          .task_types({TermType::regression, TermType::classification, TermType::regression}));
 }
 TEST(MetaGradient, CombinedFixedWeightsMatchesFiniteDifferences) {
   check_meta_gradient(MetaAdamWOptions().use_huw(false).aux_loss_fixed_weights({0.5, 2, 1}));
@@ -884,9 +885,19 @@ TEST(MetaAdamWOptions, ValidationNamesTheOptionAndWhatIsAllowed) {
   EXPECT_NE(msg(MetaAdamWOptions().huw_priorities({1, 0, 1})).find("huw_priorities"),
             std::string::npos);
   EXPECT_NE(msg(MetaAdamWOptions().feature_dim(3)).find("'feature_dim'"), std::string::npos);
-  EXPECT_NE(msg(MetaAdamWOptions().task_types({"regression", "ranking", "regression"}))
+  EXPECT_NE(msg(MetaAdamWOptions().task_types({TermType::regression, TermType::regression}))
                 .find("task_types"),
             std::string::npos);
+  // An enum option's name is checked against its one name table, which the message lists.
+  try {
+    MetaAdamWOptions().meta_hessian("second_order");
+    ADD_FAILURE() << "no ConfigError";
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find(
+                  "'meta_hessian': allowed finite_difference | central_difference | exact"),
+              std::string::npos)
+        << e.what();
+  }
   // feature_dim rounds up to a multiple of the heads.
   EXPECT_EQ(MetaAdamWOptions().resolved_feature_dim(), 8);  // 6 features, 4 heads
   EXPECT_EQ(MetaAdamWOptions().feature_dim(9).resolved_feature_dim(), 12);
@@ -1026,7 +1037,7 @@ TEST(MetaOptimizer, TensorwiseAdamMatchesAHandWrittenLoopAndRoundTrips) {
   std::vector<torch::Tensor> ps = {torch::randn({3, 4}, gen, dbl).requires_grad_(true),
                                    torch::randn({5}, gen, dbl).requires_grad_(true)};
   std::vector<torch::Tensor> ref = {ps[0].detach().clone(), ps[1].detach().clone()};
-  auto opt = make_meta_optimizer("adam_tensorwise", ps, 0.01);
+  auto opt = make_meta_optimizer(MetaOptimizerKind::adam_tensorwise, ps, 0.01);
   std::vector<torch::Tensor> m = {torch::zeros_like(ref[0]), torch::zeros_like(ref[1])};
   std::vector<double> v = {0, 0};
   auto step = [&](int t, bool check) {
@@ -1056,7 +1067,7 @@ TEST(MetaOptimizer, TensorwiseAdamMatchesAHandWrittenLoopAndRoundTrips) {
   out.save_to(buf);
   std::vector<torch::Tensor> copy = {ps[0].detach().clone().requires_grad_(true),
                                      ps[1].detach().clone().requires_grad_(true)};
-  auto restored = make_meta_optimizer("adam_tensorwise", copy, 0.01);
+  auto restored = make_meta_optimizer(MetaOptimizerKind::adam_tensorwise, copy, 0.01);
   torch::serialize::InputArchive in;
   std::istringstream ibuf(buf.str());
   in.load_from(ibuf);

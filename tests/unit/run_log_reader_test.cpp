@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <map>
 #include <random>
 #include <thread>
 
@@ -47,7 +48,7 @@ const std::string& logged_run(Recorder* out = nullptr) {
   static bool done = false;
   if (!done) {
     const auto c = testing::logged_metaadamw_config(60, 20, 1, 15);
-    EXPECT_EQ(testing::run_logged(c, path, &rec).status, "completed");
+    EXPECT_EQ(testing::run_logged(c, path, &rec).status, RunStatus::completed);
     done = true;
   }
   if (out) *out = rec;
@@ -156,6 +157,38 @@ TEST(RunLogReader, ReadsEverySeriesOfAFinishedRunAsTheObserversSawIt) {
 }
 
 // A reader follows a file while the writer appends to it, and sees the final status.
+// The writer creates from the codec table (api/log_schema.h) the same layout as the
+// previous version wrote by hand: a fresh log of the golden log's run has its datasets,
+// element types, inner shapes and axes (tests/corpus/log/v2-metaadamw-tiny.h5).
+TEST(RunLogReader, TheCodecWritesThePreviousVersionsLayout) {
+  const std::string golden =
+      std::string(METAADAMW_SOURCE_DIR) + "/tests/corpus/log/v2-metaadamw-tiny.h5";
+  const std::string path = testing::temp_path("codec_layout.h5");
+  ASSERT_EQ(
+      testing::run_logged(testing::logged_metaadamw_config(40, 20, 5, 10), path, nullptr).status,
+      RunStatus::completed);
+  auto layout = [](const std::string& file) {
+    std::map<std::string, std::string> out;
+    for (const auto& s : RunLogReader(file).series()) {
+      std::string inner;
+      for (size_t d = 1; d < s.shape.size(); ++d) inner += std::to_string(s.shape[d]) + " ";
+      out[s.path] = s.type + " [" + inner + "] " + s.axes;
+    }
+    return out;
+  };
+  const auto want = layout(golden), got = layout(path);
+  EXPECT_EQ(got.size(), want.size());
+  for (const auto& [p, desc] : want) {
+    const auto it = got.find(p);
+    if (it == got.end())
+      ADD_FAILURE() << p << " is missing";
+    else
+      EXPECT_EQ(it->second, desc) << p;
+  }
+  for (const auto& [p, desc] : got) EXPECT_TRUE(want.count(p)) << p << " is new: " << desc;
+  std::remove(path.c_str());
+}
+
 TEST(RunLogReader, FollowsAGrowingFile) {
   const std::string path = temp("growing.h5");
   RunConfig c;
@@ -194,7 +227,7 @@ TEST(RunLogReader, FollowsAGrowingFile) {
   const auto loss = r->read("steps/loss");
   EXPECT_EQ(loss[24], 1.0 / 25.0);
   RunSummary s;
-  s.status = "completed";
+  s.status = RunStatus::completed;
   s.steps = 25;
   w->on_finish(s);
   r->refresh();

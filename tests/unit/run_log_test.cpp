@@ -55,7 +55,7 @@ TEST(RunLog, EveryRecordOfAMetaAdamWRunIsInTheFile) {
   const std::string path = ::testing::TempDir() + "runlog_" + std::to_string(::getpid()) + ".h5";
   Recorder rec;
   const auto summary = testing::run_logged(testing::logged_metaadamw_config(40, 10, 5), path, &rec);
-  ASSERT_EQ(summary.status, "completed");
+  ASSERT_EQ(summary.status, RunStatus::completed);
 
   H5::H5File f(path, H5F_ACC_RDONLY);
   EXPECT_EQ(read_string_attr(f, "schema"), "metaadamw-runlog");
@@ -171,7 +171,7 @@ TEST(RunLog, ASecondWriterIsRefusedWithThePidThatHoldsTheLog) {
     EXPECT_NE(e.find("in use by pid " + std::to_string(getpid())), std::string::npos) << e;
   }
   session.add_observer(first.get());
-  EXPECT_EQ(session.run().status, "completed");
+  EXPECT_EQ(session.run().status, RunStatus::completed);
   first.reset();
   {
     RunLogReader r(path);  // the first writer's log, whole
@@ -200,7 +200,7 @@ TEST(RunLog, AFullFileSystemStopsTheLogNotTheRun) {
   const auto summary = session.run();
   w.reset();
   ::unsetenv("METAADAMW_LOG_MIN_FREE_MB");
-  EXPECT_EQ(summary.status, "completed");
+  EXPECT_EQ(summary.status, RunStatus::completed);
   EXPECT_EQ(summary.steps, 300);
   RunLogReader r(path);
   EXPECT_EQ(r.status(), "completed");

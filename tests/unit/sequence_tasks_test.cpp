@@ -141,7 +141,7 @@ TEST_P(SequenceTask, TinyRunLearnsIsDeterministicAndSharesItsStart) {
       session.add_observer(&fl);
       s[rep] = session.run();
       first_loss[opt] = fl.first;
-      ASSERT_EQ(s[rep].status, "completed") << s[rep].message;
+      ASSERT_EQ(s[rep].status, RunStatus::completed) << s[rep].message;
       EXPECT_LT(s[rep].final_train_loss, fl.first) << opt << ": the loss did not go down";
       EXPECT_TRUE(std::isfinite(s[rep].eval_metric));
       EXPECT_TRUE(std::isfinite(s[rep].naive_metric));
@@ -195,7 +195,7 @@ TEST(SequenceTasks, ModulatorTrainedOnOneTaskStartsARunOnAnother) {
   a.set("meta_update_freq", "5");
   a.set("threads", "1");
   a.set("export_modulator", file);
-  ASSERT_EQ(Session(a).run().status, "completed");
+  ASSERT_EQ(Session(a).run().status, RunStatus::completed);
   RunConfig b;
   b.set("task", "lm");
   b.set("preset", "tiny");
@@ -205,7 +205,7 @@ TEST(SequenceTasks, ModulatorTrainedOnOneTaskStartsARunOnAnother) {
   const auto with = Session(b).run();
   b.set("modulator", "");
   const auto without = Session(b).run();
-  ASSERT_EQ(with.status, "completed");
+  ASSERT_EQ(with.status, RunStatus::completed);
   // The transferred modulator changes the run (the encoder is shared; embeddings are not).
   EXPECT_NE(with.final_train_loss, without.final_train_loss);
   std::remove(file.c_str());
@@ -252,7 +252,7 @@ TEST_F(PaperFormats, WikiTextMulti30kAclImdbAndEttEachTrain) {
   write("wikitext/wiki.test.raw", words(800, 2));
   auto r =
       run({{"task", "lm"}, {"lm.dataset", "wikitext2"}, {"lm.wikitext_dir", dir_ + "/wikitext"}});
-  EXPECT_EQ(r.status, "completed") << r.message;
+  EXPECT_EQ(r.status, RunStatus::completed) << r.message;
   EXPECT_TRUE(std::isfinite(r.eval_metric));
 
   std::string de, en;
@@ -267,7 +267,7 @@ TEST_F(PaperFormats, WikiTextMulti30kAclImdbAndEttEachTrain) {
   r = run({{"task", "translation"},
            {"translation.dataset", "multi30k"},
            {"translation.multi30k_dir", dir_ + "/multi30k"}});
-  EXPECT_EQ(r.status, "completed") << r.message;
+  EXPECT_EQ(r.status, RunStatus::completed) << r.message;
   ASSERT_EQ(r.eval_extras.size(), 1u);
 
   for (const char* split : {"train", "test"})
@@ -280,7 +280,7 @@ TEST_F(PaperFormats, WikiTextMulti30kAclImdbAndEttEachTrain) {
   r = run({{"task", "sentiment"},
            {"sentiment.dataset", "imdb"},
            {"sentiment.imdb_dir", dir_ + "/aclImdb"}});
-  EXPECT_EQ(r.status, "completed") << r.message;
+  EXPECT_EQ(r.status, RunStatus::completed) << r.message;
   EXPECT_NEAR(r.naive_metric, 0.5, 1e-12);  // balanced classes
 
   std::string csv = "date,HUFL,HULL,MUFL,MULL,LUFL,LULL,OT\n";
@@ -294,9 +294,9 @@ TEST_F(PaperFormats, WikiTextMulti30kAclImdbAndEttEachTrain) {
   r = run({{"task", "forecasting"},
            {"forecasting.dataset", "ett"},
            {"forecasting.csv", dir_ + "/ETTh1.csv"}});
-  EXPECT_EQ(r.status, "completed") << r.message;
+  EXPECT_EQ(r.status, RunStatus::completed) << r.message;
   EXPECT_EQ(r.metric_name, "mae");
-  r.status.clear();
+  r.status = RunStatus::error;
   try {
     run({{"task", "forecasting"},
          {"forecasting.dataset", "ett"},

@@ -79,7 +79,7 @@ TEST(Trainer, LearnsTheSyntheticRegressionWellBelowTheNaiveBaseline) {
   c.set("lr", "3e-3");
   Recorder rec;
   const auto s = run(c, &rec);
-  EXPECT_EQ(s.status, "completed");
+  EXPECT_EQ(s.status, RunStatus::completed);
   EXPECT_EQ(s.steps, 400);
   EXPECT_EQ(s.metric_name, "mse");
   // Standardized targets: predicting the mean scores ≈ 1.
@@ -125,7 +125,7 @@ TEST(Trainer, StopFromAnotherThreadIsHonouredWithinOneStep) {
   obs.s = &s;
   s.add_observer(&obs);
   const auto summary = s.run();
-  EXPECT_EQ(summary.status, "stopped");
+  EXPECT_EQ(summary.status, RunStatus::stopped);
   EXPECT_EQ(summary.steps, 20);
   EXPECT_EQ(obs.last, 20);
 }
@@ -135,7 +135,7 @@ TEST(Trainer, DivergingLossStopsTheRunWithStatusAndStep) {
   c.set("lr", "1e30");
   Recorder rec;
   const auto s = run(c, &rec);
-  EXPECT_EQ(s.status, "diverged");
+  EXPECT_EQ(s.status, RunStatus::diverged);
   EXPECT_LT(s.steps, 150);
   ASSERT_FALSE(rec.events.empty());
   EXPECT_EQ(rec.events.back().kind, RunEvent::Kind::Diverged);
@@ -191,7 +191,7 @@ TEST(Trainer, PauseSingleStepAndResumeFromAnotherThread) {
   }
   s.resume();
   engine.join();
-  EXPECT_EQ(summary.status, "completed");
+  EXPECT_EQ(summary.status, RunStatus::completed);
   EXPECT_EQ(summary.steps, 100);
   EXPECT_TRUE(std::any_of(w.events.begin(), w.events.end(),
                           [](const RunEvent& e) { return e.kind == RunEvent::Kind::Resumed; }));
@@ -207,7 +207,7 @@ TEST(Trainer, StopWhilePausedEndsTheRun) {
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
   s.stop();
   engine.join();
-  EXPECT_EQ(summary.status, "stopped");
+  EXPECT_EQ(summary.status, RunStatus::stopped);
   EXPECT_EQ(summary.steps, 0);
 }
 
@@ -221,7 +221,7 @@ TEST(Trainer, EarlyStoppingStopsAfterPatienceAndRestoresTheBest) {
   c.set("min_delta", "0.5");  // only big improvements count
   Recorder rec;
   const auto s = run(c, &rec);
-  EXPECT_EQ(s.status, "early_stopped");
+  EXPECT_EQ(s.status, RunStatus::early_stopped);
   EXPECT_LT(s.steps, 1000);
   ASSERT_GE(rec.evals.size(), 4u);
   // The run stopped at the evaluation that made `patience` evaluations without a
@@ -243,7 +243,7 @@ TEST(Trainer, MetaAdamWLearnsAndPublishesSnapshotsAndMetaUpdates) {
   c.set("snapshot_every", "25");
   Recorder rec;
   const auto s = run(c, &rec);
-  EXPECT_EQ(s.status, "completed");
+  EXPECT_EQ(s.status, RunStatus::completed);
   EXPECT_EQ(s.meta_updates, 6);
   ASSERT_EQ(rec.metas.size(), 6u);
   EXPECT_EQ(rec.metas[0].step, 50);
@@ -322,7 +322,7 @@ TEST(Trainer, EarlyStoppingStateSurvivesACheckpoint) {
   c.set("min_delta", "0.5");
   Recorder probe;
   const auto ref = run(c, &probe);
-  ASSERT_EQ(ref.status, "early_stopped");
+  ASSERT_EQ(ref.status, RunStatus::early_stopped);
   // Checkpoint after the best evaluation, before the stop.
   const int64_t at = ref.best_step + 10;
   ASSERT_LT(at, ref.steps);
@@ -419,7 +419,7 @@ TEST(Trainer, MetaPresetFillsThePapersSettingsUnlessSetExplicitly) {
   c.resolve_preset();
   EXPECT_EQ(c.meta.meta_update_freq(), 39);
   EXPECT_EQ(c.meta.attn_heads(), 11);
-  EXPECT_EQ(c.meta.features(), "basic_plus");
+  EXPECT_EQ(c.meta.features(), optim::FeatureSet::basic_plus);
   EXPECT_TRUE(c.meta.use_feature_gating());
   EXPECT_EQ(c.meta.huw_priorities(), (std::vector<double>{1, 3, 5}));
   EXPECT_EQ(c.meta.attn_layers(), 2);  // explicit wins

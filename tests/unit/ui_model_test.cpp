@@ -255,7 +255,7 @@ TEST(LogFollower, ReadsTheDiagnosticsAndOpensASchemaV1Log) {
       if (s % 10 == 0) w->on_meta_update(meta_record(s / 10));
     }
     RunSummary done;
-    done.status = "completed";
+    done.status = RunStatus::completed;
     done.steps = 30;
     w->on_finish(done);
   }
@@ -292,12 +292,46 @@ TEST(LogFollower, ReadsTheDiagnosticsAndOpensASchemaV1Log) {
   std::remove(path.c_str());
 }
 
+// A log written by the previous version (tests/corpus/log/v2-metaadamw-tiny.h5: schema v2,
+// `metaadamw train --task synthetic --preset tiny --optimizer metaadamw --threads 1 --steps 40
+// --set snapshot_every=5 --set attention_every=10 --set meta_update_freq=10`, made before the
+// run-log codec) opens whole, with the values it was written with.
+TEST(LogFollower, OpensALogOfThePreviousVersion) {
+  const std::string path =
+      std::string(METAADAMW_SOURCE_DIR) + "/tests/corpus/log/v2-metaadamw-tiny.h5";
+  RunModel m(path, 1024);
+  LogFollower follower(path);
+  EXPECT_EQ(follower.reader().schema_version(), 2);
+  EXPECT_TRUE(follower.poll(m));
+  EXPECT_EQ(m.info().task, "synthetic");
+  EXPECT_EQ(m.info().optimizer, "metaadamw");
+  EXPECT_EQ(m.info().modulator_design, "learning");
+  EXPECT_EQ(m.info().total_steps, 40);
+  EXPECT_EQ(m.groups(), 6);
+  EXPECT_EQ(m.status(), "completed");
+  ASSERT_EQ(m.train_loss.size(), 40u);
+  EXPECT_FLOAT_EQ(static_cast<float>(m.train_loss.last_value()), 0.5648297f);
+  EXPECT_EQ(m.eval_loss.size(), 2u);
+  EXPECT_EQ(m.eval_loss.last_step(), 40);
+  ASSERT_EQ(m.factors.size(), 6u);
+  EXPECT_EQ(m.factors[0][0].size(), 8u);  // snapshots every 5 steps
+  EXPECT_FLOAT_EQ(static_cast<float>(m.factors[0][0].last_value()), 1.1236789f);  // α
+  EXPECT_FLOAT_EQ(static_cast<float>(m.factors[0][2].last_value()), 0.5f);        // λ1
+  EXPECT_EQ(m.attention.size(), 4u);                                              // every 10 steps
+  EXPECT_EQ(m.attention.groups(), 6);
+  ASSERT_EQ(m.l_grad.size(), 4u);  // a meta-update every 10 steps
+  EXPECT_FLOAT_EQ(static_cast<float>(m.l_grad.last_value()), -0.38962242f);
+  ASSERT_EQ(m.events.size(), 2u);
+  EXPECT_EQ(m.events.back().kind, "completed");
+  EXPECT_FALSE(follower.poll(m));  // finished: nothing more
+}
+
 TEST(LogFollower, ALoadedRunEqualsTheLiveOne) {
   const std::string path = ::testing::TempDir() + "uimodel_" + std::to_string(getpid()) + ".h5";
   const auto c = testing::logged_metaadamw_config(60, 20, 2, 10);
   RunModel live("live", 64);  // small capacity: both sides decimate the same way
   ModelObserver obs(live);
-  ASSERT_EQ(testing::run_logged(c, path, &obs).status, "completed");
+  ASSERT_EQ(testing::run_logged(c, path, &obs).status, RunStatus::completed);
   RunModel loaded(path, 64);
   LogFollower follower(path);
   EXPECT_TRUE(follower.poll(loaded));

@@ -169,8 +169,8 @@ bool LogFollower::poll(RunModel& model) {
       s.features = static_cast<int64_t>(F);
       s.feature_values.assign(feats.begin() + static_cast<long>(k * G * F),
                               feats.begin() + static_cast<long>((k + 1) * G * F));
-      s.factors.assign(facs.begin() + static_cast<long>(k * G * 4),
-                       facs.begin() + static_cast<long>((k + 1) * G * 4));
+      s.factors.assign(facs.begin() + static_cast<long>(k * G * factor::count),
+                       facs.begin() + static_cast<long>((k + 1) * G * factor::count));
       s.effective_lr.assign(elr.begin() + static_cast<long>(k * G),
                             elr.begin() + static_cast<long>((k + 1) * G));
       s.effective_wd.assign(ewd.begin() + static_cast<long>(k * G),

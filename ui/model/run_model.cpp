@@ -113,8 +113,8 @@ void RunModel::snapshot(const Snapshot& s) {
   if (factors.size() != G || (G > 0 && features[0].size() != F)) size_groups(G, F);
   const auto x = static_cast<double>(s.step);
   for (size_t g = 0; g < G; ++g) {
-    for (size_t k = 0; k < 4 && g * 4 + k < s.factors.size(); ++k)
-      factors[g][k].append(x, last_wall_, s.factors[g * 4 + k]);
+    for (size_t k = 0; k < factor::count && g * factor::count + k < s.factors.size(); ++k)
+      factors[g][k].append(x, last_wall_, s.factors[g * factor::count + k]);
     if (g < s.effective_lr.size()) effective_lr[g].append(x, last_wall_, s.effective_lr[g]);
     if (g < s.effective_wd.size()) effective_wd[g].append(x, last_wall_, s.effective_wd[g]);
     for (size_t f = 0; f < F && g * F + f < s.feature_values.size(); ++f)
@@ -148,7 +148,7 @@ void RunModel::event(int64_t step, const std::string& kind, const std::string& m
 }
 
 void RunModel::finish(const RunSummary& s) {
-  status_ = s.status;
+  status_ = name_of(s.status);
 }
 
 namespace {
@@ -185,7 +185,7 @@ std::vector<GroupMeans> group_means(const RunModel& m, double lo, double hi,
   const size_t G = std::min({m.factors.size(), m.effective_lr.size(), m.effective_wd.size()});
   std::vector<GroupMeans> out(G);
   for (size_t g = 0; g < G; ++g) {
-    const Trace &alpha = m.factors[g][0], &beta = m.factors[g][1];
+    const Trace &alpha = m.factors[g][factor::alpha], &beta = m.factors[g][factor::beta];
     const Trace &elr = m.effective_lr[g], &ewd = m.effective_wd[g];
     const size_t n = std::min({alpha.size(), beta.size(), elr.size(), ewd.size()});
     Mean a, b, e, w;

@@ -77,9 +77,9 @@ class RunModel {
   Trace eval_loss, eval_metric;
   std::map<std::string, Trace> eval_extras;
   // Per snapshot, per group g: α, β, λ1, λ2, effective lr and wd, and feature f.
-  std::vector<std::array<Trace, 4>> factors;      // [G]
-  std::vector<Trace> effective_lr, effective_wd;  // [G]
-  std::vector<std::vector<Trace>> features;       // [G][F]
+  std::vector<std::array<Trace, factor::count>> factors;  // [G][factor::Index]
+  std::vector<Trace> effective_lr, effective_wd;          // [G]
+  std::vector<std::vector<Trace>> features;               // [G][F]
   AttentionMaps attention;
   // Per meta-update.
   Trace l_grad, l_dec, l_gap, meta_total, meta_ms;

@@ -235,8 +235,8 @@ void modulation_figure(const RunModel& m, const FigureOptions& o, const QString&
   QCustomPlot* p = fig.plot.get();
   p->legend->setWrap(std::max<int>(4, static_cast<int>(std::ceil(m.groups() / 3.0))));
   const char* names[] = {"α — learning-rate factor", "β — weight-decay factor"};
-  for (int k = 0; k < 2; ++k) {
-    auto* rect = add_panel(fig, k, k == 0 ? "α" : "β", QString("%1 per group").arg(names[k]));
+  for (int k : {factor::alpha, factor::beta}) {
+    auto* rect = add_panel(fig, k, factor::kSymbols[k], QString("%1 per group").arg(names[k]));
     for (int64_t g = 0; g < m.groups(); ++g) {
       const Trace& t = m.factors[static_cast<size_t>(g)][static_cast<size_t>(k)];
       auto* graph = add_graph(p, rect, t.steps(), t.values());

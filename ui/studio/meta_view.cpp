@@ -118,8 +118,8 @@ void MetaView::refresh() {
                                                           {&m.meta_total, "total (regularized)"}};
     int k = 0;
     for (const auto& [t, name] : terms) add(terms_, *t, name, k++);
-    const char* term[] = {"L_grad", "L_dec", "L_gap"};
-    for (size_t i = 0; i < 3; ++i) {
+    const char* term[] = {"L_grad", "L_dec", "L_gap"};  // kMetaTerms, as printed
+    for (size_t i = 0; i < std::size(kMetaTerms); ++i) {
       const int c = static_cast<int>(i);
       add(weights_, m.huw_weights[i], QString("w(%1)").arg(term[i]), c);
       add(log_vars_, m.huw_s[i], QString("s(%1)").arg(term[i]), c);
@@ -141,10 +141,10 @@ void MetaView::refresh() {
     }
     // Fractions often coincide (all at a bound, or none): each factor's line and points are
     // narrower than the one before, drawn over it, so every factor stays visible.
-    const char* factor[] = {"α", "β", "λ1", "λ2"};
     for (size_t f = 0; f < m.at_bound.size(); ++f) {
       const auto n = static_cast<double>(f);
-      auto* g = add(at_bound_, m.at_bound[f], factor[f], static_cast<int>(f), 4.0 - 0.9 * n);
+      auto* g =
+          add(at_bound_, m.at_bound[f], factor::kSymbols[f], static_cast<int>(f), 4.0 - 0.9 * n);
       g->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssDisc, 10.0 - 2.0 * n));
     }
 

@@ -215,11 +215,12 @@ void GroupPlotView::refresh() {
   for (size_t g = 0; g < names.size(); ++g) {
     const Trace* t = nullptr;
     if (kind_ == Kind::Modulation) {
-      if (q < 4 && g < m.factors.size())
+      // The quantity list: the factors in factor::Index's order, then η·α, λ·β.
+      if (q < factor::count && g < m.factors.size())
         t = &m.factors[g][static_cast<size_t>(q)];
-      else if (q == 4 && g < m.effective_lr.size())
+      else if (q == factor::count && g < m.effective_lr.size())
         t = &m.effective_lr[g];
-      else if (q == 5 && g < m.effective_wd.size())
+      else if (q == factor::count + 1 && g < m.effective_wd.size())
         t = &m.effective_wd[g];
     } else if (q >= 0 && g < m.features.size() && static_cast<size_t>(q) < m.features[g].size()) {
       t = &m.features[g][static_cast<size_t>(q)];

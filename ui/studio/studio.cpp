@@ -53,7 +53,7 @@ void EngineWorker::run_study(std::vector<RunConfig> runs, int first_index, QStri
       error = QString::fromStdString(runs[k].optimizer) + " seed " + QString::number(runs[k].seed) +
               ": " + QString::fromUtf8(e.what());
       RunSummary s;
-      s.status = "error";
+      s.status = RunStatus::error;
       s.message = e.what();
       UiBridge::Observer(bridge_, index).on_finish(s);  // the run's model shows the error
       break;
@@ -236,7 +236,7 @@ void Studio::tick() {
             m.event(r.step, to_string(r.kind), r.message);
           else if constexpr (std::is_same_v<T, RunSummary>) {
             m.finish(r);
-            if (!r.message.empty()) m.event(r.steps, r.status, r.message);
+            if (!r.message.empty()) m.event(r.steps, name_of(r.status), r.message);
           }
         },
         item.record);
