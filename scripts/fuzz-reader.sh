@@ -11,7 +11,7 @@ mkdir -p build-fuzz/corpus
 h5inc=$(pkg-config --cflags hdf5-serial 2>/dev/null || echo -I/usr/include/hdf5/serial)
 h5lib=$(pkg-config --libs hdf5-serial 2>/dev/null || echo "-L/usr/lib/x86_64-linux-gnu/hdf5/serial -lhdf5")
 clang++ -std=c++17 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-  -Iengine $h5inc tests/fuzz/run_log_reader_fuzz.cpp engine/log/run_log_reader.cpp engine/log/log_schema.cpp \
+  -Iengine $h5inc tests/fuzz/run_log_reader_fuzz.cpp engine/log/run_log_reader.cpp engine/log/log_schema.cpp engine/log/run_log_replay.cpp \
   $h5lib -lpthread -o build-fuzz/run_log_reader_fuzz
 cli=build/app/metaadamw
 if [ -x "$cli" ] && [ ! -f build-fuzz/corpus/metaadamw.h5 ]; then

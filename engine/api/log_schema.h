@@ -37,6 +37,11 @@ struct Column {
   uint64_t chunk_rows = 0;  // rows per chunk at most; 0: the table's
   // The field of `r` as one row's bytes: elements of `elem`, as many as the inner shape.
   void (*encode)(const R& r, std::string& row) = nullptr;
+  // Numeric: one row of n values back into the field (NaN-filled where the log lacks it).
+  void (*decode)(R& r, const double* v, size_t n) = nullptr;
+  // Text: back into the field; false when it names nothing known (an unknown event kind).
+  bool (*decode_text)(R& r, const std::string& s) = nullptr;
+  const char* doc = "";  // its meaning, for docs/LOG_FORMAT.md
 };
 
 // One record type's folder.
@@ -63,6 +68,10 @@ const Table<RunEvent>& events();
 const Table<Snapshot>& snapshots();
 const Table<Snapshot>& attention();
 const Table<MetaUpdateRecord>& meta();
+
+// docs/LOG_FORMAT.md's table of the appended datasets, made from the tables above (a test
+// holds the document to it).
+std::string datasets_markdown();
 
 // Text as a fixed-length field: cut to `n` bytes at a UTF-8 boundary, NUL-padded.
 std::string fixed_text(const std::string& s, size_t n);

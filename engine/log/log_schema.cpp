@@ -1,6 +1,8 @@
 #include "api/log_schema.h"
 
 #include <array>
+#include <cctype>
+#include <cmath>
 #include <iterator>
 #include <type_traits>
 
@@ -46,6 +48,33 @@ void encode(const RecordOf<M>& r, std::string& row) {
   }
 }
 
+template <auto M>
+void decode(RecordOf<M>& r, const double* v, size_t n) {
+  using T = TypeOf<M>;
+  T& f = r.*M;
+  if constexpr (std::is_same_v<T, int64_t>) {
+    f = n > 0 && std::isfinite(v[0]) ? static_cast<int64_t>(v[0]) : 0;
+  } else if constexpr (std::is_same_v<T, double>) {
+    f = n > 0 ? v[0] : std::nan("");
+  } else if constexpr (IsDoubleArray<T>::value) {
+    for (size_t j = 0; j < f.size(); ++j) f[j] = j < n ? v[j] : std::nan("");
+  } else {
+    f.assign(v, v + n);  // float32 values, exact as double
+  }
+}
+
+template <auto M>
+bool decode_text(RecordOf<M>& r, const std::string& s) {
+  if constexpr (std::is_same_v<TypeOf<M>, RunEvent::Kind>) {
+    const auto k = enum_from<RunEvent::Kind>(s);
+    if (k) r.*M = *k;
+    return k.has_value();
+  } else {
+    r.*M = s;
+    return true;
+  }
+}
+
 template <auto M, size_t N>
 void encode_text(const RecordOf<M>& r, std::string& row) {
   if constexpr (std::is_same_v<TypeOf<M>, RunEvent::Kind>)
@@ -56,15 +85,16 @@ void encode_text(const RecordOf<M>& r, std::string& row) {
 
 // A numeric column from a record field (the field's type decides the element type).
 template <auto M>
-Column<RecordOf<M>> col(const char* name, std::vector<Axis> inner = {}, int since = 1,
-                        uint64_t chunk_rows = 0) {
-  return {name, elem_of<TypeOf<M>>(), std::move(inner), since, 0, chunk_rows, &encode<M>};
+Column<RecordOf<M>> col(const char* name, const char* doc, std::vector<Axis> inner = {},
+                        int since = 1, uint64_t chunk_rows = 0) {
+  return {name,       elem_of<TypeOf<M>>(), std::move(inner), since,   0,
+          chunk_rows, &encode<M>,           &decode<M>,       nullptr, doc};
 }
 
 // A fixed-length text column of N bytes.
 template <auto M, size_t N>
-Column<RecordOf<M>> text(const char* name) {
-  return {name, Elem::text, {}, 1, N, 0, &encode_text<M, N>};
+Column<RecordOf<M>> text(const char* name, const char* doc) {
+  return {name, Elem::text, {}, 1, N, 0, &encode_text<M, N>, nullptr, &decode_text<M>, doc};
 }
 
 }  // namespace
@@ -111,24 +141,32 @@ std::string fixed_text(const std::string& s, size_t n) {
 
 const Table<StepRecord>& steps() {
   using R = StepRecord;
-  static const Table<R> t{"steps",
-                          "step",
-                          4096,
-                          {col<&R::step>("step"), col<&R::epoch>("epoch"),
-                           col<&R::wall_time_s>("wall_time_s"), col<&R::loss>("loss"),
-                           col<&R::lr>("lr"), col<&R::forward_backward_ms>("forward_backward_ms"),
-                           col<&R::optimizer_ms>("optimizer_ms"), col<&R::meta_ms>("meta_ms")}};
+  static const Table<R> t{
+      "steps",
+      "step",
+      4096,
+      {col<&R::step>("step", "the number of optimizer steps done (1-based)"),
+       col<&R::epoch>("epoch", "the epoch the step's batch came from"),
+       col<&R::wall_time_s>("wall_time_s", "seconds since the run started"),
+       col<&R::loss>("loss", "training minibatch loss"),
+       col<&R::lr>("lr", "the step's η_t (lr × the lr_schedule's factor)"),
+       col<&R::forward_backward_ms>("forward_backward_ms", "forward and backward pass, ms"),
+       col<&R::optimizer_ms>("optimizer_ms", "the optimizer's step without meta-updates, ms"),
+       col<&R::meta_ms>("meta_ms", "the meta-update at this step, ms (0: none)")}};
   return t;
 }
 
 const Table<EvalRecord>& evals() {
   using R = EvalRecord;
-  static const Table<R> t{"evals",
-                          "eval",
-                          256,
-                          {col<&R::step>("step"), col<&R::epoch>("epoch"), col<&R::loss>("loss"),
-                           col<&R::metric>("metric"), col<&R::eval_ms>("eval_ms"),
-                           col<&R::wall_time_s>("wall_time_s")}};
+  static const Table<R> t{
+      "evals",
+      "eval",
+      256,
+      {col<&R::step>("step", "the step evaluated after"), col<&R::epoch>("epoch", "its epoch"),
+       col<&R::loss>("loss", "loss on the evaluation split"),
+       col<&R::metric>("metric", "the task's metric (metric_name) on it"),
+       col<&R::eval_ms>("eval_ms", "the evaluation's time, ms"),
+       col<&R::wall_time_s>("wall_time_s", "seconds since the run started, when it finished")}};
   return t;
 }
 
@@ -138,20 +176,26 @@ const Table<RunEvent>& events() {
       "events",
       "event",
       256,
-      {col<&R::step>("step"), text<&R::kind, 32>("kind"), text<&R::message, 256>("message")}};
+      {col<&R::step>("step", "the step it happened at (-1: not tied to a step)"),
+       text<&R::kind, 32>("kind",
+                          "RunEvent::Kind's name: started, paused, resumed, stopped, "
+                          "diverged, early_stopped, completed, backpressure"),
+       text<&R::message, 256>("message", "why, in one line (may be empty)")}};
   return t;
 }
 
 const Table<Snapshot>& snapshots() {
   using R = Snapshot;
-  static const Table<R> t{
-      "snapshots",
-      "snapshot",
-      1024,
-      {col<&R::step>("step"), col<&R::feature_values>("features", {Axis::group, Axis::feature}),
-       col<&R::factors>("factors", {Axis::group, Axis::factor}),
-       col<&R::effective_lr>("effective_lr", {Axis::group}),
-       col<&R::effective_wd>("effective_wd", {Axis::group})}};
+  static const Table<R> t{"snapshots",
+                          "snapshot",
+                          1024,
+                          {col<&R::step>("step", "every snapshot_every steps"),
+                           col<&R::feature_values>("features", "what the modulator read, per group",
+                                                   {Axis::group, Axis::feature}),
+                           col<&R::factors>("factors", "α, β, λ1, λ2 per group (factor::Index)",
+                                            {Axis::group, Axis::factor}),
+                           col<&R::effective_lr>("effective_lr", "η·α per group", {Axis::group}),
+                           col<&R::effective_wd>("effective_wd", "λ·β per group", {Axis::group})}};
   return t;
 }
 
@@ -161,9 +205,9 @@ const Table<Snapshot>& attention() {
       "attention",
       "attention",
       1024,
-      {col<&R::step>("step"),
-       col<&R::attention>("probs", {Axis::layer, Axis::head, Axis::query_group, Axis::key_group}, 1,
-                          64)}};
+      {col<&R::step>("step", "the snapshot steps that are multiples of attention_every"),
+       col<&R::attention>("probs", "the modulator's attention per layer and head (rows: queries)",
+                          {Axis::layer, Axis::head, Axis::query_group, Axis::key_group}, 1, 64)}};
   return t;
 }
 
@@ -173,14 +217,81 @@ const Table<MetaUpdateRecord>& meta() {
       "meta",
       "meta",
       1024,
-      {col<&R::step>("step"), col<&R::index>("index"), col<&R::l_grad>("l_grad"),
-       col<&R::l_dec>("l_dec"), col<&R::l_gap>("l_gap"), col<&R::total>("total"),
-       col<&R::meta_ms>("meta_ms"), col<&R::huw_s>("huw_s", {Axis::term}),
-       col<&R::huw_weights>("huw_weights", {Axis::term}),
-       col<&R::grad_norm>("grad_norm", {Axis::block}, 2),
-       col<&R::rel_change>("rel_change", {Axis::part}, 2),
-       col<&R::at_bound>("at_bound", {Axis::factor}, 2)}};
+      {col<&R::step>("step", "the training step it ran at"),
+       col<&R::index>("index", "1-based count of meta-updates"),
+       col<&R::l_grad>("l_grad", "L_grad (NaN: not in the objective)"),
+       col<&R::l_dec>("l_dec", "L_dec (NaN: not in the objective)"),
+       col<&R::l_gap>("l_gap", "L_gap (NaN: not in the objective)"),
+       col<&R::total>("total", "the meta loss, regularizers included"),
+       col<&R::meta_ms>("meta_ms", "the meta-update's time, ms"),
+       col<&R::huw_s>("huw_s", "HUW log-variances s of (l_grad, l_dec, l_gap)", {Axis::term}),
+       col<&R::huw_weights>("huw_weights", "the terms' effective weights", {Axis::term}),
+       col<&R::grad_norm>("grad_norm",
+                          "L2 norm of the meta-gradient per block of meta-parameters "
+                          "(kMetaGradBlocks), before the meta-optimizer's step; NaN: no such "
+                          "block",
+                          {Axis::block}, 2),
+       col<&R::rel_change>("rel_change",
+                           "‖Δθ‖ / ‖θ before‖ of the modulator's parts (kMetaChangeParts); "
+                           "NaN: the part was 0 before",
+                           {Axis::part}, 2),
+       col<&R::at_bound>("at_bound",
+                         "fraction of the groups' α, β, λ1, λ2 within 1e-3 of a bound of "
+                         "their range: 1 = every group saturated",
+                         {Axis::factor}, 2)}};
   return t;
+}
+
+namespace {
+
+template <class R>
+void markdown_rows(const Table<R>& t, const char* when, std::string& out) {
+  static const char* kType[] = {"int64", "float64", "float32", "string"};
+  for (const auto& c : t.columns) {
+    // The row count's letter: T steps, E evaluations, V events, S snapshots, A attention
+    // maps, M meta-updates.
+    const std::string folder = t.folder;
+    std::string shape = folder == "steps" ? "[T"
+                        : folder == "events"
+                            ? "[V"
+                            : "[" + std::string(1, static_cast<char>(std::toupper(
+                                                       static_cast<unsigned char>(t.row_axis[0]))));
+    for (const auto a : c.inner) {
+      switch (a) {
+        case Axis::group:
+        case Axis::query_group:
+        case Axis::key_group: shape += ", G"; break;
+        case Axis::feature: shape += ", F"; break;
+        case Axis::layer: shape += ", L"; break;
+        case Axis::head: shape += ", H"; break;
+        default: shape += ", " + std::to_string(length(a, Dims{}));
+      }
+    }
+    shape += "]";
+    std::string type = kType[static_cast<int>(c.elem)];
+    if (c.elem == Elem::text) type += "[" + std::to_string(c.text_len) + "]";
+    out += "| `/" + std::string(t.folder) + "/" + c.name + "` | " + shape + " | " + type + " | " +
+           t.axes(c) + " | " + (c.since > 1 ? std::to_string(c.since) : "1") + " | " + when +
+           c.doc + " |\n";
+  }
+}
+
+}  // namespace
+
+std::string datasets_markdown() {
+  std::string out =
+      "| dataset | shape | type | axes | since | meaning |\n"
+      "|---|---|---|---|---|---|\n";
+  markdown_rows(steps(), "", out);
+  markdown_rows(evals(), "", out);
+  out +=
+      "| `/evals/extra/<name>` | [E] | float64 | eval | 1 | each declared extra metric "
+      "(translation: bleu); NaN when an evaluation lacks it |\n";
+  markdown_rows(events(), "", out);
+  markdown_rows(snapshots(), "MetaAdamW: ", out);
+  markdown_rows(attention(), "MetaAdamW: ", out);
+  markdown_rows(meta(), "MetaAdamW: ", out);
+  return out;
 }
 
 }  // namespace maw::logschema

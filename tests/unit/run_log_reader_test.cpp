@@ -10,11 +10,13 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <iterator>
 #include <map>
 #include <random>
 #include <thread>
 
 #include "api/errors.h"
+#include "api/log_schema.h"
 #include "api/run_log.h"
 #include "api/run_log_reader.h"
 #include "api/session.h"
@@ -187,6 +189,26 @@ TEST(RunLogReader, TheCodecWritesThePreviousVersionsLayout) {
   }
   for (const auto& [p, desc] : got) EXPECT_TRUE(want.count(p)) << p << " is new: " << desc;
   std::remove(path.c_str());
+}
+
+// docs/LOG_FORMAT.md's table of datasets is the codec table's (api/log_schema.h): a
+// change to one without the other fails here, with the table to paste.
+TEST(RunLogReader, TheLogFormatDocumentListsTheCodecTable) {
+  std::ifstream in(std::string(METAADAMW_SOURCE_DIR) + "/docs/LOG_FORMAT.md");
+  const std::string doc((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const std::string begin = "<!-- codec:datasets -->\n", end = "<!-- /codec -->";
+  const size_t a = doc.find(begin), b = doc.find(end);
+  ASSERT_NE(a, std::string::npos) << "LOG_FORMAT.md lacks " << begin;
+  ASSERT_NE(b, std::string::npos) << "LOG_FORMAT.md lacks " << end;
+  const std::string table = doc.substr(a + begin.size(), b - a - begin.size());
+  const std::string want = logschema::datasets_markdown();
+  if (table != want) {
+    const std::string out = ::testing::TempDir() + "LOG_FORMAT.datasets.md";
+    std::ofstream(out) << want;
+    ADD_FAILURE() << "docs/LOG_FORMAT.md's dataset table differs from the codec's: the codec's "
+                     "is in "
+                  << out;
+  }
 }
 
 TEST(RunLogReader, FollowsAGrowingFile) {

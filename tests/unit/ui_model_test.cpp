@@ -105,22 +105,6 @@ TEST(AttentionMaps, KeepsTheNewestWithinItsBudget) {
   EXPECT_EQ(m.size(), 3u);
 }
 
-// Feeds a RunModel from the engine's records, as the studio's bridge does.
-class ModelObserver : public RunObserver {
- public:
-  explicit ModelObserver(RunModel& m) : m_(m) {}
-  void on_start(const RunInfo& i) override { m_.start(i); }
-  void on_step(const StepRecord& r) override { m_.step(r); }
-  void on_eval(const EvalRecord& r) override { m_.eval(r); }
-  void on_snapshot(const Snapshot& s) override { m_.snapshot(s); }
-  void on_meta_update(const MetaUpdateRecord& r) override { m_.meta_update(r); }
-  void on_event(const RunEvent& e) override { m_.event(e.step, to_string(e.kind), e.message); }
-  void on_finish(const RunSummary& s) override { m_.finish(s); }
-
- private:
-  RunModel& m_;
-};
-
 bool same_value(double a, double b) {
   return a == b || (std::isnan(a) && std::isnan(b));
 }
@@ -175,8 +159,8 @@ MetaUpdateRecord meta_record(int k) {
 
 TEST(RunModel, MetaUpdatesFillTheDiagnosticsTraces) {
   RunModel m("live", 64);
-  m.start(meta_info(2));
-  for (int k = 1; k <= 5; ++k) m.meta_update(meta_record(k));
+  m.on_start(meta_info(2));
+  for (int k = 1; k <= 5; ++k) m.on_meta_update(meta_record(k));
   ASSERT_EQ(m.grad_norm.size(), 8u);
   ASSERT_EQ(m.rel_change.size(), 3u);
   ASSERT_EQ(m.at_bound.size(), 4u);
@@ -196,7 +180,7 @@ TEST(RunModel, MetaUpdatesFillTheDiagnosticsTraces) {
 // reference run's (AdamW's) η or to the run's own.
 TEST(RunModel, GroupMeansOverAStepRangeAndTheLearningRateRatio) {
   RunModel m("live", 64);
-  m.start(meta_info(2));
+  m.on_start(meta_info(2));
   const double eta = 0.01;
   for (int s = 1; s <= 10; ++s) {
     Snapshot snap;
@@ -208,7 +192,7 @@ TEST(RunModel, GroupMeansOverAStepRangeAndTheLearningRateRatio) {
     snap.factors = {a0, 0.9f, 0.1f, 0.2f, a1, 1.1f, 0.3f, 0.4f};
     snap.effective_lr = {static_cast<float>(eta * a0), static_cast<float>(eta * a1)};
     snap.effective_wd = {0.09f, 0.11f};
-    m.snapshot(snap);
+    m.on_snapshot(snap);
   }
   // The whole run: α0 = 1.1 … 2.0, mean 1.55; own η: the ratio is the mean of α.
   auto all = group_means(m, 0, 0);
@@ -260,8 +244,8 @@ TEST(LogFollower, ReadsTheDiagnosticsAndOpensASchemaV1Log) {
     w->on_finish(done);
   }
   RunModel fed("fed", 64);
-  fed.start(meta_info(2));
-  for (int k = 1; k <= 3; ++k) fed.meta_update(meta_record(k));
+  fed.on_start(meta_info(2));
+  for (int k = 1; k <= 3; ++k) fed.on_meta_update(meta_record(k));
 
   RunModel loaded(path, 64);
   LogFollower(path).poll(loaded);
@@ -330,8 +314,7 @@ TEST(LogFollower, ALoadedRunEqualsTheLiveOne) {
   const std::string path = ::testing::TempDir() + "uimodel_" + std::to_string(getpid()) + ".h5";
   const auto c = testing::logged_metaadamw_config(60, 20, 2, 10);
   RunModel live("live", 64);  // small capacity: both sides decimate the same way
-  ModelObserver obs(live);
-  ASSERT_EQ(testing::run_logged(c, path, &obs).status, RunStatus::completed);
+  ASSERT_EQ(testing::run_logged(c, path, &live).status, RunStatus::completed);
   RunModel loaded(path, 64);
   LogFollower follower(path);
   EXPECT_TRUE(follower.poll(loaded));
@@ -368,7 +351,15 @@ TEST(LogFollower, ALoadedRunEqualsTheLiveOne) {
   EXPECT_EQ(loaded.attention.steps(), live.attention.steps());
   EXPECT_EQ(loaded.attention.map(5, 0, 1), live.attention.map(5, 0, 1));
   ASSERT_EQ(loaded.events.size(), live.events.size());
+  for (size_t k = 0; k < live.events.size(); ++k) {
+    EXPECT_EQ(loaded.events[k].step, live.events[k].step) << k;
+    EXPECT_EQ(loaded.events[k].kind, live.events[k].kind) << k;
+  }
   EXPECT_EQ(loaded.events.back().kind, "completed");
+  // Replayed in the live run's order: each meta-update and snapshot at its own step's
+  // wall time, not the last step's.
+  EXPECT_EQ(loaded.meta_total.walls(), live.meta_total.walls());
+  EXPECT_EQ(loaded.factors[0][0].walls(), live.factors[0][0].walls());
   std::remove(path.c_str());
 }
 
@@ -383,16 +374,16 @@ TEST(RunModel, VariantAndLabelNameTheDesign) {
   RunModel a("a"), l("l"), p("p"), old("old");
   RunInfo i;
   i.optimizer = "adamw";
-  a.start(i);
+  a.on_start(i);
   i.optimizer = "metaadamw";
   i.feature_names = {"t"};
   i.modulator_design = "learning";
-  l.start(i);
+  l.on_start(i);
   i.modulator_design = "paper";
   i.seed = 2;
-  p.start(i);
+  p.on_start(i);
   i.modulator_design = "";  // a log written before schema v2
-  old.start(i);
+  old.on_start(i);
   EXPECT_EQ(a.variant(), "adamw");
   EXPECT_EQ(l.variant(), "metaadamw (learning)");
   EXPECT_EQ(p.label(), "metaadamw (paper) · seed 2");

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "api/run_log_reader.h"
+#include "api/run_log_replay.h"
 #include "model/run_model.h"
 
 namespace maw::ui {
@@ -15,8 +16,9 @@ class LogFollower {
   // Opens the file (throws DataError with the reader's message).
   explicit LogFollower(const std::string& path);
 
-  // Feeds the rows appended since the last call into `model` (the first call starts the
-  // model and reads everything). Returns true when anything new arrived.
+  // Feeds the records appended since the last call into `model` through replay() (the
+  // first call starts the model and reads everything). Returns true when anything new
+  // arrived. A log whose writer died while running shows as "interrupted".
   bool poll(RunModel& model);
 
   // The writer is still appending (the status is "running" and its process lives).
@@ -24,10 +26,8 @@ class LogFollower {
   const RunLogReader& reader() const { return reader_; }
 
  private:
-  RunInfo run_info() const;
   RunLogReader reader_;
-  bool started_ = false;
-  uint64_t steps_ = 0, evals_ = 0, snapshots_ = 0, attention_ = 0, metas_ = 0, events_ = 0;
+  ReplayCursor cursor_;
 };
 
 }  // namespace maw::ui

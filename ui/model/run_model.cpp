@@ -81,7 +81,7 @@ void RunModel::size_groups(size_t g, size_t f) {
   features.assign(g, std::vector<Trace>(f, Trace(cap)));
 }
 
-void RunModel::start(const RunInfo& info) {
+void RunModel::on_start(const RunInfo& info) {
   info_ = info;
   status_ = "running";
   for (const auto& name : info.eval_extras) eval_extras.emplace(name, Trace(capacity_));
@@ -90,14 +90,14 @@ void RunModel::start(const RunInfo& info) {
                   static_cast<int64_t>(info.group_names.size()));
 }
 
-void RunModel::step(const StepRecord& r) {
+void RunModel::on_step(const StepRecord& r) {
   const auto x = static_cast<double>(r.step);
   last_wall_ = r.wall_time_s;
   train_loss.append(x, r.wall_time_s, r.loss);
   lr.append(x, r.wall_time_s, r.lr);
 }
 
-void RunModel::eval(const EvalRecord& r) {
+void RunModel::on_eval(const EvalRecord& r) {
   const auto x = static_cast<double>(r.step);
   eval_loss.append(x, r.wall_time_s, r.loss);
   eval_metric.append(x, r.wall_time_s, r.metric);
@@ -108,7 +108,7 @@ void RunModel::eval(const EvalRecord& r) {
   }
 }
 
-void RunModel::snapshot(const Snapshot& s) {
+void RunModel::on_snapshot(const Snapshot& s) {
   const auto G = static_cast<size_t>(s.groups), F = static_cast<size_t>(s.features);
   if (factors.size() != G || (G > 0 && features[0].size() != F)) size_groups(G, F);
   const auto x = static_cast<double>(s.step);
@@ -126,7 +126,7 @@ void RunModel::snapshot(const Snapshot& s) {
   }
 }
 
-void RunModel::meta_update(const MetaUpdateRecord& r) {
+void RunModel::on_meta_update(const MetaUpdateRecord& r) {
   const auto x = static_cast<double>(r.step);
   l_grad.append(x, last_wall_, r.l_grad);
   l_dec.append(x, last_wall_, r.l_dec);
@@ -143,12 +143,18 @@ void RunModel::meta_update(const MetaUpdateRecord& r) {
   for (size_t k = 0; k < at_bound.size(); ++k) at_bound[k].append(x, last_wall_, r.at_bound[k]);
 }
 
-void RunModel::event(int64_t step, const std::string& kind, const std::string& message) {
-  events.push_back({step, kind, message});
+void RunModel::on_event(const RunEvent& e) {
+  events.push_back({e.step, name_of(e.kind), e.message});
 }
 
-void RunModel::finish(const RunSummary& s) {
+void RunModel::on_finish(const RunSummary& s) {
   status_ = name_of(s.status);
+  if (!s.message.empty()) events.push_back({s.steps, status_, s.message});
+}
+
+void RunModel::on_error(const std::string& message) {
+  status_ = name_of(RunStatus::error);
+  events.push_back({static_cast<int64_t>(train_loss.last_step()), status_, message});
 }
 
 namespace {

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "api/observer.h"
 #include "api/records.h"
 #include "model/trace.h"
 
@@ -22,6 +23,7 @@ namespace maw::ui {
 class AttentionMaps {
  public:
   explicit AttentionMaps(size_t budget_bytes = 64u << 20) : budget_(budget_bytes) {}
+  size_t budget() const { return budget_; }
   void shape(int64_t layers, int64_t heads, int64_t groups);
   void add(int64_t step, std::vector<float> maps);  // ignored unless [L, H, G, G]
   size_t size() const { return steps_.size(); }
@@ -46,18 +48,23 @@ struct RunEventEntry {
   std::string kind, message;
 };
 
-class RunModel {
+// One run as the studio shows it. A RunObserver fed on the GUI thread only: by the bridge
+// from a live run, or by replay() from a log (LogFollower) — the same calls either way.
+class RunModel : public RunObserver {
  public:
   RunModel(std::string id, size_t trace_capacity = 16384);
+  RunModel(const RunModel&) = delete;
+  RunModel& operator=(const RunModel&) = delete;
 
-  // The record stream (RunObserver's, on the GUI thread after the bridge's queue).
-  void start(const RunInfo& info);
-  void step(const StepRecord& r);
-  void eval(const EvalRecord& r);
-  void snapshot(const Snapshot& s);
-  void meta_update(const MetaUpdateRecord& r);
-  void event(int64_t step, const std::string& kind, const std::string& message);
-  void finish(const RunSummary& s);
+  void on_start(const RunInfo& info) override;
+  void on_step(const StepRecord& r) override;
+  void on_eval(const EvalRecord& r) override;
+  void on_snapshot(const Snapshot& s) override;
+  void on_meta_update(const MetaUpdateRecord& r) override;
+  void on_event(const RunEvent& e) override;
+  // The final status, and the summary's message (why it stopped) as an event.
+  void on_finish(const RunSummary& s) override;
+  void on_error(const std::string& message) override;
 
   const std::string& id() const { return id_; }
   std::string label() const;  // "metaadamw (learning) · seed 0"

@@ -137,7 +137,7 @@ bool Studio::start(const RunConfig& base, const QStringList& optimizers, int see
     pending.optimizer = c.optimizer;
     pending.seed = c.seed;
     pending.task = c.task;
-    m->start(pending);
+    m->on_start(pending);
     m->set_status("queued");
     runs_.push_back(std::move(m));
   }
@@ -221,23 +221,8 @@ void Studio::tick() {
     std::visit(
         [&](const auto& r) {
           using T = std::decay_t<decltype(r)>;
-          if constexpr (std::is_same_v<T, RunInfo>)
-            m.start(r);
-          else if constexpr (std::is_same_v<T, StepRecord>) {
-            m.step(r);
-            ++steps;
-          } else if constexpr (std::is_same_v<T, EvalRecord>)
-            m.eval(r);
-          else if constexpr (std::is_same_v<T, Snapshot>)
-            m.snapshot(r);
-          else if constexpr (std::is_same_v<T, MetaUpdateRecord>)
-            m.meta_update(r);
-          else if constexpr (std::is_same_v<T, RunEvent>)
-            m.event(r.step, to_string(r.kind), r.message);
-          else if constexpr (std::is_same_v<T, RunSummary>) {
-            m.finish(r);
-            if (!r.message.empty()) m.event(r.steps, name_of(r.status), r.message);
-          }
+          if constexpr (std::is_same_v<T, StepRecord>) ++steps;
+          forward(r, m);
         },
         item.record);
     any = true;

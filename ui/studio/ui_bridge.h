@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <deque>
 #include <mutex>
+#include <type_traits>
 #include <variant>
 
 #include "api/observer.h"
@@ -19,6 +20,25 @@ struct BridgeItem {
   std::variant<RunInfo, StepRecord, EvalRecord, Snapshot, MetaUpdateRecord, RunEvent, RunSummary>
       record;
 };
+
+// A queued record handed on to `o` as the observer call it came from.
+template <class Record>
+void forward(const Record& r, RunObserver& o) {
+  if constexpr (std::is_same_v<Record, RunInfo>)
+    o.on_start(r);
+  else if constexpr (std::is_same_v<Record, StepRecord>)
+    o.on_step(r);
+  else if constexpr (std::is_same_v<Record, EvalRecord>)
+    o.on_eval(r);
+  else if constexpr (std::is_same_v<Record, Snapshot>)
+    o.on_snapshot(r);
+  else if constexpr (std::is_same_v<Record, MetaUpdateRecord>)
+    o.on_meta_update(r);
+  else if constexpr (std::is_same_v<Record, RunEvent>)
+    o.on_event(r);
+  else
+    o.on_finish(r);
+}
 
 class UiBridge {
  public:
