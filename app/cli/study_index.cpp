@@ -13,6 +13,7 @@
 #include "api/errors.h"
 #include "api/file_checks.h"
 #include "api/run_log_reader.h"
+#include "api/run_log_replay.h"
 #include "cli/summary_json.h"
 
 namespace maw::cli {
@@ -22,32 +23,15 @@ using Json = nlohmann::ordered_json;
 
 // Every evaluation of a log, as the run reported them (extras included).
 std::vector<EvalRecord> read_evals(const RunLogReader& r) {
-  const uint64_t n = r.rows("evals/step");
-  std::vector<EvalRecord> out(n);
-  if (n == 0) return out;
-  auto column = [&](const std::string& path) {
-    auto v = r.read(path, 0, std::min<uint64_t>(n, r.rows(path)));
-    v.resize(n, std::nan(""));  // a writer that died between two appends
-    return v;
-  };
-  const auto step = column("evals/step"), epoch = column("evals/epoch"),
-             loss = column("evals/loss"), metric = column("evals/metric"),
-             ms = column("evals/eval_ms"), wall = column("evals/wall_time_s");
-  for (uint64_t i = 0; i < n; ++i) {
-    out[i].step = static_cast<int64_t>(step[i]);
-    out[i].epoch = static_cast<int64_t>(epoch[i]);
-    out[i].loss = loss[i];
-    out[i].metric = metric[i];
-    out[i].eval_ms = ms[i];
-    out[i].wall_time_s = wall[i];
-  }
-  for (const auto& s : r.series()) {
-    if (s.path.rfind("evals/extra/", 0) != 0) continue;
-    const auto v = column(s.path);
-    const std::string name = s.path.substr(12);
-    for (uint64_t i = 0; i < n; ++i) out[i].extras.emplace_back(name, v[i]);
-  }
-  return out;
+  struct Evals : RunObserver {
+    std::vector<EvalRecord> all;
+    void on_eval(const EvalRecord& e) override { all.push_back(e); }
+  } evals;
+  ReplayCursor cursor;
+  ReplayOptions only;
+  only.tables = ReplayOptions::evals;
+  replay(r, cursor, evals, only);
+  return std::move(evals.all);
 }
 
 // A run's evaluations in study.json: one array per column (NaN as null), extras by name.

@@ -29,6 +29,9 @@ struct ReplayOptions {
   // Attention maps take L·H·G² floats each: only the newest that fit are decoded (the
   // others' snapshots arrive without maps), as the studio keeps them.
   size_t attention_budget_bytes = std::numeric_limits<size_t>::max();
+  // Which tables to deliver (a reader that wants only the evaluations skips the rest).
+  enum Table : unsigned { steps = 1, evals = 2, events = 4, snapshots = 8, meta = 16, all = 31 };
+  unsigned tables = all;
 };
 
 // The run's description from the log's attributes and lists (RunInfo).

@@ -177,16 +177,18 @@ bool replay(const RunLogReader& r, ReplayCursor& c, RunObserver& o, const Replay
   const auto& tm = logschema::meta();
   std::vector<std::string> extra_paths;
   for (const auto& name : info.eval_extras) extra_paths.push_back("evals/extra/" + name);
-  auto fresh = [&](const char* folder, uint64_t rows) {
+  auto fresh = [&](const char* folder, uint64_t rows, unsigned table) {
     const uint64_t from = c.rows[folder];
+    if (!(opt.tables & table)) rows = from;  // not asked for: none new
     return std::make_pair(from, rows > from ? rows - from : 0);
   };
-  const auto [s0, sn] = fresh(ts.folder, extent(r, ts, {}));
-  const auto [e0, en] = fresh(te.folder, extent(r, te, extra_paths));
-  const auto [v0, vn] = fresh(tv.folder, extent(r, tv, {}));
-  const auto [p0, pn] = fresh(tsn.folder, extent(r, tsn, {}));
-  const auto [a0, an] = fresh(ta.folder, extent(r, ta, {}));
-  const auto [m0, mn] = fresh(tm.folder, extent(r, tm, {}));
+  using T = ReplayOptions::Table;
+  const auto [s0, sn] = fresh(ts.folder, extent(r, ts, {}), T::steps);
+  const auto [e0, en] = fresh(te.folder, extent(r, te, extra_paths), T::evals);
+  const auto [v0, vn] = fresh(tv.folder, extent(r, tv, {}), T::events);
+  const auto [p0, pn] = fresh(tsn.folder, extent(r, tsn, {}), T::snapshots);
+  const auto [a0, an] = fresh(ta.folder, extent(r, ta, {}), T::snapshots);
+  const auto [m0, mn] = fresh(tm.folder, extent(r, tm, {}), T::meta);
 
   const auto steps = decode_rows(r, ts, dims, s0, sn);
   auto evals = decode_rows(r, te, dims, e0, en);
@@ -215,7 +217,10 @@ bool replay(const RunLogReader& r, ReplayCursor& c, RunObserver& o, const Replay
   // A growing file: deliver what lies before its newest step (that step's other records
   // may not be visible yet); a finished one: everything.
   int64_t limit = kNoLimit;
-  if (!complete) limit = steps.empty() ? c.last_step : steps.back().step;
+  if (!complete) {
+    const uint64_t held = extent(r, ts, {});
+    limit = held ? static_cast<int64_t>(r.read("steps/step", held - 1, 1).at(0)) : c.last_step;
+  }
   const bool limited = !complete;
 
   std::vector<Pending> order;
