@@ -53,7 +53,8 @@ void decode(RecordOf<M>& r, const double* v, size_t n) {
   using T = TypeOf<M>;
   T& f = r.*M;
   if constexpr (std::is_same_v<T, int64_t>) {
-    f = n > 0 && std::isfinite(v[0]) ? static_cast<int64_t>(v[0]) : 0;
+    // A damaged file's value outside int64 reads as 0 (a cast of it would be undefined).
+    f = n > 0 && std::isfinite(v[0]) && std::abs(v[0]) < 9.2e18 ? static_cast<int64_t>(v[0]) : 0;
   } else if constexpr (std::is_same_v<T, double>) {
     f = n > 0 ? v[0] : std::nan("");
   } else if constexpr (IsDoubleArray<T>::value) {
