@@ -339,6 +339,13 @@ TEST(LogFollower, ALoadedRunEqualsTheLiveOne) {
   for (size_t f = 0; f < live.at_bound.size(); ++f)
     expect_same(loaded.at_bound[f], live.at_bound[f], "at bound");
   expect_same(loaded.lr, live.lr, "lr");
+  // Every float64 column of the codec's steps table has its trace, live and loaded.
+  EXPECT_EQ(live.step_series().size(), 6u);  // wall_time_s, loss, lr and three timings
+  for (const auto& [name, trace] : live.step_series()) {
+    EXPECT_EQ(trace.appended(), 60u) << name;
+    expect_same(loaded.step_series(name), trace, name.c_str());
+  }
+  EXPECT_EQ(&live.step_series("loss"), &live.train_loss);
   ASSERT_EQ(loaded.factors.size(), live.factors.size());
   for (size_t g = 0; g < live.factors.size(); ++g) {
     expect_same(loaded.factors[g][0], live.factors[g][0], "alpha");

@@ -1,5 +1,9 @@
 #include "model/run_model.h"
 
+#include <cstring>
+
+#include "api/log_schema.h"
+
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
@@ -44,9 +48,22 @@ int64_t AttentionMaps::nearest(int64_t step) const {
   return best;
 }
 
+namespace {
+
+// The float64 scalar columns of the steps table, each as an empty trace.
+std::map<std::string, Trace> step_traces(size_t capacity) {
+  std::map<std::string, Trace> out;
+  for (const auto& c : logschema::steps().columns)
+    if (c.elem == logschema::Elem::f64 && c.inner.empty()) out.emplace(c.name, Trace(capacity));
+  return out;
+}
+
+}  // namespace
+
 RunModel::RunModel(std::string id, size_t trace_capacity)
-    : train_loss(trace_capacity),
-      lr(trace_capacity),
+    : step_series_(step_traces(trace_capacity)),
+      train_loss(step_series_.at("loss")),
+      lr(step_series_.at("lr")),
       eval_loss(trace_capacity),
       eval_metric(trace_capacity),
       l_grad(trace_capacity),
@@ -93,8 +110,22 @@ void RunModel::on_start(const RunInfo& info) {
 void RunModel::on_step(const StepRecord& r) {
   const auto x = static_cast<double>(r.step);
   last_wall_ = r.wall_time_s;
-  train_loss.append(x, r.wall_time_s, r.loss);
-  lr.append(x, r.wall_time_s, r.lr);
+  std::string row;
+  for (const auto& c : logschema::steps().columns) {
+    const auto it = step_series_.find(c.name);
+    if (it == step_series_.end()) continue;  // not a float64 scalar
+    row.clear();
+    c.encode(r, row);  // the codec's bytes of the field: one double
+    double v = 0;
+    std::memcpy(&v, row.data(), sizeof v);
+    it->second.append(x, r.wall_time_s, v);
+  }
+}
+
+const Trace& RunModel::step_series(const std::string& column) const {
+  static const Trace none(8);
+  const auto it = step_series_.find(column);
+  return it == step_series_.end() ? none : it->second;
 }
 
 void RunModel::on_eval(const EvalRecord& r) {

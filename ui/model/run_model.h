@@ -77,9 +77,19 @@ class RunModel : public RunObserver {
   bool metaadamw() const { return !info_.feature_names.empty(); }
   int64_t groups() const { return static_cast<int64_t>(info_.group_names.size()); }
 
-  // Per step (x: step or wall time through Trace::walls).
-  Trace train_loss;
-  Trace lr;  // the scheduled learning rate η
+  // Per step (x: step or wall time through Trace::walls): one trace per float64 column of
+  // the codec's steps table (api/log_schema.h) — "loss", "lr", "forward_backward_ms", … —
+  // filled from the record by the codec itself, so that a per-step value added there
+  // reaches the model (and a panel asking for it) with no change here.
+  const Trace& step_series(const std::string& column) const;
+  const std::map<std::string, Trace>& step_series() const { return step_series_; }
+
+ private:
+  std::map<std::string, Trace> step_series_;  // before the references below
+
+ public:
+  Trace& train_loss;  // step_series("loss")
+  Trace& lr;          // step_series("lr"): the scheduled learning rate η
   // Per evaluation.
   Trace eval_loss, eval_metric;
   std::map<std::string, Trace> eval_extras;
