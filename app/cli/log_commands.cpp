@@ -15,7 +15,7 @@
 #include "api/errors.h"
 #include "api/file_checks.h"
 #include "api/run_log_reader.h"
-#include "cli/summary_json.h"
+#include "services/summary_json.h"
 
 namespace maw::cli {
 namespace {

@@ -4,13 +4,13 @@
 #include <string>
 #include <vector>
 
-#include "api/datasets.h"
 #include "api/errors.h"
 #include "api/session.h"
 #include "cli/args.h"
 #include "cli/log_commands.h"
 #include "cli/studies.h"
-#include "cli/summary_json.h"
+#include "data/datasets.h"
+#include "services/summary_json.h"
 
 namespace {
 
@@ -112,7 +112,7 @@ int main(int argc, char** argv) {
   try {
     if (cmd.name == "train") {
       const auto s = maw::cli::run_one(cmd.config, cmd, cmd.log, cmd.overwrite).summary;
-      if (cmd.json) std::printf("%s\n", maw::cli::summary_json(s).c_str());
+      if (cmd.json) std::printf("%s\n", maw::json_text(maw::summary_to_json(s)).c_str());
       if (s.status == maw::RunStatus::diverged)
         std::fprintf(stderr, "metaadamw: training diverged: %s\n", s.message.c_str());
       return maw::cli::exit_code(s);

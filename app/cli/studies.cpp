@@ -18,47 +18,63 @@
 #include "api/file_checks.h"
 #include "api/run_log.h"
 #include "api/session.h"
-#include "api/stats.h"
 #include "cli/progress.h"
 #include "cli/study_index.h"
-#include "cli/summary_json.h"
+#include "services/stats.h"
+#include "services/study_runner.h"
+#include "services/summary_json.h"
 
 namespace maw::cli {
 namespace {
 
 using Json = nlohmann::ordered_json;
 
-std::atomic<Session*> g_session{nullptr};
-std::atomic<bool> g_interrupted{false};  // Ctrl-C: no further runs of a study
+StudyRunner g_runner;                    // every run of this process goes through it
+std::atomic<bool> g_interrupted{false};  // Ctrl-C: no further runs, nor phases of a study
 
 extern "C" void on_interrupt(int /*sig*/) {
-  // Session::stop only stores to a lock-free atomic: safe in a signal handler.
+  // StudyRunner::stop only stores to lock-free atomics: safe in a signal handler.
   g_interrupted.store(true);
-  if (Session* s = g_session.load()) s->stop();
+  g_runner.stop();
 }
 
-// One run of a study: read back when a continued study finished it before, else run
-// (replacing a log the interrupted study left half-written), then indexed.
-SeedRun study_run(const RunConfig& config, const Command& cmd, StudyIndex& index,
-                  const std::vector<std::pair<std::string, std::string>>& settings) {
-  const std::string log =
-      index.enabled() ? index.log_path(config.optimizer, config.seed, settings) : "";
-  SeedRun run;
-  const auto before = index.enabled() ? index.finished(log, &run) : StudyIndex::Finished::no;
-  if (before != StudyIndex::Finished::no) {
-    if (!cmd.quiet)
-      std::fprintf(stderr, "%s · seed %llu: finished before (%s), read back%s\n",
-                   config.optimizer.c_str(), static_cast<unsigned long long>(config.seed),
-                   log.c_str(),
-                   before == StudyIndex::Finished::from_index
-                       ? " from study.json (its log is not on this machine)"
-                       : "");
-  } else {
-    run = run_one(config, cmd, log, cmd.overwrite || index.continuing());
+// The CLI's side of the runner: progress on stderr for each run, and — with a study
+// index — runs that a continued study finished before read back, every run indexed.
+struct CliHooks {
+  CliHooks(const Command& cmd, StudyIndex* index) {
+    hooks.overwrite_logs = cmd.overwrite || (index && index->continuing());
+    hooks.attach = [this, &cmd](size_t, Session& session) {
+      progress = std::make_unique<ProgressObserver>(stderr, isatty(fileno(stderr)) != 0,
+                                                    session.config().log_every, cmd.quiet);
+      session.add_observer(progress.get());
+    };
+    hooks.finished = [this, index](size_t, const PlannedRun& r, const std::string& log,
+                                   const SeedRun& run) {
+      if (exit_code(run.summary) != kExitOk) code = exit_code(run.summary);
+      if (index && index->enabled()) index->add(log, run, r.settings);
+    };
+    if (!index || !index->enabled()) return;
+    hooks.log_path = [index](size_t, const PlannedRun& r) {
+      return index->log_path(r.config.optimizer, r.config.seed, r.settings);
+    };
+    hooks.read_back = [index, &cmd](size_t, const PlannedRun& r, const std::string& log,
+                                    SeedRun* out) {
+      const auto before = index->finished(log, out);
+      if (before == StudyIndex::Finished::no) return false;
+      if (!cmd.quiet)
+        std::fprintf(stderr, "%s · seed %llu: finished before (%s), read back%s\n",
+                     r.config.optimizer.c_str(), static_cast<unsigned long long>(r.config.seed),
+                     log.c_str(),
+                     before == StudyIndex::Finished::from_index
+                         ? " from study.json (its log is not on this machine)"
+                         : "");
+      return true;
+    };
   }
-  if (index.enabled()) index.add(log, run, settings);
-  return run;
-}
+  StudyRunner::Hooks hooks;
+  std::unique_ptr<ProgressObserver> progress;
+  int code = kExitOk;
+};
 
 // Why a study exits 3, said even under --quiet: which runs diverged.
 void report_diverged(const std::vector<RunSummary>& runs) {
@@ -86,6 +102,23 @@ void print_table(const std::vector<RunSummary>& runs) {
   }
 }
 
+// Before the first run, the logs the plan will write (StudyIndex::claim).
+void claim(StudyIndex& index, const std::vector<PlannedRun>& plan) {
+  if (!index.enabled()) return;
+  std::vector<std::string> planned;
+  for (const auto& r : plan)
+    planned.push_back(index.log_path(r.config.optimizer, r.config.seed, r.settings));
+  index.claim(planned);
+}
+
+// PATH with "-seedN" before its extension: one exported modulator per seed.
+std::string seeded_path(const std::string& path, uint64_t seed) {
+  const std::filesystem::path p(path);
+  return (p.parent_path() /
+          (p.stem().string() + "-seed" + std::to_string(seed) + p.extension().string()))
+      .string();
+}
+
 }  // namespace
 
 void install_interrupt_handlers() {
@@ -99,69 +132,39 @@ bool interrupted() {
 
 SeedRun run_one(const RunConfig& config, const Command& cmd, const std::string& log_path,
                 bool overwrite) {
-  Session session(config);
-  ProgressObserver progress(stderr, isatty(fileno(stderr)) != 0, session.config().log_every,
-                            cmd.quiet);
-  EvalCollector evals;
-  session.add_observer(&progress);
-  session.add_observer(&evals);
-  std::unique_ptr<RunObserver> log;
-  if (!log_path.empty()) {
-    log = make_run_log_writer(log_path, session.config(), overwrite);
-    session.add_observer(log.get());
+  CliHooks cli(cmd, nullptr);
+  cli.hooks.overwrite_logs = overwrite;
+  cli.hooks.log_path = [&log_path](size_t, const PlannedRun&) { return log_path; };
+  auto runs = g_runner.run({PlannedRun{config, {}}}, cli.hooks);
+  if (runs.empty()) {  // interrupted before it started: a stopped run of no steps
+    SeedRun none;
+    none.summary.status = RunStatus::stopped;
+    return none;
   }
-  g_session.store(&session);
-  if (g_interrupted.load()) session.stop();
-  auto summary = session.run();
-  g_session.store(nullptr);
-  return {summary, evals.evals};
+  return runs.front();
 }
 
 int exit_code(const RunSummary& s) {
   return s.status == RunStatus::diverged ? kExitDiverged : kExitOk;
 }
 
-namespace {
-
-// PATH with "-seedN" before its extension: one exported modulator per seed.
-std::string seeded_path(const std::string& path, uint64_t seed) {
-  const std::filesystem::path p(path);
-  return (p.parent_path() /
-          (p.stem().string() + "-seed" + std::to_string(seed) + p.extension().string()))
-      .string();
-}
-
-}  // namespace
-
 // compare: each seed under each optimizer (paired by seed); one run at a time.
 int compare_command(const Command& cmd, nlohmann::ordered_json* study_out,
                     std::vector<OptimizerRuns>* runs_out) {
-  std::vector<OptimizerRuns> per(cmd.optimizers.size());
-  for (size_t i = 0; i < per.size(); ++i) per[i].optimizer = cmd.optimizers[i];
+  auto plan = compare_plan(cmd.config, cmd.optimizers, cmd.seeds);
+  if (!cmd.config.export_modulator.empty())
+    for (auto& r : plan)
+      r.config.set("export_modulator", r.config.optimizer == "metaadamw"
+                                           ? seeded_path(cmd.config.export_modulator, r.config.seed)
+                                           : "");
   StudyIndex index(cmd.log_dir, "compare", cmd.argv, cmd.config.to_json(), cmd.overwrite,
                    cmd.continuing);
-  if (index.enabled()) {
-    std::vector<std::string> planned;
-    for (int64_t k = 0; k < cmd.seeds; ++k)
-      for (const auto& o : cmd.optimizers)
-        planned.push_back(index.log_path(o, cmd.config.seed + static_cast<uint64_t>(k), {}));
-    index.claim(planned);
-  }
-  int code = kExitOk;
-  for (int64_t k = 0; k < cmd.seeds && !g_interrupted.load(); ++k) {
-    for (size_t i = 0; i < per.size() && !g_interrupted.load(); ++i) {
-      RunConfig c = cmd.config;
-      c.set("optimizer", per[i].optimizer);
-      c.set("seed", std::to_string(cmd.config.seed + static_cast<uint64_t>(k)));
-      if (!cmd.config.export_modulator.empty())
-        c.set("export_modulator", per[i].optimizer == "metaadamw"
-                                      ? seeded_path(cmd.config.export_modulator, c.seed)
-                                      : "");
-      per[i].runs.push_back(study_run(c, cmd, index, {}));
-      if (exit_code(per[i].runs.back().summary) != kExitOk)
-        code = exit_code(per[i].runs.back().summary);
-    }
-  }
+  claim(index, plan);
+  CliHooks cli(cmd, &index);
+  const auto done = g_runner.run(plan, cli.hooks);
+  std::vector<OptimizerRuns> per(cmd.optimizers.size());
+  for (size_t i = 0; i < per.size(); ++i) per[i].optimizer = cmd.optimizers[i];
+  for (size_t j = 0; j < done.size(); ++j) per[j % per.size()].runs.push_back(done[j]);
   std::vector<RunSummary> all;
   for (const auto& p : per)
     for (const auto& r : p.runs) all.push_back(r.summary);
@@ -172,60 +175,36 @@ int compare_command(const Command& cmd, nlohmann::ordered_json* study_out,
     const auto study = compare_study(per[0], per[1]);
     if (study_out) *study_out = study;
     if (!cmd.quiet) std::fputs(compare_table(study).c_str(), stderr);
-    if (index.enabled() && !g_interrupted.load()) index.finish(study.dump());
+    if (index.enabled() && !g_interrupted.load()) index.finish(study);
     if (cmd.json) {
       auto j = study;
-      nlohmann::ordered_json runs = nlohmann::ordered_json::array();
-      for (const auto& r : all) runs.push_back(nlohmann::ordered_json::parse(summary_json(r)));
+      Json runs = Json::array();
+      for (const auto& r : all) runs.push_back(summary_to_json(r));
       j["runs"] = runs;
-      std::printf("%s\n", j.dump(2).c_str());
+      std::printf("%s\n", json_text(j).c_str());
     }
   } else if (cmd.json) {
-    std::printf("%s\n", compare_json(all).c_str());
+    std::printf("%s\n", json_text(runs_json(all)).c_str());
   }
-  return code;
+  return cli.code;
 }
 
 // sweep: the cartesian product of the grid, under each optimizer, over the seeds.
 int sweep_command(const Command& cmd, nlohmann::ordered_json* study_out) {
-  std::vector<std::vector<std::pair<std::string, std::string>>> points = {{}};
-  for (const auto& [key, values] : cmd.grid) {
-    std::vector<std::vector<std::pair<std::string, std::string>>> next;
-    for (const auto& p : points)
-      for (const auto& v : values) {
-        auto q = p;
-        q.emplace_back(key, v);
-        next.push_back(q);
-      }
-    points = next;
-  }
-  std::vector<SweepPoint> results;
+  const auto plan = sweep_plan(cmd.config, cmd.optimizers, cmd.grid, cmd.seeds);
   StudyIndex index(cmd.log_dir, "sweep", cmd.argv, cmd.config.to_json(), cmd.overwrite,
                    cmd.continuing);
-  if (index.enabled()) {
-    std::vector<std::string> planned;
-    for (const auto& opt : cmd.optimizers)
-      for (const auto& settings : points)
-        for (int64_t k = 0; k < cmd.seeds; ++k)
-          planned.push_back(
-              index.log_path(opt, cmd.config.seed + static_cast<uint64_t>(k), settings));
-    index.claim(planned);
-  }
-  int code = kExitOk;
-  for (const auto& opt : cmd.optimizers) {
-    for (const auto& settings : points) {
-      if (g_interrupted.load()) break;
-      SweepPoint sp{opt, settings, {}};
-      for (int64_t k = 0; k < cmd.seeds && !g_interrupted.load(); ++k) {
-        RunConfig c = cmd.config;
-        for (const auto& [key, v] : settings) c.set(key, v);
-        c.set("optimizer", opt);
-        c.set("seed", std::to_string(cmd.config.seed + static_cast<uint64_t>(k)));
-        sp.runs.push_back(study_run(c, cmd, index, settings));
-        if (exit_code(sp.runs.back().summary) != kExitOk) code = exit_code(sp.runs.back().summary);
-      }
-      if (!sp.runs.empty()) results.push_back(std::move(sp));
-    }
+  claim(index, plan);
+  CliHooks cli(cmd, &index);
+  const auto done = g_runner.run(plan, cli.hooks);
+  // The plan's consecutive runs of one optimizer and grid point are that point's seeds.
+  std::vector<SweepPoint> results;
+  for (size_t j = 0; j < done.size(); ++j) {
+    const auto& r = plan[j];
+    if (results.empty() || results.back().optimizer != r.config.optimizer ||
+        results.back().settings != r.settings)
+      results.push_back(SweepPoint{r.config.optimizer, r.settings, {}});
+    results.back().runs.push_back(done[j]);
   }
   std::vector<RunSummary> all;
   for (const auto& sp : results)
@@ -234,9 +213,9 @@ int sweep_command(const Command& cmd, nlohmann::ordered_json* study_out) {
   const auto study = sweep_study(results);
   if (study_out) *study_out = study;
   if (!cmd.quiet) std::fputs(sweep_table(study).c_str(), stderr);
-  if (index.enabled() && !g_interrupted.load()) index.finish(study.dump());
-  if (cmd.json) std::printf("%s\n", study.dump(2).c_str());
-  return code;
+  if (index.enabled() && !g_interrupted.load()) index.finish(study);
+  if (cmd.json) std::printf("%s\n", json_text(study).c_str());
+  return cli.code;
 }
 
 namespace {
@@ -441,7 +420,7 @@ int protocol_command(const Command& cmd) {
     std::fprintf(stderr, "\nstudy %s / %s: AdamW tuned to %s; MetaAdamW %s; %lld seeds → %s\n",
                  cmd.config.task.c_str(), cmd.config.preset.c_str(), settings_text(best_a).c_str(),
                  settings_text(best_b).c_str(), static_cast<long long>(cmd.seeds), index.c_str());
-  if (cmd.json) std::printf("%s\n", p.dump(2).c_str());
+  if (cmd.json) std::printf("%s\n", json_text(p).c_str());
   return code == kExitDiverged ? kExitOk : code;  // a diverging grid point is a finding
 }
 
@@ -510,7 +489,7 @@ int report_command(const Command& cmd) {
   }
   out["tasks"] = tasks;
   if (cmd.json) {
-    std::printf("%s\n", out.dump(2).c_str());
+    std::printf("%s\n", json_text(out).c_str());
     return kExitOk;
   }
   auto f = [&](const Json& v, const char* fmt) {

@@ -7,8 +7,8 @@
 #include <string>
 #include <vector>
 
-#include "api/study.h"
 #include "cli/args.h"
+#include "services/study.h"
 
 namespace maw::cli {
 

@@ -14,7 +14,8 @@
 #include "api/file_checks.h"
 #include "api/run_log_reader.h"
 #include "api/run_log_replay.h"
-#include "cli/summary_json.h"
+#include "services/study_runner.h"
+#include "services/summary_json.h"
 
 namespace maw::cli {
 namespace {
@@ -176,14 +177,7 @@ void StudyIndex::load_previous(const std::string& index, bool exists) {
 std::string StudyIndex::log_path(
     const std::string& optimizer, uint64_t seed,
     const std::vector<std::pair<std::string, std::string>>& settings) const {
-  std::string name = optimizer;
-  for (const auto& [k, v] : settings) name += "-" + k + "=" + v;
-  name += "-seed" + std::to_string(seed);
-  for (char& c : name)
-    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '=' ||
-          c == '.'))
-      c = '_';
-  return (std::filesystem::path(dir_) / (name + ".h5")).string();
+  return (std::filesystem::path(dir_) / run_log_name(optimizer, seed, settings)).string();
 }
 
 void StudyIndex::claim(const std::vector<std::string>& log_paths) const {
@@ -206,7 +200,7 @@ StudyIndex::Finished StudyIndex::finished(const std::string& log_path, SeedRun* 
   if (!entry) return Finished::no;
   const Json& run = *entry;
   if (!run.contains("summary")) return Finished::no;
-  RunSummary s = summary_from_json(run["summary"].dump());
+  RunSummary s = summary_from_json(run["summary"]);
   if (!maw::finished(s.status)) return Finished::no;
   std::error_code ec;
   if (!std::filesystem::exists(log_path, ec) && !ec) {
@@ -236,7 +230,7 @@ void StudyIndex::add(const std::string& log_path, const SeedRun& seed_run,
   Json s = Json::object();
   for (const auto& [k, v] : settings) s[k] = v;
   run["settings"] = s;
-  run["summary"] = Json::parse(summary_json(summary));
+  run["summary"] = summary_to_json(summary);
   run["evals"] = evals_to_json(seed_run.evals);
   const std::string file = run["file"].get<std::string>();
   auto same =
@@ -248,8 +242,8 @@ void StudyIndex::add(const std::string& log_path, const SeedRun& seed_run,
   write();
 }
 
-void StudyIndex::finish(const std::string& study_json) {
-  study_json_ = study_json;
+void StudyIndex::finish(const nlohmann::ordered_json& study) {
+  study_ = study;
   write();
 }
 
@@ -263,8 +257,8 @@ void StudyIndex::write() const {
   j["config"] = Json::parse(config_json_);
   j["runs"] = Json::array();
   for (const auto& r : runs_) j["runs"].push_back(r.second);
-  j["complete"] = !study_json_.empty();
-  if (!study_json_.empty()) j["study"] = Json::parse(study_json_);
+  j["complete"] = !study_.is_null();
+  if (!study_.is_null()) j["study"] = study_;
   write_json_atomically((std::filesystem::path(dir_) / "study.json").string(), j);
 }
 

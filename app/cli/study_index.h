@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "api/records.h"
-#include "api/study.h"
+#include "services/study.h"
 
 namespace maw::cli {
 
@@ -55,8 +55,8 @@ class StudyIndex {
   Finished finished(const std::string& log_path, SeedRun* out) const;
   void add(const std::string& log_path, const SeedRun& run,
            const std::vector<std::pair<std::string, std::string>>& settings);
-  // The study's aggregate JSON (compare_study / sweep_study) as text, written at the end.
-  void finish(const std::string& study_json);
+  // The study's aggregate JSON (compare_study / sweep_study), written at the end.
+  void finish(const nlohmann::ordered_json& study);
 
  private:
   void load_previous(const std::string& index, bool exists);
@@ -64,7 +64,7 @@ class StudyIndex {
   std::string dir_, kind_;
   std::vector<std::string> argv_;
   std::string config_json_;
-  std::string study_json_;
+  nlohmann::ordered_json study_;  // null until finish()
   std::string created_;
   // The runs array: (log file name, run entry as JSON), in the order first run; a run that
   // runs again (continued) replaces its entry.

@@ -291,7 +291,7 @@ const std::vector<Entry>& schema() {
   e.push_back({{#NAME, "bool", "true | false", HELP},                                         \
                [](RunConfig& c, const std::string& v) { c.meta.NAME(parse_bool(#NAME, v)); }, \
                [](const RunConfig& c) { return Json(c.meta.NAME()); }})
-// An enum option: its allowed names from the enum's one name table (optim/options.h).
+// An enum option: its allowed names from the enum's one name table (api/options.h).
 #define META_ENUM(NAME, HELP)                                                                 \
   e.push_back(                                                                                \
       {{#NAME, "enum",                                                                        \

@@ -15,6 +15,7 @@
 #include "api/config_keys.h"
 #include "api/errors.h"
 #include "api/file_checks.h"
+#include "api/presets.h"
 
 namespace maw {
 namespace {
@@ -37,14 +38,6 @@ void apply_object(RunConfig& c, const Json& obj, const std::string& prefix) {
     }
   }
 }
-
-// Preset values for keys the user did not set: {key, tiny, small, paper}.
-struct PresetRow {
-  const char* key;
-  const char* tiny;
-  const char* small;
-  const char* paper;
-};
 
 }  // namespace
 
@@ -114,94 +107,8 @@ void RunConfig::apply_json_file(const std::string& path) {
 }
 
 void RunConfig::resolve_preset() {
-  // Per task: {key, tiny, small, paper}; "" leaves the key as it is.
-  static const std::vector<PresetRow> synthetic_rows = {
-      // key                  tiny    small    paper
-      {"steps", "150", "3000", "20000"},
-      {"batch_size", "32", "64", "128"},
-      {"synthetic.n_train", "1024", "16384", "65536"},
-      {"synthetic.n_eval", "256", "4096", "16384"},
-      {"synthetic.input_dim", "8", "32", "64"},
-      {"synthetic.hidden", "32", "128", "256"},
-  };
-  static const std::vector<PresetRow> image_rows = {
-      // tiny: seconds; small: minutes on 2 cores; paper: ResNet-18, 30 epochs (a GPU)
-      {"steps", "40", "", ""},
-      {"epochs", "", "1", "30"},
-      {"eval_every", "", "100", ""},
-      {"batch_size", "32", "128", "128"},
-      {"image.width", "8", "16", "64"},
-      {"image.blocks", "1,1,1,1", "1,1,1,1", "2,2,2,2"},
-      {"image.n_train", "1024", "0", "0"},
-      {"image.n_eval", "512", "0", "0"},
-  };
-  // The paper presets follow TASKS.md's models; small ones fit minutes on 2 CPU cores.
-  // clang-format off
-  static const std::vector<PresetRow> lm_rows = {
-      {"steps", "30", "600", ""},
-      {"epochs", "", "", "10"},
-      {"eval_every", "", "100", ""},
-      {"batch_size", "8", "32", "32"},
-      {"model.dim", "32", "64", "128"},
-      {"model.layers", "1", "2", "2"},
-      {"model.heads", "2", "4", "4"},
-      {"model.ffn", "64", "256", "512"},
-      {"model.dropout", "0", "0.1", "0.1"},
-      {"data.vocab", "500", "4000", "0"},
-      {"data.max_len", "32", "64", "128"},
-      {"data.n_train", "400", "0", "0"},
-      {"data.n_eval", "64", "400", "0"},
-  };
-  static const std::vector<PresetRow> translation_rows = {
-      {"steps", "30", "600", ""},
-      {"epochs", "", "", "20"},
-      {"eval_every", "", "100", ""},
-      {"batch_size", "8", "64", "128"},
-      {"model.dim", "32", "64", "256"},
-      {"model.layers", "1", "2", "4"},
-      {"model.heads", "2", "4", "8"},
-      {"model.ffn", "64", "256", "1024"},
-      {"model.dropout", "0", "0.1", "0.1"},
-      {"data.vocab", "400", "4000", "0"},
-      {"data.max_len", "16", "24", "64"},
-      {"data.n_train", "300", "16000", "0"},
-      {"data.n_eval", "64", "500", "0"},
-      {"translation.bleu_n", "16", "200", "1000"},
-  };
-  static const std::vector<PresetRow> sentiment_rows = {
-      {"steps", "25", "", ""},
-      {"epochs", "", "7", "20"},
-      {"batch_size", "16", "32", "64"},
-      {"model.dim", "8", "64", "64"},
-      {"model.layers", "1", "2", "2"},
-      {"model.ffn", "8", "32", "32"},
-      {"model.dropout", "0", "0.3", "0.3"},
-      {"data.vocab", "300", "3000", "20000"},
-      {"data.max_len", "32", "64", "256"},
-      {"data.n_train", "256", "0", "0"},
-      {"data.n_eval", "64", "0", "0"},
-  };
-  static const std::vector<PresetRow> forecasting_rows = {
-      {"steps", "30", "", ""},
-      {"epochs", "", "15", "30"},
-      {"batch_size", "16", "32", "32"},
-      {"model.dim", "16", "64", "128"},
-      {"model.layers", "1", "2", "2"},
-      {"model.heads", "2", "4", "4"},
-      {"model.ffn", "32", "256", "512"},
-      {"model.dropout", "0", "0.1", "0.1"},
-      {"data.max_len", "24", "64", "96"},
-      {"data.n_train", "200", "0", "0"},
-      {"data.n_eval", "64", "0", "0"},
-  };
-  // clang-format on
   const std::string p = preset;
-  const auto& rows = task == "image"         ? image_rows
-                     : task == "lm"          ? lm_rows
-                     : task == "translation" ? translation_rows
-                     : task == "sentiment"   ? sentiment_rows
-                     : task == "forecasting" ? forecasting_rows
-                                             : synthetic_rows;
+  const auto& rows = task_presets(task);
   const bool length_given = explicit_keys.count("steps") || explicit_keys.count("epochs");
   for (const auto& row : rows) {
     const std::string key = row.key;

@@ -12,7 +12,7 @@
 #include <utility>
 #include <vector>
 
-#include "optim/options.h"
+#include "api/options.h"
 
 namespace maw {
 
@@ -34,7 +34,7 @@ struct RunConfig {
   int64_t eval_every = 0;  // steps between evaluations; 0: once per epoch and at the end
   int64_t log_every = 0;   // steps between progress lines; 0: automatic
 
-  // AdamW hyperparameters, shared by all optimizers (defaults: optim/options.h).
+  // AdamW hyperparameters, shared by all optimizers (defaults: api/options.h).
   double lr = optim::AdamWOptions().lr();
   double weight_decay = optim::AdamWOptions().weight_decay();
   double beta1 = optim::AdamWOptions().beta1();
@@ -47,7 +47,7 @@ struct RunConfig {
   int64_t lr_warmup_steps = 0;
   double lr_min_ratio = 0.0;
 
-  // MetaAdamW's own options (METAADAMW.md §2–§5; defaults in optim/options.h).
+  // MetaAdamW's own options (METAADAMW.md §2–§5; defaults in api/options.h).
   optim::MetaAdamWOptions meta;
   // The paper's best settings per task (§8 table) for the keys not set explicitly:
   // auto (the run's task's, none for synthetic) | none | image | forecasting | sentiment |

@@ -15,7 +15,7 @@
 #include <tuple>
 #include <vector>
 
-#include "optim/options.h"
+#include "api/options.h"
 
 namespace maw::optim {
 

@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "nn/param_info.h"
-#include "optim/options.h"
+#include "api/options.h"
 #include "optim/param_groups.h"
 
 namespace maw::optim {

@@ -14,7 +14,7 @@
 #include <string>
 #include <vector>
 
-#include "optim/options.h"
+#include "api/options.h"
 
 namespace maw::optim {
 

@@ -24,7 +24,7 @@
 #include "optim/features.h"
 #include "optim/meta_optimizer.h"
 #include "optim/modulator.h"
-#include "optim/options.h"
+#include "api/options.h"
 #include "optim/param_groups.h"
 
 namespace maw::optim {

@@ -17,7 +17,7 @@
 #include "nn/layers.h"
 #include "nn/param_store.h"
 #include "nn/transformer.h"
-#include "optim/options.h"
+#include "api/options.h"
 
 namespace maw::optim {
 

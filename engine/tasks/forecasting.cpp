@@ -1,7 +1,7 @@
 #include <algorithm>
 
-#include "api/datasets.h"
 #include "api/errors.h"
+#include "data/datasets.h"
 #include "data/text_readers.h"
 #include "tasks/sequence_tasks.h"
 #include "tasks/task_util.h"
@@ -77,6 +77,26 @@ torch::Tensor ForecastingTask::loss(const torch::Tensor& outputs, const data::Ba
 
 double ForecastingTask::metric_sum(const torch::Tensor& outputs, const data::Batch& b) const {
   return ((outputs - b.y).abs() * target_std_).sum().item<double>();
+}
+
+// The forecasting task's presets (api/presets.h): {key, tiny, small, paper}.
+const std::vector<PresetRow>& forecasting_presets() {
+  // clang-format off
+  static const std::vector<PresetRow> rows = {
+    {"steps", "30", "", ""},
+    {"epochs", "", "15", "30"},
+    {"batch_size", "16", "32", "32"},
+    {"model.dim", "16", "64", "128"},
+    {"model.layers", "1", "2", "2"},
+    {"model.heads", "2", "4", "4"},
+    {"model.ffn", "32", "256", "512"},
+    {"model.dropout", "0", "0.1", "0.1"},
+    {"data.max_len", "24", "64", "96"},
+    {"data.n_train", "200", "0", "0"},
+    {"data.n_eval", "64", "0", "0"},
+  };
+  // clang-format on
+  return rows;
 }
 
 }  // namespace maw::tasks

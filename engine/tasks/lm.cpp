@@ -1,9 +1,9 @@
 #include <cmath>
 #include <filesystem>
 
-#include "api/datasets.h"
 #include "api/errors.h"
 #include "data/corpus_readers.h"
+#include "data/datasets.h"
 #include "data/vocab.h"
 #include "tasks/sequence_tasks.h"
 #include "tasks/task_util.h"
@@ -107,6 +107,28 @@ torch::Tensor LanguageModelTask::loss(const torch::Tensor& outputs, const data::
 
 double LanguageModelTask::finish_metric(double, double mean_loss) const {
   return std::exp(mean_loss);
+}
+
+// The lm task's presets (api/presets.h): {key, tiny, small, paper}.
+const std::vector<PresetRow>& lm_presets() {
+  // clang-format off
+  static const std::vector<PresetRow> rows = {
+    {"steps", "30", "600", ""},
+    {"epochs", "", "", "10"},
+    {"eval_every", "", "100", ""},
+    {"batch_size", "8", "32", "32"},
+    {"model.dim", "32", "64", "128"},
+    {"model.layers", "1", "2", "2"},
+    {"model.heads", "2", "4", "4"},
+    {"model.ffn", "64", "256", "512"},
+    {"model.dropout", "0", "0.1", "0.1"},
+    {"data.vocab", "500", "4000", "0"},
+    {"data.max_len", "32", "64", "128"},
+    {"data.n_train", "400", "0", "0"},
+    {"data.n_eval", "64", "400", "0"},
+  };
+  // clang-format on
+  return rows;
 }
 
 }  // namespace maw::tasks

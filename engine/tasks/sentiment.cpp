@@ -1,6 +1,6 @@
-#include "api/datasets.h"
 #include "api/errors.h"
 #include "data/corpus_readers.h"
+#include "data/datasets.h"
 #include "data/text_readers.h"
 #include "data/vocab.h"
 #include "tasks/sequence_tasks.h"
@@ -82,6 +82,26 @@ torch::Tensor SentimentTask::loss(const torch::Tensor& outputs, const data::Batc
 
 double SentimentTask::metric_sum(const torch::Tensor& outputs, const data::Batch& b) const {
   return outputs.argmax(1).eq(b.y).sum().item<double>();
+}
+
+// The sentiment task's presets (api/presets.h): {key, tiny, small, paper}.
+const std::vector<PresetRow>& sentiment_presets() {
+  // clang-format off
+  static const std::vector<PresetRow> rows = {
+    {"steps", "25", "", ""},
+    {"epochs", "", "7", "20"},
+    {"batch_size", "16", "32", "64"},
+    {"model.dim", "8", "64", "64"},
+    {"model.layers", "1", "2", "2"},
+    {"model.ffn", "8", "32", "32"},
+    {"model.dropout", "0", "0.3", "0.3"},
+    {"data.vocab", "300", "3000", "20000"},
+    {"data.max_len", "32", "64", "256"},
+    {"data.n_train", "256", "0", "0"},
+    {"data.n_eval", "64", "0", "0"},
+  };
+  // clang-format on
+  return rows;
 }
 
 }  // namespace maw::tasks

@@ -61,4 +61,20 @@ double SyntheticTask::metric_sum(const torch::Tensor& outputs, const data::Batch
   return outputs.argmax(1).eq(b.y).sum().item<double>();
 }
 
+// The synthetic task's presets (api/presets.h): {key, tiny, small, paper}.
+const std::vector<PresetRow>& synthetic_presets() {
+  // clang-format off
+  static const std::vector<PresetRow> rows = {
+    // key                  tiny    small    paper
+    {"steps", "150", "3000", "20000"},
+    {"batch_size", "32", "64", "128"},
+    {"synthetic.n_train", "1024", "16384", "65536"},
+    {"synthetic.n_eval", "256", "4096", "16384"},
+    {"synthetic.input_dim", "8", "32", "64"},
+    {"synthetic.hidden", "32", "128", "256"},
+  };
+  // clang-format on
+  return rows;
+}
+
 }  // namespace maw::tasks

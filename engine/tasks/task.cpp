@@ -37,3 +37,17 @@ std::unique_ptr<Task> make_task(const RunConfig& config, torch::Dtype dtype) {
 }
 
 }  // namespace maw::tasks
+
+namespace maw {
+
+const std::vector<PresetRow>& task_presets(std::string_view task) {
+  using namespace tasks;
+  if (task == "image") return image_presets();
+  if (task == "lm") return lm_presets();
+  if (task == "translation") return translation_presets();
+  if (task == "sentiment") return sentiment_presets();
+  if (task == "forecasting") return forecasting_presets();
+  return synthetic_presets();
+}
+
+}  // namespace maw

@@ -9,6 +9,7 @@
 #include <utility>
 #include <vector>
 
+#include "api/presets.h"
 #include "api/run_config.h"
 #include "data/dataset.h"
 #include "nn/model.h"
@@ -81,5 +82,13 @@ using SequenceSplitsTask = SplitsTask<data::SequenceDataset>;
 
 // The task a configuration names, with data and model built from its seed.
 std::unique_ptr<Task> make_task(const RunConfig& config, torch::Dtype dtype);
+
+// Each task's presets, defined beside it (task_presets dispatches on the name).
+const std::vector<PresetRow>& synthetic_presets();
+const std::vector<PresetRow>& image_presets();
+const std::vector<PresetRow>& lm_presets();
+const std::vector<PresetRow>& translation_presets();
+const std::vector<PresetRow>& sentiment_presets();
+const std::vector<PresetRow>& forecasting_presets();
 
 }  // namespace maw::tasks

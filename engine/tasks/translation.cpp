@@ -1,9 +1,9 @@
 #include <cmath>
 #include <map>
 
-#include "api/datasets.h"
 #include "api/errors.h"
 #include "data/corpus_readers.h"
+#include "data/datasets.h"
 #include "data/vocab.h"
 #include "tasks/sequence_tasks.h"
 #include "tasks/task_util.h"
@@ -189,6 +189,29 @@ double corpus_bleu(const std::vector<std::vector<int64_t>>& hyps,
   }
   const double bp = hyp_len >= ref_len || hyp_len == 0 ? 1.0 : std::exp(1.0 - ref_len / hyp_len);
   return 100.0 * bp * std::exp(log_p);
+}
+
+// The translation task's presets (api/presets.h): {key, tiny, small, paper}.
+const std::vector<PresetRow>& translation_presets() {
+  // clang-format off
+  static const std::vector<PresetRow> rows = {
+    {"steps", "30", "600", ""},
+    {"epochs", "", "", "20"},
+    {"eval_every", "", "100", ""},
+    {"batch_size", "8", "64", "128"},
+    {"model.dim", "32", "64", "256"},
+    {"model.layers", "1", "2", "4"},
+    {"model.heads", "2", "4", "8"},
+    {"model.ffn", "64", "256", "1024"},
+    {"model.dropout", "0", "0.1", "0.1"},
+    {"data.vocab", "400", "4000", "0"},
+    {"data.max_len", "16", "24", "64"},
+    {"data.n_train", "300", "16000", "0"},
+    {"data.n_eval", "64", "500", "0"},
+    {"translation.bleu_n", "16", "200", "1000"},
+  };
+  // clang-format on
+  return rows;
 }
 
 }  // namespace maw::tasks

@@ -10,6 +10,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include "api/errors.h"
@@ -139,181 +140,237 @@ RunSummary summary_head(const RunInfo& info, const tasks::Task& task) {
   return s;
 }
 
+// One run's state and its named steps; Trainer::run is the loop over them.
+class TrainingRun {
+ public:
+  // Builds the task, its groups, the data streams and the optimizer; resumes from a
+  // checkpoint when asked; tells the observers the run started.
+  TrainingRun(RunConfig& c, const std::vector<RunObserver*>& observers)
+      : c_(c),
+        observers_(observers),
+        threads_(c.threads > 0 ? static_cast<int>(c.threads) : default_threads()),
+        device_(resolve_device(c.device)) {
+    at::set_num_threads(threads_);
+    keep_freed_memory();
+    const torch::Dtype dtype = c.dtype == "float64" ? torch::kDouble : torch::kFloat;
+    // Determinism: everything random below draws from generators seeded by c.seed; the
+    // global generator is seeded too, for any op that uses it.
+    torch::manual_seed(c.seed);
+    task_ = tasks::make_task(c, dtype);
+    task_->model().store().to(device_);
+    optim::GroupingSpec spec;
+    spec.strategy = c.groups;
+    spec.rules = optim::GroupingSpec::parse_rules(c.group_rules);
+    groups_ = optim::make_groups(store().info(), spec);
+    train_.emplace(task_->train().size(), c.batch_size, c.seed ^ kTrainStream);
+    meta_train_.emplace(task_->train().size(), c.batch_size, c.seed ^ kMetaTrainStream);
+    meta_val_.emplace(task_->meta_val().size(), c.batch_size, c.seed ^ kMetaValStream);
+    total_ = c.steps > 0 ? c.steps : std::max<int64_t>(1, c.epochs) * train_->batches_per_epoch();
+    if (c.meta.total_steps() == 0) c.meta.total_steps(total_);  // T of the time feature
+    eval_batch_ = std::max<int64_t>(c.batch_size, 256);
+    opt_ = make_optimizer(c, store(), groups_, [this] { return meta_batches(); });
+    if (!c.modulator.empty()) opt_->import_modulator(c.modulator);
+    early_.emplace(c, task_->metric_higher_is_better());
+    if (!c.resume.empty())
+      step_ = load_checkpoint(c.resume, store(), *opt_, streams(), device_, *early_,
+                              task_->extra_metric_names());
+    first_step_ = step_;
+    schedule_ = optim::parse_lr_schedule(c.lr_schedule);  // checked by RunConfig
+    const RunInfo info = make_run_info(c, *task_, store(), groups_, *opt_, device_, threads_,
+                                       total_, train_->batches_per_epoch());
+    for (auto* o : observers_) o->on_start(info);
+    announce(RunEvent::Kind::Started);
+    summary_ = summary_head(info, *task_);
+    ctx_ = task_->model().ctx(/*training=*/true, /*update_buffers=*/true);
+    start_ = Clock::now();
+  }
+
+  bool more() const { return step_ < total_; }
+
+  // Pause, single-step or stop from another thread (RunControl); false when stopped.
+  bool wait_turn(RunControl* control) {
+    if (!control || control->wait_turn([this](RunEvent::Kind k) { announce(k); })) return true;
+    end(RunStatus::stopped, "stopped at step " + std::to_string(step_), RunEvent::Kind::Stopped,
+        step_);
+    return false;
+  }
+
+  // batch → forward/backward → divergence check → optimizer step → the step's records.
+  // False when the loss is not finite: the optimizer has not applied it.
+  bool train_step() {
+    const auto t0 = Clock::now();
+    auto batch = task_->train().get(train_->next()).to(device_);
+    store().zero_grad();
+    auto loss = task_->loss(task_->model().forward(ctx_, batch), batch);
+    loss.backward();
+    const double loss_value = loss.item<double>();  // the step's one host sync
+    const double fb_ms = ms_since(t0);
+    if (snapshot_pending_) publish_snapshot();
+    if (!std::isfinite(loss_value)) {
+      // Stop before the optimizer applies a non-finite update: the model stays as it was.
+      summary_.final_train_loss = loss_value;
+      end(RunStatus::diverged,
+          "loss became " + std::to_string(loss_value) + " at step " + std::to_string(step_ + 1) +
+              "; parameters kept from step " + std::to_string(step_),
+          RunEvent::Kind::Diverged, step_ + 1);
+      return false;
+    }
+    const bool want_snapshot = c_.snapshot_every > 0 && (step_ + 1) % c_.snapshot_every == 0;
+    const bool want_attention = c_.attention_every > 0 && (step_ + 1) % c_.attention_every == 0;
+    const double lr =
+        c_.lr * optim::lr_scale(schedule_, step_, total_, c_.lr_warmup_steps, c_.lr_min_ratio);
+    if (schedule_ != optim::LrSchedule::Constant || c_.lr_warmup_steps > 0) opt_->set_lr(lr);
+    const auto t1 = Clock::now();
+    opt_->step(want_snapshot, want_attention);
+    const double opt_total_ms = ms_since(t1);
+    ++step_;
+    const auto meta = opt_->last_meta_update();
+    StepRecord r;
+    r.step = step_;
+    r.epoch = train_->epoch();
+    r.loss = loss_value;
+    r.lr = lr;
+    r.forward_backward_ms = fb_ms;
+    r.meta_ms = meta ? meta->meta_ms : 0.0;
+    r.optimizer_ms = opt_total_ms - r.meta_ms;
+    r.wall_time_s = seconds_since(start_);
+    step_ms_sum_ += fb_ms + opt_total_ms;
+    summary_.final_train_loss = loss_value;
+    for (auto* o : observers_) o->on_step(r);
+    if (meta)
+      for (auto* o : observers_) o->on_meta_update(*meta);
+    // A device snapshot is copied to the host behind the step that kept it; it is
+    // published once that copy is done — at once on the CPU, after the next step's loss
+    // read on a GPU (which waits for the device anyway), so the step never waits for it.
+    if (want_snapshot) snapshot_pending_ = true;
+    if (snapshot_pending_ && opt_->snapshot_ready()) publish_snapshot();
+    return true;
+  }
+
+  // On the schedule (every eval_every steps, else each epoch's end); the last step's
+  // evaluation is finish()'s.
+  void evaluate_when_due() {
+    const int64_t per_epoch = train_->batches_per_epoch();
+    const bool epoch_end = per_epoch > 0 && step_ % per_epoch == 0;
+    const bool due = c_.eval_every > 0 ? step_ % c_.eval_every == 0 : epoch_end;
+    if (due && step_ < total_) evaluate();
+  }
+
+  // After this step's evaluation, so that a resumed run's early stopping has seen it.
+  void checkpoint_when_due() {
+    if (c_.checkpoint_at > 0 && step_ == c_.checkpoint_at && !c_.checkpoint.empty())
+      save_checkpoint(c_.checkpoint, step_, store(), *opt_, streams(), device_, *early_);
+  }
+
+  // True when the last evaluation told early stopping to end the run.
+  bool stopping_early() {
+    if (!stop_early_) return false;
+    end(RunStatus::early_stopped, early_->reason(), RunEvent::Kind::EarlyStopped, step_);
+    return true;
+  }
+
+  // The last evaluation, the best model back (early stopping), the validation split, the
+  // summary to the observers.
+  RunSummary finish() {
+    auto& s = summary_;
+    if (snapshot_pending_) publish_snapshot();
+    s.steps = step_;
+    if (s.status != RunStatus::diverged && last_eval_ != step_) evaluate();
+    early_->finish(store(), step_, s);  // the best evaluated model back, when kept
+    s.wall_time_s = seconds_since(start_);
+    if (s.status != RunStatus::diverged) {  // after the clock: selection's cost is not the run's
+      const auto v = task_->evaluate(task_->meta_val(), device_, eval_batch_);
+      s.val_loss = v.loss;
+      s.val_metric = v.metric;
+    }
+    const int64_t done = step_ - first_step_;
+    s.mean_step_ms = done > 0 ? step_ms_sum_ / static_cast<double>(done) : 0.0;
+    s.meta_updates = opt_->meta_updates();
+    if (!c_.export_modulator.empty()) opt_->export_modulator(c_.export_modulator);
+    if (s.status == RunStatus::completed) announce(RunEvent::Kind::Completed);
+    for (auto* o : observers_) o->on_finish(s);
+    return s;
+  }
+
+ private:
+  nn::ParamStore& store() { return task_->model().store(); }
+  Streams streams() {
+    return {{"train", &*train_}, {"meta_train", &*meta_train_}, {"meta_val", &*meta_val_}};
+  }
+  void announce(RunEvent::Kind k, const std::string& message = "") {
+    for (auto* o : observers_) o->on_event({k, step_, message});
+  }
+  // The run ends before its last step: the status, its message, the event at `at`.
+  void end(RunStatus status, std::string message, RunEvent::Kind kind, int64_t at) {
+    summary_.status = status;
+    summary_.message = std::move(message);
+    for (auto* o : observers_) o->on_event({kind, at, summary_.message});
+  }
+
+  // §5: b2 from an independent stream over the training split, bv from meta-validation.
+  optim::MetaBatches meta_batches() {
+    auto loss_on = [this](data::Batch b) -> optim::LossAt {
+      return [this, b](const std::vector<torch::Tensor>& params) {
+        nn::Ctx ctx = task_->model().ctx(/*training=*/true, /*update_buffers=*/false);
+        ctx.params = &params;
+        return task_->loss(task_->model().forward(ctx, b), b);
+      };
+    };
+    return optim::MetaBatches{loss_on(task_->train().get(meta_train_->next()).to(device_)),
+                              loss_on(task_->meta_val().get(meta_val_->next()).to(device_))};
+  }
+
+  void evaluate() {
+    const auto t0 = Clock::now();
+    const auto r = task_->evaluate(task_->eval(), device_, eval_batch_);
+    EvalRecord e{step_,        train_->epoch(),       r.loss,  r.metric,
+                 ms_since(t0), seconds_since(start_), r.extras};
+    for (auto* o : observers_) o->on_eval(e);
+    summary_.eval_loss = r.loss;
+    summary_.eval_metric = r.metric;
+    summary_.eval_extras = r.extras;
+    stop_early_ = early_->observe(e, store());
+    last_eval_ = step_;
+  }
+
+  void publish_snapshot() {
+    snapshot_pending_ = false;
+    if (const auto snap = opt_->snapshot())
+      for (auto* o : observers_) o->on_snapshot(*snap);
+  }
+
+  RunConfig& c_;
+  const std::vector<RunObserver*>& observers_;
+  const int threads_;
+  const torch::Device device_;
+  std::unique_ptr<tasks::Task> task_;
+  std::vector<optim::ParamGroup> groups_;
+  std::optional<data::BatchStream> train_, meta_train_, meta_val_;
+  int64_t total_ = 0, eval_batch_ = 0, step_ = 0, first_step_ = 0, last_eval_ = -1;
+  std::unique_ptr<RunOptimizer> opt_;
+  std::optional<EarlyStopping> early_;
+  optim::LrSchedule schedule_ = optim::LrSchedule::Constant;
+  RunSummary summary_;
+  Clock::time_point start_;
+  nn::Ctx ctx_;  // the training steps' (dropout on, BatchNorm statistics updated)
+  double step_ms_sum_ = 0.0;
+  bool snapshot_pending_ = false, stop_early_ = false;
+};
+
 }  // namespace
 
 Trainer::Trainer(RunConfig config, std::vector<RunObserver*> observers, RunControl* control)
     : config_(std::move(config)), observers_(std::move(observers)), control_(control) {}
 
 RunSummary Trainer::run() {
-  auto& c = config_;
-  const int threads = c.threads > 0 ? static_cast<int>(c.threads) : default_threads();
-  at::set_num_threads(threads);
-  keep_freed_memory();
-  const torch::Device device = resolve_device(c.device);
-  const torch::Dtype dtype = c.dtype == "float64" ? torch::kDouble : torch::kFloat;
-
-  // Determinism: everything random below draws from generators seeded by c.seed; the
-  // global generator is seeded too, for any op that uses it.
-  torch::manual_seed(c.seed);
-  auto task = tasks::make_task(c, dtype);
-  auto& model = task->model();
-  model.store().to(device);
-
-  optim::GroupingSpec spec;
-  spec.strategy = c.groups;
-  spec.rules = optim::GroupingSpec::parse_rules(c.group_rules);
-  const auto groups = optim::make_groups(model.store().info(), spec);
-
-  data::BatchStream stream(task->train().size(), c.batch_size, c.seed ^ kTrainStream);
-  data::BatchStream meta_train(task->train().size(), c.batch_size, c.seed ^ kMetaTrainStream);
-  data::BatchStream meta_val(task->meta_val().size(), c.batch_size, c.seed ^ kMetaValStream);
-  const int64_t total =
-      c.steps > 0 ? c.steps : std::max<int64_t>(1, c.epochs) * stream.batches_per_epoch();
-  if (c.meta.total_steps() == 0) c.meta.total_steps(total);  // T of the time feature
-  const int64_t eval_batch = std::max<int64_t>(c.batch_size, 256);
-
-  // §5: b2 from an independent stream over the training split, bv from meta-validation.
-  auto meta_batches = [&]() {
-    auto loss_on = [&](data::Batch b) -> optim::LossAt {
-      return [&, b](const std::vector<torch::Tensor>& params) {
-        nn::Ctx ctx = model.ctx(/*training=*/true, /*update_buffers=*/false);
-        ctx.params = &params;
-        return task->loss(model.forward(ctx, b), b);
-      };
-    };
-    return optim::MetaBatches{loss_on(task->train().get(meta_train.next()).to(device)),
-                              loss_on(task->meta_val().get(meta_val.next()).to(device))};
-  };
-  auto opt = make_optimizer(c, model.store(), groups, meta_batches);
-  if (!c.modulator.empty()) opt->import_modulator(c.modulator);
-  const Streams streams = {
-      {"train", &stream}, {"meta_train", &meta_train}, {"meta_val", &meta_val}};
-  int64_t step = 0;
-  EarlyStopping early(c, task->metric_higher_is_better());
-  if (!c.resume.empty())
-    step = load_checkpoint(c.resume, model.store(), *opt, streams, device, early,
-                           task->extra_metric_names());
-
-  const RunInfo info = make_run_info(c, *task, model.store(), groups, *opt, device, threads, total,
-                                     stream.batches_per_epoch());
-  for (auto* o : observers_) o->on_start(info);
-  for (auto* o : observers_) o->on_event({RunEvent::Kind::Started, step, ""});
-  RunSummary s = summary_head(info, *task);
-
-  const auto start = Clock::now();
-  bool stop_early = false;
-  auto evaluate = [&](int64_t at_step, int64_t epoch) {
-    const auto t0 = Clock::now();
-    const auto r = task->evaluate(task->eval(), device, eval_batch);
-    EvalRecord e{at_step, epoch, r.loss, r.metric, ms_since(t0), seconds_since(start), r.extras};
-    for (auto* o : observers_) o->on_eval(e);
-    s.eval_loss = r.loss;
-    s.eval_metric = r.metric;
-    s.eval_extras = r.extras;
-    stop_early = early.observe(e, model.store());
-  };
-  auto announce = [&](RunEvent::Kind k) {
-    for (auto* o : observers_) o->on_event({k, step, ""});
-  };
-
-  double step_ms_sum = 0.0;
-  const int64_t first_step = step;
-  int64_t last_eval = -1;
-  auto ctx = model.ctx(/*training=*/true, /*update_buffers=*/true);
-  // A device snapshot is copied to the host behind the step that kept it; it is published
-  // once that copy is done — at once on the CPU, after the next step's loss read on a GPU
-  // (which waits for the device anyway), so the step never waits for it.
-  bool snapshot_pending = false;
-  auto publish_snapshot = [&] {
-    snapshot_pending = false;
-    if (const auto snap = opt->snapshot())
-      for (auto* o : observers_) o->on_snapshot(*snap);
-  };
-  const auto schedule = optim::parse_lr_schedule(c.lr_schedule);  // checked by RunConfig
-  while (step < total) {
-    if (control_ && !control_->wait_turn(announce)) {
-      s.status = RunStatus::stopped;
-      s.message = "stopped at step " + std::to_string(step);
-      for (auto* o : observers_) o->on_event({RunEvent::Kind::Stopped, step, s.message});
-      break;
-    }
-    const auto t0 = Clock::now();
-    auto batch = task->train().get(stream.next()).to(device);
-    model.store().zero_grad();
-    auto loss = task->loss(model.forward(ctx, batch), batch);
-    loss.backward();
-    const double loss_value = loss.item<double>();  // the step's one host sync
-    const double fb_ms = ms_since(t0);
-    if (snapshot_pending) publish_snapshot();
-    if (!std::isfinite(loss_value)) {
-      // Stop before the optimizer applies a non-finite update: the model stays as it was.
-      s.status = RunStatus::diverged;
-      s.message = "loss became " + std::to_string(loss_value) + " at step " +
-                  std::to_string(step + 1) + "; parameters kept from step " + std::to_string(step);
-      for (auto* o : observers_) o->on_event({RunEvent::Kind::Diverged, step + 1, s.message});
-      s.final_train_loss = loss_value;
-      break;
-    }
-    const bool want_snapshot = c.snapshot_every > 0 && (step + 1) % c.snapshot_every == 0;
-    const bool want_attention = c.attention_every > 0 && (step + 1) % c.attention_every == 0;
-    const double lr =
-        c.lr * optim::lr_scale(schedule, step, total, c.lr_warmup_steps, c.lr_min_ratio);
-    if (schedule != optim::LrSchedule::Constant || c.lr_warmup_steps > 0) opt->set_lr(lr);
-    const auto t1 = Clock::now();
-    opt->step(want_snapshot, want_attention);
-    const double opt_total_ms = ms_since(t1);
-    ++step;
-    const auto meta = opt->last_meta_update();
-    StepRecord r;
-    r.step = step;
-    r.epoch = stream.epoch();
-    r.loss = loss_value;
-    r.lr = lr;
-    r.forward_backward_ms = fb_ms;
-    r.meta_ms = meta ? meta->meta_ms : 0.0;
-    r.optimizer_ms = opt_total_ms - r.meta_ms;
-    r.wall_time_s = seconds_since(start);
-    step_ms_sum += fb_ms + opt_total_ms;
-    s.final_train_loss = loss_value;
-    for (auto* o : observers_) o->on_step(r);
-    if (meta)
-      for (auto* o : observers_) o->on_meta_update(*meta);
-    if (want_snapshot) snapshot_pending = true;
-    if (snapshot_pending && opt->snapshot_ready()) publish_snapshot();
-    const bool epoch_end = stream.batches_per_epoch() > 0 && step % stream.batches_per_epoch() == 0;
-    const bool due = c.eval_every > 0 ? step % c.eval_every == 0 : epoch_end;
-    if (due && step < total) {
-      evaluate(step, stream.epoch());
-      last_eval = step;
-    }
-    // After this step's evaluation, so that a resumed run's early stopping has seen it.
-    if (c.checkpoint_at > 0 && step == c.checkpoint_at && !c.checkpoint.empty())
-      save_checkpoint(c.checkpoint, step, model.store(), *opt, streams, device, early);
-    if (stop_early) {
-      s.status = RunStatus::early_stopped;
-      s.message = early.reason();
-      for (auto* o : observers_) o->on_event({RunEvent::Kind::EarlyStopped, step, s.message});
-      break;
-    }
+  TrainingRun run(config_, observers_);
+  while (run.more()) {
+    if (!run.wait_turn(control_) || !run.train_step()) break;  // stopped, or diverged
+    run.evaluate_when_due();
+    run.checkpoint_when_due();
+    if (run.stopping_early()) break;
   }
-  if (snapshot_pending) publish_snapshot();
-  s.steps = step;
-  if (s.status != RunStatus::diverged && last_eval != step) evaluate(step, stream.epoch());
-  early.finish(model.store(), step, s);  // the best evaluated model back, when kept
-  s.wall_time_s = seconds_since(start);
-  if (s.status != RunStatus::diverged) {  // after the clock: selection's cost is not the run's
-    const auto v = task->evaluate(task->meta_val(), device, eval_batch);
-    s.val_loss = v.loss;
-    s.val_metric = v.metric;
-  }
-  const int64_t done = step - first_step;
-  s.mean_step_ms = done > 0 ? step_ms_sum / static_cast<double>(done) : 0.0;
-  s.meta_updates = opt->meta_updates();
-  if (!c.export_modulator.empty()) opt->export_modulator(c.export_modulator);
-  if (s.status == RunStatus::completed)
-    for (auto* o : observers_) o->on_event({RunEvent::Kind::Completed, step, ""});
-  for (auto* o : observers_) o->on_finish(s);
-  return s;
+  return run.finish();
 }
 
 }  // namespace maw::train

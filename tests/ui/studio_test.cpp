@@ -67,8 +67,8 @@ class StudioTest : public QObject {
     QStringList docks;
     for (auto* d : w.findChildren<QDockWidget*>()) docks << d->objectName();
     docks.sort();
-    QCOMPARE(docks,
-             QStringList({"attention", "features", "groups", "meta", "modulation", "setup"}));
+    QCOMPARE(docks, QStringList({"attention", "features", "groups", "meta", "modulation", "setup",
+                                 "steps"}));
   }
 
   void aTinyRunStreamsIntoTheCurves() {
@@ -296,6 +296,13 @@ class StudioTest : public QObject {
     show_panel(w, "meta");
     QTRY_VERIFY(w.meta().plot()->graphCount() > 0);
     QVERIFY(w.meta().plot()->graph(0)->dataCount() >= 2);
+    // Steps lists the codec's per-step series.
+    show_panel(w, "steps");
+    QTRY_VERIFY(w.steps().series()->findText("lr") >= 0);
+    QVERIFY(w.steps().series()->findText("step") < 0);  // the x axis is no series
+    w.steps().series()->setCurrentText("forward_backward_ms");
+    QCOMPARE(w.steps().plot()->graphCount(), 1);
+    QCOMPARE(w.steps().plot()->graph(0)->dataCount(), 30);
     auto* tree = w.findChild<QTreeWidget*>();
     QVERIFY(tree);
     QCOMPARE(tree->topLevelItemCount(), G);
@@ -323,6 +330,8 @@ class StudioTest : public QObject {
     QCOMPARE(w.modulation().plot()->xAxis->range().lower, 10.0);
     QCOMPARE(w.modulation().plot()->xAxis->range().upper, 20.0);
     QCOMPARE(w.meta().plot()->xAxis->range().upper, 20.0);
+    QCOMPARE(w.steps().plot()->xAxis->range().lower, 10.0);  // every panel, one StepRange
+    QCOMPARE(w.studio().step_range().selection(), std::make_pair(10.0, 20.0));
     QCOMPARE(w.attention().shown_step(), int64_t{20});  // maps at 10, 20 are reachable
     w.curves().clear_selection();
     QVERIFY(w.modulation().plot()->xAxis->range().upper >= 30.0);

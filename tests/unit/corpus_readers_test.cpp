@@ -8,9 +8,9 @@
 #include <filesystem>
 #include <fstream>
 
-#include "api/datasets.h"
 #include "api/errors.h"
 #include "data/corpus_readers.h"
+#include "data/datasets.h"
 #include "data/text_readers.h"
 #include "data/vocab.h"
 

@@ -5,9 +5,9 @@
 #include <filesystem>
 #include <fstream>
 
-#include "api/datasets.h"
 #include "api/errors.h"
 #include "api/session.h"
+#include "data/datasets.h"
 #include "nn/conv_check.h"
 #include "nn/resnet.h"
 #include "optim/param_groups.h"

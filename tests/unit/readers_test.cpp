@@ -7,8 +7,8 @@
 #include <cstdio>
 #include <fstream>
 
-#include "api/datasets.h"
 #include "api/errors.h"
+#include "data/datasets.h"
 #include "data/image_readers.h"
 #include "data/text_readers.h"
 

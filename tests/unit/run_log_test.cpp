@@ -9,6 +9,7 @@
 #include <fstream>
 
 #include "api/errors.h"
+#include "api/log_schema.h"
 #include "api/run_log.h"
 #include "api/run_log_reader.h"
 #include "api/session.h"
@@ -65,7 +66,7 @@ TEST(RunLog, EveryRecordOfAMetaAdamWRunIsInTheFile) {
   EXPECT_NE(read_string_attr(f, "config").find("\"meta_update_freq\": 10"), std::string::npos);
   int32_t version = 0;
   f.openGroup("/").openAttribute("schema_version").read(H5::PredType::NATIVE_INT32, &version);
-  EXPECT_EQ(version, 2);
+  EXPECT_EQ(version, logschema::kVersion);
 
   const auto loss = read_all<double>(f, "steps/loss", H5::PredType::NATIVE_DOUBLE);
   const auto step = read_all<int64_t>(f, "steps/step", H5::PredType::NATIVE_INT64);

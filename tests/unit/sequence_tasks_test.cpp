@@ -10,9 +10,9 @@
 #include <filesystem>
 #include <fstream>
 
-#include "api/datasets.h"
 #include "api/errors.h"
 #include "api/session.h"
+#include "data/datasets.h"
 #include "data/vocab.h"
 #include "nn/seq_models.h"
 #include "tasks/sequence_tasks.h"

@@ -8,7 +8,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "api/stats.h"
+#include "services/stats.h"
 
 namespace maw::stats {
 namespace {

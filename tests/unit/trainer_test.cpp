@@ -262,7 +262,7 @@ TEST(Trainer, AdamWAndMetaAdamWWithTheSameSeedSeeTheSameInitAndData) {
   run(c, &a);
   c.set("optimizer", "metaadamw");
   run(c, &m);
-  EXPECT_EQ(a.steps[0].loss, m.steps[0].loss);  // same initialization and first batch
+  EXPECT_EQ(a.steps[0].loss, m.steps[0].loss);            // same initialization and first batch
 }
 
 TEST(Trainer, MetaAdamWRunSavedAtStep100AndResumedEqualsTheUninterruptedRun) {

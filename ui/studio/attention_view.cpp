@@ -27,6 +27,7 @@ namespace maw::ui {
 // ---- Attention ----
 
 AttentionView::AttentionView(Studio& studio, QWidget* parent) : QWidget(parent), studio_(studio) {
+  connect(&studio_.step_range(), &StepRange::changed, this, [this] { refresh(); });
   run_ = new RunPicker;
   layer_ = new QSpinBox;
   head_ = new QSpinBox;
@@ -87,26 +88,21 @@ int64_t AttentionView::shown_step() const {
   return i < steps.size() ? steps[i] : -1;
 }
 
-void AttentionView::set_step_range(double lo, double hi) {
-  lo_ = lo;
-  hi_ = hi;
-  refresh();
-}
-
 // The maps the scrubber reaches: all, or those inside the selected step range (the nearest
 // one when none falls inside).
 std::pair<int, int> AttentionView::reachable(const AttentionMaps& maps) const {
   const int n = static_cast<int>(maps.size());
-  if (n == 0 || hi_ <= lo_) return {0, std::max(0, n - 1)};
+  const auto [lo, hi] = studio_.step_range().shown();
+  if (n == 0 || hi <= lo) return {0, std::max(0, n - 1)};
   const auto& steps = maps.steps();
   int first = -1, last = -1;
   for (int i = 0; i < n; ++i)
-    if (steps[static_cast<size_t>(i)] >= lo_ && steps[static_cast<size_t>(i)] <= hi_) {
+    if (steps[static_cast<size_t>(i)] >= lo && steps[static_cast<size_t>(i)] <= hi) {
       if (first < 0) first = i;
       last = i;
     }
   if (first < 0) {
-    const auto i = static_cast<int>(maps.nearest(static_cast<int64_t>(0.5 * (lo_ + hi_))));
+    const auto i = static_cast<int>(maps.nearest(static_cast<int64_t>(0.5 * (lo + hi))));
     return {std::max(0, i), std::max(0, i)};
   }
   return {first, last};
@@ -136,13 +132,14 @@ void AttentionView::refresh() {
     plot_->replot(QCustomPlot::rpQueuedReplot);
     return;
   }
+  const bool in_range = studio_.step_range().shown().second > studio_.step_range().shown().first;
   step_label_->setText(QString("step %1  (%2 of %3 maps held%4)")
                            .arg(maps.steps()[static_cast<size_t>(step_->value())])
                            .arg(step_->value() + 1)
                            .arg(maps.size())
-                           .arg(hi_ > lo_ ? QString("; %1 in the selected range")
-                                                .arg(step_->maximum() - step_->minimum() + 1)
-                                          : QString()));
+                           .arg(in_range ? QString("; %1 in the selected range")
+                                               .arg(step_->maximum() - step_->minimum() + 1)
+                                         : QString()));
   map_->data()->setSize(G, G);
   map_->data()->setRange(QCPRange(0, G - 1), QCPRange(0, G - 1));
   float hi = 0.0f;

@@ -53,6 +53,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
   features_ = new GroupPlotView(*studio_, GroupPlotView::Kind::Features);
   attention_ = new AttentionView(*studio_);
   meta_ = new MetaView(*studio_);
+  steps_ = new StepSeriesView(*studio_);
   groups_ = new GroupsView(*studio_);
   setCentralWidget(curves_);
 
@@ -68,17 +69,20 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
   auto* d_att = dock(this, "Attention", "attention", attention_, Qt::RightDockWidgetArea);
   auto* d_feat = dock(this, "Features", "features", features_, Qt::BottomDockWidgetArea);
   auto* d_meta = dock(this, "Meta", "meta", meta_, Qt::BottomDockWidgetArea);
+  auto* d_steps = dock(this, "Steps", "steps", steps_, Qt::BottomDockWidgetArea);
   // Panels refresh only while shown (a hidden tab costs nothing), and at once when shown.
   panels_ = {{d_mod, [this] { modulation_->refresh(); }},
              {d_att, [this] { attention_->refresh(); }},
              {d_feat, [this] { features_->refresh(); }},
              {d_meta, [this] { meta_->refresh(); }},
+             {d_steps, [this] { steps_->refresh(); }},
              {d_groups, [this] { groups_->refresh(); }}};
   for (const auto& [d, refresh] : panels_)
     connect(d, &QDockWidget::visibilityChanged, this, [refresh = refresh](bool shown) {
       if (shown) refresh();
     });
   tabifyDockWidget(d_feat, d_meta);
+  tabifyDockWidget(d_meta, d_steps);
   d_feat->raise();
   // Below ~1200 pixels of height (a 1366×768 laptop, a 1080p screen) Modulation's plot and
   // table and Attention's heatmap do not fit one above the other: they share a tab there
@@ -189,12 +193,6 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
   connect(studio_, &Studio::runs_changed, this, &MainWindow::refresh);
   connect(studio_, &Studio::state_changed, this, &MainWindow::update_state);
   connect(studio_, &Studio::error, this, &MainWindow::show_error);
-  connect(curves_, &CurvesView::step_range_changed, this, [this](double lo, double hi) {
-    modulation_->set_step_range(lo, hi);
-    features_->set_step_range(lo, hi);
-    meta_->set_step_range(lo, hi);
-    attention_->set_step_range(lo, hi);
-  });
 
   QSettings s;
   restoreGeometry(s.value("window/geometry").toByteArray());
@@ -232,7 +230,7 @@ void MainWindow::open_logs(const QStringList& paths) {
 void MainWindow::run_command_line(const CommandLine& cl, std::function<void(bool)> done) {
   open_logs(cl.logs);
   const auto select = [this, sel = cl.selection] {
-    if (sel.second > sel.first) curves_->set_selection(sel.first, sel.second);
+    if (sel.second > sel.first) studio_->step_range().select(sel.first, sel.second);
   };
   select();
   const bool screenshots = !cl.screenshots_dir.isEmpty();

@@ -21,6 +21,7 @@ class GroupPlotView;
 class AttentionView;
 class MetaView;
 class GroupsView;
+class StepSeriesView;
 
 class MainWindow : public QMainWindow {
   Q_OBJECT
@@ -34,6 +35,7 @@ class MainWindow : public QMainWindow {
   AttentionView& attention() { return *attention_; }
   GroupPlotView& modulation() { return *modulation_; }
   GroupPlotView& features() { return *features_; }
+  StepSeriesView& steps() { return *steps_; }
   MetaView& meta() { return *meta_; }
 
   void start();
@@ -80,6 +82,7 @@ class MainWindow : public QMainWindow {
   SetupPanel* setup_;
   CurvesView* curves_;
   GroupPlotView *modulation_, *features_;
+  StepSeriesView* steps_;
   AttentionView* attention_;
   MetaView* meta_;
   GroupsView* groups_;

@@ -27,6 +27,7 @@ namespace maw::ui {
 // ---- Meta ----
 
 MetaView::MetaView(Studio& studio, QWidget* parent) : QWidget(parent), studio_(studio) {
+  connect(&studio_.step_range(), &StepRange::changed, this, [this] { fit(); });
   run_ = new RunPicker;
   summary_ = new QLabel;
   summary_->setTextFormat(Qt::RichText);
@@ -81,17 +82,12 @@ MetaView::MetaView(Studio& studio, QWidget* parent) : QWidget(parent), studio_(s
 }
 
 void MetaView::fit() {
+  const auto [lo, hi] = studio_.step_range().shown();
   for (auto* p : {terms_, weights_, log_vars_, grad_norm_, rel_change_, at_bound_}) {
-    range_to(p, lo_, hi_);
+    range_to(p, lo, hi);
     if (p == at_bound_) p->yAxis->setRange(-0.03, 1.03);  // a fraction: always 0 … 1
     p->replot(QCustomPlot::rpQueuedReplot);
   }
-}
-
-void MetaView::set_step_range(double lo, double hi) {
-  lo_ = lo;
-  hi_ = hi;
-  fit();
 }
 
 void MetaView::refresh() {

@@ -28,6 +28,7 @@ namespace maw::ui {
 
 GroupPlotView::GroupPlotView(Studio& studio, Kind kind, QWidget* parent)
     : QWidget(parent), studio_(studio), kind_(kind) {
+  connect(&studio_.step_range(), &StepRange::changed, this, [this] { show_step_range(); });
   const bool modulation = kind == Kind::Modulation;
   run_ = new RunPicker;
   quantity_ = new QComboBox;
@@ -36,12 +37,7 @@ GroupPlotView::GroupPlotView(Studio& studio, Kind kind, QWidget* parent)
     quantity_->addItems({"α — learning-rate factor", "β — weight-decay factor", "λ1", "λ2",
                          "effective learning rate (η·α)", "effective weight decay (λ·β)"});
   log_y_ = new QCheckBox("log y");
-  smoothing_ = new QSlider(Qt::Horizontal);
-  smoothing_->setRange(0, 99);
-  smoothing_->setValue(0);
-  smoothing_->setMinimumWidth(70);
-  smoothing_->setMaximumWidth(140);
-  smoothing_->setToolTip(
+  smoothing_ = make_smoothing_slider(
       "EMA smoothing of every group's line (bias-corrected, as in Curves); 0: the raw values");
   smoothing_label_ = new QLabel;
   // Modulation's table names the groups in their lines' colours: no legend there.
@@ -63,10 +59,7 @@ GroupPlotView::GroupPlotView(Studio& studio, Kind kind, QWidget* parent)
   top->addWidget(run_);
   top->addWidget(quantity_);
   auto* controls = modulation ? new QHBoxLayout : top;  // narrow dock: a second row
-  controls->addWidget(log_y_);
-  controls->addWidget(new QLabel("smoothing"));
-  controls->addWidget(smoothing_);
-  controls->addWidget(smoothing_label_);
+  add_y_controls(controls, log_y_, smoothing_, smoothing_label_);
   controls->addStretch();
   auto* v = new QVBoxLayout(this);
   v->addLayout(top);
@@ -141,7 +134,7 @@ void GroupPlotView::resizeEvent(QResizeEvent* e) {
 }
 
 void GroupPlotView::fit() {
-  range_to(plot_, lo_, hi_);
+  range_to(plot_, studio_.step_range().shown().first, studio_.step_range().shown().second);
   if (!bound_lo_) return;
   bound_lo_->setVisible(false);
   bound_hi_->setVisible(false);
@@ -170,9 +163,7 @@ void GroupPlotView::fit() {
   }
 }
 
-void GroupPlotView::set_step_range(double lo, double hi) {
-  lo_ = lo;
-  hi_ = hi;
+void GroupPlotView::show_step_range() {
   fit();
   plot_->replot(QCustomPlot::rpQueuedReplot);
   if (summary_) {
@@ -265,7 +256,8 @@ const RunModel* GroupPlotView::reference_run(const RunModel& m) const {
 
 void GroupPlotView::fill_summary(const RunModel& m) {
   const RunModel* ref = m.metaadamw() ? reference_run(m) : nullptr;
-  const auto means = group_means(m, lo_, hi_, ref ? &ref->lr : nullptr);
+  const auto [lo, hi] = studio_.step_range().shown();
+  const auto means = group_means(m, lo, hi, ref ? &ref->lr : nullptr);
   const auto& names = m.info().group_names;
   summary_->setSortingEnabled(false);  // filled in group order, sorted again below
   summary_->setRowCount(m.metaadamw() ? static_cast<int>(means.size()) : 0);
@@ -303,10 +295,10 @@ void GroupPlotView::fill_summary(const RunModel& m) {
     return;
   }
   const size_t snapshots = means.empty() ? 0 : means.front().snapshots;
-  const QString range = hi_ > lo_
+  const QString range = hi > lo
                             ? QString("steps %1–%2")
-                                  .arg(QLocale().toString(static_cast<qlonglong>(std::ceil(lo_))),
-                                       QLocale().toString(static_cast<qlonglong>(std::floor(hi_))))
+                                  .arg(QLocale().toString(static_cast<qlonglong>(std::ceil(lo))),
+                                       QLocale().toString(static_cast<qlonglong>(std::floor(hi))))
                             : QString("the whole run");
   QString text = design_text(m) + QString(" · means over %1 (%2 snapshot%3) · ratio to ")
                                       .arg(range)

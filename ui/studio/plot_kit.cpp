@@ -1,7 +1,11 @@
 #include "studio/plot_kit.h"
 
 #include <qcustomplot.h>
+#include <QBoxLayout>
+#include <QCheckBox>
 #include <QFileInfo>
+#include <QLabel>
+#include <QSlider>
 #include <algorithm>
 #include <cmath>
 #include <initializer_list>
@@ -276,6 +280,23 @@ QString design_text(const RunModel& m) {
   if (a) s += " · α ∈ " + range(i.alpha_range);
   if (b) s += " · β ∈ " + range(i.beta_range);
   return s;
+}
+
+QSlider* make_smoothing_slider(const QString& tooltip, int initial) {
+  auto* s = new QSlider(Qt::Horizontal);
+  s->setRange(0, 99);
+  s->setValue(initial);
+  s->setMinimumWidth(70);
+  s->setMaximumWidth(140);
+  s->setToolTip(tooltip);
+  return s;
+}
+
+void add_y_controls(QBoxLayout* row, QCheckBox* log_y, QSlider* smoothing, QLabel* value) {
+  row->addWidget(log_y);
+  row->addWidget(new QLabel("smoothing"));
+  row->addWidget(smoothing);
+  row->addWidget(value);
 }
 
 }  // namespace maw::ui

@@ -13,6 +13,10 @@
 #include <string>
 #include <vector>
 
+class QBoxLayout;
+class QCheckBox;
+class QLabel;
+class QSlider;
 class QCustomPlot;
 class QCPGraph;
 class QCPAxis;
@@ -53,6 +57,11 @@ void set_note(QCustomPlot* p, const QString& text);
 // A log-y graph whose finite values are all 0 draws nothing: its legend entry says so.
 void name_if_zero(QCPGraph* g, const Trace& t);
 bool has_data(const QCustomPlot* p);
+
+// A panel's EMA smoothing slider, 0 … 0.99 in hundredths (Curves' scale), `initial` set.
+QSlider* make_smoothing_slider(const QString& tooltip, int initial = 0);
+// "log y", "smoothing", the slider and its value's label appended to a panel's row.
+void add_y_controls(QBoxLayout* row, QCheckBox* log_y, QSlider* smoothing, QLabel* value);
 
 // "metaadamw (learning) · seed 0 — run.h5 (completed)".
 QString run_label(const RunModel& m);

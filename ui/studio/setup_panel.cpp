@@ -6,8 +6,8 @@
 #include <QVBoxLayout>
 #include <nlohmann/json.hpp>
 
-#include "api/datasets.h"
 #include "api/errors.h"
+#include "data/datasets.h"
 
 namespace maw::ui {
 

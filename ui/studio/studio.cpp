@@ -10,79 +10,60 @@
 #include "api/errors.h"
 #include "api/run_log.h"
 #include "api/session.h"
+#include "services/study_runner.h"
 
 namespace maw::ui {
 
-void EngineWorker::run_study(std::vector<RunConfig> runs, int first_index, QString log_dir) {
-  stop_ = false;
+void EngineWorker::run_study(std::vector<PlannedRun> plan, int first_index, QString log_dir) {
+  runner_.rearm();
+  // The bridge's observer of the run going on: one per run, alive while it runs.
+  std::unique_ptr<UiBridge::Observer> observer;
+  StudyRunner::Hooks hooks;
+  if (!log_dir.isEmpty()) {
+    QDir().mkpath(log_dir);
+    // A log already in the folder (an earlier Start) is kept: this run takes the next free
+    // name, adamw-seed0-2.h5, -3, …
+    hooks.log_path = [dir = log_dir.toStdString()](size_t, const PlannedRun& r) {
+      return free_log_path(dir, run_log_name(r.config.optimizer, r.config.seed, r.settings));
+    };
+  }
+  hooks.attach = [&](size_t k, Session& session) {
+    observer = std::make_unique<UiBridge::Observer>(bridge_, first_index + static_cast<int>(k));
+    session.add_observer(observer.get());
+  };
+  hooks.started = [&](size_t k, const std::string& log) {
+    emit run_started(first_index + static_cast<int>(k), QString::fromStdString(log));
+  };
   QString error;
-  for (size_t k = 0; k < runs.size() && !stop_; ++k) {
-    const int index = first_index + static_cast<int>(k);
-    try {
-      Session session(runs[k]);
-      UiBridge::Observer observer(bridge_, index);
-      session.add_observer(&observer);
-      std::unique_ptr<RunObserver> log;
-      QString log_path;
-      if (!log_dir.isEmpty()) {
-        QDir().mkpath(log_dir);
-        // A log already in the folder (an earlier Start) is kept: this run takes the next
-        // free name, adamw-seed0-2.h5, -3, …
-        const QString stem = QDir(log_dir).filePath(QString::fromStdString(runs[k].optimizer) +
-                                                    "-seed" + QString::number(runs[k].seed));
-        log_path = stem + ".h5";
-        for (int n = 2; QFileInfo::exists(log_path); ++n)
-          log_path = stem + "-" + QString::number(n) + ".h5";
-        log = make_run_log_writer(log_path.toStdString(), session.config());
-        session.add_observer(log.get());
-      }
-      {
-        std::lock_guard<std::mutex> lock(mu_);
-        current_ = &session;
-        if (paused_) session.pause();
-      }
-      emit run_started(index, log_path);
-      session.run();
-      std::lock_guard<std::mutex> lock(mu_);
-      current_ = nullptr;
-    } catch (const std::exception& e) {
-      {
-        std::lock_guard<std::mutex> lock(mu_);
-        current_ = nullptr;
-      }
-      error = QString::fromStdString(runs[k].optimizer) + " seed " + QString::number(runs[k].seed) +
-              ": " + QString::fromUtf8(e.what());
-      RunSummary s;
-      s.status = RunStatus::error;
-      s.message = e.what();
-      UiBridge::Observer(bridge_, index).on_finish(s);  // the run's model shows the error
-      break;
-    }
+  try {
+    runner_.run(plan, hooks);
+  } catch (const std::exception& e) {
+    const size_t k = runner_.failed_index();
+    error = QString::fromStdString(plan[k].config.optimizer) + " seed " +
+            QString::number(plan[k].config.seed) + ": " + QString::fromUtf8(e.what());
+    RunSummary s;
+    s.status = RunStatus::error;
+    s.message = e.what();
+    UiBridge::Observer(bridge_, first_index + static_cast<int>(k))
+        .on_finish(s);  // its model shows it
   }
   emit finished(error);
 }
 
 void EngineWorker::pause() {
-  std::lock_guard<std::mutex> lock(mu_);
-  paused_ = true;
-  if (current_) current_->pause();
+  runner_.pause();
 }
 
 void EngineWorker::resume() {
-  std::lock_guard<std::mutex> lock(mu_);
-  paused_ = false;
-  if (current_) current_->resume();
+  runner_.resume();
 }
 
 void EngineWorker::step_once() {
-  std::lock_guard<std::mutex> lock(mu_);
-  if (current_) current_->step_once();
+  runner_.step_once();
 }
 
 void EngineWorker::stop() {
-  stop_ = true;
-  std::lock_guard<std::mutex> lock(mu_);
-  if (current_) current_->stop();
+  runner_.stop();
 }
 
 Studio::Studio(QObject* parent) : QObject(parent) {
@@ -120,18 +101,14 @@ void Studio::shutdown() {
 bool Studio::start(const RunConfig& base, const QStringList& optimizers, int seeds,
                    const QString& log_dir, const Overrides& overrides) {
   if (running_) return false;
-  std::vector<RunConfig> configs;
-  for (int k = 0; k < seeds; ++k)
-    for (const auto& opt : optimizers) {
-      RunConfig c = base;
-      c.set("optimizer", opt.toStdString());
-      if (const auto o = overrides.find(opt.toStdString()); o != overrides.end())
-        for (const auto& [key, value] : o->second) c.set(key, value);
-      c.set("seed", std::to_string(base.seed + static_cast<uint64_t>(k)));
-      configs.push_back(c);
-    }
+  std::vector<std::string> names;
+  for (const auto& opt : optimizers) names.push_back(opt.toStdString());
+  std::map<std::string, Settings> per_optimizer;
+  for (const auto& [opt, keys] : overrides) per_optimizer[opt] = Settings(keys.begin(), keys.end());
+  const auto plan = compare_plan(base, names, seeds, per_optimizer);
   const int first = static_cast<int>(runs_.size());
-  for (const auto& c : configs) {
+  for (const auto& r : plan) {
+    const RunConfig& c = r.config;
     auto m = std::make_unique<RunModel>("live:" + c.optimizer + ":" + std::to_string(c.seed));
     RunInfo pending;
     pending.optimizer = c.optimizer;
@@ -146,7 +123,7 @@ bool Studio::start(const RunConfig& base, const QStringList& optimizers, int see
   emit runs_changed();
   emit state_changed();
   QMetaObject::invokeMethod(
-      worker_, [w = worker_, configs, first, log_dir] { w->run_study(configs, first, log_dir); },
+      worker_, [w = worker_, plan, first, log_dir] { w->run_study(plan, first, log_dir); },
       Qt::QueuedConnection);
   return true;
 }

@@ -18,6 +18,8 @@
 #include "api/run_config.h"
 #include "model/log_follower.h"
 #include "model/run_model.h"
+#include "services/study_runner.h"
+#include "studio/step_range.h"
 #include "studio/ui_bridge.h"
 
 namespace maw {
@@ -26,13 +28,13 @@ class Session;
 
 namespace maw::ui {
 
-// Runs a study (runs one after another) on its own thread.
+// Runs a study (runs one after another, through the engine's StudyRunner) on its own thread.
 class EngineWorker : public QObject {
   Q_OBJECT
  public:
   explicit EngineWorker(UiBridge& bridge) : bridge_(bridge) {}
   // `first_index`: the RunModel index of runs[0].
-  void run_study(std::vector<RunConfig> runs, int first_index, QString log_dir);
+  void run_study(std::vector<PlannedRun> plan, int first_index, QString log_dir);
   // Thread-safe controls of the current run; stop() also cancels the runs after it.
   void pause();
   void resume();
@@ -45,10 +47,7 @@ class EngineWorker : public QObject {
 
  private:
   UiBridge& bridge_;
-  std::mutex mu_;
-  Session* current_ = nullptr;
-  bool paused_ = false;
-  std::atomic<bool> stop_{false};
+  StudyRunner runner_;  // the engine's study runner, as the CLI's
 };
 
 class Studio : public QObject {
@@ -78,6 +77,9 @@ class Studio : public QObject {
   void clear_finished();
 
   const std::vector<std::unique_ptr<RunModel>>& runs() const { return runs_; }
+  // The step range every panel shows (a selection, else Curves' zoom).
+  StepRange& step_range() { return step_range_; }
+  const StepRange& step_range() const { return step_range_; }
   int current_run() const { return current_; }
   QString current_log() const { return current_log_; }
   int64_t dropped() const { return bridge_.dropped(); }
@@ -100,6 +102,7 @@ class Studio : public QObject {
   void adapt_rate(qint64 now_ms);
   static constexpr int kFastestTickMs = 33, kSlowestTickMs = 1000;
   std::vector<std::unique_ptr<RunModel>> runs_;
+  StepRange step_range_;
   std::vector<std::pair<int, std::unique_ptr<LogFollower>>> followers_;
   UiBridge bridge_;
   QThread thread_;

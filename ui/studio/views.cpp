@@ -142,7 +142,12 @@ CurvesView::CurvesView(Studio& studio, QWidget* parent) : QWidget(parent), studi
     connect(qobject_cast<QComboBox*>(w), &QComboBox::currentIndexChanged, this,
             [this] { refresh(); });
   connect(log_y_, &QCheckBox::toggled, this, [this] { refresh(); });
-  connect(follow_, &QCheckBox::toggled, this, [this] { refresh(); });
+  connect(follow_, &QCheckBox::toggled, this, [this] {
+    refresh();
+    update_view();
+  });
+  connect(x_axis_, &QComboBox::currentIndexChanged, this, [this] { update_view(); });
+  connect(&studio_.step_range(), &StepRange::selection_changed, this, [this] { show_selection(); });
   connect(smoothing_, &QSlider::valueChanged, this, [this] { refresh(); });
   // A user's zoom or drag on either plot: both follow, and so do the other panels.
   for (auto* p : {loss_, metric_}) {
@@ -158,8 +163,7 @@ CurvesView::CurvesView(Studio& studio, QWidget* parent) : QWidget(parent), studi
                 QSignalBlocker b(follow_);
                 follow_->setChecked(false);
               }
-              if (x_axis_->currentIndex() == 0 && sel_hi_ <= sel_lo_)
-                emit step_range_changed(r.lower, r.upper);
+              update_view();
             });
   }
 }
@@ -181,34 +185,32 @@ const Trace* CurvesView::clock() const {
 }
 
 void CurvesView::set_selection(double lo, double hi) {
-  if (hi > lo) {
-    lo = std::max(0.0, std::floor(lo));
-    hi = std::ceil(hi);
-  }
-  if (hi <= lo) lo = hi = 0;
-  if (lo == sel_lo_ && hi == sel_hi_) return;
-  sel_lo_ = lo;
-  sel_hi_ = hi;
-  show_selection();
-  if (hi > lo) {
-    emit step_range_changed(lo, hi);
-  } else if (follow_->isChecked() || x_axis_->currentIndex() == 1) {
-    emit step_range_changed(0, 0);
-  } else {
+  studio_.step_range().select(lo, hi);
+}
+
+std::pair<double, double> CurvesView::selection() const {
+  return studio_.step_range().selection();
+}
+
+void CurvesView::update_view() {
+  if (x_axis_->currentIndex() == 0 && !follow_->isChecked()) {
     const auto r = loss_->xAxis->range();
-    emit step_range_changed(r.lower, r.upper);
+    studio_.step_range().set_view(r.lower, r.upper);
+  } else {
+    studio_.step_range().set_view(0, 0);  // following the run, or wall time: the whole run
   }
 }
 
 void CurvesView::show_selection() {
-  const bool on = sel_hi_ > sel_lo_;
+  const auto [sel_lo, sel_hi] = selection();
+  const bool on = sel_hi > sel_lo;
   selection_label_->setText(on ? QString("steps %1–%2")
-                                     .arg(QLocale().toString(static_cast<qlonglong>(sel_lo_)),
-                                          QLocale().toString(static_cast<qlonglong>(sel_hi_)))
+                                     .arg(QLocale().toString(static_cast<qlonglong>(sel_lo)),
+                                          QLocale().toString(static_cast<qlonglong>(sel_hi)))
                                : QString());
   selection_label_->setVisible(on);
   clear_selection_->setVisible(on);
-  double a = sel_lo_, b = sel_hi_;
+  double a = sel_lo, b = sel_hi;
   if (on && x_axis_->currentIndex() == 1) {  // steps → wall time
     const Trace* t = clock();
     a = t ? interpolate(t->steps(), t->walls(), a) : 0;
@@ -318,7 +320,7 @@ void CurvesView::plot(QCustomPlot* p, bool eval) {
 
 void CurvesView::refresh() {
   smoothing_label_->setText(QString::number(smoothing_->value() / 100.0, 'f', 2));
-  if (sel_hi_ > sel_lo_) show_selection();  // the x axis or (wall time) the clock moved
+  if (studio_.step_range().has_selection()) show_selection();  // the x axis or the clock moved
   plot(loss_, false);
   plot(metric_, true);
 }

@@ -1,6 +1,6 @@
 // The studio's panels (ISSUE step 5): each reads the Studio's RunModels only, so a live
-// run and a loaded log look the same. One concern per class; all follow the step range
-// selected in Curves (set_step_range).
+// run and a loaded log look the same. One concern per class; all show the Studio's one
+// StepRange (studio/step_range.h), listening to its changed().
 #pragma once
 
 #include <QCheckBox>
@@ -53,15 +53,12 @@ class CurvesView : public QWidget {
   QCustomPlot* metric_plot() const { return metric_; }
   int graph_points() const;  // data points shown, all graphs (tests)
 
-  // The step range selection (hotspot's one selection driving all views): Shift+drag on
-  // either plot selects, Esc, double-click or "clear" clears. While one is set, the other
-  // panels show that range only; without one they follow Curves' zoom.
+  // The Studio's step range selection, as Curves edits it: Shift+drag on either plot
+  // selects, Esc, double-click or "clear" clears. While one is set, the other panels show
+  // that range only; without one they follow Curves' zoom on its step axis.
   void set_selection(double lo, double hi);  // in steps; hi <= lo clears
   void clear_selection() { set_selection(0, 0); }
-  std::pair<double, double> selection() const { return {sel_lo_, sel_hi_}; }
-
- signals:
-  void step_range_changed(double lo, double hi);  // hi <= lo: the whole run
+  std::pair<double, double> selection() const;
 
  protected:
   bool eventFilter(QObject* watched, QEvent* event) override;
@@ -77,7 +74,7 @@ class CurvesView : public QWidget {
   QSlider* smoothing_;
   QLabel *smoothing_label_, *selection_label_;
   QToolButton* clear_selection_;
-  double sel_lo_ = 0, sel_hi_ = 0;
+  void update_view();  // Curves' step-axis view → StepRange (what panels show unselected)
 };
 
 // α, β, λ1, λ2, effective lr / wd per group over time, or a chosen feature per group;
@@ -92,7 +89,6 @@ class GroupPlotView : public QWidget {
   enum class Kind { Modulation, Features };
   GroupPlotView(Studio& studio, Kind kind, QWidget* parent = nullptr);
   void refresh();
-  void set_step_range(double lo, double hi);
   QCustomPlot* plot() const { return plot_; }
   QComboBox* quantity() const { return quantity_; }
   QCheckBox* log_y() const { return log_y_; }
@@ -109,6 +105,7 @@ class GroupPlotView : public QWidget {
   void resizeEvent(QResizeEvent* e) override;
 
  private:
+  void show_step_range();  // the Studio's StepRange changed
   void fill_summary(const RunModel& m);
   void fit();  // the x range (the selection), y to the data; α, β: 1 and the bounds
   const RunModel* reference_run(const RunModel& m) const;  // an AdamW run beside m
@@ -123,7 +120,6 @@ class GroupPlotView : public QWidget {
   QSplitter* split_ = nullptr;
   QTableWidget* summary_ = nullptr;
   QCPItemStraightLine *bound_lo_ = nullptr, *bound_hi_ = nullptr;  // Modulation: α's, β's range
-  double lo_ = 0, hi_ = 0;
 };
 
 class AttentionView : public QWidget {
@@ -131,7 +127,6 @@ class AttentionView : public QWidget {
  public:
   explicit AttentionView(Studio& studio, QWidget* parent = nullptr);
   void refresh();
-  void set_step_range(double lo, double hi);
   int map_size() const;        // G of the shown map (tests)
   int64_t shown_step() const;  // the step of the shown map, -1 when none (tests)
   QCustomPlot* plot() const { return plot_; }
@@ -147,7 +142,6 @@ class AttentionView : public QWidget {
   QCPColorMap* map_;
   QCPColorScale* scale_;
   int shown_groups_ = 0;
-  double lo_ = 0, hi_ = 0;
   std::pair<int, int> reachable(const AttentionMaps& maps) const;
 };
 
@@ -159,7 +153,6 @@ class MetaView : public QWidget {
  public:
   explicit MetaView(Studio& studio, QWidget* parent = nullptr);
   void refresh();
-  void set_step_range(double lo, double hi);
   QCustomPlot* plot() const { return terms_; }
   QCustomPlot* grad_norm_plot() const { return grad_norm_; }
   QCustomPlot* rel_change_plot() const { return rel_change_; }
@@ -173,7 +166,26 @@ class MetaView : public QWidget {
   QTabWidget* pages_;
   QCustomPlot *terms_, *weights_, *log_vars_, *grad_norm_, *rel_change_, *at_bound_;
   QLabel* summary_;
-  double lo_ = 0, hi_ = 0;
+};
+
+// Steps: a per-step series of every run (the log's steps table: loss, η_t, timings, and
+// whatever the codec adds), one line per run in its optimizer's colour.
+class StepSeriesView : public QWidget {
+  Q_OBJECT
+ public:
+  explicit StepSeriesView(Studio& studio, QWidget* parent = nullptr);
+  void refresh();
+  QComboBox* series() const { return series_; }
+  QCustomPlot* plot() const { return plot_; }
+
+ private:
+  void sync_series();
+  Studio& studio_;
+  QComboBox* series_;
+  QCheckBox* log_y_;
+  QSlider* smoothing_;
+  QLabel* smoothing_label_;
+  QCustomPlot* plot_;
 };
 
 class GroupsView : public QWidget {

@@ -1,4 +1,4 @@
-#include "api/datasets.h"
+#include "data/datasets.h"
 
 #include <sys/wait.h>
 #include <unistd.h>

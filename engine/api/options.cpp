@@ -1,4 +1,4 @@
-#include "optim/options.h"
+#include "api/options.h"
 
 #include <sstream>
 

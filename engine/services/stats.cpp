@@ -1,4 +1,4 @@
-#include "api/stats.h"
+#include "services/stats.h"
 
 #include <algorithm>
 #include <cmath>

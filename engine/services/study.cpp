@@ -1,4 +1,4 @@
-#include "api/study.h"
+#include "services/study.h"
 
 #include <cmath>
 #include <cstdio>
@@ -6,7 +6,7 @@
 #include <map>
 #include <sstream>
 
-#include "api/stats.h"
+#include "services/stats.h"
 
 namespace maw {
 namespace {
