@@ -14,7 +14,8 @@ namespace maw::logschema {
 
 inline constexpr const char* kName = "metaadamw-runlog";
 // 2: meta/grad_norm, rel_change, at_bound; the modulator_design attributes.
-inline constexpr int kVersion = 2;
+// 3: steps/grad_norm.
+inline constexpr int kVersion = 3;
 
 enum class Elem { i64, f64, f32, text };
 // A dataset's axes past the first (the record's): their name in the `axes` attribute and

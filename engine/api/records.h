@@ -75,6 +75,7 @@ struct StepRecord {
   double forward_backward_ms = 0.0;
   double optimizer_ms = 0.0;
   double meta_ms = 0.0;
+  double grad_norm = 0.0;  // ‖∇L‖₂ over every parameter's gradient, before the step
 };
 
 // Named extra metrics of an evaluation (translation: "bleu").

@@ -153,7 +153,9 @@ const Table<StepRecord>& steps() {
        col<&R::lr>("lr", "the step's η_t (lr × the lr_schedule's factor)"),
        col<&R::forward_backward_ms>("forward_backward_ms", "forward and backward pass, ms"),
        col<&R::optimizer_ms>("optimizer_ms", "the optimizer's step without meta-updates, ms"),
-       col<&R::meta_ms>("meta_ms", "the meta-update at this step, ms (0: none)")}};
+       col<&R::meta_ms>("meta_ms", "the meta-update at this step, ms (0: none)"),
+       col<&R::grad_norm>("grad_norm", "‖∇L‖₂ of the step's minibatch loss over all parameters", {},
+                          3)}};
   return t;
 }
 

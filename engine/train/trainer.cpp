@@ -205,6 +205,7 @@ class TrainingRun {
     loss.backward();
     const double loss_value = loss.item<double>();  // the step's one host sync
     const double fb_ms = ms_since(t0);
+    const double grad_norm = gradient_norm();
     if (snapshot_pending_) publish_snapshot();
     if (!std::isfinite(loss_value)) {
       // Stop before the optimizer applies a non-finite update: the model stays as it was.
@@ -232,6 +233,7 @@ class TrainingRun {
     r.lr = lr;
     r.forward_backward_ms = fb_ms;
     r.meta_ms = meta ? meta->meta_ms : 0.0;
+    r.grad_norm = grad_norm;
     r.optimizer_ms = opt_total_ms - r.meta_ms;
     r.wall_time_s = seconds_since(start_);
     step_ms_sum_ += fb_ms + opt_total_ms;
@@ -318,6 +320,15 @@ class TrainingRun {
     };
     return optim::MetaBatches{loss_on(task_->train().get(meta_train_->next()).to(device_)),
                               loss_on(task_->meta_val().get(meta_val_->next()).to(device_))};
+  }
+
+  // ‖∇L‖₂ over every parameter that has a gradient (the log's steps/grad_norm).
+  double gradient_norm() {
+    torch::NoGradGuard no_grad;
+    std::vector<torch::Tensor> norms;
+    for (const auto& p : store().parameters())
+      if (p.grad().defined()) norms.push_back(p.grad().norm().to(torch::kDouble));
+    return norms.empty() ? 0.0 : torch::stack(norms).norm().item<double>();
   }
 
   void evaluate() {

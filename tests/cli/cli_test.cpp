@@ -397,7 +397,7 @@ TEST(Cli, InspectAndExportALog) {
   r = run_cli("inspect " + log);
   ASSERT_EQ(r.code, 0) << r.err;
   for (const char* s :
-       {"schema v2", "synthetic · tiny · metaadamw · seed 0", "status     completed",
+       {"schema v3", "synthetic · tiny · metaadamw · seed 0", "status     completed",
         "40 of 40 steps", "snapshots/features", "attention/probs", "groups "})
     EXPECT_NE(r.out.find(s), std::string::npos) << s << "\n" << r.out;
   r = run_cli("inspect --json " + log);
@@ -415,7 +415,7 @@ TEST(Cli, InspectAndExportALog) {
   r = run_cli("export " + log + " --csv " + dir);
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_EQ(first_line(dir + "/steps.csv"),
-            "step,epoch,forward_backward_ms,loss,lr,meta_ms,optimizer_ms,wall_time_s");
+            "step,epoch,forward_backward_ms,grad_norm,loss,lr,meta_ms,optimizer_ms,wall_time_s");
   EXPECT_EQ(lines(dir + "/steps.csv"), 41u);
   EXPECT_EQ(first_line(dir + "/snapshots_features.csv"), "step,group,feature,value");
   EXPECT_EQ(lines(dir + "/snapshots_features.csv"), 1 + 20 * G * F);  // long: full resolution
@@ -428,6 +428,20 @@ TEST(Cli, InspectAndExportALog) {
   EXPECT_EQ(first_line(dir + "/events.csv"), "step,kind,message");
   EXPECT_EQ(first_line(dir + "/meta_huw_s.csv"), "step,term,value");
   EXPECT_EQ(lines(dir + "/meta.csv"), 1u + 4u);  // 4 meta-updates in 40 steps
+
+  // A log of the previous schema version (committed, tests/corpus/log) still inspects and
+  // exports: what it lacks (steps/grad_norm) is simply not there.
+  const std::string v2 =
+      std::string(METAADAMW_SOURCE_DIR) + "/tests/corpus/log/v2-metaadamw-tiny.h5";
+  r = run_cli("inspect " + v2);
+  ASSERT_EQ(r.code, 0) << r.err;
+  for (const char* s : {"schema v2", "synthetic · tiny · metaadamw · seed 0", "40 of 40 steps"})
+    EXPECT_NE(r.out.find(s), std::string::npos) << s << "\n" << r.out;
+  EXPECT_EQ(r.out.find("steps/grad_norm"), std::string::npos) << r.out;
+  r = run_cli("export " + v2 + " --csv " + tmp("csv-v2"));
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(first_line(tmp("csv-v2") + "/steps.csv"),
+            "step,epoch,forward_backward_ms,loss,lr,meta_ms,optimizer_ms,wall_time_s");
 }
 
 TEST(Cli, InspectAndExportRefuseBadFilesWithAMessage) {

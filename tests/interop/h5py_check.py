@@ -46,7 +46,7 @@ def check(cond, what):
 with h5py.File(log, "r", swmr=True) as f:  # swmr=True also opens a log still being written
     a = f.attrs
     check(a["schema"] in ("metaadamw-runlog", b"metaadamw-runlog"), "schema attribute")
-    check(int(a["schema_version"]) == 2, "schema_version")
+    check(int(a["schema_version"]) == 3, "schema_version")
     status = a["status"]
     status = status.decode() if isinstance(status, bytes) else status
     check(status.rstrip("\0") == "completed", f"status {status!r}")
@@ -57,6 +57,9 @@ with h5py.File(log, "r", swmr=True) as f:  # swmr=True also opens a log still be
     # 17 significant digits: the C++ reader's values, bit for bit.
     check(all(float(r["loss"]) == l for r, l in zip(steps, loss)), "steps/loss values differ")
     check([int(r["step"]) for r in steps] == list(f["steps/step"][:]), "steps/step differ")
+    grad_norm = f["steps/grad_norm"][:]  # schema 3
+    check(all(float(r["grad_norm"]) == g for r, g in zip(steps, grad_norm)) and
+          bool(np.all(grad_norm > 0)), "steps/grad_norm values differ")
 
     feats = f["snapshots/features"][:]  # [S, G, F] float32
     names = [n.decode() if isinstance(n, bytes) else n for n in f["groups/name"][:]]
@@ -107,10 +110,12 @@ with h5py.File(log, "r", swmr=True) as f:  # swmr=True also opens a log still be
     bound = f["meta/at_bound"][:]
     check(np.all((bound >= 0) & (bound <= 1)), "at_bound fractions in [0, 1]")
 
-# A v1 log: h5py deletes what v2 added and sets schema_version 1; the CLI still reads it.
+# A v1 log: h5py deletes what v2 and v3 added and sets schema_version 1; the CLI still
+# reads it.
 v1 = os.path.join(work, "interop_v1.h5")
 shutil.copyfile(log, v1)
 with h5py.File(v1, "r+") as f:
+    del f["steps/grad_norm"]
     for name in ("grad_norm", "rel_change", "at_bound"):
         del f["meta/" + name]
     for name in ("modulator_design", "alpha_range", "beta_range"):

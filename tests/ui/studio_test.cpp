@@ -296,11 +296,12 @@ class StudioTest : public QObject {
     show_panel(w, "meta");
     QTRY_VERIFY(w.meta().plot()->graphCount() > 0);
     QVERIFY(w.meta().plot()->graph(0)->dataCount() >= 2);
-    // Steps lists the codec's per-step series.
+    // Steps lists the codec's per-step series, the gradient norm among them.
     show_panel(w, "steps");
-    QTRY_VERIFY(w.steps().series()->findText("lr") >= 0);
+    QTRY_VERIFY(w.steps().series()->findText("grad_norm") >= 0);
+    QVERIFY(w.steps().series()->findText("lr") >= 0);
     QVERIFY(w.steps().series()->findText("step") < 0);  // the x axis is no series
-    w.steps().series()->setCurrentText("forward_backward_ms");
+    w.steps().series()->setCurrentText("grad_norm");
     QCOMPARE(w.steps().plot()->graphCount(), 1);
     QCOMPARE(w.steps().plot()->graph(0)->dataCount(), 30);
     auto* tree = w.findChild<QTreeWidget*>();

@@ -71,9 +71,13 @@ TEST(RunLog, EveryRecordOfAMetaAdamWRunIsInTheFile) {
   const auto loss = read_all<double>(f, "steps/loss", H5::PredType::NATIVE_DOUBLE);
   const auto step = read_all<int64_t>(f, "steps/step", H5::PredType::NATIVE_INT64);
   ASSERT_EQ(loss.size(), rec.steps.size());
+  const auto grad_norm = read_all<double>(f, "steps/grad_norm", H5::PredType::NATIVE_DOUBLE);
+  ASSERT_EQ(grad_norm.size(), rec.steps.size());
   for (size_t i = 0; i < loss.size(); ++i) {
     EXPECT_EQ(loss[i], rec.steps[i].loss);  // bitwise
     EXPECT_EQ(step[i], rec.steps[i].step);
+    EXPECT_EQ(grad_norm[i], rec.steps[i].grad_norm);
+    EXPECT_GT(grad_norm[i], 0.0);
   }
   const auto metric = read_all<double>(f, "evals/metric", H5::PredType::NATIVE_DOUBLE);
   ASSERT_EQ(metric.size(), rec.evals.size());

@@ -263,6 +263,9 @@ TEST(Trainer, AdamWAndMetaAdamWWithTheSameSeedSeeTheSameInitAndData) {
   c.set("optimizer", "metaadamw");
   run(c, &m);
   EXPECT_EQ(a.steps[0].loss, m.steps[0].loss);            // same initialization and first batch
+  EXPECT_EQ(a.steps[0].grad_norm, m.steps[0].grad_norm);  // so the same first gradient
+  EXPECT_GT(a.steps[0].grad_norm, 0.0);
+  EXPECT_TRUE(std::isfinite(a.steps[0].grad_norm));
 }
 
 TEST(Trainer, MetaAdamWRunSavedAtStep100AndResumedEqualsTheUninterruptedRun) {

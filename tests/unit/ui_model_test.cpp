@@ -295,6 +295,9 @@ TEST(LogFollower, OpensALogOfThePreviousVersion) {
   EXPECT_EQ(m.status(), "completed");
   ASSERT_EQ(m.train_loss.size(), 40u);
   EXPECT_FLOAT_EQ(static_cast<float>(m.train_loss.last_value()), 0.5648297f);
+  // A series the codec added after version 2 (steps/grad_norm): held, every value NaN.
+  ASSERT_EQ(m.step_series("grad_norm").size(), 40u);
+  EXPECT_TRUE(std::isnan(m.step_series("grad_norm").last_value()));
   EXPECT_EQ(m.eval_loss.size(), 2u);
   EXPECT_EQ(m.eval_loss.last_step(), 40);
   ASSERT_EQ(m.factors.size(), 6u);
@@ -340,7 +343,7 @@ TEST(LogFollower, ALoadedRunEqualsTheLiveOne) {
     expect_same(loaded.at_bound[f], live.at_bound[f], "at bound");
   expect_same(loaded.lr, live.lr, "lr");
   // Every float64 column of the codec's steps table has its trace, live and loaded.
-  EXPECT_EQ(live.step_series().size(), 6u);  // wall_time_s, loss, lr and three timings
+  EXPECT_EQ(live.step_series().size(), 7u);  // wall_time_s, loss, lr, three timings, ‖∇L‖
   for (const auto& [name, trace] : live.step_series()) {
     EXPECT_EQ(trace.appended(), 60u) << name;
     expect_same(loaded.step_series(name), trace, name.c_str());
