@@ -424,6 +424,12 @@ int protocol_command(const Command& cmd) {
   return code == kExitDiverged ? kExitOk : code;  // a diverging grid point is a finding
 }
 
+// Which metric a compare block's tests are on ("final"; "best" in studies finished before
+// the final metric was the primary one).
+std::string primary_of(const Json& compare) {
+  return compare.value("primary", std::string("best"));
+}
+
 int report_command(const Command& cmd) {
   struct Row {
     std::string dir;
@@ -469,8 +475,12 @@ int report_command(const Command& cmd) {
     t["seeds"] = c["seeds"].size();
     t["adamw_settings"] = rows[i].p["adamw"]["settings"];
     t["metaadamw_settings"] = rows[i].p["metaadamw"]["settings"];
-    t["adamw"] = c["adamw"]["best"];
-    t["metaadamw"] = c["metaadamw"]["best"];
+    // The metric the study's tests were on: the final one; a study finished before that
+    // (its JSON without "primary") tested the best evaluation, and says so.
+    const std::string stat = primary_of(c);
+    t["statistic"] = stat;
+    t["adamw"] = c["adamw"][stat];
+    t["metaadamw"] = c["metaadamw"][stat];
     t["p_t"] = c["p_value"];
     t["p_t_holm"] = std::isnan(holm_t[i]) ? Json(nullptr) : Json(holm_t[i]);
     t["p_wilcoxon"] = c["wilcoxon"]["p_value"];
@@ -519,16 +529,20 @@ int report_command(const Command& cmd) {
   for (const auto& t : tasks) {
     const auto& tt = t["time_to_target"];
     std::printf(
-        "| %s | %s (%s) | %zu | %s | %s | %s (%s) | %s (%s) | %s [%s, %s] | %s / %s | %s |\n",
-        t["task"].get<std::string>().c_str(), t["metric"].get<std::string>().c_str(),
-        t["higher_is_better"].get<bool>() ? "↑" : "↓", t["seeds"].get<size_t>(),
-        pm(t["adamw"]).c_str(), pm(t["metaadamw"]).c_str(), f(t["p_t"], "%.3g").c_str(),
-        f(t["p_t_holm"], "%.3g").c_str(), f(t["p_wilcoxon"], "%.3g").c_str(),
-        f(t["p_wilcoxon_holm"], "%.3g").c_str(), f(t["effect"]["mean_diff"], "%.3g").c_str(),
-        f(t["effect"]["ci95"][0], "%.3g").c_str(), f(t["effect"]["ci95"][1], "%.3g").c_str(),
-        to_target(tt["adamw"]).c_str(), to_target(tt["metaadamw"]).c_str(),
-        f(t["time_ratio"], "%.2f").c_str());
+        "| %s | %s %s (%s) | %zu | %s | %s | %s (%s) | %s (%s) | %s [%s, %s] | %s / %s | %s |\n",
+        t["task"].get<std::string>().c_str(), t["statistic"].get<std::string>().c_str(),
+        t["metric"].get<std::string>().c_str(), t["higher_is_better"].get<bool>() ? "↑" : "↓",
+        t["seeds"].get<size_t>(), pm(t["adamw"]).c_str(), pm(t["metaadamw"]).c_str(),
+        f(t["p_t"], "%.3g").c_str(), f(t["p_t_holm"], "%.3g").c_str(),
+        f(t["p_wilcoxon"], "%.3g").c_str(), f(t["p_wilcoxon_holm"], "%.3g").c_str(),
+        f(t["effect"]["mean_diff"], "%.3g").c_str(), f(t["effect"]["ci95"][0], "%.3g").c_str(),
+        f(t["effect"]["ci95"][1], "%.3g").c_str(), to_target(tt["adamw"]).c_str(),
+        to_target(tt["metaadamw"]).c_str(), f(t["time_ratio"], "%.2f").c_str());
   }
+  std::printf(
+      "\n\"final\": the evaluation metric of the model each run ends with (the tests are on it); "
+      "\"best\": the best evaluation over the run, chosen on the evaluation split itself "
+      "(studies finished before the final metric was the tested one).\n");
   std::printf("\nTuned settings (validation split):\n");
   for (const auto& t : tasks) {
     std::string edge;
@@ -554,7 +568,7 @@ int report_command(const Command& cmd) {
         std::printf(
             "| %s | %s (%s) | %s → %s | %s | %s | %s [%s, %s] | %s | %s | %s |\n",
             t["task"].get<std::string>().c_str(), name.c_str(), settings(v["settings"]).c_str(),
-            a.c_str(), b.c_str(), pm(c[a]["best"]).c_str(), pm(c[b]["best"]).c_str(),
+            a.c_str(), b.c_str(), pm(c[a][primary_of(c)]).c_str(), pm(c[b][primary_of(c)]).c_str(),
             f(c["effect"]["mean_diff"], "%.3g").c_str(), f(c["effect"]["ci95"][0], "%.3g").c_str(),
             f(c["effect"]["ci95"][1], "%.3g").c_str(), f(c["p_value"], "%.3g").c_str(),
             f(c["wilcoxon"]["p_value"], "%.3g").c_str(), f(c["time_ratio"], "%.2f").c_str());

@@ -204,8 +204,12 @@ StudyIndex::Finished StudyIndex::finished(const std::string& log_path, SeedRun* 
   if (!maw::finished(s.status)) return Finished::no;
   std::error_code ec;
   if (!std::filesystem::exists(log_path, ec) && !ec) {
-    if (!run.contains("evals")) return Finished::no;  // indexed before evaluations were
-    out->evals = evals_from_json(run["evals"]);
+    // Indexed before evaluations were: a sweep chooses on the summary's validation metric
+    // alone, so its run counts; a comparison needs the evaluations (time to target).
+    if (run.contains("evals"))
+      out->evals = evals_from_json(run["evals"]);
+    else if (kind_ != "sweep")
+      return Finished::no;
     out->summary = std::move(s);
     return Finished::from_index;
   }

@@ -644,6 +644,28 @@ TEST(Cli, StudyTunesOnValidationThenComparesOnFreshSeedsAndReports) {
   EXPECT_EQ(moved_compare["time_to_target"], p["compare"]["time_to_target"]);
   EXPECT_FALSE(
       std::filesystem::exists(carried + "/compare/" + cmp["runs"][0]["file"].get<std::string>()));
+  // Carried JSON indexed before runs recorded their evaluations: the tuning sweeps choose
+  // on each run's validation metric, so their runs are read back; the comparison needs the
+  // evaluations (time to target), so its runs run again — to the same answer.
+  const std::string older = tmp("protocol_carried_older");
+  std::filesystem::remove_all(older);
+  std::filesystem::copy(carried, older, std::filesystem::copy_options::recursive);
+  for (const auto& f : std::filesystem::recursive_directory_iterator(older)) {
+    if (f.path().filename() != "study.json") continue;
+    auto j = nlohmann::ordered_json::parse(slurp(f.path().string()));
+    for (auto& run : j["runs"]) run.erase("evals");
+    std::ofstream(f.path()) << j.dump(1);
+  }
+  auto old_run =
+      run_cli(std::string(args).replace(args.find(dir), dir.size(), older) + " --continue --json");
+  ASSERT_EQ(old_run.code, 0) << old_run.err;
+  size_t carried_back = 0;
+  for (size_t at = 0; (at = old_run.err.find("from study.json", at)) != std::string::npos; ++at)
+    ++carried_back;
+  EXPECT_EQ(carried_back, 4u + 2u) << old_run.err;
+  EXPECT_TRUE(
+      std::filesystem::exists(older + "/compare/" + cmp["runs"][0]["file"].get<std::string>()));
+  EXPECT_EQ(nlohmann::json::parse(old_run.out)["compare"]["p_value"], p["compare"]["p_value"]);
   // Without --continue or --overwrite the folder is refused; other options too.
   EXPECT_EQ(run_cli(args + " --quiet").code, 2);
   auto other = run_cli(args + " --continue --lr 0.5 --quiet");
@@ -665,7 +687,7 @@ TEST(Cli, StudyTunesOnValidationThenComparesOnFreshSeedsAndReports) {
   auto md = run_cli("report " + dir);
   ASSERT_EQ(md.code, 0) << md.err;
   EXPECT_NE(md.out.find("| task | metric | seeds | AdamW (tuned)"), std::string::npos) << md.out;
-  EXPECT_NE(md.out.find("| synthetic | mse (↓) | 2 |"), std::string::npos) << md.out;
+  EXPECT_NE(md.out.find("| synthetic | final mse (↓) | 2 |"), std::string::npos) << md.out;
   // An unfinished or foreign folder is refused with one line.
   auto bad = run_cli("report " + dir + "/compare");
   EXPECT_EQ(bad.code, 1);

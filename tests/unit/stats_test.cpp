@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "services/stats.h"
+#include "services/study.h"
 
 namespace maw::stats {
 namespace {
@@ -165,6 +166,58 @@ TEST(Stats, HolmAdjustsStepDownAndKeepsTheOrder) {
   EXPECT_TRUE(std::isnan(g[1]));
   EXPECT_NEAR(g[2], 0.8, 1e-15);
   EXPECT_EQ(holm({0.9, 0.8}), (std::vector<double>{1.0, 1.0}));
+}
+
+// A compare study tests the final metric (the model each run ends with), not the best
+// evaluation over the run, which is chosen on the evaluation split itself: here the two
+// disagree in sign, and the numbers are worked from the runs by hand.
+TEST(Study, CompareTestsTheFinalMetricAndOnlyDescribesTheBestEvaluation) {
+  // Lower is better. Baseline a dips to 1.0 at step 10 and ends at 3.0 + s; candidate b
+  // ends at 2.0 + 0.1·s·s and never dips.
+  auto run = [](const std::string& opt, uint64_t seed, double dip, double end) {
+    SeedRun r;
+    r.summary.optimizer = opt;
+    r.summary.seed = seed;
+    r.summary.metric_name = "loss";
+    r.summary.metric_higher_is_better = false;
+    r.summary.eval_metric = end;
+    for (int64_t step : {10, 20}) {
+      EvalRecord e;
+      e.step = step;
+      e.metric = step == 10 ? dip : end;
+      e.wall_time_s = static_cast<double>(step);
+      r.evals.push_back(e);
+    }
+    return r;
+  };
+  OptimizerRuns a{"adamw", {}}, b{"metaadamw", {}};
+  std::vector<double> d_final, d_best;
+  for (uint64_t s = 0; s < 5; ++s) {
+    const double ds = static_cast<double>(s);
+    a.runs.push_back(run("adamw", s, 1.0 + 0.01 * ds, 3.0 + ds));
+    b.runs.push_back(run("metaadamw", s, 2.0 + 0.1 * ds * ds, 2.0 + 0.1 * ds * ds));
+    d_final.push_back((2.0 + 0.1 * ds * ds) - (3.0 + ds));
+    d_best.push_back((2.0 + 0.1 * ds * ds) - (1.0 + 0.01 * ds));
+  }
+  double mean = 0, var = 0;
+  for (double d : d_final) mean += d / 5;
+  for (double d : d_final) var += (d - mean) * (d - mean) / 4;
+  const auto j = compare_study(a, b);
+  EXPECT_EQ(j["primary"], "final");
+  EXPECT_NEAR(j["mean_diff"].get<double>(), mean, 1e-12);
+  EXPECT_LT(j["mean_diff"].get<double>(), 0.0);  // b ends better…
+  EXPECT_NEAR(j["t"].get<double>(), mean / std::sqrt(var / 5), 1e-9);
+  EXPECT_NEAR(j["effect"]["mean_diff"].get<double>(), mean, 1e-12);
+  EXPECT_EQ(j["wilcoxon"]["w_plus"].get<double>(), 0.0);  // every final difference < 0
+  double mean_best = 0;
+  for (double d : d_best) mean_best += d / 5;
+  EXPECT_NEAR(j["mean_diff_best"].get<double>(), mean_best, 1e-12);
+  EXPECT_GT(j["mean_diff_best"].get<double>(), 0.0);  // …though a's best evaluation is lower
+  EXPECT_NEAR(j["adamw"]["final"]["mean"].get<double>(), 5.0, 1e-12);
+  EXPECT_NEAR(j["adamw"]["best"]["mean"].get<double>(), 1.02, 1e-12);
+  // Time to a's median best (1.02): b never gets there, a at its first evaluation.
+  EXPECT_EQ(j["time_to_target"]["metaadamw"]["reached"], 0u);
+  EXPECT_EQ(j["time_to_target"]["adamw"]["reached"], 3u);
 }
 
 }  // namespace
