@@ -5,6 +5,7 @@
 #include <QHBoxLayout>
 #include <QSignalBlocker>
 #include <QVBoxLayout>
+#include <algorithm>
 
 #include "api/log_schema.h"
 #include "model/run_model.h"
@@ -69,8 +70,11 @@ void StepSeriesView::sync_series() {
     series_->addItem(name);
     series_->setItemData(series_->count() - 1, doc, Qt::ToolTipRole);
   }
-  const int at = series_->findText(keep.isEmpty() ? QString("loss") : keep);
-  series_->setCurrentIndex(at >= 0 ? at : 0);
+  // First shown: the gradient norm where the runs have it (the loss is in Curves already).
+  int at = series_->findText(keep);
+  if (at < 0) at = series_->findText("grad_norm");
+  if (at < 0) at = series_->findText("loss");
+  series_->setCurrentIndex(std::max(at, 0));
 }
 
 void StepSeriesView::refresh() {
