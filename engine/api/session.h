@@ -11,6 +11,24 @@
 
 namespace maw {
 
+// Runs that train in lockstep, each on its own thread: the members take turns of one
+// training step each (with its evaluation or checkpoint when due), in member order, so
+// only one trains at a time and all advance together — the studio's live side-by-side
+// comparison. Each member sees the process-wide random generators as if it ran alone
+// (their state is swapped at every turn), so a member's numbers equal its run on its own.
+class Lockstep {
+ public:
+  explicit Lockstep(int members);
+  ~Lockstep();
+  Lockstep(const Lockstep&) = delete;
+  Lockstep& operator=(const Lockstep&) = delete;
+  struct Impl;  // engine-internal (train/lockstep.h)
+  Impl& impl() { return *impl_; }
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
 class Session {
  public:
   // Validates the configuration (throws ConfigError) but loads no data yet.
@@ -20,6 +38,9 @@ class Session {
   Session& operator=(const Session&) = delete;
 
   void add_observer(RunObserver* observer);  // not owned; must outlive run()
+  // Trains as member `member` of `group` (before run(); every member of the group must run,
+  // each on its own thread, or a member that does not must not have joined).
+  void join(std::shared_ptr<Lockstep> group, int member);
   // Trains to the end (or until stopped / diverged). Throws DataError, ConfigError or
   // std::runtime_error for problems found while setting up.
   RunSummary run();

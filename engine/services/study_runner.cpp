@@ -1,8 +1,11 @@
 #include "services/study_runner.h"
 
 #include <cctype>
+#include <exception>
 #include <filesystem>
+#include <functional>
 #include <memory>
+#include <thread>
 
 #include "api/run_log.h"
 #include "api/session.h"
@@ -75,40 +78,88 @@ std::string free_log_path(const std::string& dir, const std::string& name) {
 
 std::vector<SeedRun> StudyRunner::run(const std::vector<PlannedRun>& plan, const Hooks& hooks) {
   std::vector<SeedRun> done;
-  for (size_t i = 0; i < plan.size() && !stop_.load(); ++i) {
-    failed_ = i;
-    const std::string log = hooks.log_path ? hooks.log_path(i, plan[i]) : "";
-    SeedRun run;
-    if (!(hooks.read_back && hooks.read_back(i, plan[i], log, &run))) {
-      Session session(plan[i].config);
-      EvalCollector evals;
-      session.add_observer(&evals);
-      if (hooks.attach) hooks.attach(i, session);
-      std::unique_ptr<RunObserver> writer;
-      if (!log.empty()) {
-        writer = make_run_log_writer(log, session.config(), hooks.overwrite_logs);
-        session.add_observer(writer.get());
-      }
-      if (hooks.started) hooks.started(i, log);
-      set_current(&session);
-      try {
-        run.summary = session.run();
-      } catch (...) {
-        set_current(nullptr);
-        throw;
-      }
-      set_current(nullptr);
-      run.evals = std::move(evals.evals);
-    }
-    if (hooks.finished) hooks.finished(i, plan[i], log, run);
-    done.push_back(std::move(run));
+  for (size_t i = 0; i < plan.size() && !stop_.load();) {
+    size_t end = i + 1;
+    if (hooks.lockstep)
+      while (end < plan.size() && end - i < kMaxLockstep &&
+             plan[end].config.seed == plan[i].config.seed)
+        ++end;
+    run_group(plan, i, end, hooks, done);
+    i = end;
   }
   return done;
 }
 
-void StudyRunner::set_current(Session* s) {
+void StudyRunner::run_group(const std::vector<PlannedRun>& plan, size_t begin, size_t end,
+                            const Hooks& hooks, std::vector<SeedRun>& done) {
+  // One run to train: its session, the observers only it holds, and how it ended.
+  struct Member {
+    size_t index = 0;
+    std::unique_ptr<Session> session;
+    EvalCollector evals;
+    std::unique_ptr<RunObserver> writer;
+    RunSummary summary;
+    std::exception_ptr error;
+  };
+  std::vector<SeedRun> runs(end - begin);
+  std::vector<std::string> logs(end - begin);
+  std::vector<std::unique_ptr<Member>> members;
+  for (size_t i = begin; i < end; ++i) {
+    failed_ = i;
+    const std::string& log = logs[i - begin] = hooks.log_path ? hooks.log_path(i, plan[i]) : "";
+    if (hooks.read_back && hooks.read_back(i, plan[i], log, &runs[i - begin])) continue;
+    auto m = std::make_unique<Member>();
+    m->index = i;
+    m->session = std::make_unique<Session>(plan[i].config);
+    m->session->add_observer(&m->evals);
+    if (hooks.attach) hooks.attach(i, *m->session);
+    if (!log.empty()) {
+      m->writer = make_run_log_writer(log, m->session->config(), hooks.overwrite_logs);
+      m->session->add_observer(m->writer.get());
+    }
+    members.push_back(std::move(m));
+  }
+  for (const auto& m : members)
+    if (hooks.started) hooks.started(m->index, logs[m->index - begin]);
+  auto train = [](Member& m) {
+    try {
+      m.summary = m.session->run();
+    } catch (...) {
+      m.error = std::current_exception();
+    }
+  };
+  if (members.size() > 1) {
+    auto group = std::make_shared<Lockstep>(static_cast<int>(members.size()));
+    for (size_t k = 0; k < members.size(); ++k)
+      members[k]->session->join(group, static_cast<int>(k));
+  }
+  for (size_t k = 0; k < members.size(); ++k) set_current(k, members[k]->session.get());
+  if (members.size() == 1) {
+    train(*members[0]);
+  } else {
+    std::vector<std::thread> threads;
+    for (auto& m : members) threads.emplace_back(train, std::ref(*m));
+    for (auto& t : threads) t.join();
+  }
+  for (size_t k = 0; k < members.size(); ++k) set_current(k, nullptr);
+  for (const auto& m : members)
+    if (m->error) {
+      failed_ = m->index;
+      std::rethrow_exception(m->error);
+    }
+  for (auto& m : members) {
+    runs[m->index - begin].summary = std::move(m->summary);
+    runs[m->index - begin].evals = std::move(m->evals.evals);
+  }
+  for (size_t i = begin; i < end; ++i) {
+    if (hooks.finished) hooks.finished(i, plan[i], logs[i - begin], runs[i - begin]);
+    done.push_back(std::move(runs[i - begin]));
+  }
+}
+
+void StudyRunner::set_current(size_t slot, Session* s) {
   std::lock_guard<std::mutex> lock(mu_);
-  current_.store(s);
+  current_[slot].store(s);
   if (!s) return;
   if (paused_) s->pause();
   if (stop_.load()) s->stop();  // stopped between two runs: this one ends at once
@@ -116,24 +167,28 @@ void StudyRunner::set_current(Session* s) {
 
 void StudyRunner::stop() {
   stop_.store(true);
-  if (Session* s = current_.load()) s->stop();
+  for (auto& c : current_)  // atomic loads and stores only: safe in a signal handler
+    if (Session* s = c.load()) s->stop();
 }
 
 void StudyRunner::pause() {
   std::lock_guard<std::mutex> lock(mu_);
   paused_ = true;
-  if (Session* s = current_.load()) s->pause();
+  for (auto& c : current_)
+    if (Session* s = c.load()) s->pause();
 }
 
 void StudyRunner::resume() {
   std::lock_guard<std::mutex> lock(mu_);
   paused_ = false;
-  if (Session* s = current_.load()) s->resume();
+  for (auto& c : current_)
+    if (Session* s = c.load()) s->resume();
 }
 
 void StudyRunner::step_once() {
   std::lock_guard<std::mutex> lock(mu_);
-  if (Session* s = current_.load()) s->step_once();
+  for (auto& c : current_)
+    if (Session* s = c.load()) s->step_once();
 }
 
 }  // namespace maw

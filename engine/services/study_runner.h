@@ -6,6 +6,7 @@
 // in as hooks. Torch-free.
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <cstdint>
 #include <functional>
@@ -65,11 +66,18 @@ class StudyRunner {
     std::function<void(size_t i, const PlannedRun&, const std::string& log, const SeedRun&)>
         finished;
     bool overwrite_logs = false;  // the log writer may replace an existing file
+    // The plan's consecutive runs of one seed (a compare plan's optimizers, up to
+    // kMaxLockstep) train together, a step each in turn, each on its own thread (Lockstep,
+    // api/session.h): their curves grow side by side, their numbers equal the runs alone.
+    // The hooks are still called on the calling thread; the observers they attach are
+    // called on the run's thread.
+    bool lockstep = false;
   };
+  static constexpr size_t kMaxLockstep = 4;
 
-  // Runs `plan` in order until its end or stop(); returns the runs done, in plan order (a
-  // prefix of the plan). A run that throws (bad data, a log that cannot be written) ends
-  // the study: the exception propagates, with failed_index() naming the run.
+  // Runs `plan` in order (in lockstep: group by group) until its end or stop(); returns the
+  // runs done, in plan order (a prefix of the plan). A run that throws (bad data, a log that cannot
+  // be written) ends the study: the exception propagates, with failed_index() naming the run.
   std::vector<SeedRun> run(const std::vector<PlannedRun>& plan, const Hooks& hooks);
 
   // From any thread; stop() also from a signal handler (atomic stores only): the current
@@ -79,14 +87,17 @@ class StudyRunner {
   void rearm() { stop_.store(false); }
   void pause();  // holds the current run, and the next ones as they start, until resume()
   void resume();
-  void step_once();  // while paused: one step of the current run
+  void step_once();  // while paused: one step of the current run (of each, in lockstep)
   size_t failed_index() const { return failed_; }
 
  private:
-  void set_current(Session* s);
+  // Runs plan[begin, end) — one run, or a lockstep group — appending to `done`.
+  void run_group(const std::vector<PlannedRun>& plan, size_t begin, size_t end, const Hooks& hooks,
+                 std::vector<SeedRun>& done);
+  void set_current(size_t slot, Session* s);
   std::atomic<bool> stop_{false};
-  std::atomic<Session*> current_{nullptr};
-  std::mutex mu_;  // pause state and current_'s changes
+  std::array<std::atomic<Session*>, kMaxLockstep> current_{};  // the runs training now
+  std::mutex mu_;                                              // pause state and current_'s changes
   bool paused_ = false;
   size_t failed_ = 0;
 };

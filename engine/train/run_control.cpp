@@ -1,6 +1,9 @@
 #include "train/run_control.h"
 
 #include <chrono>
+#include <utility>
+
+#include "train/lockstep.h"
 
 namespace maw::train {
 
@@ -31,7 +34,29 @@ void RunControl::step_once() {
   cv_.notify_all();
 }
 
+void RunControl::join(std::shared_ptr<Lockstep> group, int member) {
+  group_ = std::move(group);
+  member_ = member;
+}
+
+bool RunControl::begin() {
+  if (!group_) return true;
+  holds_turn_ = group_->impl().acquire(member_, stop_);
+  return holds_turn_;
+}
+
+void RunControl::end() {
+  if (!group_) return;
+  group_->impl().leave(member_);
+  holds_turn_ = false;
+}
+
 bool RunControl::wait_turn(const std::function<void(RunEvent::Kind)>& announce) {
+  if (group_) {  // the others' steps between this run's two
+    if (holds_turn_) group_->impl().release(member_);
+    holds_turn_ = group_->impl().acquire(member_, stop_);
+    if (!holds_turn_) return false;
+  }
   bool waited = false;
   for (;;) {
     if (stop_.load()) return false;

@@ -90,6 +90,10 @@ RunSummary Session::run() {
   }
 }
 
+void Session::join(std::shared_ptr<Lockstep> group, int member) {
+  impl_->control.join(std::move(group), member);
+}
+
 void Session::stop() {
   impl_->control.stop();
 }

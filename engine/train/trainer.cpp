@@ -374,6 +374,17 @@ Trainer::Trainer(RunConfig config, std::vector<RunObserver*> observers, RunContr
     : config_(std::move(config)), observers_(std::move(observers)), control_(control) {}
 
 RunSummary Trainer::run() {
+  // In lockstep, setting up, each step and the finish happen in this run's turns; the
+  // group is left however the run ends (an exception included).
+  struct Turns {
+    RunControl* control;
+    ~Turns() {
+      if (control) control->end();
+    }
+  } turns{control_};
+  // Stopped while waiting for the first turn: the run is set up all the same (its log
+  // opens) and ends at its first wait_turn, stopped.
+  if (control_) control_->begin();
   TrainingRun run(config_, observers_);
   while (run.more()) {
     if (!run.wait_turn(control_) || !run.train_step()) break;  // stopped, or diverged

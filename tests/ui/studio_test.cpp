@@ -134,6 +134,34 @@ class StudioTest : public QObject {
     QCOMPARE(lines.size(), 1 + 4 * 40 + 2 * 4);
   }
 
+  // The default comparison trains its optimizers side by side (a step each in turn): both
+  // curves grow from the start; "one after another" runs AdamW to its end first.
+  void aComparisonGrowsBothOptimizersCurvesTogether() {
+    for (const bool side_by_side : {true, false}) {
+      MainWindow w;
+      w.show();
+      w.setup().load_json(write_config(
+          "long_pair.json",
+          R"({"task": "synthetic", "preset": "tiny", "steps": 100000, "threads": 1})"));
+      w.setup().findChild<QComboBox*>("order")->setCurrentIndex(side_by_side ? 0 : 1);
+      w.start();
+      QVERIFY(w.studio().running());
+      const auto& runs = w.studio().runs();
+      QCOMPARE(runs.size(), size_t{2});
+      QTRY_VERIFY_WITH_TIMEOUT(runs[0]->train_loss.appended() >= 50, 20000);
+      const auto first = runs[0]->train_loss.appended(), second = runs[1]->train_loss.appended();
+      if (side_by_side) {
+        QVERIFY2(second + 10 >= first, qPrintable(QString("%1 vs %2").arg(first).arg(second)));
+        QCOMPARE(runs[1]->status(), std::string("running"));
+      } else {
+        QCOMPARE(second, uint64_t{0});
+        QCOMPARE(runs[1]->status(), std::string("queued"));
+      }
+      w.studio().stop();
+      QTRY_VERIFY_WITH_TIMEOUT(!w.studio().running(), 20000);
+    }
+  }
+
   // Closing the window during a run stops it within a step and finalizes its log.
   void closingDuringARunStopsItAndFinalizesTheLog() {
     const QString dir = tmp_.filePath("close_logs");
@@ -300,7 +328,7 @@ class StudioTest : public QObject {
     show_panel(w, "steps");
     QTRY_VERIFY(w.steps().series()->findText("grad_norm") >= 0);
     QVERIFY(w.steps().series()->findText("lr") >= 0);
-    QVERIFY(w.steps().series()->findText("step") < 0);  // the x axis is no series
+    QVERIFY(w.steps().series()->findText("step") < 0);                  // the x axis is no series
     QCOMPARE(w.steps().series()->currentText(), QString("grad_norm"));  // first shown
     QCOMPARE(w.steps().plot()->graphCount(), 1);
     QCOMPARE(w.steps().plot()->graph(0)->dataCount(), 30);

@@ -8,6 +8,8 @@
 
 #include <filesystem>
 #include <fstream>
+#include <memory>
+#include <mutex>
 #include <stdexcept>
 
 #include "api/errors.h"
@@ -145,6 +147,114 @@ TEST(StudyRunner, ARunThatFailsEndsTheStudyAndNamesItself) {
   EXPECT_THROW(runner.run(plan, hooks), ConfigError);  // "its folder … does not exist"
   EXPECT_EQ(runner.failed_index(), 1u);
   EXPECT_EQ(done, std::vector<size_t>{0});  // run 2 never started
+}
+
+// A tiny lm on a generated corpus (no dataset needed) with dropout, which draws from the
+// process-wide generator: two runs stepping in turn would mix their draws if the turns did
+// not keep each run's generator state apart.
+RunConfig lm_with_dropout(const std::string& dir) {
+  std::filesystem::create_directories(dir);
+  auto words = [](int n, uint32_t x) {
+    static const char* vocab[] = {"the", "a", "cat", "dog", "sat", "on", "mat", "ran", ".", ","};
+    std::string out;
+    for (int i = 0; i < n; ++i) {
+      x = x * 1664525u + 1013904223u;
+      out += std::string(vocab[(x >> 16) % 10]) + (i % 12 == 11 ? "\n" : " ");
+    }
+    return out;
+  };
+  std::ofstream(dir + "/wiki.train.raw") << words(3000, 1);
+  std::ofstream(dir + "/wiki.test.raw") << words(800, 2);
+  RunConfig c;
+  c.set("task", "lm");
+  c.set("preset", "tiny");
+  c.set("lm.dataset", "wikitext2");
+  c.set("lm.wikitext_dir", dir);
+  c.set("model.dropout", "0.2");
+  c.set("device", "cpu");
+  c.set("threads", "1");
+  c.set("steps", "12");
+  c.set("meta_update_freq", "4");
+  c.set("seed", "3");
+  return c;
+}
+
+// Records which run made each step, across runs (observers are called on the runs' threads).
+class StepOrder : public RunObserver {
+ public:
+  StepOrder(std::mutex& mu, std::vector<std::pair<size_t, int64_t>>& order, size_t run)
+      : mu_(mu), order_(order), run_(run) {}
+  void on_step(const StepRecord& r) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    order_.emplace_back(run_, r.step);
+  }
+
+ private:
+  std::mutex& mu_;
+  std::vector<std::pair<size_t, int64_t>>& order_;
+  size_t run_;
+};
+
+TEST(StudyRunner, LockstepRunsTakeTurnsOfOneStepAndEndWithTheirNumbersAlone) {
+  const auto plan =
+      compare_plan(lm_with_dropout(folder("lockstep") + "/wikitext"), {"adamw", "metaadamw"}, 1);
+  StudyRunner runner;
+  const auto alone = runner.run(plan, {});
+  std::mutex mu;
+  std::vector<std::pair<size_t, int64_t>> order;
+  std::vector<std::unique_ptr<StepOrder>> observers;
+  StudyRunner::Hooks hooks;
+  hooks.lockstep = true;
+  hooks.attach = [&](size_t i, Session& s) {
+    observers.push_back(std::make_unique<StepOrder>(mu, order, i));
+    s.add_observer(observers.back().get());
+  };
+  const auto together = runner.run(plan, hooks);
+  ASSERT_EQ(together.size(), 2u);
+  for (size_t i = 0; i < 2; ++i) {
+    EXPECT_EQ(together[i].summary.status, RunStatus::completed);
+    EXPECT_EQ(together[i].summary.optimizer, plan[i].config.optimizer);
+    // Bitwise: the same draws, the same data order, the same arithmetic.
+    EXPECT_EQ(together[i].summary.final_train_loss, alone[i].summary.final_train_loss) << i;
+    EXPECT_EQ(together[i].summary.eval_metric, alone[i].summary.eval_metric) << i;
+  }
+  EXPECT_GT(together[1].summary.meta_updates, 0);
+  // adamw 1, metaadamw 1, adamw 2, metaadamw 2, …
+  ASSERT_EQ(order.size(), 24u);
+  for (size_t k = 0; k < order.size(); ++k) {
+    EXPECT_EQ(order[k].first, k % 2) << k;
+    EXPECT_EQ(order[k].second, static_cast<int64_t>(k / 2) + 1) << k;
+  }
+}
+
+TEST(StudyRunner, LockstepStopEndsEveryRunOfTheGroup) {
+  const auto plan = compare_plan(lm_with_dropout(folder("lockstep_stop") + "/wikitext"),
+                                 {"adamw", "metaadamw"}, 2);
+  StudyRunner runner;
+  std::mutex mu;
+  std::vector<std::pair<size_t, int64_t>> order;
+  // Stops the study from the second run's thread at its third step (as the studio's Stop).
+  class StopAt : public RunObserver {
+   public:
+    explicit StopAt(StudyRunner& r) : r_(r) {}
+    void on_step(const StepRecord& s) override {
+      if (s.step == 3) r_.stop();
+    }
+
+   private:
+    StudyRunner& r_;
+  } stop_at(runner);
+  StudyRunner::Hooks hooks;
+  hooks.lockstep = true;
+  hooks.attach = [&](size_t i, Session& s) {
+    if (i == 1) s.add_observer(&stop_at);
+  };
+  const auto runs = runner.run(plan, hooks);
+  ASSERT_EQ(runs.size(), 2u);  // the first seed's pair; the second never starts
+  for (const auto& r : runs) {
+    EXPECT_EQ(r.summary.status, RunStatus::stopped);
+    EXPECT_LE(r.summary.steps, 4);
+  }
 }
 
 }  // namespace

@@ -71,12 +71,10 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
   auto* d_meta = dock(this, "Meta", "meta", meta_, Qt::BottomDockWidgetArea);
   auto* d_steps = dock(this, "Steps", "steps", steps_, Qt::BottomDockWidgetArea);
   // Panels refresh only while shown (a hidden tab costs nothing), and at once when shown.
-  panels_ = {{d_mod, [this] { modulation_->refresh(); }},
-             {d_att, [this] { attention_->refresh(); }},
-             {d_feat, [this] { features_->refresh(); }},
-             {d_meta, [this] { meta_->refresh(); }},
-             {d_steps, [this] { steps_->refresh(); }},
-             {d_groups, [this] { groups_->refresh(); }}};
+  panels_ = {
+      {d_mod, [this] { modulation_->refresh(); }}, {d_att, [this] { attention_->refresh(); }},
+      {d_feat, [this] { features_->refresh(); }},  {d_meta, [this] { meta_->refresh(); }},
+      {d_steps, [this] { steps_->refresh(); }},    {d_groups, [this] { groups_->refresh(); }}};
   for (const auto& [d, refresh] : panels_)
     connect(d, &QDockWidget::visibilityChanged, this, [refresh = refresh](bool shown) {
       if (shown) refresh();
@@ -210,7 +208,8 @@ void MainWindow::start() {
     const auto optimizers = setup_->optimizers();
     if (optimizers.isEmpty()) throw ConfigError("choose at least one optimizer");
     status_error_->clear();
-    studio_->start(config, optimizers, setup_->seeds(), setup_->log_dir(), setup_->overrides());
+    studio_->start(config, optimizers, setup_->seeds(), setup_->log_dir(), setup_->overrides(),
+                   setup_->lockstep());
   } catch (const std::exception& e) {
     show_error(QString::fromUtf8(e.what()));
   }

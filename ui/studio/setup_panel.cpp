@@ -33,6 +33,13 @@ SetupPanel::SetupPanel(QWidget* parent) : QWidget(parent) {
     if (!special.isEmpty()) s->setSpecialValueText(special);
     return s;
   };
+  order_ = new QComboBox;
+  order_->setObjectName("order");
+  order_->addItems({"side by side", "one after another"});
+  order_->setToolTip(
+      "Side by side: a seed's optimizers train together, a step each in turn, so their curves "
+      "grow together (each run's numbers are those it would have alone). One after another: "
+      "each run to its end before the next starts.");
   seeds_ = spin(1, 100, 1);
   seed_ = spin(0, 1000000, 0);
   steps_ = spin(0, 100000000, 0, "preset");
@@ -66,6 +73,7 @@ SetupPanel::SetupPanel(QWidget* parent) : QWidget(parent) {
   form->addRow("task", task_);
   form->addRow("preset", preset_);
   form->addRow("optimizers", opts);
+  form->addRow("run them", order_);
   form->addRow("seeds", seeds_);
   form->addRow("first seed", seed_);
   form->addRow("steps", steps_);

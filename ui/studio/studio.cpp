@@ -5,6 +5,7 @@
 #include <QFileInfo>
 #include <algorithm>
 #include <ctime>
+#include <map>
 #include <type_traits>
 
 #include "api/errors.h"
@@ -14,11 +15,13 @@
 
 namespace maw::ui {
 
-void EngineWorker::run_study(std::vector<PlannedRun> plan, int first_index, QString log_dir) {
+void EngineWorker::run_study(std::vector<PlannedRun> plan, int first_index, QString log_dir,
+                             bool lockstep) {
   runner_.rearm();
-  // The bridge's observer of the run going on: one per run, alive while it runs.
-  std::unique_ptr<UiBridge::Observer> observer;
+  // The bridge's observers of the runs going on (two or more in lockstep), by plan index.
+  std::map<size_t, std::unique_ptr<UiBridge::Observer>> observers;
   StudyRunner::Hooks hooks;
+  hooks.lockstep = lockstep;
   if (!log_dir.isEmpty()) {
     QDir().mkpath(log_dir);
     // A log already in the folder (an earlier Start) is kept: this run takes the next free
@@ -28,8 +31,12 @@ void EngineWorker::run_study(std::vector<PlannedRun> plan, int first_index, QStr
     };
   }
   hooks.attach = [&](size_t k, Session& session) {
-    observer = std::make_unique<UiBridge::Observer>(bridge_, first_index + static_cast<int>(k));
-    session.add_observer(observer.get());
+    auto& o = observers[k] =
+        std::make_unique<UiBridge::Observer>(bridge_, first_index + static_cast<int>(k));
+    session.add_observer(o.get());
+  };
+  hooks.finished = [&](size_t k, const PlannedRun&, const std::string&, const SeedRun&) {
+    observers.erase(k);
   };
   hooks.started = [&](size_t k, const std::string& log) {
     emit run_started(first_index + static_cast<int>(k), QString::fromStdString(log));
@@ -99,7 +106,7 @@ void Studio::shutdown() {
 }
 
 bool Studio::start(const RunConfig& base, const QStringList& optimizers, int seeds,
-                   const QString& log_dir, const Overrides& overrides) {
+                   const QString& log_dir, const Overrides& overrides, bool lockstep) {
   if (running_) return false;
   std::vector<std::string> names;
   for (const auto& opt : optimizers) names.push_back(opt.toStdString());
@@ -123,7 +130,10 @@ bool Studio::start(const RunConfig& base, const QStringList& optimizers, int see
   emit runs_changed();
   emit state_changed();
   QMetaObject::invokeMethod(
-      worker_, [w = worker_, plan, first, log_dir] { w->run_study(plan, first, log_dir); },
+      worker_,
+      [w = worker_, plan, first, log_dir, lockstep] {
+        w->run_study(plan, first, log_dir, lockstep);
+      },
       Qt::QueuedConnection);
   return true;
 }

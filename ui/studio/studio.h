@@ -33,8 +33,9 @@ class EngineWorker : public QObject {
   Q_OBJECT
  public:
   explicit EngineWorker(UiBridge& bridge) : bridge_(bridge) {}
-  // `first_index`: the RunModel index of runs[0].
-  void run_study(std::vector<PlannedRun> plan, int first_index, QString log_dir);
+  // `first_index`: the RunModel index of runs[0]; `lockstep`: a seed's runs train
+  // together, a step each in turn (StudyRunner::Hooks::lockstep), else one after another.
+  void run_study(std::vector<PlannedRun> plan, int first_index, QString log_dir, bool lockstep);
   // Thread-safe controls of the current run; stop() also cancels the runs after it.
   void pause();
   void resume();
@@ -61,10 +62,12 @@ class Studio : public QObject {
   using Overrides = std::map<std::string, std::map<std::string, std::string>>;
 
   // Starts AdamW and MetaAdamW (the `optimizers`) over `seeds` seeds from `base` (its
-  // seed is the first); logs into `log_dir` when not empty. False when a study runs.
-  // Throws ConfigError (nothing started) when an override is not a valid value.
+  // seed is the first); logs into `log_dir` when not empty. `lockstep` (the default): each
+  // seed's optimizers train side by side, a step each in turn, so their curves grow
+  // together; else one run after another. False when a study runs. Throws ConfigError
+  // (nothing started) when an override is not a valid value.
   bool start(const RunConfig& base, const QStringList& optimizers, int seeds,
-             const QString& log_dir, const Overrides& overrides = {});
+             const QString& log_dir, const Overrides& overrides = {}, bool lockstep = true);
   void pause();
   void resume();
   void step_once();
