@@ -20,3 +20,16 @@ xvfb-run -a -s "-screen 0 1600x1000x24" \
   "$studio" --palette dark --config "$root/resources/configs/studio-screenshots.json" \
   --select-steps 30:60 --screenshots "$out/dark"
 ls -1 "$out" "$out/dark"
+# A laptop's screen, 10 s after Start of the default comparison (image, small, side by
+# side): both optimizers' curves grow together (needs ImageMagick's import for the grab).
+if command -v import > /dev/null; then
+  cat > "$XDG_CONFIG_HOME/live.sh" << SH
+#!/usr/bin/env bash
+"$studio" --start > /dev/null 2>&1 &
+sleep 10
+import -window root "$out/live-1366x768.png"
+kill \$!
+SH
+  chmod +x "$XDG_CONFIG_HOME/live.sh"
+  xvfb-run -a -s "-screen 0 1366x768x24" "$XDG_CONFIG_HOME/live.sh"
+fi

@@ -19,8 +19,9 @@ packages=(
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   # The studio (ui/, metaadamw-studio): Qt 6 Widgets and QCustomPlot's Qt 6 build.
   qt6-base-dev qt6-svg-dev libqcustomplot-dev
-  # Screenshots of the studio under a virtual display (docs/screenshots.sh).
-  xvfb xauth
+  # Screenshots of the studio under a virtual display (docs/screenshots.sh); xdotool reads
+  # the window's size there (tests/ui/window_fit.sh).
+  xvfb xauth xdotool
   # The interop test reads our HDF5 logs with h5py (a user's other tool).
   python3-h5py
   # `cpack -G DEB` finds the package's dependencies with dpkg-shlibdeps, which needs file.

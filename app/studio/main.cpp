@@ -1,6 +1,8 @@
 // metaadamw-studio: the desktop application. Thin: parse, wire, run.
 #include <QApplication>
 #include <QCommandLineParser>
+#include <QScreen>
+#include <algorithm>
 
 #include <cstdio>
 #include <cstdlib>
@@ -121,7 +123,10 @@ int main(int argc, char** argv) {
   }
 
   maw::ui::MainWindow w;
-  w.resize(1500, 950);
+  // 1500×950, or the screen less room for a window frame, whichever is smaller (a
+  // 1366×768 laptop: the whole window on screen).
+  const QRect screen = w.screen() ? w.screen()->availableGeometry() : QRect(0, 0, 1500, 990);
+  w.resize(std::min(1500, screen.width()), std::min(950, screen.height() - 40));
   w.show();
   if (cli.isSet(config)) {
     try {

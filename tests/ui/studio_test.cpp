@@ -134,6 +134,36 @@ class StudioTest : public QObject {
     QCOMPARE(lines.size(), 1 + 4 * 40 + 2 * 4);
   }
 
+  // A laptop's screen (1366×768, less a title bar and a panel) holds the window with a log
+  // open, and still after a step range is selected: no panel asks for more.
+  void theWindowFitsALaptopScreen() {
+    MainWindow w;
+    w.resize(1366, 700);
+    w.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&w));
+    w.open_logs({QString(METAADAMW_SOURCE_DIR) + "/tests/corpus/log/v2-metaadamw-tiny.h5"});
+    QTest::qWait(200);
+    auto fits = [&](const char* when) {
+      const QSize hint = w.minimumSizeHint(), size = w.size();
+      qDebug("%s: minimum %dx%d, size %dx%d", when, hint.width(), hint.height(), size.width(),
+             size.height());
+      for (auto* d : w.findChildren<QDockWidget*>())
+        qDebug("  %s minimum %dx%d", qPrintable(d->objectName()), d->minimumSizeHint().width(),
+               d->minimumSizeHint().height());
+      QVERIFY2(hint.width() <= 1366 && hint.height() <= 700, when);
+      QVERIFY2(size.width() <= 1366 && size.height() <= 700, when);
+    };
+    fits("opened");
+    w.studio().step_range().select(3, 6);
+    QTest::qWait(200);
+    fits("selected");
+    for (const char* panel : {"attention", "modulation", "meta", "steps", "features", "groups"}) {
+      show_panel(w, panel);
+      QTest::qWait(50);
+    }
+    fits("every panel shown");
+  }
+
   // The default comparison trains its optimizers side by side (a step each in turn): both
   // curves grow from the start; "one after another" runs AdamW to its end first.
   void aComparisonGrowsBothOptimizersCurvesTogether() {

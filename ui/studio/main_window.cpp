@@ -33,13 +33,28 @@
 namespace maw::ui {
 
 namespace {
+// A panel in a dock, inside a scroll area: a panel's minimum size (a long caption, a row of
+// plots) scrolls within its dock instead of growing the window past the screen.
 QDockWidget* dock(QMainWindow* w, const QString& title, const QString& name, QWidget* content,
                   Qt::DockWidgetArea area) {
   auto* d = new QDockWidget(title, w);
   d->setObjectName(name);  // QSettings restores the layout by name
-  d->setWidget(content);
+  auto* scroll = qobject_cast<QScrollArea*>(content);
+  if (!scroll) {
+    scroll = new QScrollArea;
+    scroll->setWidget(content);
+    scroll->setWidgetResizable(true);
+    scroll->setFrameShape(QFrame::NoFrame);
+  }
+  d->setWidget(scroll);
   w->addDockWidget(area, d);
   return d;
+}
+
+// The panel a dock shows (inside its scroll area).
+QWidget* panel_of(QDockWidget* d) {
+  auto* scroll = qobject_cast<QScrollArea*>(d->widget());
+  return scroll ? scroll->widget() : d->widget();
 }
 }  // namespace
 
@@ -324,11 +339,11 @@ bool MainWindow::save_screenshots(const QString& dir, QSize panel) {
       d->setFloating(true);
       d->show();
       QApplication::processEvents();
-      d->resize(panel + (d->size() - d->widget()->size()));  // the panel's own part: `panel`
+      d->resize(panel + (d->size() - d->widget()->size()));  // the panel fills its scroll area
     }
     d->raise();  // a tabbed dock has no size until it is shown
     QApplication::processEvents();
-    if (d->widget() == modulation_) {  // Modulation: as shown, and β beside α
+    if (panel_of(d) == modulation_) {  // Modulation: as shown, and β beside α
       ok = modulation_->grab().save(QDir(dir).filePath("modulation.png")) && ok;
       const int quantity = modulation_->quantity()->currentIndex();
       const bool log_y = modulation_->log_y()->isChecked();
@@ -337,8 +352,8 @@ bool MainWindow::save_screenshots(const QString& dir, QSize panel) {
       ok = modulation_->grab().save(QDir(dir).filePath("modulation-beta.png")) && ok;
       modulation_->quantity()->setCurrentIndex(quantity);
       modulation_->log_y()->setChecked(log_y);
-    } else if (d->widget() != meta_) {
-      ok = d->widget()->grab().save(QDir(dir).filePath(d->objectName() + ".png")) && ok;
+    } else if (panel_of(d) != meta_) {
+      ok = panel_of(d)->grab().save(QDir(dir).filePath(d->objectName() + ".png")) && ok;
     } else {
       const int page = meta_->pages()->currentIndex();  // Meta: both pages
       const std::pair<int, const char*> pages[] = {{0, "meta.png"}, {1, "meta-diagnostics.png"}};

@@ -89,6 +89,8 @@ CurvesView::CurvesView(Studio& studio, QWidget* parent) : QWidget(parent), studi
   top->addWidget(smoothing_label_);
   top->addStretch();
   selection_label_ = new QLabel;
+  selection_label_->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);  // never widens
+  selection_label_->setMinimumWidth(60);
   selection_label_->setToolTip(
       "Shift+drag on a plot selects a step range; the other panels show it");
   clear_selection_ = new QToolButton;
