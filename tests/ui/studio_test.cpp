@@ -145,13 +145,19 @@ class StudioTest : public QObject {
     QTest::qWait(200);
     auto fits = [&](const char* when) {
       const QSize hint = w.minimumSizeHint(), size = w.size();
-      qDebug("%s: minimum %dx%d, size %dx%d", when, hint.width(), hint.height(), size.width(),
-             size.height());
+      QString why = QString("%1: minimum %2x%3, size %4x%5; docks:")
+                        .arg(when)
+                        .arg(hint.width())
+                        .arg(hint.height())
+                        .arg(size.width())
+                        .arg(size.height());
       for (auto* d : w.findChildren<QDockWidget*>())
-        qDebug("  %s minimum %dx%d", qPrintable(d->objectName()), d->minimumSizeHint().width(),
-               d->minimumSizeHint().height());
-      QVERIFY2(hint.width() <= 1366 && hint.height() <= 700, when);
-      QVERIFY2(size.width() <= 1366 && size.height() <= 700, when);
+        why += QString(" %1 %2x%3")
+                   .arg(d->objectName())
+                   .arg(d->minimumSizeHint().width())
+                   .arg(d->minimumSizeHint().height());
+      QVERIFY2(hint.width() <= 1366 && hint.height() <= 700, qPrintable(why));
+      QVERIFY2(size.width() <= 1366 && size.height() <= 700, qPrintable(why));
     };
     fits("opened");
     w.studio().step_range().select(3, 6);
@@ -162,6 +168,16 @@ class StudioTest : public QObject {
       QTest::qWait(50);
     }
     fits("every panel shown");
+    // Reset layout: a panel floated out and one hidden come back docked and shown.
+    auto* att = w.findChild<QDockWidget*>("attention");
+    auto* steps = w.findChild<QDockWidget*>("steps");
+    att->setFloating(true);
+    steps->hide();
+    w.reset_layout();
+    QTest::qWait(50);
+    QVERIFY(!att->isFloating());
+    QVERIFY(!steps->isHidden());
+    fits("layout reset");
   }
 
   // The default comparison trains its optimizers side by side (a step each in turn): both

@@ -107,14 +107,17 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     d_mod->raise();
   }
   // The default layout's sizes, once the window has its size (a saved layout wins).
-  QTimer::singleShot(0, this, [this, d_setup, d_mod, d_att, d_feat, small] {
-    if (QSettings().contains("window/state")) return;
+  default_sizes_ = [this, d_setup, d_mod, d_att, d_feat, small] {
     const bool narrow = screen() && screen()->availableGeometry().width() < 1500;
     resizeDocks({d_setup, d_mod}, {narrow ? 340 : 420, 500}, Qt::Horizontal);
     if (!small) resizeDocks({d_mod, d_att}, {520, 420}, Qt::Vertical);
     // Features and Meta: 30% of the height (Meta's plots are one row of three).
     const int high = screen() ? screen()->availableGeometry().height() : 1000;
     resizeDocks({d_feat}, {std::max(240, 3 * high / 10)}, Qt::Vertical);
+  };
+  default_state_ = saveState();  // View › Reset layout returns here
+  QTimer::singleShot(0, this, [this] {
+    if (!QSettings().contains("window/state")) default_sizes_();
   });
 
   // Controls.
@@ -188,6 +191,8 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
   file->addAction("&Quit", QKeySequence::Quit, this, &QWidget::close);
   auto* view = menuBar()->addMenu("&View");
   for (auto* d : findChildren<QDockWidget*>()) view->addAction(d->toggleViewAction());
+  view->addSeparator();
+  view->addAction("&Reset layout", this, &MainWindow::reset_layout);
 
   // Status bar.
   status_step_ = new QLabel("idle");
@@ -311,6 +316,12 @@ void MainWindow::show_error(const QString& message) {
   status_error_->setToolTip(message);
   if (isVisible() && !QApplication::platformName().contains("offscreen"))
     QMessageBox::warning(this, "MetaAdamW Studio", message);
+}
+
+void MainWindow::reset_layout() {
+  restoreState(default_state_);  // every panel docked where it starts, floating ones too
+  for (auto* d : findChildren<QDockWidget*>()) d->setFloating(false);
+  default_sizes_();
 }
 
 void MainWindow::add_recent(const QString& path) {

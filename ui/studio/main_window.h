@@ -2,6 +2,7 @@
 // Features, Attention and Meta as docks; controls in a toolbar; state in the status bar.
 #pragma once
 
+#include <QByteArray>
 #include <QLabel>
 #include <QMainWindow>
 #include <QSize>
@@ -66,6 +67,8 @@ class MainWindow : public QMainWindow {
   bool export_plot(const QString& path);
   bool export_csv(const QString& path);
   QString last_error() const { return last_error_; }
+  // Every panel back where a first start puts it, at its first size (View › Reset layout).
+  void reset_layout();
 
  protected:
   void closeEvent(QCloseEvent* e) override;
@@ -91,6 +94,8 @@ class MainWindow : public QMainWindow {
   QLabel *status_step_, *status_speed_, *status_device_, *status_log_, *status_error_;
   std::vector<std::pair<QDockWidget*, std::function<void()>>> panels_;
   QString last_error_;
+  QByteArray default_state_;
+  std::function<void()> default_sizes_;
 };
 
 }  // namespace maw::ui
