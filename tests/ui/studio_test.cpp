@@ -26,6 +26,7 @@
 #include "model/trace.h"
 #include "studio/figures.h"
 #include "studio/main_window.h"
+#include "studio/plot_kit.h"
 #include "studio/setup_panel.h"
 #include "studio/studio.h"
 #include "studio/views.h"
@@ -132,6 +133,57 @@ class StudioTest : public QObject {
     const auto lines = QString::fromUtf8(f.readAll()).split('\n', Qt::SkipEmptyParts);
     QCOMPARE(lines.first(), QString("plot,graph,x,y"));
     QCOMPARE(lines.size(), 1 + 4 * 40 + 2 * 4);
+  }
+
+  // A second Start is runs of its own: its own labels ("… · #2") and shades, its own mean
+  // in Curves, and every panel turns to its MetaAdamW run; a pick in one panel is every
+  // panel's. "Clear finished runs" leaves no curve, heatmap or selection behind.
+  void aSecondStartIsItsOwnRunAndClearingLeavesNothing() {
+    MainWindow w;
+    w.show();
+    w.setup().load_json(
+        write_config("rerun.json",
+                     R"({"task": "synthetic", "preset": "tiny", "steps": 20, "snapshot_every": 2,
+            "attention_every": 2, "meta_update_freq": 5, "threads": 1})"));
+    for (int k = 0; k < 2; ++k) {
+      w.start();
+      QTRY_VERIFY_WITH_TIMEOUT(!w.studio().running(), 60000);
+    }
+    QTest::qWait(100);
+    const auto& runs = w.studio().runs();
+    QCOMPARE(runs.size(), size_t{4});
+    QCOMPARE(runs[0]->label(), std::string("adamw · seed 0"));
+    QCOMPARE(runs[2]->label(), std::string("adamw · seed 0 · #2"));
+    QVERIFY(maw::ui::run_color(*runs[0]) != maw::ui::run_color(*runs[2]));
+    QVERIFY(maw::ui::run_color(*runs[1]) != maw::ui::run_color(*runs[3]));
+    QCOMPARE(w.studio().shown_run(), 3);  // the newest MetaAdamW run
+    show_panel(w, "modulation");
+    auto* mod_picker = w.modulation().findChild<maw::ui::RunPicker*>();
+    QVERIFY(mod_picker);
+    QCOMPARE(mod_picker->currentIndex(), 3);
+    // Curves' seed mean: one series per optimizer and Start, none merged.
+    w.curves().findChildren<QComboBox*>()[1]->setCurrentIndex(2);
+    w.curves().refresh();
+    int means = 0;
+    for (int i = 0; i < w.curves().loss_plot()->graphCount(); ++i)
+      if (w.curves().loss_plot()->graph(i)->name().contains("mean of 1")) ++means;
+    QCOMPARE(means, 4);
+    // A pick in Modulation is Attention's too.
+    mod_picker->setCurrentIndex(1);
+    emit mod_picker->activated(1);
+    show_panel(w, "attention");
+    QCOMPARE(w.attention().findChild<maw::ui::RunPicker*>()->currentIndex(), 1);
+    QVERIFY(w.attention().map_size() > 0);
+    w.studio().step_range().select(2, 8);
+    // Clear: nothing stays.
+    w.studio().clear_finished();
+    QTest::qWait(50);
+    QVERIFY(w.studio().runs().empty());
+    QCOMPARE(w.attention().map_size(), 0);
+    show_panel(w, "modulation");
+    QCOMPARE(w.modulation().plot()->graphCount(), 0);
+    QVERIFY(!w.studio().step_range().has_selection());
+    QCOMPARE(w.curves().loss_plot()->graphCount(), 0);
   }
 
   // A laptop's screen (1366×768, less a title bar and a panel) holds the window with a log

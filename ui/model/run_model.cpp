@@ -86,7 +86,12 @@ std::string RunModel::variant() const {
 }
 
 std::string RunModel::label() const {
-  return variant() + " · seed " + std::to_string(info_.seed);
+  return variant() + " · seed " + std::to_string(info_.seed) +
+         (start_ > 1 ? " · #" + std::to_string(start_) : "");
+}
+
+std::string RunModel::series() const {
+  return variant() + (start_ > 1 ? " · #" + std::to_string(start_) : "");
 }
 
 void RunModel::size_groups(size_t g, size_t f) {

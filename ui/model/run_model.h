@@ -67,7 +67,12 @@ class RunModel : public RunObserver {
   void on_error(const std::string& message) override;
 
   const std::string& id() const { return id_; }
-  std::string label() const;  // "metaadamw (learning) · seed 0"
+  std::string label() const;  // "metaadamw (learning) · seed 0", "… · seed 0 · #2"
+  // The studio's Start this live run came from (1, 2, …); 0 for a log.
+  int start() const { return start_; }
+  void set_start(int n) { start_ = n; }
+  // The runs whose seeds make one mean ± band: the variant, per Start ("adamw · #2").
+  std::string series() const;
   // What the run compares as: the optimizer, with MetaAdamW's design when known
   // ("adamw", "metaadamw (paper)"): curves and seed bands keep the designs apart.
   std::string variant() const;
@@ -110,6 +115,7 @@ class RunModel : public RunObserver {
   std::vector<RunEventEntry> events;
 
  private:
+  int start_ = 0;
   void size_groups(size_t groups, size_t features);
   std::string id_;
   size_t capacity_;

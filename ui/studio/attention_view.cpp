@@ -28,7 +28,7 @@ namespace maw::ui {
 
 AttentionView::AttentionView(Studio& studio, QWidget* parent) : QWidget(parent), studio_(studio) {
   connect(&studio_.step_range(), &StepRange::changed, this, [this] { refresh(); });
-  run_ = new RunPicker;
+  run_ = new RunPicker(studio_);
   layer_ = new QSpinBox;
   head_ = new QSpinBox;
   layer_->setPrefix("layer ");
@@ -111,7 +111,13 @@ std::pair<int, int> AttentionView::reachable(const AttentionMaps& maps) const {
 void AttentionView::refresh() {
   run_->sync(studio_);
   const int r = run_->run();
-  if (r < 0) return;
+  if (r < 0) {  // no run (cleared): no heatmap of an earlier one stays
+    step_label_->setText("no run");
+    map_->data()->clear();
+    shown_groups_ = 0;
+    plot_->replot(QCustomPlot::rpQueuedReplot);
+    return;
+  }
   const RunModel& m = *studio_.runs()[static_cast<size_t>(r)];
   const auto& maps = m.attention;
   {

@@ -27,7 +27,7 @@ namespace maw::ui {
 // ---- Groups ----
 
 GroupsView::GroupsView(Studio& studio, QWidget* parent) : QWidget(parent), studio_(studio) {
-  run_ = new RunPicker;
+  run_ = new RunPicker(studio_);
   tree_ = new QTreeWidget;
   tree_->setHeaderLabels({"group / tensor", "parameters", "tensors / shape"});
   tree_->header()->setSectionResizeMode(0, QHeaderView::Stretch);

@@ -209,6 +209,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
 
   connect(studio_, &Studio::changed, this, &MainWindow::refresh);
   connect(studio_, &Studio::runs_changed, this, &MainWindow::refresh);
+  connect(studio_, &Studio::shown_run_changed, this, &MainWindow::refresh);
   connect(studio_, &Studio::state_changed, this, &MainWindow::update_state);
   connect(studio_, &Studio::error, this, &MainWindow::show_error);
 

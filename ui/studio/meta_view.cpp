@@ -28,7 +28,7 @@ namespace maw::ui {
 
 MetaView::MetaView(Studio& studio, QWidget* parent) : QWidget(parent), studio_(studio) {
   connect(&studio_.step_range(), &StepRange::changed, this, [this] { fit(); });
-  run_ = new RunPicker;
+  run_ = new RunPicker(studio_);
   summary_ = new QLabel;
   summary_->setTextFormat(Qt::RichText);
   // Page 1: the meta-objective. Page 2: how the meta-learning goes.

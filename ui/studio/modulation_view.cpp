@@ -30,7 +30,7 @@ GroupPlotView::GroupPlotView(Studio& studio, Kind kind, QWidget* parent)
     : QWidget(parent), studio_(studio), kind_(kind) {
   connect(&studio_.step_range(), &StepRange::changed, this, [this] { show_step_range(); });
   const bool modulation = kind == Kind::Modulation;
-  run_ = new RunPicker;
+  run_ = new RunPicker(studio_);
   quantity_ = new QComboBox;
   quantity_->setSizeAdjustPolicy(QComboBox::AdjustToContents);  // features arrive with a run
   if (modulation)
@@ -178,7 +178,8 @@ void GroupPlotView::refresh() {
   const double smoothing = smoothing_->value() / 100.0;
   smoothing_label_->setText(QString::number(smoothing, 'f', 2));
   const int r = run_->run();
-  if (r < 0) {
+  if (r < 0) {  // no run (cleared): nothing of an earlier one stays
+    plot_->clearGraphs();
     if (summary_) summary_->setRowCount(0);
     for (auto* line : {bound_lo_, bound_hi_})
       if (line) line->setVisible(false);

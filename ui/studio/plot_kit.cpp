@@ -68,6 +68,13 @@ QColor optimizer_color(const std::string& optimizer) {
   return QColor(127, 127, 127);
 }
 
+QColor run_color(const RunModel& m) {
+  const QColor c = optimizer_color(m.variant());
+  const int k = m.start() - 1;  // 0 for the first Start and for logs
+  if (k <= 0) return c;
+  return k % 2 ? c.darker(150 + 25 * (k / 2)) : c.lighter(140 + 20 * (k / 2));
+}
+
 QColor group_color(int group) {
   static const QColor palette[] = {
       {31, 119, 180},  {255, 127, 14},  {44, 160, 44},   {214, 39, 40},
@@ -170,6 +177,7 @@ QString run_label(const RunModel& m) {
   QString s = QString::fromStdString(i.optimizer);
   if (!i.modulator_design.empty()) s += " (" + QString::fromStdString(i.modulator_design) + ")";
   s += " · seed " + QString::number(i.seed);
+  if (m.start() > 1) s += " · #" + QString::number(m.start());
   if (m.id().rfind("live:", 0) != 0)
     s += " — " + QFileInfo(QString::fromStdString(m.id())).fileName();
   return s + " (" + QString::fromStdString(m.status()) + ")";

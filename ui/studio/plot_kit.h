@@ -29,6 +29,9 @@ class RunModel;
 
 // Stable colours: one per optimizer (curves), one per group (modulation, features).
 QColor optimizer_color(const std::string& optimizer);
+// A run's colour: its optimizer's, in another shade for each later Start (re-runs of the
+// same optimizer stay apart).
+QColor run_color(const RunModel& m);
 QColor group_color(int group);
 
 // Axes in the desktop palette's colours (light or dark).

@@ -92,7 +92,7 @@ void StepSeriesView::refresh() {
     if (t.empty()) continue;
     auto* g = plot_->addGraph();
     g->setName(run_label(*m));
-    g->setPen(QPen(optimizer_color(m->info().optimizer), 1.5));
+    g->setPen(QPen(run_color(*m), 1.5));
     thin_if_dense(g);
     if (s > 0) {
       const auto smooth = ema(t, s);

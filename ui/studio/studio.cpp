@@ -114,9 +114,13 @@ bool Studio::start(const RunConfig& base, const QStringList& optimizers, int see
   for (const auto& [opt, keys] : overrides) per_optimizer[opt] = Settings(keys.begin(), keys.end());
   const auto plan = compare_plan(base, names, seeds, per_optimizer);
   const int first = static_cast<int>(runs_.size());
+  ++starts_;
+  picked_ = -1;  // the panels follow the new runs
   for (const auto& r : plan) {
     const RunConfig& c = r.config;
-    auto m = std::make_unique<RunModel>("live:" + c.optimizer + ":" + std::to_string(c.seed));
+    auto m = std::make_unique<RunModel>("live:" + std::to_string(starts_) + ":" + c.optimizer +
+                                        ":" + std::to_string(c.seed));
+    m->set_start(starts_);
     RunInfo pending;
     pending.optimizer = c.optimizer;
     pending.seed = c.seed;
@@ -165,11 +169,29 @@ void Studio::open_log(const QString& path) {
   emit changed();
 }
 
+int Studio::shown_run() const {
+  const int n = static_cast<int>(runs_.size());
+  if (picked_ >= 0 && picked_ < n) return picked_;
+  for (int i = n - 1; i >= 0; --i)
+    if (runs_[static_cast<size_t>(i)]->info().optimizer == "metaadamw") return i;
+  return n - 1;
+}
+
+void Studio::pick_run(int index) {
+  if (index == picked_) return;
+  picked_ = index;
+  emit shown_run_changed();
+}
+
 void Studio::clear_finished() {
   if (running_) return;
+  // First, while the panels' runs still exist: a selection of the cleared runs' steps
+  // means nothing now.
+  step_range_.clear();
   runs_.clear();
   followers_.clear();
   current_ = -1;
+  picked_ = -1;
   emit runs_changed();
   emit changed();
 }

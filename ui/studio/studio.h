@@ -84,6 +84,15 @@ class Studio : public QObject {
   StepRange& step_range() { return step_range_; }
   const StepRange& step_range() const { return step_range_; }
   int current_run() const { return current_; }
+  // The run the per-run panels show (Modulation, Attention, Features, Meta, Groups — one
+  // choice for all): the one the user picked, else the newest MetaAdamW run (it has
+  // modulation to show), else the newest run; -1 when there is none. A Start follows its
+  // new runs again.
+  int shown_run() const;
+  void pick_run(int index);  // the user's choice (-1: follow the newest MetaAdamW run)
+  // The Start a run came from (1, 2, …; 0 for an opened log): re-runs get their own label
+  // and shade and never merge with earlier ones.
+  int start_count() const { return starts_; }
   QString current_log() const { return current_log_; }
   int64_t dropped() const { return bridge_.dropped(); }
   double steps_per_second() const { return steps_per_s_; }
@@ -97,6 +106,7 @@ class Studio : public QObject {
  signals:
   void changed();
   void runs_changed();  // a run was added or removed
+  void shown_run_changed();
   void state_changed();
   void error(QString message);
 
@@ -113,6 +123,8 @@ class Studio : public QObject {
   QTimer timer_;
   bool running_ = false, paused_ = false;
   int current_ = -1;
+  int picked_ = -1;  // the user's pick; -1: the newest MetaAdamW run
+  int starts_ = 0;
   QString current_log_;
   qint64 last_poll_ms_ = 0;
   qint64 rate_window_ms_ = 0;

@@ -24,9 +24,11 @@
 
 namespace maw::ui {
 
-RunPicker::RunPicker(QWidget* parent) : QComboBox(parent) {
+RunPicker::RunPicker(Studio& studio, QWidget* parent) : QComboBox(parent) {
   setSizeAdjustPolicy(QComboBox::AdjustToContents);
-  connect(this, &QComboBox::activated, this, [this] { picked_ = true; });  // the user's choice
+  setToolTip("The run this panel shows — one choice for every panel (Studio::shown_run)");
+  // The user's choice, for every panel.
+  connect(this, &QComboBox::activated, this, [&studio](int index) { studio.pick_run(index); });
 }
 
 void RunPicker::sync(const Studio& studio) {
@@ -38,21 +40,15 @@ void RunPicker::sync(const Studio& studio) {
   }
   QStringList have;
   for (int i = 0; i < count(); ++i) have << itemData(i).toString();
+  QSignalBlocker block(this);
   if (have == ids) {
     for (int i = 0; i < count(); ++i)
       if (itemText(i) != labels[i]) setItemText(i, labels[i]);
-    return;
+  } else {
+    clear();
+    for (int i = 0; i < ids.size(); ++i) addItem(labels[i], ids[i]);
   }
-  const QString keep = currentData().toString();
-  QSignalBlocker block(this);
-  clear();
-  for (int i = 0; i < ids.size(); ++i) addItem(labels[i], ids[i]);
-  int at = picked_ ? findData(keep) : -1;
-  if (at < 0) {  // prefer the first MetaAdamW run: it has modulation to show
-    for (size_t i = 0; i < studio.runs().size() && at < 0; ++i)
-      if (studio.runs()[i]->info().optimizer == "metaadamw") at = static_cast<int>(i);
-  }
-  setCurrentIndex(std::max(0, at));
+  if (currentIndex() != studio.shown_run()) setCurrentIndex(studio.shown_run());
 }
 
 int RunPicker::run() const {
@@ -241,9 +237,9 @@ void CurvesView::plot(QCustomPlot* p, bool eval) {
   p->clearGraphs();
   p->xAxis->setLabel(wall ? "wall time (s)" : "step");
   std::string metric = "eval metric";
-  std::map<std::string, std::vector<const RunModel*>> by_opt;
+  std::map<std::string, std::vector<const RunModel*>> by_opt;  // per series: a Start's variant
   for (const auto& m : studio_.runs()) {
-    by_opt[m->variant()].push_back(m.get());
+    by_opt[m->series()].push_back(m.get());
     if (eval && !m->info().metric_name.empty())
       metric = "eval " + m->info().metric_name +
                (m->info().metric_higher_is_better ? " (↑ better)" : " (↓ better)");
@@ -256,7 +252,7 @@ void CurvesView::plot(QCustomPlot* p, bool eval) {
     for (const auto& [opt, runs] : by_opt)
       for (const RunModel* m : runs) {
         const Trace& t = trace_of(*m);
-        const QColor c = optimizer_color(opt);
+        const QColor c = run_color(*m);
         const QString name = QString::fromStdString(m->label());
         if (!eval && s > 0) {
           auto* raw = p->addGraph();
@@ -284,7 +280,7 @@ void CurvesView::plot(QCustomPlot* p, bool eval) {
       std::vector<const Trace*> traces;
       for (const RunModel* m : runs) traces.push_back(&trace_of(*m));
       const Band b = band(traces, kind);
-      const QColor c = optimizer_color(opt);
+      const QColor c = run_color(*runs.front());
       QVector<double> x(b.steps.begin(), b.steps.end());
       auto add = [&](const std::vector<double>& y) {
         auto* g = p->addGraph();

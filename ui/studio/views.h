@@ -30,18 +30,15 @@ class RunModel;
 class Trace;
 class AttentionMaps;
 
-// A combo box listing the runs ("metaadamw · seed 0 — live", a file name). Until the user
-// picks one it shows the first MetaAdamW run (it has modulation to show), also when that
-// run comes after others (logs opened one by one); a run the user picked stays picked
-// while runs come and go.
+// A combo box listing the runs ("metaadamw · seed 0", "… · #2" for a later Start, a log's
+// file name), showing the studio's shown run (Studio::shown_run: the newest MetaAdamW run
+// until the user picks one); a pick here is the pick of every panel.
 class RunPicker : public QComboBox {
+  Q_OBJECT
  public:
-  explicit RunPicker(QWidget* parent = nullptr);
+  explicit RunPicker(Studio& studio, QWidget* parent = nullptr);
   void sync(const Studio& studio);
   int run() const;  // index into Studio::runs(), -1 when none
-
- private:
-  bool picked_ = false;  // by the user
 };
 
 class CurvesView : public QWidget {
