@@ -188,8 +188,13 @@ class TrainingRun {
   bool more() const { return step_ < total_; }
 
   // Pause, single-step or stop from another thread (RunControl); false when stopped.
+  // The run's clock (wall_time_s) stands still meanwhile: a pause, or the other runs' turns
+  // in lockstep, are not this run's time.
   bool wait_turn(RunControl* control) {
-    if (!control || control->wait_turn([this](RunEvent::Kind k) { announce(k); })) return true;
+    const auto t0 = Clock::now();
+    const bool go = !control || control->wait_turn([this](RunEvent::Kind k) { announce(k); });
+    start_ += Clock::now() - t0;
+    if (go) return true;
     end(RunStatus::stopped, "stopped at step " + std::to_string(step_), RunEvent::Kind::Stopped,
         step_);
     return false;

@@ -11,8 +11,10 @@
 #include <QFile>
 #include <QFileInfo>
 #include <QImage>
+#include <QLabel>
 #include <QLineEdit>
 #include <QSettings>
+#include <QStatusBar>
 #include <QTemporaryDir>
 #include <QTreeWidget>
 #include <QtTest>
@@ -255,7 +257,24 @@ class StudioTest : public QObject {
         QCOMPARE(second, uint64_t{0});
         QCOMPARE(runs[1]->status(), std::string("queued"));
       }
-      w.studio().stop();
+      if (side_by_side) {  // honest status: paused, and stopping… until the runs end
+        auto* status = w.statusBar()->findChildren<QLabel*>().first();
+        w.studio().pause();
+        QTRY_VERIFY2_WITH_TIMEOUT(status->text().endsWith("paused"), qPrintable(status->text()),
+                                  5000);
+        QTest::qWait(300);
+        const auto held = runs[0]->train_loss.appended();
+        QTest::qWait(300);
+        QCOMPARE(runs[0]->train_loss.appended(), held);
+        w.studio().resume();
+        w.studio().stop();
+        QTRY_VERIFY2_WITH_TIMEOUT(status->text().endsWith("stopping…") || !w.studio().running(),
+                                  qPrintable(status->text()), 5000);
+        QVERIFY2(!w.studio().running() || status->text().endsWith("stopping…"),
+                 qPrintable(status->text()));
+      } else {
+        w.studio().stop();
+      }
       QTRY_VERIFY_WITH_TIMEOUT(!w.studio().running(), 20000);
     }
   }

@@ -152,10 +152,12 @@ TEST(Trainer, PauseSingleStepAndResumeFromAnotherThread) {
     std::condition_variable cv;
     int64_t last = 0;
     std::vector<RunEvent> events;
+    std::vector<double> wall;
     Session* s = nullptr;
     void on_step(const StepRecord& r) override {
       std::lock_guard<std::mutex> lk(mu);
       last = r.step;
+      wall.push_back(r.wall_time_s);
       if (r.step == 10) s->pause();  // from the engine thread, like a breakpoint
       cv.notify_all();
     }
@@ -195,6 +197,11 @@ TEST(Trainer, PauseSingleStepAndResumeFromAnotherThread) {
   EXPECT_EQ(summary.steps, 100);
   EXPECT_TRUE(std::any_of(w.events.begin(), w.events.end(),
                           [](const RunEvent& e) { return e.kind == RunEvent::Kind::Resumed; }));
+  // The run's clock stood still while paused (≥ 200 ms twice): no gap between two steps'
+  // wall times comes near it.
+  ASSERT_EQ(w.wall.size(), 100u);
+  for (size_t i = 1; i < w.wall.size(); ++i)
+    EXPECT_LT(w.wall[i] - w.wall[i - 1], 0.15) << "step " << i + 1;
 }
 
 TEST(Trainer, StopWhilePausedEndsTheRun) {

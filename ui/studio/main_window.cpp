@@ -290,15 +290,28 @@ void MainWindow::update_state() {
     const RunModel& m = *studio_->runs()[static_cast<size_t>(cur)];
     const auto done = static_cast<int64_t>(m.train_loss.last_step());
     const auto total = m.info().total_steps;
+    // Honest state: paused and stopping say so; the run's own status otherwise.
+    const QString state = !running              ? QString::fromStdString(m.status())
+                          : studio_->stopping() ? QString("stopping…")
+                          : studio_->paused()   ? QString("paused")
+                                                : QString::fromStdString(m.status());
     status_step_->setText(QString("%1 · step %2 / %3 · %4")
                               .arg(QString::fromStdString(m.label()))
                               .arg(done)
                               .arg(total)
-                              .arg(QString::fromStdString(m.status())));
+                              .arg(state));
+    // Speed over every run training (both, side by side); slow runs in seconds per step;
+    // the ETA of the whole comparison (queued runs included).
     const double sps = studio_->steps_per_second();
-    QString speed = QString("%1 steps/s").arg(sps, 0, 'f', 1);
-    if (running && sps > 0 && total > done)
-      speed += QString(" · ETA %1 s").arg(static_cast<double>(total - done) / sps, 0, 'f', 0);
+    QString speed = sps >= 1.0 || sps <= 0.0 ? QString("%1 steps/s").arg(sps, 0, 'f', 1)
+                                             : QString("%1 s/step").arg(1.0 / sps, 0, 'f', 1);
+    const auto [study_done, study_total] = studio_->study_progress();
+    if (running && !studio_->paused() && sps > 0 && study_total > study_done) {
+      const double eta = static_cast<double>(study_total - study_done) / sps;
+      speed += eta < 120 ? QString(" · ETA %1 s").arg(eta, 0, 'f', 0)
+                         : QString(" · ETA %1 min").arg(eta / 60, 0, 'f', 0);
+      speed += " (the comparison)";
+    }
     if (running && studio_->refresh_interval_ms() > 40)  // the display gave way to training
       speed += QString(" · display %1 Hz").arg(1000.0 / studio_->refresh_interval_ms(), 0, 'f', 1);
     status_speed_->setText(speed);

@@ -86,6 +86,7 @@ Studio::Studio(QObject* parent) : QObject(parent) {
     tick();  // the last records
     running_ = false;
     paused_ = false;
+    stopping_ = false;
     emit state_changed();
     if (!err.isEmpty()) emit error(err);
   });
@@ -157,6 +158,26 @@ void Studio::step_once() {
 }
 void Studio::stop() {
   worker_->stop();
+  if (running_) {
+    stopping_ = true;
+    emit state_changed();
+  }
+}
+
+std::pair<int64_t, int64_t> Studio::study_progress() const {
+  int64_t done = 0, total = 0, known = 0, unknown = 0;
+  for (const auto& m : runs_) {
+    if (m->start() != starts_ || starts_ == 0) continue;
+    const int64_t t = m->info().total_steps;
+    if (t > 0) {
+      total += t;
+      known = t;
+      done += static_cast<int64_t>(std::max(0.0, m->train_loss.last_step()));
+    } else {
+      ++unknown;
+    }
+  }
+  return {done, total + unknown * known};
 }
 
 void Studio::open_log(const QString& path) {
@@ -238,7 +259,10 @@ void Studio::tick() {
   }
   const qint64 now = QDateTime::currentMSecsSinceEpoch();
   last_steps_ += steps;
-  if (now - last_time_ms_ >= 1000) {
+  if (last_time_ms_ == 0) {  // the first tick: the rate's window starts here
+    last_time_ms_ = now;
+    last_steps_ = 0;
+  } else if (now - last_time_ms_ >= 1000) {
     steps_per_s_ =
         1000.0 * static_cast<double>(last_steps_) / static_cast<double>(now - last_time_ms_);
     last_steps_ = 0;

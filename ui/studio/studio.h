@@ -74,6 +74,10 @@ class Studio : public QObject {
   void stop();
   bool running() const { return running_; }
   bool paused() const { return paused_; }
+  bool stopping() const { return stopping_; }  // Stop asked, the runs not ended yet
+  // The latest Start's runs together: steps done and planned (a queued run counts with its
+  // siblings' length until it starts).
+  std::pair<int64_t, int64_t> study_progress() const;
 
   // Opens a run log (finished or growing); throws DataError with the reader's message.
   void open_log(const QString& path);
@@ -121,7 +125,7 @@ class Studio : public QObject {
   QThread thread_;
   EngineWorker* worker_ = nullptr;
   QTimer timer_;
-  bool running_ = false, paused_ = false;
+  bool running_ = false, paused_ = false, stopping_ = false;
   int current_ = -1;
   int picked_ = -1;  // the user's pick; -1: the newest MetaAdamW run
   int starts_ = 0;
