@@ -14,6 +14,7 @@
 #include <QLabel>
 #include <QLineEdit>
 #include <QSettings>
+#include <QSpinBox>
 #include <QStatusBar>
 #include <QTemporaryDir>
 #include <QTreeWidget>
@@ -135,6 +136,35 @@ class StudioTest : public QObject {
     const auto lines = QString::fromUtf8(f.readAll()).split('\n', Qt::SkipEmptyParts);
     QCOMPARE(lines.first(), QString("plot,graph,x,y"));
     QCOMPARE(lines.size(), 1 + 4 * 40 + 2 * 4);
+  }
+
+  // A folder opens its logs (as File › Open study folder); every file that cannot be opened
+  // is named in one message, not only the last one.
+  void aFolderOpensItsLogsAndEveryBadFileIsNamed() {
+    MainWindow w;
+    const QString corpus = QString(METAADAMW_SOURCE_DIR) + "/tests/corpus/log";
+    w.open_logs({corpus, tmp_.filePath("no-such-folder-or-file")});
+    QCOMPARE(w.studio().runs().size(), size_t{1});  // v2-metaadamw-tiny.h5
+    for (const char* bad : {"empty.h5", "signature_only.h5", "csv_named_h5.h5", "no-such-folder"})
+      QVERIFY2(w.last_error().contains(bad), qPrintable(w.last_error()));
+    QVERIFY2(w.last_error().startsWith("4 of the logs"), qPrintable(w.last_error()));
+  }
+
+  // A run setup file fills the fields it has keys for (steps, threads, η, K …: the form
+  // shows what will run); only keys without a field go to "other keys".
+  void aRunSetupFileFillsTheFormsFields() {
+    MainWindow w;
+    w.setup().load_json(write_config(
+        "fields.json", R"({"task": "synthetic", "preset": "tiny", "steps": 40, "threads": 1,
+            "lr": 0.002, "meta_update_freq": 7, "eval_every": 10})"));
+    QCOMPARE(w.setup().findChild<QSpinBox*>("steps")->value(), 40);
+    QCOMPARE(w.setup().findChild<QSpinBox*>("threads")->value(), 1);
+    QCOMPARE(w.setup().findChild<QSpinBox*>("meta_update_freq")->value(), 7);
+    QCOMPARE(w.setup().findChild<QLineEdit*>("lr")->text(), QString("0.002"));
+    QCOMPARE(w.setup().findChild<QLineEdit*>("other_keys")->text(), QString("eval_every=10"));
+    const auto c = w.setup().config();
+    QCOMPARE(c.steps, int64_t{40});
+    QCOMPARE(c.eval_every, int64_t{10});
   }
 
   // A second Start is runs of its own: its own labels ("… · #2") and shades, its own mean

@@ -148,11 +148,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
   });
   file->addAction("Open study &folder…", this, [this] {
     const QString dir = QFileDialog::getExistingDirectory(this, "Open a study folder (--log-dir)");
-    if (dir.isEmpty()) return;
-    QStringList files;
-    for (const auto& f : QDir(dir).entryInfoList({"*.h5"}, QDir::Files, QDir::Name))
-      files << f.absoluteFilePath();
-    open_logs(files);
+    if (!dir.isEmpty()) open_logs({dir});
   });
   recent_ = file->addMenu("Open &recent");
   file->addSeparator();
@@ -237,14 +233,32 @@ void MainWindow::start() {
 }
 
 void MainWindow::open_logs(const QStringList& paths) {
+  QStringList errors;
   for (const auto& p : paths) {
-    try {
-      studio_->open_log(p);
-      add_recent(p);
-    } catch (const std::exception& e) {
-      show_error(QString::fromUtf8(e.what()));
+    QStringList files{p};
+    if (QFileInfo(p).isDir()) {  // a compare's --log-dir, or a study's folder (its compare/)
+      files.clear();
+      for (const QString& sub : {QString(), QString("compare")})
+        if (files.isEmpty())
+          for (const auto& f :
+               QDir(QDir(p).filePath(sub)).entryInfoList({"*.h5"}, QDir::Files, QDir::Name))
+            files << f.absoluteFilePath();
+      if (files.isEmpty()) errors << p + ": no run logs (*.h5) in this folder or its compare/";
+    }
+    for (const auto& f : files) {
+      try {
+        studio_->open_log(f);
+        add_recent(f);
+      } catch (const std::exception& e) {
+        errors << QString::fromUtf8(e.what());
+      }
     }
   }
+  // Every file that could not be opened, in one message (not only the last).
+  if (errors.size() == 1) show_error(errors.first());
+  if (errors.size() > 1)
+    show_error(QString("%1 of the logs could not be opened:\n").arg(errors.size()) +
+               errors.join("\n"));
 }
 
 void MainWindow::run_command_line(const CommandLine& cl, std::function<void(bool)> done) {

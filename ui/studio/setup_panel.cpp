@@ -69,6 +69,15 @@ SetupPanel::SetupPanel(QWidget* parent) : QWidget(parent) {
   dataset_->setWordWrap(true);
   dataset_->setTextInteractionFlags(Qt::TextSelectableByMouse);
 
+  // Each field named by its config key (tests, and QSettings-free automation).
+  const std::pair<QWidget*, const char*> names[] = {
+      {task_, "task"},       {preset_, "preset"},
+      {seeds_, "seeds"},     {seed_, "seed"},
+      {steps_, "steps"},     {threads_, "threads"},
+      {lr_, "lr"},           {wd_, "weight_decay"},
+      {meta_lr_, "meta_lr"}, {meta_freq_, "meta_update_freq"},
+      {device_, "device"},   {extra_, "other_keys"}};
+  for (const auto& [w, name] : names) w->setObjectName(name);
   auto* form = new QFormLayout(this);
   form->addRow("task", task_);
   form->addRow("preset", preset_);
@@ -167,20 +176,35 @@ void SetupPanel::apply(const RunConfig& c) {
 
 void SetupPanel::load_json(const QString& path) {
   RunConfig c;
-  c.apply_json_file(path.toStdString());
+  c.apply_json_file(path.toStdString());  // validates every key and value
   apply(c);
-  // Keys the form has no field for go to "other keys", so nothing in the file is lost.
   QFile f(path);
   if (!f.open(QIODevice::ReadOnly)) throw DataError("cannot read " + path.toStdString());
   const auto j = nlohmann::json::parse(f.readAll().toStdString(), nullptr, false);
+  // The keys the form has a field for fill it (the field shows what the run will use);
+  // the others go to "other keys", so nothing in the file is lost.
+  auto text = [](const nlohmann::json& v) {
+    return QString::fromStdString(v.is_string() ? v.get<std::string>() : v.dump());
+  };
+  const std::map<std::string, QSpinBox*> spins = {
+      {"steps", steps_}, {"threads", threads_}, {"meta_update_freq", meta_freq_}};
+  const std::map<std::string, QLineEdit*> edits = {
+      {"lr", lr_}, {"weight_decay", wd_}, {"meta_lr", meta_lr_}};
+  static const QStringList applied = {"task",   "preset",         "seed",
+                                      "device", "snapshot_every", "attention_every"};
   QStringList extra;
-  static const QStringList form_keys = {"task",   "preset",         "seed",
-                                        "device", "snapshot_every", "attention_every"};
   if (j.is_object())
     for (const auto& [k, v] : j.items()) {
-      if (form_keys.contains(QString::fromStdString(k))) continue;
-      extra << QString::fromStdString(k) + "=" +
-                   QString::fromStdString(v.is_string() ? v.get<std::string>() : v.dump());
+      if (applied.contains(QString::fromStdString(k))) continue;
+      if (const auto s = spins.find(k); s != spins.end() && v.is_number_integer()) {
+        s->second->setValue(v.get<int>());
+        continue;
+      }
+      if (const auto e = edits.find(k); e != edits.end()) {
+        e->second->setText(text(v));
+        continue;
+      }
+      extra << QString::fromStdString(k) + "=" + text(v);
     }
   extra_->setText(extra.join("; "));
 }
