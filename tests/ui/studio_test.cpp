@@ -218,6 +218,69 @@ class StudioTest : public QObject {
     QCOMPARE(w.curves().loss_plot()->graphCount(), 0);
   }
 
+  // The legend hides a run on a click (its faint raw trace too) and shows it alone on a
+  // double-click; a zoom of x re-fits y to the visible runs' values there.
+  void legendHidesRunsAndAZoomRefitsY() {
+    MainWindow w;
+    w.show();
+    w.setup().load_json(write_config(
+        "legend.json", R"({"task": "synthetic", "preset": "tiny", "steps": 40, "threads": 1})"));
+    w.start();
+    QTRY_VERIFY_WITH_TIMEOUT(!w.studio().running(), 60000);
+    QTest::qWait(100);
+    auto* p = w.curves().loss_plot();
+    QCPGraph* adamw = nullptr;
+    for (int i = 0; i < p->graphCount(); ++i)
+      if (p->graph(i)->name() == "adamw · seed 0" && p->legend->itemWithPlottable(p->graph(i)))
+        adamw = p->graph(i);
+    QVERIFY(adamw);
+    emit p->legendClick(p->legend, p->legend->itemWithPlottable(adamw), nullptr);
+    w.curves().refresh();  // graphs are rebuilt (adamw is gone): the choice is kept by name
+    adamw = nullptr;
+    p->replot();
+    int hidden = 0, shown = 0;
+    for (int i = 0; i < p->graphCount(); ++i) (p->graph(i)->visible() ? shown : hidden) += 1;
+    QCOMPARE(hidden, 2);  // AdamW's EMA line and its raw trace
+    QCOMPARE(shown, 2);
+    // Zoom to steps 20–30: y spans MetaAdamW's values there (plus a margin of 8%).
+    p->xAxis->setRange(20, 30);
+    double lo = 1e300, hi = -1e300;
+    for (int i = 0; i < p->graphCount(); ++i) {
+      if (!p->graph(i)->visible()) continue;
+      for (auto it = p->graph(i)->data()->findBegin(20); it != p->graph(i)->data()->findEnd(30);
+           ++it) {
+        if (it->key < 20 || it->key > 30) continue;
+        lo = std::min(lo, it->value);
+        hi = std::max(hi, it->value);
+      }
+    }
+    const auto y = p->yAxis->range();
+    QVERIFY2(
+        y.lower <= lo && y.upper >= hi && y.size() <= 1.2 * (hi - lo) + 1e-12,
+        qPrintable(QString("y %1..%2, data %3..%4").arg(y.lower).arg(y.upper).arg(lo).arg(hi)));
+    // A double-click on MetaAdamW's entry: it alone; again: everything.
+    p->setProperty("hidden_names", QStringList());
+    p->replot();
+    QCPGraph* meta = nullptr;
+    for (int i = 0; i < p->graphCount(); ++i)
+      if (p->graph(i)->name().startsWith("metaadamw") && p->legend->itemWithPlottable(p->graph(i)))
+        meta = p->graph(i);
+    QVERIFY(meta);
+    auto visible = [p](const QString& prefix) {
+      int n = 0;
+      for (int i = 0; i < p->graphCount(); ++i)
+        if (p->graph(i)->name().startsWith(prefix) && p->graph(i)->visible()) ++n;
+      return n;
+    };
+    emit p->legendDoubleClick(p->legend, p->legend->itemWithPlottable(meta), nullptr);
+    p->replot();
+    QCOMPARE(visible("metaadamw"), 2);
+    QCOMPARE(visible("adamw"), 0);
+    emit p->legendDoubleClick(p->legend, p->legend->itemWithPlottable(meta), nullptr);
+    p->replot();
+    QCOMPARE(visible("adamw"), 2);
+  }
+
   // A laptop's screen (1366×768, less a title bar and a panel) holds the window with a log
   // open, and still after a step range is selected: no panel asks for more.
   void theWindowFitsALaptopScreen() {

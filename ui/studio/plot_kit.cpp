@@ -1,5 +1,7 @@
 #include "studio/plot_kit.h"
 
+#include <QSignalBlocker>
+
 #include <qcustomplot.h>
 #include <QBoxLayout>
 #include <QCheckBox>
@@ -137,6 +139,37 @@ QCustomPlot* make_plot(QWidget* parent, const QString& y_label, bool legend_outs
   f.setPointSizeF(f.pointSizeF() * 0.85);
   p->legend->setFont(f);
   p->setNoAntialiasingOnDrag(true);
+  // y follows the x range the user zooms or drags to (the visible runs' values there).
+  QObject::connect(p->xAxis, qOverload<const QCPRange&>(&QCPAxis::rangeChanged), p,
+                   [p] { refit_y(p); });
+  // The legend: a click hides or shows a run (its lines by name, the faint raw trace too),
+  // a double-click shows it alone (again: all). Kept by name across redraws.
+  QObject::connect(p, &QCustomPlot::legendClick, p,
+                   [p](QCPLegend*, QCPAbstractLegendItem* item, QMouseEvent*) {
+                     auto* pi = qobject_cast<QCPPlottableLegendItem*>(item);
+                     if (!pi) return;
+                     QStringList hidden = p->property("hidden_names").toStringList();
+                     const QString name = pi->plottable()->name();
+                     if (!hidden.removeAll(name)) hidden << name;
+                     p->setProperty("hidden_names", hidden);
+                     refit_y(p);
+                     p->replot();
+                   });
+  QObject::connect(p, &QCustomPlot::legendDoubleClick, p,
+                   [p](QCPLegend*, QCPAbstractLegendItem* item, QMouseEvent*) {
+                     auto* pi = qobject_cast<QCPPlottableLegendItem*>(item);
+                     if (!pi) return;
+                     QStringList others;
+                     for (int i = 0; i < p->graphCount(); ++i)
+                       if (p->graph(i)->name() != pi->plottable()->name() &&
+                           !others.contains(p->graph(i)->name()))
+                         others << p->graph(i)->name();
+                     const bool alone = p->property("hidden_names").toStringList() == others;
+                     p->setProperty("hidden_names", alone ? QStringList() : others);
+                     refit_y(p);
+                     p->replot();
+                   });
+  QObject::connect(p, &QCustomPlot::beforeReplot, p, [p] { apply_hidden(p); });
   // Follow the desktop palette (light or dark).
   const QPalette pal = p->palette();
   QColor legend_bg = pal.base().color();
@@ -147,6 +180,19 @@ QCustomPlot* make_plot(QWidget* parent, const QString& y_label, bool legend_outs
   p->setBackground(pal.base());
   follow_palette(pal, {p->xAxis, p->yAxis});
   return p;
+}
+
+void apply_hidden(QCustomPlot* p) {
+  const QStringList hidden = p->property("hidden_names").toStringList();
+  const QColor shown = p->legend->textColor();
+  QColor faded = shown;
+  faded.setAlpha(90);
+  for (int i = 0; i < p->graphCount(); ++i) {
+    QCPGraph* g = p->graph(i);
+    const bool hide = !g->name().isEmpty() && hidden.contains(g->name());
+    g->setVisible(!hide);
+    if (auto* item = p->legend->itemWithPlottable(g)) item->setTextColor(hide ? faded : shown);
+  }
 }
 
 // Linear or logarithmic y (log ticks: 1, 10, 100 … with sub-ticks; 1, 2, 5 × 10^k over
@@ -197,11 +243,12 @@ double interpolate(const std::vector<double>& xs, const std::vector<double>& ys,
 
 // Fits y to what the graphs hold between lo and hi (a selected step range filters the
 // view: values outside it do not stretch the axis).
-void fit_y(QCustomPlot* p, double lo, double hi) {
+bool fit_y(QCustomPlot* p, double lo, double hi) {
   QCPRange all;
   bool any = false;
   const auto sign = p->yAxis->scaleType() == QCPAxis::stLogarithmic ? QCP::sdPositive : QCP::sdBoth;
   for (int i = 0; i < p->graphCount(); ++i) {
+    if (!p->graph(i)->visible()) continue;  // a run hidden from the legend
     bool found = false;
     const QCPRange r = p->graph(i)->getValueRange(found, sign, QCPRange(lo, hi));
     if (!found) continue;
@@ -209,15 +256,21 @@ void fit_y(QCustomPlot* p, double lo, double hi) {
     any = true;
   }
   if (any) p->yAxis->setRange(all);
+  return any;
 }
 
 void range_to(QCustomPlot* p, double lo, double hi) {
-  if (hi > lo) {
+  QSignalBlocker b(p->xAxis);  // y is fitted once, below
+  if (hi > lo)
     p->xAxis->setRange(lo, hi);
-    fit_y(p, lo, hi);
-  } else {
+  else
     p->rescaleAxes(true);
-  }
+  refit_y(p);
+}
+
+void refit_y(QCustomPlot* p) {
+  const QCPRange x = p->xAxis->range();
+  if (!fit_y(p, x.lower, x.upper)) return;  // no visible data there: y stays
   auto r = p->yAxis->range();
   const bool log = p->yAxis->scaleType() == QCPAxis::stLogarithmic;
   if (log && r.lower > 0) {  // a margin of 5% of the decades (at least a factor 1.2)

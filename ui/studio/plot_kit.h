@@ -52,9 +52,15 @@ void add_title(QCustomPlot* p, const QString& text);
 // and back for the selection when Curves plots against wall time.
 double interpolate(const std::vector<double>& xs, const std::vector<double>& ys, double x);
 // Fits y to what the graphs hold between lo and hi.
-void fit_y(QCustomPlot* p, double lo, double hi);
+bool fit_y(QCustomPlot* p, double lo, double hi);
 // x to [lo, hi] with y fitted to it (everything when hi <= lo), with a margin.
 void range_to(QCustomPlot* p, double lo, double hi);
+// y fitted to the visible runs' values within the current x range, with a margin (every
+// plot does it when its x range changes: a zoom or drag re-fits y).
+void refit_y(QCustomPlot* p);
+// Graphs whose name the legend's click hid (the plot's "hidden_names") hidden, their legend
+// entries faded; every plot applies it before each replot.
+void apply_hidden(QCustomPlot* p);
 // A grey message in the middle of an empty plot ("not in this log"); "" hides it.
 void set_note(QCustomPlot* p, const QString& text);
 // A log-y graph whose finite values are all 0 draws nothing: its legend entry says so.

@@ -259,6 +259,7 @@ void CurvesView::plot(QCustomPlot* p, bool eval) {
           QColor faint = c;
           faint.setAlpha(55);
           raw->setPen(QPen(faint, 1));
+          raw->setName(name);  // hidden with its run from the legend
           raw->removeFromLegend();
           set_graph(raw, t, wall);
           const auto smooth = ema(t, s);
