@@ -39,6 +39,8 @@ MetaView::MetaView(Studio& studio, QWidget* parent) : QWidget(parent), studio_(s
   grad_norm_ = make_plot(this, "L2 norm", /*legend_outside=*/true);
   rel_change_ = make_plot(this, "‖Δθ‖ / ‖θ‖", /*legend_outside=*/true);
   at_bound_ = make_plot(this, "fraction at a bound", /*legend_outside=*/true);
+  for (auto* p : {terms_, weights_, log_vars_, grad_norm_, rel_change_, at_bound_})
+    link_hover(p, studio_.step_range());
   add_title(grad_norm_, "meta-gradient norm per block of meta-parameters");
   add_title(rel_change_, "relative change of the modulator per meta-update");
   add_title(at_bound_, "fraction of groups within 1e-3 of a bound: 1 = saturated");

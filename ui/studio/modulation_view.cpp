@@ -42,6 +42,7 @@ GroupPlotView::GroupPlotView(Studio& studio, Kind kind, QWidget* parent)
   smoothing_label_ = new QLabel;
   // Modulation's table names the groups in their lines' colours: no legend there.
   plot_ = make_plot(this, modulation ? "α" : "feature", /*legend_outside=*/!modulation);
+  link_hover(plot_, studio_.step_range());
   if (modulation) {
     plot_->setToolTip(
         "Each group's colour: its name in the table. α and β (linear y): the axis always shows "

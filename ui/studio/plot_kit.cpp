@@ -1,6 +1,10 @@
 #include "studio/plot_kit.h"
 
 #include <QSignalBlocker>
+#include <iterator>
+#include <limits>
+
+#include "studio/step_range.h"
 
 #include <qcustomplot.h>
 #include <QBoxLayout>
@@ -182,6 +186,79 @@ QCustomPlot* make_plot(QWidget* parent, const QString& y_label, bool legend_outs
   return p;
 }
 
+namespace {
+
+// The plot's item named `name` of type T, made by `make` when missing.
+template <class T, class Make>
+T* named_item(QCustomPlot* p, const QString& name, Make make) {
+  for (int i = 0; i < p->itemCount(); ++i)
+    if (p->item(i)->objectName() == name)
+      if (auto* t = qobject_cast<T*>(p->item(i))) return t;
+  T* t = make();
+  t->setObjectName(name);
+  return t;
+}
+
+}  // namespace
+
+void link_hover(QCustomPlot* p, StepRange& range, std::function<bool()> x_is_step) {
+  p->setMouseTracking(true);
+  QObject::connect(p, &QCustomPlot::mouseMove, p, [p, &range, x_is_step](QMouseEvent* e) {
+    if (x_is_step && !x_is_step()) return;
+    const bool inside = p->axisRect()->rect().contains(e->pos());
+    range.hover(inside ? std::round(p->xAxis->pixelToCoord(e->pos().x()))
+                       : std::numeric_limits<double>::quiet_NaN());
+  });
+  auto draw = [p, x_is_step](double step) {
+    auto* line = named_item<QCPItemStraightLine>(p, "crosshair", [p] {
+      auto* l = new QCPItemStraightLine(p);
+      l->setPen(QPen(p->palette().color(QPalette::Text), 1, Qt::DotLine));
+      l->setSelectable(false);
+      return l;
+    });
+    auto* text = named_item<QCPItemText>(p, "readout", [p] {
+      auto* t = new QCPItemText(p);
+      t->position->setType(QCPItemPosition::ptAxisRectRatio);
+      t->position->setCoords(0.01, 0.02);
+      t->setPositionAlignment(Qt::AlignLeft | Qt::AlignTop);
+      t->setTextAlignment(Qt::AlignLeft);
+      QColor bg = p->palette().base().color();
+      bg.setAlpha(220);
+      t->setBrush(bg);
+      t->setPen(QPen(p->palette().mid().color()));
+      t->setPadding(QMargins(4, 2, 4, 2));
+      t->setSelectable(false);
+      t->setLayer("overlay");  // above the legend
+      return t;
+    });
+    const bool show = std::isfinite(step) && (!x_is_step || x_is_step());
+    line->setVisible(show);
+    text->setVisible(show);
+    if (show) {
+      line->point1->setCoords(step, 0);
+      line->point2->setCoords(step, 1);
+      QStringList lines{QString("step %1").arg(step, 0, 'f', 0)};
+      QStringList seen;
+      for (int i = 0; i < p->graphCount() && lines.size() <= 12; ++i) {
+        QCPGraph* g = p->graph(i);
+        if (!g->visible() || g->name().isEmpty() || !p->legend->itemWithPlottable(g) ||
+            seen.contains(g->name()) || g->data()->isEmpty())
+          continue;
+        auto it = g->data()->findBegin(step, false);
+        if (it == g->data()->constEnd()) --it;
+        if (it != g->data()->constBegin() &&
+            std::abs(std::prev(it)->key - step) < std::abs(it->key - step))
+          --it;
+        seen << g->name();
+        lines << QString("%1: %2").arg(g->name(), format_number(it->value, 'g', 5));
+      }
+      text->setText(lines.join("\n"));
+    }
+    p->replot(QCustomPlot::rpQueuedReplot);
+  };
+  QObject::connect(&range, &StepRange::hovered, p, draw);
+}
+
 void apply_hidden(QCustomPlot* p) {
   const QStringList hidden = p->property("hidden_names").toStringList();
   const QColor shown = p->legend->textColor();
@@ -219,6 +296,10 @@ void add_title(QCustomPlot* p, const QString& text) {
 }
 
 QString run_label(const RunModel& m) {
+  return run_name(m) + " (" + QString::fromStdString(m.status()) + ")";
+}
+
+QString run_name(const RunModel& m) {
   const auto& i = m.info();
   QString s = QString::fromStdString(i.optimizer);
   if (!i.modulator_design.empty()) s += " (" + QString::fromStdString(i.modulator_design) + ")";
@@ -226,7 +307,7 @@ QString run_label(const RunModel& m) {
   if (m.start() > 1) s += " · #" + QString::number(m.start());
   if (m.id().rfind("live:", 0) != 0)
     s += " — " + QFileInfo(QString::fromStdString(m.id())).fileName();
-  return s + " (" + QString::fromStdString(m.status()) + ")";
+  return s;
 }
 
 // y at x on a polyline whose xs increase (clamped at the ends): maps steps to wall time

@@ -5,6 +5,8 @@
 // notes, and the panels' texts (run labels, numbers, the modulator's design).
 #pragma once
 
+#include <functional>
+
 #include <QColor>
 #include <QPalette>
 #include <QString>
@@ -23,6 +25,8 @@ class QCPAxis;
 class QWidget;
 
 namespace maw::ui {
+
+class StepRange;
 
 class Trace;
 class RunModel;
@@ -58,6 +62,10 @@ void range_to(QCustomPlot* p, double lo, double hi);
 // y fitted to the visible runs' values within the current x range, with a margin (every
 // plot does it when its x range changes: a zoom or drag re-fits y).
 void refit_y(QCustomPlot* p);
+// The crosshair: the mouse over `p` sets the studio's hovered step (x_is_step; a wall-time
+// axis only reads); wherever it is set, `p` draws a vertical line there and a readout of
+// each visible named graph's value at that step (the nearest point), up to 12 lines.
+void link_hover(QCustomPlot* p, StepRange& range, std::function<bool()> x_is_step = {});
 // Graphs whose name the legend's click hid (the plot's "hidden_names") hidden, their legend
 // entries faded; every plot applies it before each replot.
 void apply_hidden(QCustomPlot* p);
@@ -74,6 +82,9 @@ void add_y_controls(QBoxLayout* row, QCheckBox* log_y, QSlider* smoothing, QLabe
 
 // "metaadamw (learning) · seed 0 — run.h5 (completed)".
 QString run_label(const RunModel& m);
+// The same without the status: a run's name in legends and readouts (a log's file name
+// tells two logs of one optimizer and seed apart).
+QString run_name(const RunModel& m);
 // A table cell that sorts by a number (its display text is formatted); NaN sorts last.
 class NumberItem : public QTableWidgetItem {
  public:

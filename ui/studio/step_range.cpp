@@ -29,6 +29,12 @@ std::pair<double, double> StepRange::shown() const {
   return has_selection() ? selection() : std::make_pair(view_lo_, view_hi_);
 }
 
+void StepRange::hover(double step) {
+  if (step == hover_ || (std::isnan(step) && std::isnan(hover_))) return;
+  hover_ = step;
+  emit hovered(step);
+}
+
 void StepRange::announce() {
   const auto now = shown();
   if (now == announced_) return;

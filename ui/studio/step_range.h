@@ -5,6 +5,7 @@
 #pragma once
 
 #include <QObject>
+#include <limits>
 #include <utility>
 
 namespace maw::ui {
@@ -24,14 +25,20 @@ class StepRange : public QObject {
   void set_view(double lo, double hi);
   // What the panels show: the selection, else the view; hi <= lo: the whole run.
   std::pair<double, double> shown() const;
+  // The step under the mouse in any panel (NaN: none): every panel with a step axis draws
+  // its crosshair and readout there.
+  void hover(double step);
+  double hovered_step() const { return hover_; }
 
  signals:
   void selection_changed(double lo, double hi);  // (0, 0): cleared
   void changed(double lo, double hi);            // shown() changed
+  void hovered(double step);                     // NaN: the mouse left
 
  private:
   void announce();
   double lo_ = 0, hi_ = 0, view_lo_ = 0, view_hi_ = 0;
+  double hover_ = std::numeric_limits<double>::quiet_NaN();
   std::pair<double, double> announced_{0, 0};
 };
 

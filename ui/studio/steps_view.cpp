@@ -32,6 +32,7 @@ StepSeriesView::StepSeriesView(Studio& studio, QWidget* parent) : QWidget(parent
       make_smoothing_slider("EMA smoothing of every run's line (bias-corrected, as in Curves)");
   smoothing_label_ = new QLabel;
   plot_ = make_plot(this, "value");
+  link_hover(plot_, studio_.step_range());
   auto* top = new QHBoxLayout;
   top->addWidget(series_);
   add_y_controls(top, log_y_, smoothing_, smoothing_label_);
@@ -91,7 +92,7 @@ void StepSeriesView::refresh() {
     const Trace& t = m->step_series(column);
     if (t.empty()) continue;
     auto* g = plot_->addGraph();
-    g->setName(run_label(*m));
+    g->setName(run_name(*m));
     g->setPen(QPen(run_color(*m), 1.5));
     thin_if_dense(g);
     if (s > 0) {

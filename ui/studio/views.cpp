@@ -100,6 +100,8 @@ CurvesView::CurvesView(Studio& studio, QWidget* parent) : QWidget(parent), studi
   connect(esc, &QShortcut::activated, this, [this] { clear_selection(); });
   loss_ = make_plot(this, "training loss");
   metric_ = make_plot(this, "eval metric");
+  for (auto* p : {loss_, metric_})  // the crosshair, with a step axis (not wall time)
+    link_hover(p, studio_.step_range(), [this] { return x_axis_->currentIndex() == 0; });
   for (auto* p : {loss_, metric_}) {
     p->installEventFilter(this);
     p->setToolTip("Drag: pan · wheel: zoom · Shift+drag: select a step range for every panel");
@@ -253,7 +255,7 @@ void CurvesView::plot(QCustomPlot* p, bool eval) {
       for (const RunModel* m : runs) {
         const Trace& t = trace_of(*m);
         const QColor c = run_color(*m);
-        const QString name = QString::fromStdString(m->label());
+        const QString name = run_name(*m);
         if (!eval && s > 0) {
           auto* raw = p->addGraph();
           QColor faint = c;
