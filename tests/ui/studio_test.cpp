@@ -316,6 +316,59 @@ class StudioTest : public QObject {
     QVERIFY(readout(w.curves().loss_plot()).isEmpty());
   }
 
+  // A narrow plot of a long run keeps its step labels apart (the review saw
+  // "500100015002000025003000").
+  void narrowPlotsKeepTheirTickLabelsApart() {
+    QWidget host;
+    auto* p = maw::ui::make_plot(&host, "α");
+    p->resize(260, 180);
+    host.show();
+    p->xAxis->setRange(0, 30000);
+    p->replot();
+    p->replot();  // the tick count follows the laid-out axis rect
+    const int width = p->axisRect()->width();
+    QVERIFY(width > 0);
+    // The labels side by side, with a gap of 8 px between two, fit the axis.
+    const QFontMetrics fm(p->xAxis->tickLabelFont());
+    const auto labels = p->xAxis->tickVectorLabels();
+    int needed = 8 * (static_cast<int>(labels.size()) - 1);
+    for (const auto& l : labels) needed += fm.horizontalAdvance(l);
+    QVERIFY2(needed <= width, qPrintable(QStringList(labels.begin(), labels.end()).join(" ") +
+                                         QString(": %1 px on %2").arg(needed).arg(width)));
+    QVERIFY(labels.size() >= 2);
+  }
+
+  // Attention: one colour scale for all of a run's maps by default (maps of two steps
+  // compare), each map its own when unticked; the layer spin box says "of N".
+  void attentionMapsShareOneColourScale() {
+    MainWindow w;
+    w.show();
+    w.open_logs({QString(METAADAMW_SOURCE_DIR) + "/tests/corpus/log/v2-metaadamw-tiny.h5"});
+    show_panel(w, "attention");
+    const auto& maps = w.studio().runs()[0]->attention;
+    QVERIFY(maps.size() > 1);
+    float all = 0;
+    for (size_t i = 0; i < maps.size(); ++i)  // every held map, layer and head
+      for (int64_t l = 0; l < maps.layers(); ++l)
+        for (int64_t h = 0; h < maps.heads(); ++h)
+          for (float v : maps.map(i, l, h)) all = std::max(all, v);
+    QVERIFY(std::abs(w.attention().color_max() - all) < 1e-6);
+    w.attention().fixed_scale()->setChecked(false);
+    const auto shown = maps.map(static_cast<size_t>(maps.size() - 1), 0, 0);  // follow: newest
+    QVERIFY(std::abs(w.attention().color_max() - *std::max_element(shown.begin(), shown.end())) <
+            1e-6);
+    auto* layer = w.attention().findChildren<QSpinBox*>().first();
+    QVERIFY2(layer->text().endsWith(QString(" of %1").arg(maps.layers())),
+             qPrintable(layer->text()));
+  }
+
+  void helpListsTheShortcuts() {
+    const QString h = MainWindow::help_text();
+    for (const char* s :
+         {"F5", "F6", "F7", "Shift+F5", "Ctrl+O", "Shift+drag", "Esc", "Reset layout"})
+      QVERIFY2(h.contains(s), s);
+  }
+
   // A laptop's screen (1366×768, less a title bar and a panel) holds the window with a log
   // open, and still after a step range is selected: no panel asks for more.
   void theWindowFitsALaptopScreen() {

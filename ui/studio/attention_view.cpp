@@ -37,6 +37,11 @@ AttentionView::AttentionView(Studio& studio, QWidget* parent) : QWidget(parent),
   step_->setMinimumWidth(120);
   follow_ = new QCheckBox("follow live");
   follow_->setChecked(true);
+  fixed_scale_ = new QCheckBox("one scale");
+  fixed_scale_->setChecked(true);
+  fixed_scale_->setToolTip(
+      "One colour scale for every map of this run (its largest weight in any held map, layer "
+      "and head), so two steps compare; off: each map scaled to its own largest weight");
   step_label_ = new QLabel("no attention maps yet");
   plot_ = new QCustomPlot(this);
   plot_->setMinimumSize(220, 170);
@@ -57,6 +62,7 @@ AttentionView::AttentionView(Studio& studio, QWidget* parent) : QWidget(parent),
   top->addWidget(layer_);
   top->addWidget(head_);
   top->addWidget(follow_);
+  top->addWidget(fixed_scale_);
   top->addStretch();
   auto* mid = new QHBoxLayout;
   mid->addWidget(step_, 1);
@@ -74,10 +80,15 @@ AttentionView::AttentionView(Studio& studio, QWidget* parent) : QWidget(parent),
   });
   connect(step_, &QSlider::valueChanged, this, [this] { refresh(); });
   connect(follow_, &QCheckBox::toggled, this, [this] { refresh(); });
+  connect(fixed_scale_, &QCheckBox::toggled, this, [this] { refresh(); });
 }
 
 int AttentionView::map_size() const {
   return shown_groups_;
+}
+
+double AttentionView::color_max() const {
+  return map_->dataRange().upper;
 }
 
 int64_t AttentionView::shown_step() const {
@@ -122,8 +133,11 @@ void AttentionView::refresh() {
   const auto& maps = m.attention;
   {
     QSignalBlocker b1(layer_), b2(head_), b3(step_);
+    // "of N": a layer or head beyond the run's is not silently kept at 0.
     layer_->setRange(0, std::max<int>(0, static_cast<int>(maps.layers()) - 1));
     head_->setRange(0, std::max<int>(0, static_cast<int>(maps.heads()) - 1));
+    layer_->setSuffix(QString(" of %1").arg(std::max<int64_t>(1, maps.layers())));
+    head_->setSuffix(QString(" of %1").arg(std::max<int64_t>(1, maps.heads())));
     const auto [first, last] = reachable(maps);
     step_->setRange(first, last);
     if (follow_->isChecked()) step_->setValue(step_->maximum());
@@ -155,6 +169,18 @@ void AttentionView::refresh() {
       map_->data()->setCell(k, q, v);
       hi = std::max(hi, v);
     }
+  if (fixed_scale_->isChecked()) {  // the run's largest weight in any map seen (new ones only)
+    if (scale_id_ != m.id() || scale_seen_ > maps.size()) {
+      scale_id_ = m.id();
+      scale_seen_ = 0;
+      scale_hi_ = 0.0f;
+    }
+    for (; scale_seen_ < maps.size(); ++scale_seen_)
+      for (int64_t l = 0; l < maps.layers(); ++l)
+        for (int64_t h = 0; h < maps.heads(); ++h)
+          for (float v : maps.map(scale_seen_, l, h)) scale_hi_ = std::max(scale_hi_, v);
+    hi = std::max(hi, scale_hi_);
+  }
   map_->setDataRange(QCPRange(0, std::max(1e-6f, hi)));
   if (shown_groups_ != G) {
     // Group names on both axes (shortened; the Groups panel has the full names).

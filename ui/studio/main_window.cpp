@@ -189,6 +189,15 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
   for (auto* d : findChildren<QDockWidget*>()) view->addAction(d->toggleViewAction());
   view->addSeparator();
   view->addAction("&Reset layout", this, &MainWindow::reset_layout);
+  auto* help = menuBar()->addMenu("&Help");
+  help->addAction("&Keyboard and mouse", QKeySequence::HelpContents, this, [this] {
+    QMessageBox::information(this, "MetaAdamW Studio — keyboard and mouse", help_text());
+  });
+  help->addAction("&About", this, [this] {
+    QMessageBox::about(this, "About MetaAdamW Studio",
+                       "MetaAdamW Studio: AdamW and MetaAdamW side by side, live and from "
+                       "HDF5 run logs. The CLI is metaadamw (man metaadamw).");
+  });
 
   // Status bar.
   status_step_ = new QLabel("idle");
@@ -344,6 +353,17 @@ void MainWindow::show_error(const QString& message) {
   status_error_->setToolTip(message);
   if (isVisible() && !QApplication::platformName().contains("offscreen"))
     QMessageBox::warning(this, "MetaAdamW Studio", message);
+}
+
+QString MainWindow::help_text() {
+  return "Start F5 · Pause/Resume F6 · one Step (while paused) F7 · Stop Shift+F5\n"
+         "Open logs Ctrl+O (a folder: its logs) · Export curves Ctrl+E · Quit Ctrl+Q\n\n"
+         "In a plot: the wheel zooms the steps (y follows), a drag pans them; the step under\n"
+         "the mouse is every panel's crosshair, with each run's value there.\n"
+         "Shift+drag in Curves selects a step range for every panel; Esc or a double-click\n"
+         "clears it.\n"
+         "Legend: a click hides or shows a run, a double-click shows it alone.\n"
+         "View › Reset layout puts every panel back.";
 }
 
 void MainWindow::reset_layout() {

@@ -69,6 +69,8 @@ class MainWindow : public QMainWindow {
   QString last_error() const { return last_error_; }
   // Every panel back where a first start puts it, at its first size (View › Reset layout).
   void reset_layout();
+  // Help › Keyboard and mouse: every shortcut and mouse gesture.
+  static QString help_text();
 
  protected:
   void closeEvent(QCloseEvent* e) override;

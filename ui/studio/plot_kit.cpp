@@ -173,7 +173,14 @@ QCustomPlot* make_plot(QWidget* parent, const QString& y_label, bool legend_outs
                      refit_y(p);
                      p->replot();
                    });
-  QObject::connect(p, &QCustomPlot::beforeReplot, p, [p] { apply_hidden(p); });
+  QObject::connect(p, &QCustomPlot::beforeReplot, p, [p] {
+    apply_hidden(p);
+    // As many ticks as the plot's size leaves room for: a narrow plot of a long run wrote
+    // "500100015002000025003000" (labels of 5 digits need ~60 px each).
+    const int w = p->axisRect()->width(), h = p->axisRect()->height();
+    if (w > 0) p->xAxis->ticker()->setTickCount(std::clamp(w / 90, 2, 10));
+    if (h > 0) p->yAxis->ticker()->setTickCount(std::clamp(h / 40, 2, 8));
+  });
   // Follow the desktop palette (light or dark).
   const QPalette pal = p->palette();
   QColor legend_bg = pal.base().color();

@@ -124,7 +124,9 @@ class AttentionView : public QWidget {
  public:
   explicit AttentionView(Studio& studio, QWidget* parent = nullptr);
   void refresh();
-  int map_size() const;        // G of the shown map (tests)
+  int map_size() const;      // G of the shown map (tests)
+  double color_max() const;  // the colour scale's upper end (tests)
+  QCheckBox* fixed_scale() const { return fixed_scale_; }
   int64_t shown_step() const;  // the step of the shown map, -1 when none (tests)
   QCustomPlot* plot() const { return plot_; }
 
@@ -134,6 +136,11 @@ class AttentionView : public QWidget {
   QSpinBox *layer_, *head_;
   QSlider* step_;
   QCheckBox* follow_;
+  QCheckBox* fixed_scale_;  // one colour scale for every map of the run (comparable maps)
+  // The largest weight of the maps seen so far, per run (`scale_seen_` maps of `scale_id_`).
+  std::string scale_id_;
+  size_t scale_seen_ = 0;
+  float scale_hi_ = 0.0f;
   QLabel* step_label_;
   QCustomPlot* plot_;
   QCPColorMap* map_;
