@@ -23,6 +23,8 @@
 #   scripts/evidence.sh --fresh [--pass …] TASK…     starts those tasks' studies anew (their
 #                                                    committed results stay until the new
 #                                                    ones finish)
+#   METAADAMW_EVIDENCE_VARIANTS=fixed-targets,transfer scripts/evidence.sh --pass 2 lm
+#                                                    runs only the variants named
 #   scripts/evidence.sh --save                       copies the JSON of every unfinished
 #                                                    study to results/evidence/unfinished/
 #
@@ -157,16 +159,26 @@ if [ "$pass" != 1 ]; then
     import_json "$(source_of "$task")"
     complete "$task" || { echo "evidence: $task has no finished study for pass 2" >&2; continue; }
     src="$(source_of "$task")"
-    variants=(--variant fixed-targets:meta_targets=fixed
-      --variant paper-design:modulator_design=paper,meta_lr=1e-4
-      --variant-both "paper-settings:lr=5e-4,weight_decay=0.01,meta_update_freq=$(paper_k "$task")"
-      --variant-both cosine:lr_schedule=cosine)
+    # The ablation and the transfer first (the referee's two questions), then the rest.
+    all=(fixed-targets:meta_targets=fixed)
     modulator="$logs/$src/compare/modulator-seed100.pt"
     if [ -f "$modulator" ]; then
-      variants+=(--variant "transfer:modulator=$modulator,meta_preset=$src")
+      all+=("transfer:modulator=$modulator,meta_preset=$src")
     else
       echo "evidence: $task: no modulator from $src yet ($modulator): no transfer variant" >&2
     fi
+    all+=("paper-design:modulator_design=paper,meta_lr=1e-4"
+      "both:paper-settings:lr=5e-4,weight_decay=0.01,meta_update_freq=$(paper_k "$task")"
+      both:cosine:lr_schedule=cosine)
+    variants=()
+    for v in "${all[@]}"; do
+      name="${v#both:}"
+      name="${name%%:*}"
+      # $METAADAMW_EVIDENCE_VARIANTS (comma-separated names) runs only those, e.g. the
+      # ablation and the transfer where a session has no time for the other three.
+      case ",${METAADAMW_EVIDENCE_VARIANTS:-$name}," in *",$name,"*) ;; *) continue ;; esac
+      case "$v" in both:*) variants+=(--variant-both "${v#both:}") ;; *) variants+=(--variant "$v") ;; esac
+    done
     run_study "$task" "${variants[@]}"
   done
 fi
