@@ -13,6 +13,7 @@
 #include <QImage>
 #include <QLabel>
 #include <QLineEdit>
+#include <QMenu>
 #include <QSettings>
 #include <QSpinBox>
 #include <QStatusBar>
@@ -116,26 +117,72 @@ class StudioTest : public QObject {
     QVERIFY2(w.modulation().summary_caption()->text().contains("AdamW's η (adamw · seed 0)"),
              qPrintable(w.modulation().summary_caption()->text()));
 
-    // Exports: a PNG that loads, a CSV with the visible points.
+    // Exports: a PNG that loads, SVG, PDF; a CSV with a named column per line and a row per
+    // step (the smoothed loss beside its raw values, which are the trace's).
     const QString png = tmp_.filePath("curves.png"), csv = tmp_.filePath("curves.csv");
-    QVERIFY(w.export_plot(png));
+    QVERIFY(w.export_panel("curves", png));
     QImage img(png);
     QVERIFY(!img.isNull());
-    QVERIFY(img.width() > 100);
+    // Both plots (loss above the metric), at twice the screen's resolution.
+    QCOMPARE(img.width(),
+             2 * std::max(w.curves().loss_plot()->width(), w.curves().metric_plot()->width()));
+    QCOMPARE(img.height(),
+             2 * (w.curves().loss_plot()->height() + w.curves().metric_plot()->height()));
     const QString svg = tmp_.filePath("curves.svg"), pdf = tmp_.filePath("curves.pdf");
-    QVERIFY(w.export_plot(svg));
+    QVERIFY(w.export_panel("curves", svg));
     QFile s(svg);
     QVERIFY(s.open(QIODevice::ReadOnly));
     const QByteArray svg_text = s.readAll();
     QVERIFY2(svg_text.contains("<svg"), svg_text.left(200).constData());
-    QVERIFY(w.export_plot(pdf));
+    QVERIFY(w.export_panel("curves", pdf));
     QVERIFY(QFileInfo(pdf).size() > 1000);
-    QVERIFY(w.export_csv(csv));
+    QVERIFY(w.export_panel("curves", csv));
     QFile f(csv);
     QVERIFY(f.open(QIODevice::ReadOnly));
     const auto lines = QString::fromUtf8(f.readAll()).split('\n', Qt::SkipEmptyParts);
-    QCOMPARE(lines.first(), QString("plot,graph,x,y"));
-    QCOMPARE(lines.size(), 1 + 4 * 40 + 2 * 4);
+    std::vector<double> steps = runs[0]->train_loss.steps();  // one row per step of any line
+    for (const auto& r : runs)
+      for (const maw::ui::Trace* t : {&r->train_loss, &r->eval_metric})
+        steps.insert(steps.end(), t->steps().begin(), t->steps().end());
+    std::sort(steps.begin(), steps.end());
+    steps.erase(std::unique(steps.begin(), steps.end()), steps.end());
+    QCOMPARE(lines.size(), 1 + static_cast<int>(steps.size()));
+    const QStringList header = lines.first().split("\",\"");
+    QCOMPARE(header.size(), 1 + 2 * 2 + 2);  // step; per run loss raw + smoothed; metric
+    QVERIFY2(header[0].contains("step"), qPrintable(lines.first()));
+    const QString raw0 = "training loss: " + run_name(*runs[0]) + " (raw)";
+    QVERIFY2(lines.first().contains(raw0), qPrintable(lines.first()));
+    QVERIFY2(lines.first().contains(run_name(*runs[0]) + " (smoothed)"), qPrintable(lines.first()));
+    QVERIFY2(!lines.first().contains("line "), qPrintable(lines.first()));  // every column named
+    const int col = static_cast<int>(header.indexOf(raw0));
+    QVERIFY(col > 0);
+    const QStringList row = lines[10].split(',');  // step 9 or so: its raw loss is the trace's
+    const double step = row[0].toDouble();
+    const auto& t = runs[0]->train_loss;
+    const auto at = std::find(t.steps().begin(), t.steps().end(), step) - t.steps().begin();
+    QVERIFY(static_cast<size_t>(at) < t.size());
+    QCOMPARE(row[col].toDouble(), t.values()[static_cast<size_t>(at)]);
+    // Every panel exports its plots; Modulation's CSV holds its per-group table too.
+    show_panel(w, "modulation");
+    const QString mod_csv = tmp_.filePath("modulation.csv");
+    QVERIFY2(w.export_panel("modulation", mod_csv), qPrintable(w.last_error()));
+    QFile mf(mod_csv);
+    QVERIFY(mf.open(QIODevice::ReadOnly));
+    const QString mod_text = QString::fromUtf8(mf.readAll());
+    QVERIFY2(mod_text.contains(QString::fromStdString(runs[1]->info().group_names[0])),
+             qPrintable(mod_text.left(300)));
+    QVERIFY2(mod_text.contains("\"group\",\"η·α ÷"), qPrintable(mod_text.right(600)));
+    show_panel(w, "attention");
+    const QString att_png = tmp_.filePath("attention.png"),
+                  att_csv = tmp_.filePath("attention.csv");
+    QVERIFY2(w.export_panel("attention", att_png), qPrintable(w.last_error()));
+    QVERIFY(!QImage(att_png).isNull());
+    QVERIFY2(w.export_panel("attention", att_csv), qPrintable(w.last_error()));
+    QFile af(att_csv);
+    QVERIFY(af.open(QIODevice::ReadOnly));
+    const auto att_lines = QString::fromUtf8(af.readAll()).split('\n', Qt::SkipEmptyParts);
+    QCOMPARE(att_lines.size(), 1 + G);  // a G × G matrix with a header row
+    QVERIFY(!w.export_panel("no-such-panel", png));
   }
 
   // A folder opens its logs (as File › Open study folder); every file that cannot be opened
@@ -360,6 +407,69 @@ class StudioTest : public QObject {
     auto* layer = w.attention().findChildren<QSpinBox*>().first();
     QVERIFY2(layer->text().endsWith(QString(" of %1").arg(maps.layers())),
              qPrintable(layer->text()));
+
+    // A typed step goes to the nearest map; play walks the maps to the last and stops there.
+    auto& att = w.attention();
+    const auto& steps = maps.steps();
+    att.step_entry()->setValue(static_cast<int>(steps[1] - 1));  // nearer to map 1 than 0
+    QCOMPARE(att.shown_step(), steps[1]);
+    QCOMPARE(att.step_entry()->value(), static_cast<int>(steps[1]));
+    att.step_entry()->setValue(static_cast<int>(steps[0]));
+    QCOMPARE(att.shown_step(), steps[0]);
+    att.play()->setChecked(true);
+    QTRY_COMPARE_WITH_TIMEOUT(att.shown_step(), steps.back(), 10000);
+    QTRY_VERIFY(!att.play()->isChecked());
+    // Every head of the layer at once, on one colour scale (the run's largest weight).
+    att.fixed_scale()->setChecked(true);
+    att.all_heads()->setChecked(true);
+    QCOMPARE(att.maps_shown(), static_cast<int>(maps.heads()));
+    QVERIFY(std::abs(att.color_max() - all) < 1e-6);
+    att.all_heads()->setChecked(false);
+    QCOMPARE(att.maps_shown(), 1);
+    // Axes label groups by index; the mouse over a cell names both groups and the weight.
+    att.plot()->replot();
+    const auto G = att.map_size();
+    const QString first_name = QString::fromStdString(w.studio().runs()[0]->info().group_names[0]);
+    QPoint cell;  // the pixel of cell (query 0, key 0)
+    for (auto* r : att.plot()->axisRects()) {
+      auto* x = r->axis(QCPAxis::atBottom);
+      auto* y = r->axis(QCPAxis::atLeft);
+      cell = QPoint(static_cast<int>(x->coordToPixel(0)), static_cast<int>(y->coordToPixel(0)));
+      QVERIFY(x->tickVectorLabels().size() > 0);
+      for (const auto& label : x->tickVectorLabels()) {
+        bool number = false;
+        const int g = label.toInt(&number);
+        QVERIFY2(number && g >= 0 && g < G, qPrintable(label));
+      }
+    }
+    const QString text = att.cell_text(cell);
+    QVERIFY2(text.startsWith("query 0 " + first_name), qPrintable(text));
+    QVERIFY2(text.contains("key 0 " + first_name), qPrintable(text));
+    QVERIFY(att.cell_text(QPoint(1, 1)).isEmpty());  // off the map
+  }
+
+  // File › Open recent: the newest first, once each (by absolute path), and it opens them.
+  void openRecentListsWhatWasOpened() {
+    MainWindow w;
+    const QString log = QString(METAADAMW_SOURCE_DIR) + "/tests/corpus/log/v2-metaadamw-tiny.h5";
+    const QString relative = QDir::current().relativeFilePath(log);
+    w.open_logs({log});
+    w.open_logs({relative});  // the same file by another name: still one entry
+    QMenu* recent = nullptr;
+    for (auto* m : w.findChildren<QMenu*>())
+      if (m->title() == "Open &recent") recent = m;
+    QVERIFY(recent);
+    QVERIFY(recent->isEnabled());
+    const auto actions = recent->actions();
+    QVERIFY(!actions.isEmpty());
+    QCOMPARE(actions.first()->text(), QFileInfo(log).absoluteFilePath());
+    int same = 0;
+    for (auto* a : actions) same += a->text() == QFileInfo(log).absoluteFilePath();
+    QCOMPARE(same, 1);
+    w.studio().clear_finished();
+    QCOMPARE(w.studio().runs().size(), size_t{0});
+    actions.first()->trigger();
+    QCOMPARE(w.studio().runs().size(), size_t{1});
   }
 
   void helpListsTheShortcuts() {

@@ -3,7 +3,6 @@
 #include <qcustomplot.h>
 #include <QDir>
 #include <QFileInfo>
-#include <QSvgGenerator>
 #include <algorithm>
 #include <map>
 #include <memory>
@@ -12,6 +11,7 @@
 #include "model/log_follower.h"
 #include "model/run_model.h"
 #include "model/trace.h"
+#include "studio/export.h"
 #include "studio/plot_kit.h"
 
 namespace maw::ui {
@@ -134,19 +134,11 @@ QString save(QCustomPlot* p, const QString& dir, const QString& name,
              std::vector<QString>& written) {
   p->replot();
   const QString png = QDir(dir).filePath(name + ".png"), svg = QDir(dir).filePath(name + ".svg");
-  if (!p->savePng(png, p->width(), p->height(), 2.0))
-    throw DataError("--figures: cannot write '" + png.toStdString() + "'");
-  written.push_back(png);
-  QSvgGenerator gen;
-  gen.setFileName(svg);
-  gen.setSize(p->size());
-  gen.setViewBox(QRect(QPoint(0, 0), p->size()));
-  gen.setTitle("MetaAdamW Studio: " + name);
-  QCPPainter painter;
-  if (!painter.begin(&gen)) throw DataError("--figures: cannot write '" + svg.toStdString() + "'");
-  p->toPainter(&painter, p->width(), p->height());
-  painter.end();
-  written.push_back(svg);
+  for (const QString& file : {png, svg}) {
+    QString error;
+    if (!save_plots_image({p}, file, &error)) throw DataError("--figures: " + error.toStdString());
+    written.push_back(file);
+  }
   return png;
 }
 

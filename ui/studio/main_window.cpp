@@ -18,14 +18,13 @@
 #include <QScrollArea>
 #include <QSettings>
 #include <QStatusBar>
-#include <QSvgGenerator>
-#include <QTextStream>
 #include <QTimer>
 #include <QToolBar>
 #include <algorithm>
 #include <utility>
 
 #include "api/errors.h"
+#include "studio/export.h"
 #include "studio/setup_panel.h"
 #include "studio/studio.h"
 #include "studio/views.h"
@@ -50,6 +49,11 @@ QDockWidget* dock(QMainWindow* w, const QString& title, const QString& name, QWi
   w->addDockWidget(area, d);
   return d;
 }
+
+// The panels that export (dock object names, "curves" for the central one) and their titles.
+constexpr std::pair<const char*, const char*> kPanels[] = {
+    {"curves", "&Curves"},     {"steps", "&Steps"},         {"modulation", "&Modulation"},
+    {"features", "&Features"}, {"attention", "&Attention"}, {"meta", "M&eta"}};
 
 // The panel a dock shows (inside its scroll area).
 QWidget* panel_of(QDockWidget* d) {
@@ -172,16 +176,19 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     }
   });
   file->addSeparator();
-  file->addAction("&Export curves as image…", QKeySequence(Qt::CTRL | Qt::Key_E), this, [this] {
-    const QString f = QFileDialog::getSaveFileName(this, "Export curves", "curves.png",
-                                                   "PNG (*.png);;SVG (*.svg);;PDF (*.pdf)");
-    if (!f.isEmpty() && !export_plot(f)) show_error(last_error_);
-  });
-  file->addAction("Export curves as &CSV…", this, [this] {
-    const QString f =
-        QFileDialog::getSaveFileName(this, "Export visible data", "curves.csv", "CSV (*.csv)");
-    if (!f.isEmpty() && !export_csv(f)) show_error(last_error_);
-  });
+  // Export: every panel's plots as one picture, or its data (named columns) as CSV; the
+  // same from a right-click on any plot.
+  auto* exports = file->addMenu("&Export panel");
+  for (const auto& [name, title] : kPanels) {
+    auto* a = exports->addAction(QString(title) + "…", this, [this, name = QString(name)] {
+      const QString f = QFileDialog::getSaveFileName(
+          this, "Export " + name, name + ".png",
+          "PNG (*.png);;SVG (*.svg);;PDF (*.pdf);;CSV: the data (*.csv)");
+      if (!f.isEmpty() && !export_panel(name, f)) show_error(last_error_);
+    });
+    if (QString(name) == "curves") a->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_E));
+    add_export_menu(panel(name), name);
+  }
   file->addAction("Clear finished runs", this, [this] { studio_->clear_finished(); });
   file->addSeparator();
   file->addAction("&Quit", QKeySequence::Quit, this, &QWidget::close);
@@ -357,12 +364,15 @@ void MainWindow::show_error(const QString& message) {
 
 QString MainWindow::help_text() {
   return "Start F5 · Pause/Resume F6 · one Step (while paused) F7 · Stop Shift+F5\n"
-         "Open logs Ctrl+O (a folder: its logs) · Export curves Ctrl+E · Quit Ctrl+Q\n\n"
+         "Open logs Ctrl+O (a folder: its logs) · Export Curves Ctrl+E · Quit Ctrl+Q\n\n"
          "In a plot: the wheel zooms the steps (y follows), a drag pans them; the step under\n"
          "the mouse is every panel's crosshair, with each run's value there.\n"
          "Shift+drag in Curves selects a step range for every panel; Esc or a double-click\n"
          "clears it.\n"
          "Legend: a click hides or shows a run, a double-click shows it alone.\n"
+         "Right-click a plot: export its panel, every plot in one picture (PNG, SVG, PDF)\n"
+         "or its data as CSV (File › Export panel: the same for any panel).\n"
+         "Attention: ▶ plays the maps in step order; the mouse over a cell names its groups.\n"
          "View › Reset layout puts every panel back.";
 }
 
@@ -375,8 +385,9 @@ void MainWindow::reset_layout() {
 void MainWindow::add_recent(const QString& path) {
   QSettings s;
   QStringList r = s.value("recent").toStringList();
-  r.removeAll(path);
-  r.prepend(QFileInfo(path).absoluteFilePath());
+  const QString absolute = QFileInfo(path).absoluteFilePath();
+  r.removeAll(absolute);  // once, at the top
+  r.prepend(absolute);
   while (r.size() > 10) r.removeLast();
   s.setValue("recent", r);
   rebuild_recent();
@@ -411,6 +422,13 @@ bool MainWindow::save_screenshots(const QString& dir, QSize panel) {
       ok = modulation_->grab().save(QDir(dir).filePath("modulation-beta.png")) && ok;
       modulation_->quantity()->setCurrentIndex(quantity);
       modulation_->log_y()->setChecked(log_y);
+    } else if (panel_of(d) == attention_) {  // Attention: one head, and all heads of layer 0
+      ok = attention_->grab().save(QDir(dir).filePath("attention.png")) && ok;
+      const bool all = attention_->all_heads()->isChecked();
+      attention_->all_heads()->setChecked(true);
+      QApplication::processEvents();
+      ok = attention_->grab().save(QDir(dir).filePath("attention-heads.png")) && ok;
+      attention_->all_heads()->setChecked(all);
     } else if (panel_of(d) != meta_) {
       ok = panel_of(d)->grab().save(QDir(dir).filePath(d->objectName() + ".png")) && ok;
     } else {
@@ -429,51 +447,27 @@ bool MainWindow::save_screenshots(const QString& dir, QSize panel) {
   return ok;
 }
 
-bool MainWindow::export_plot(const QString& path) {
-  auto* p = curves_->loss_plot();
-  bool ok = false;
-  if (path.endsWith(".svg", Qt::CaseInsensitive)) {
-    QSvgGenerator svg;
-    svg.setFileName(path);
-    svg.setSize(p->size());
-    svg.setViewBox(QRect(QPoint(0, 0), p->size()));
-    svg.setTitle("MetaAdamW Studio: " + p->yAxis->label());
-    QCPPainter painter;
-    ok = painter.begin(&svg);
-    if (ok) {
-      p->toPainter(&painter, p->width(), p->height());
-      ok = painter.end();
-    }
-  } else if (path.endsWith(".pdf", Qt::CaseInsensitive)) {
-    ok = p->savePdf(path);
-  } else {
-    ok = p->savePng(path, 0, 0, 2.0);
-  }
-  if (!ok) last_error_ = "cannot write " + path;
-  return ok;
+QWidget* MainWindow::panel(const QString& name) const {
+  if (name == "curves") return curves_;
+  for (auto* d : findChildren<QDockWidget*>())
+    if (d->objectName() == name) return panel_of(d);
+  return nullptr;
 }
 
-bool MainWindow::export_csv(const QString& path) {
-  QFile f(path);
-  if (!f.open(QIODevice::WriteOnly | QIODevice::Truncate)) {
-    last_error_ = "cannot write " + path;
+bool MainWindow::export_panel(const QString& name, const QString& path) {
+  QWidget* p = panel(name);
+  if (!p) {
+    last_error_ = "no panel named " + name;
     return false;
   }
-  QTextStream out(&f);
-  out << "plot,graph,x,y\n";
-  for (auto* p : {curves_->loss_plot(), curves_->metric_plot()}) {
-    const QString plot = p->yAxis->label();
-    const auto range = p->xAxis->range();
-    for (int i = 0; i < p->graphCount(); ++i) {
-      auto* g = p->graph(i);
-      const QString name = g->name().isEmpty() ? QString("graph %1").arg(i) : g->name();
-      for (auto it = g->data()->constBegin(); it != g->data()->constEnd(); ++it)
-        if (range.contains(it->key))  // the visible data
-          out << '"' << plot << "\",\"" << name << "\"," << QString::number(it->key, 'g', 17) << ','
-              << QString::number(it->value, 'g', 17) << '\n';
-    }
+  if (p->isHidden() || p->width() == 0) {  // a closed dock: laid out only once shown
+    last_error_ = "the " + name + " panel is closed: show it (View menu) to export it";
+    return false;
   }
-  return true;
+  const bool ok = path.endsWith(".csv", Qt::CaseInsensitive)
+                      ? save_panel_csv(shown_plots(p), shown_tables(p), path, &last_error_)
+                      : save_plots_image(shown_plots(p), path, &last_error_);
+  return ok;
 }
 
 void MainWindow::closeEvent(QCloseEvent* e) {

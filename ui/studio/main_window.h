@@ -57,15 +57,18 @@ class MainWindow : public QMainWindow {
   };
   void run_command_line(const CommandLine& cl, std::function<void(bool)> done = {});
   // Every panel as a PNG in `dir` (docs/screenshots; Meta's two pages as meta.png and
-  // meta-diagnostics.png, Modulation also with β as modulation-beta.png); false on a
+  // meta-diagnostics.png, Modulation also with β as modulation-beta.png, Attention also
+  // with all heads of a layer as attention-heads.png); false on a
   // write error. A valid `panel` size: each panel is
   // floated out of the window for its picture and saved at that size, or at its minimum
   // size where that is larger (documentation pictures larger than the layout gives a
   // panel), then docked again.
   bool save_screenshots(const QString& dir, QSize panel = {});
-  // The current Curves plots as an image (PNG, PDF by extension) or their data as CSV.
-  bool export_plot(const QString& path);
-  bool export_csv(const QString& path);
+  // A panel ("curves", "steps", "modulation", "features", "attention", "meta") as it
+  // shows now: its plots as one picture (PNG, SVG, PDF by the extension) or, for a .csv
+  // path, its data (studio/export.h). False with last_error() when it cannot.
+  bool export_panel(const QString& panel, const QString& path);
+  QWidget* panel(const QString& name) const;
   QString last_error() const { return last_error_; }
   // Every panel back where a first start puts it, at its first size (View › Reset layout).
   void reset_layout();

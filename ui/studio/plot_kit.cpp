@@ -108,15 +108,18 @@ void thin_if_dense(QCPGraph* g) {
 void set_graph(QCPGraph* g, const Trace& t, bool wall, const std::vector<double>* values) {
   const auto& xs = wall ? t.walls() : t.steps();
   const auto& ys = values ? *values : t.values();
-  QVector<double> x, y;
+  QVector<double> x, y, raw;
   x.reserve(static_cast<int>(xs.size()));
   y.reserve(static_cast<int>(xs.size()));
   for (size_t i = 0; i < xs.size() && i < ys.size(); ++i)
     if (std::isfinite(ys[i])) {
       x.push_back(xs[i]);
       y.push_back(ys[i]);
+      if (values) raw.push_back(i < t.values().size() ? t.values()[i] : NAN);
     }
   g->setData(x, y, true);
+  // A smoothed line keeps its raw values for the CSV export (studio/export.h).
+  g->setProperty("raw_y", values ? QVariant::fromValue(raw) : QVariant());
   thin_if_dense(g);
 }
 

@@ -42,7 +42,8 @@ QColor group_color(int group);
 void follow_palette(const QPalette& pal, std::initializer_list<QCPAxis*> axes);
 // Dense graphs (over 2000 points) draw with 1-pixel pens and no antialiasing.
 void thin_if_dense(QCPGraph* g);
-// Copies a trace (x: step, or wall time) into a graph; non-finite values are skipped.
+// Copies a trace (x: step, or wall time) into a graph; non-finite values are skipped. With
+// `values` (the trace smoothed) the graph draws those and keeps the raw ones for export.
 void set_graph(QCPGraph* g, const Trace& t, bool wall, const std::vector<double>* values = nullptr);
 // A plot in the palette's colours with a legend (beside the axes when legend_outside:
 // many groups), x labelled "step", horizontal drag and zoom.

@@ -263,6 +263,7 @@ void CurvesView::plot(QCustomPlot* p, bool eval) {
           raw->setPen(QPen(faint, 1));
           raw->setName(name);  // hidden with its run from the legend
           raw->removeFromLegend();
+          raw->setProperty("csv_skip", true);  // the smoothed line exports the raw values
           set_graph(raw, t, wall);
           const auto smooth = ema(t, s);
           auto* g = p->addGraph();
@@ -306,6 +307,13 @@ void CurvesView::plot(QCustomPlot* p, bool eval) {
       thin_if_dense(mean);
       mean->setName(QString::fromStdString(opt) + " mean of " + QString::number(runs.size()) +
                     (kind == BandKind::MinMax ? " (band: min–max)" : " (band: ± std)"));
+      const QString band_name = QString::fromStdString(opt) +
+                                (kind == BandKind::MinMax ? " minimum of " : " mean − std of ");
+      lo->setProperty("csv_name", band_name + QString::number(runs.size()));
+      hi->setProperty("csv_name",
+                      QString::fromStdString(opt) +
+                          (kind == BandKind::MinMax ? " maximum of " : " mean + std of ") +
+                          QString::number(runs.size()));
       if (eval) mean->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssCircle, 5));
     }
   }

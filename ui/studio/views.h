@@ -15,6 +15,7 @@
 #include <QTreeWidget>
 #include <QWidget>
 #include <utility>
+#include <vector>
 
 #include "studio/plot_kit.h"
 
@@ -22,6 +23,7 @@ class QCustomPlot;
 class QCPColorMap;
 class QCPColorScale;
 class QCPItemStraightLine;
+class QTimer;
 
 namespace maw::ui {
 
@@ -119,6 +121,10 @@ class GroupPlotView : public QWidget {
   QCPItemStraightLine *bound_lo_ = nullptr, *bound_hi_ = nullptr;  // Modulation: α's, β's range
 };
 
+// Attention: the modulator's G×G maps (query group × key group) of one layer and head, or
+// all heads of a layer side by side on one colour scale; a step scrubber with play/pause
+// and a step entry. Axes label groups by index (the panel stays readable with many groups);
+// the mouse over a cell names both groups and the weight.
 class AttentionView : public QWidget {
   Q_OBJECT
  public:
@@ -127,25 +133,42 @@ class AttentionView : public QWidget {
   int map_size() const;      // G of the shown map (tests)
   double color_max() const;  // the colour scale's upper end (tests)
   QCheckBox* fixed_scale() const { return fixed_scale_; }
+  QCheckBox* all_heads() const { return all_heads_; }
+  QToolButton* play() const { return play_; }           // checked: playing
+  QSpinBox* step_entry() const { return step_entry_; }  // a step: the nearest map
   int64_t shown_step() const;  // the step of the shown map, -1 when none (tests)
+  int maps_shown() const { return shown_groups_ > 0 ? static_cast<int>(maps_.size()) : 0; }
   QCustomPlot* plot() const { return plot_; }
+  // What the mouse at `pos` (plot coordinates) points at: "query 3 name → key 5 name: w",
+  // empty off the maps.
+  QString cell_text(const QPoint& pos) const;
+
+ protected:
+  bool eventFilter(QObject* watched, QEvent* event) override;
 
  private:
+  void layout_maps(int count, int columns);  // `count` maps on a grid, one colour scale
+  void advance();                            // play: the next map, stop at the last
   Studio& studio_;
   RunPicker* run_;
-  QSpinBox *layer_, *head_;
+  QSpinBox *layer_, *head_, *step_entry_;
   QSlider* step_;
+  QToolButton* play_;
+  QTimer* player_;
   QCheckBox* follow_;
   QCheckBox* fixed_scale_;  // one colour scale for every map of the run (comparable maps)
+  QCheckBox* all_heads_;
   // The largest weight of the maps seen so far, per run (`scale_seen_` maps of `scale_id_`).
   std::string scale_id_;
   size_t scale_seen_ = 0;
   float scale_hi_ = 0.0f;
   QLabel* step_label_;
   QCustomPlot* plot_;
-  QCPColorMap* map_;
-  QCPColorScale* scale_;
-  int shown_groups_ = 0;
+  std::vector<QCPColorMap*> maps_;  // one per shown head
+  std::vector<int> map_heads_;      // the head each map shows
+  QStringList names_;               // the shown run's group names
+  QCPColorScale* scale_ = nullptr;
+  int shown_groups_ = 0, shown_layer_ = 0;
   std::pair<int, int> reachable(const AttentionMaps& maps) const;
 };
 
