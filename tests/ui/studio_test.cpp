@@ -11,6 +11,9 @@
 #include <QFile>
 #include <QFileInfo>
 #include <QImage>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
 #include <QLabel>
 #include <QLineEdit>
 #include <QMenu>
@@ -73,7 +76,7 @@ class StudioTest : public QObject {
     for (auto* d : w.findChildren<QDockWidget*>()) docks << d->objectName();
     docks.sort();
     QCOMPARE(docks, QStringList({"attention", "features", "groups", "meta", "modulation", "setup",
-                                 "steps"}));
+                                 "steps", "study"}));
   }
 
   void aTinyRunStreamsIntoTheCurves() {
@@ -446,6 +449,58 @@ class StudioTest : public QObject {
     QVERIFY2(text.startsWith("query 0 " + first_name), qPrintable(text));
     QVERIFY2(text.contains("key 0 " + first_name), qPrintable(text));
     QVERIFY(att.cell_text(QPoint(1, 1)).isEmpty());  // off the map
+  }
+
+  // A study's folder shows its statistics (read from its JSON, here the committed evidence
+  // for sentiment, whose logs are not in the repository): the tuned comparison and every
+  // variant's, with the JSON's numbers; the table exports as CSV.
+  void aStudyFolderShowsItsStatistics() {
+    MainWindow w;
+    w.show();
+    const QString dir = QString(METAADAMW_SOURCE_DIR) + "/results/evidence/sentiment";
+    w.open_logs({dir});
+    QVERIFY2(w.last_error().isEmpty(), qPrintable(w.last_error()));  // no logs: not an error
+    QFile f(dir + "/protocol.json");
+    QVERIFY(f.open(QIODevice::ReadOnly));
+    const QJsonObject p = QJsonDocument::fromJson(f.readAll()).object();
+    int comparisons = 1;
+    for (const auto& v : p["variants"].toObject())
+      comparisons += v.toObject()["comparisons"].toArray().size();
+    auto* t = w.study().table();
+    QCOMPARE(t->rowCount(), comparisons);
+    int tuned = -1;
+    for (int r = 0; r < t->rowCount(); ++r)
+      if (t->item(r, maw::ui::StudyView::kComparison)
+              ->text()
+              .startsWith("tuned: adamw → metaadamw"))
+        tuned = r;
+    QVERIFY(tuned >= 0);
+    const QJsonObject c = p["compare"].toObject();
+    QCOMPARE(t->item(tuned, maw::ui::StudyView::kPT)->data(Qt::UserRole).toDouble(),
+             c["p_value"].toDouble());
+    QCOMPARE(t->item(tuned, maw::ui::StudyView::kTimeRatio)->data(Qt::UserRole).toDouble(),
+             c["time_ratio"].toDouble());
+    QVERIFY(t->item(tuned, maw::ui::StudyView::kMetric)->text().startsWith("final accuracy"));
+    const QString csv = tmp_.filePath("study.csv"), png = tmp_.filePath("study.png");
+    show_panel(w, "study");
+    QVERIFY2(w.export_panel("study", csv), qPrintable(w.last_error()));
+    QFile out(csv);
+    QVERIFY(out.open(QIODevice::ReadOnly));
+    const QString text = QString::fromUtf8(out.readAll());
+    QVERIFY2(text.contains(
+                 QString::number(c["p_value"].toDouble(), 'g', QLocale::FloatingPointShortest)),
+             qPrintable(text.left(400)));
+    QVERIFY2(w.export_panel("study", png), qPrintable(w.last_error()));
+    QVERIFY(!QImage(png).isNull());
+    // A folder with neither logs nor a study is an error; a corrupt protocol is named.
+    QDir(tmp_.path()).mkpath("broken-study");
+    QFile bad(tmp_.filePath("broken-study/protocol.json"));
+    QVERIFY(bad.open(QIODevice::WriteOnly));
+    bad.write("{ not json");
+    bad.close();
+    w.open_logs({tmp_.filePath("broken-study")});
+    QVERIFY2(w.last_error().contains("protocol.json"), qPrintable(w.last_error()));
+    QCOMPARE(t->rowCount(), comparisons);  // nothing lost
   }
 
   // File › Open recent: the newest first, once each (by absolute path), and it opens them.

@@ -9,6 +9,7 @@
 #include <QMenu>
 #include <QMessageBox>
 #include <QPageSize>
+#include <QPainter>
 #include <QPdfWriter>
 #include <QSvgGenerator>
 #include <QTableWidget>
@@ -229,8 +230,48 @@ bool save_panel_csv(const std::vector<QCustomPlot*>& plots,
   return true;
 }
 
+bool save_widget_image(QWidget* w, const QString& path, QString* error) {
+  const QString suffix = QFileInfo(path).suffix().toLower();
+  bool ok = false;
+  if (suffix == "svg") {
+    QSvgGenerator svg;
+    svg.setFileName(path);
+    svg.setSize(w->size());
+    svg.setViewBox(QRect(QPoint(), w->size()));
+    QPainter painter;
+    ok = painter.begin(&svg);
+    if (ok) {
+      w->render(&painter);
+      ok = painter.end();
+    }
+  } else if (suffix == "pdf") {
+    QPdfWriter pdf(path);
+    pdf.setResolution(72);
+    pdf.setPageSize(
+        QPageSize(QSizeF(w->size()), QPageSize::Point, QString(), QPageSize::ExactMatch));
+    pdf.setPageMargins(QMarginsF(0, 0, 0, 0));
+    QPainter painter;
+    ok = painter.begin(&pdf);
+    if (ok) {
+      w->render(&painter);
+      ok = painter.end();
+    }
+  } else {
+    QImage image(w->size() * 2, QImage::Format_ARGB32);
+    image.setDevicePixelRatio(2.0);
+    image.fill(w->palette().color(QPalette::Window));
+    w->render(&image);
+    ok = image.save(path, "PNG");
+  }
+  if (!ok && error) *error = "cannot write " + path;
+  return ok;
+}
+
 void add_export_menu(QWidget* panel, const QString& name) {
-  for (auto* p : panel->findChildren<QCustomPlot*>()) {
+  QList<QWidget*> targets;
+  for (auto* p : panel->findChildren<QCustomPlot*>()) targets << p;
+  for (auto* t : panel->findChildren<QTableWidget*>()) targets << t;
+  for (auto* p : targets) {
     p->setContextMenuPolicy(Qt::CustomContextMenu);
     QObject::connect(p, &QWidget::customContextMenuRequested, p, [panel, p, name](QPoint at) {
       QMenu menu;
@@ -238,7 +279,9 @@ void add_export_menu(QWidget* panel, const QString& name) {
         const QString f = QFileDialog::getSaveFileName(panel, "Export " + name, name + ".png",
                                                        "PNG (*.png);;SVG (*.svg);;PDF (*.pdf)");
         QString error;
-        if (!f.isEmpty() && !save_plots_image(shown_plots(panel), f, &error))
+        const auto plots = shown_plots(panel);
+        if (!f.isEmpty() && !(plots.empty() ? save_widget_image(panel, f, &error)
+                                            : save_plots_image(plots, f, &error)))
           QMessageBox::warning(panel, "Export", error);
       });
       menu.addAction("Export panel data as CSV…", [panel, name] {

@@ -24,6 +24,9 @@ std::vector<QTableWidget*> shown_tables(QWidget* panel);
 // cannot be written or there is nothing to draw.
 bool save_plots_image(const std::vector<QCustomPlot*>& plots, const QString& path, QString* error);
 
+// A panel without plots (Study's table) as it looks, PNG, SVG or PDF.
+bool save_widget_image(QWidget* w, const QString& path, QString* error);
+
 // The plots' visible lines (hidden runs left out) within each plot's x range, as a table:
 // a column "step" (or the plot's x label), then "<y label>: <line>" columns, one row per x
 // at which any line has a point (empty cells elsewhere). Colour maps follow as matrices,
@@ -31,7 +34,7 @@ bool save_plots_image(const std::vector<QCustomPlot*>& plots, const QString& pat
 bool save_panel_csv(const std::vector<QCustomPlot*>& plots,
                     const std::vector<QTableWidget*>& tables, const QString& path, QString* error);
 
-// A panel's context menu on each of its plots: "Export panel as image…", "Export panel
+// A panel's context menu on each of its plots and tables: "Export panel as image…", "Export panel
 // data as CSV…" (`name` is the suggested file name's stem).
 void add_export_menu(QWidget* panel, const QString& name);
 

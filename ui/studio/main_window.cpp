@@ -53,7 +53,8 @@ QDockWidget* dock(QMainWindow* w, const QString& title, const QString& name, QWi
 // The panels that export (dock object names, "curves" for the central one) and their titles.
 constexpr std::pair<const char*, const char*> kPanels[] = {
     {"curves", "&Curves"},     {"steps", "&Steps"},         {"modulation", "&Modulation"},
-    {"features", "&Features"}, {"attention", "&Attention"}, {"meta", "M&eta"}};
+    {"features", "&Features"}, {"attention", "&Attention"}, {"meta", "M&eta"},
+    {"study", "S&tudy"}};
 
 // The panel a dock shows (inside its scroll area).
 QWidget* panel_of(QDockWidget* d) {
@@ -74,6 +75,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
   meta_ = new MetaView(*studio_);
   steps_ = new StepSeriesView(*studio_);
   groups_ = new GroupsView(*studio_);
+  study_ = new StudyView;
   setCentralWidget(curves_);
 
   auto* scroll = new QScrollArea;
@@ -89,6 +91,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
   auto* d_feat = dock(this, "Features", "features", features_, Qt::BottomDockWidgetArea);
   auto* d_meta = dock(this, "Meta", "meta", meta_, Qt::BottomDockWidgetArea);
   auto* d_steps = dock(this, "Steps", "steps", steps_, Qt::BottomDockWidgetArea);
+  d_study_ = dock(this, "Study", "study", study_, Qt::BottomDockWidgetArea);
   // Panels refresh only while shown (a hidden tab costs nothing), and at once when shown.
   panels_ = {
       {d_mod, [this] { modulation_->refresh(); }}, {d_att, [this] { attention_->refresh(); }},
@@ -100,6 +103,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     });
   tabifyDockWidget(d_feat, d_meta);
   tabifyDockWidget(d_meta, d_steps);
+  tabifyDockWidget(d_steps, d_study_);
   d_feat->raise();
   // Below ~1200 pixels of height (a 1366×768 laptop, a 1080p screen) Modulation's plot and
   // table and Attention's heatmap do not fit one above the other: they share a tab there
@@ -189,7 +193,10 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     if (QString(name) == "curves") a->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_E));
     add_export_menu(panel(name), name);
   }
-  file->addAction("Clear finished runs", this, [this] { studio_->clear_finished(); });
+  file->addAction("Clear finished runs", this, [this] {
+    studio_->clear_finished();
+    study_->clear();
+  });
   file->addSeparator();
   file->addAction("&Quit", QKeySequence::Quit, this, &QWidget::close);
   auto* view = menuBar()->addMenu("&View");
@@ -252,6 +259,7 @@ void MainWindow::open_logs(const QStringList& paths) {
   QStringList errors;
   for (const auto& p : paths) {
     QStringList files{p};
+    bool study = false;
     if (QFileInfo(p).isDir()) {  // a compare's --log-dir, or a study's folder (its compare/)
       files.clear();
       for (const QString& sub : {QString(), QString("compare")})
@@ -259,12 +267,24 @@ void MainWindow::open_logs(const QStringList& paths) {
           for (const auto& f :
                QDir(QDir(p).filePath(sub)).entryInfoList({"*.h5"}, QDir::Files, QDir::Name))
             files << f.absoluteFilePath();
-      if (files.isEmpty()) errors << p + ": no run logs (*.h5) in this folder or its compare/";
+      // Its statistics in the Study panel (a folder of committed results has no logs).
+      QString why;
+      study = study_->add_folder(p, &why);
+      if (study) {
+        d_study_->show();
+        d_study_->raise();
+        add_recent(p);
+      }
+      const bool no_json = why.contains("no study.json");
+      if (!study && !no_json)  // a study's JSON that cannot be read
+        errors << why;
+      else if (!study && files.isEmpty())
+        errors << p + ": no run logs (*.h5) in this folder or its compare/, and no study JSON";
     }
     for (const auto& f : files) {
       try {
         studio_->open_log(f);
-        add_recent(f);
+        if (!study) add_recent(f);
       } catch (const std::exception& e) {
         errors << QString::fromUtf8(e.what());
       }
@@ -466,7 +486,8 @@ bool MainWindow::export_panel(const QString& name, const QString& path) {
   }
   const bool ok = path.endsWith(".csv", Qt::CaseInsensitive)
                       ? save_panel_csv(shown_plots(p), shown_tables(p), path, &last_error_)
-                      : save_plots_image(shown_plots(p), path, &last_error_);
+                  : shown_plots(p).empty() ? save_widget_image(p, path, &last_error_)
+                                           : save_plots_image(shown_plots(p), path, &last_error_);
   return ok;
 }
 

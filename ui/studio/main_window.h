@@ -23,6 +23,7 @@ class AttentionView;
 class MetaView;
 class GroupsView;
 class StepSeriesView;
+class StudyView;
 
 class MainWindow : public QMainWindow {
   Q_OBJECT
@@ -38,6 +39,7 @@ class MainWindow : public QMainWindow {
   GroupPlotView& features() { return *features_; }
   StepSeriesView& steps() { return *steps_; }
   MetaView& meta() { return *meta_; }
+  StudyView& study() { return *study_; }
 
   void start();
   void open_logs(const QStringList& paths);
@@ -94,6 +96,8 @@ class MainWindow : public QMainWindow {
   AttentionView* attention_;
   MetaView* meta_;
   GroupsView* groups_;
+  StudyView* study_;
+  QDockWidget* d_study_;
   QAction *start_, *pause_, *step_, *stop_;
   QMenu* recent_;
   QLabel *status_step_, *status_speed_, *status_device_, *status_log_, *status_error_;

@@ -215,6 +215,40 @@ class StepSeriesView : public QWidget {
   QCustomPlot* plot_;
 };
 
+// Study: the statistics of the studies opened (a compare or sweep --log-dir's study.json,
+// a `metaadamw study` folder's protocol.json with its variants): per comparison the metric
+// both ways over the seeds, the difference with its 95% CI, the paired t-test's and the
+// Wilcoxon test's p, time to target and the wall-time ratio. Read from the JSON the CLI
+// wrote (never recomputed here), so a folder of committed results shows without its logs.
+class StudyView : public QWidget {
+  Q_OBJECT
+ public:
+  explicit StudyView(QWidget* parent = nullptr);
+  // The study in `folder` added to the table: false (and `error`) when it holds none or its
+  // JSON cannot be read.
+  bool add_folder(const QString& folder, QString* error);
+  void clear();
+  QTableWidget* table() const { return table_; }
+  enum Column {
+    kComparison,
+    kMetric,
+    kSeeds,
+    kBaseline,
+    kCandidate,
+    kDifference,
+    kPT,
+    kPWilcoxon,
+    kToTarget,
+    kTimeRatio,
+    kColumns
+  };
+
+ private:
+  QLabel* caption_;
+  QTableWidget* table_;
+  QStringList folders_;
+};
+
 class GroupsView : public QWidget {
   Q_OBJECT
  public:
