@@ -14,6 +14,7 @@ EvalResult Task::evaluate(const data::Dataset& split, const torch::Device& devic
   double loss_sum = 0.0, metric = 0.0;
   const int64_t n = split.size();
   for (int64_t start = 0; start < n; start += batch_size) {
+    check_cancel();
     const int64_t end = std::min(n, start + batch_size);
     auto batch = split.get(torch::arange(start, end, torch::kLong)).to(device);
     auto out = model().forward(ctx, batch);

@@ -4,6 +4,8 @@
 
 #include <torch/torch.h>
 
+#include <exception>
+#include <functional>
 #include <memory>
 #include <string>
 #include <utility>
@@ -22,9 +24,17 @@ struct EvalResult {
   std::vector<std::pair<std::string, double>> extras;  // e.g. BLEU beside perplexity
 };
 
+// An evaluation abandoned between two batches (Task::set_cancel): a Stop during it.
+struct EvalCancelled : std::exception {
+  const char* what() const noexcept override { return "evaluation cancelled"; }
+};
+
 class Task {
  public:
   virtual ~Task() = default;
+  // Checked before each batch of an evaluation: true abandons it (EvalCancelled), so a
+  // Stop never waits for a whole evaluation of a large split (12–45 s on image).
+  void set_cancel(std::function<bool()> cancelled) { cancelled_ = std::move(cancelled); }
 
   virtual std::string name() const = 0;
   virtual nn::Model& model() = 0;
@@ -52,6 +62,9 @@ class Task {
   virtual std::vector<std::string> extra_metric_names() const { return {}; }
 
  protected:
+  void check_cancel() const {
+    if (cancelled_ && cancelled_()) throw EvalCancelled();
+  }
   // Sum over the batch of the metric's per-example contributions (e.g. correct count).
   virtual double metric_sum(const torch::Tensor& outputs, const data::Batch& batch) const = 0;
   // The metric from the split's mean of metric_sum and its mean loss; perplexity tasks
@@ -59,6 +72,9 @@ class Task {
   virtual double finish_metric(double mean_metric_sum, double /*mean_loss*/) const {
     return mean_metric_sum;
   }
+
+ private:
+  std::function<bool()> cancelled_;
 };
 
 // A task whose three splits are datasets of one kind: their storage, accessors and the

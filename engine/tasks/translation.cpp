@@ -125,6 +125,7 @@ EvalResult TranslationTask::evaluate(const data::Dataset& split, const torch::De
   const bool bleu = &split == &eval_ && bleu_n_ > 0;
   std::vector<std::vector<int64_t>> hyps, refs;
   for (int64_t start = 0; start < n; start += batch_size) {
+    check_cancel();
     const int64_t end = std::min(n, start + batch_size);
     auto batch = split.get(torch::arange(start, end, torch::kLong)).to(device);
     const double k = batch.y.slice(1, 1).ne(data::Vocab::kPad).sum().item<double>();

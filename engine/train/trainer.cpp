@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdlib>
+#include <limits>
 #include <mutex>
 #include <optional>
 #include <thread>
@@ -137,6 +138,8 @@ RunSummary summary_head(const RunInfo& info, const tasks::Task& task) {
   s.num_parameters = info.num_parameters;
   s.num_groups = info.num_groups;
   s.status = RunStatus::completed;
+  // Until an evaluation reports (a run stopped or diverged before its first has none).
+  s.eval_loss = s.eval_metric = std::numeric_limits<double>::quiet_NaN();
   return s;
 }
 
@@ -186,6 +189,11 @@ class TrainingRun {
   }
 
   bool more() const { return step_ < total_; }
+
+  // A Stop abandons an evaluation between two of its batches.
+  void cancel_evaluations_on_stop(const RunControl& control) {
+    task_->set_cancel([&control] { return control.stop_requested(); });
+  }
 
   // Pause, single-step or stop from another thread (RunControl); false when stopped.
   // The run's clock (wall_time_s) stands still meanwhile: a pause, or the other runs' turns
@@ -282,10 +290,13 @@ class TrainingRun {
     auto& s = summary_;
     if (snapshot_pending_) publish_snapshot();
     s.steps = step_;
-    if (s.status != RunStatus::diverged && last_eval_ != step_) evaluate();
+    // A stopped run ends now: no final evaluation (the last one stands), none of the
+    // validation split — a Stop does not wait for a pass over a large split.
+    const bool evaluate_last = s.status != RunStatus::diverged && s.status != RunStatus::stopped;
+    if (evaluate_last && last_eval_ != step_) evaluate();
     early_->finish(store(), step_, s);  // the best evaluated model back, when kept
     s.wall_time_s = seconds_since(start_);
-    if (s.status != RunStatus::diverged) {  // after the clock: selection's cost is not the run's
+    if (evaluate_last) {  // after the clock: selection's cost is not the run's
       const auto v = task_->evaluate(task_->meta_val(), device_, eval_batch_);
       s.val_loss = v.loss;
       s.val_metric = v.metric;
@@ -336,9 +347,15 @@ class TrainingRun {
     return norms.empty() ? 0.0 : torch::stack(norms).norm().item<double>();
   }
 
+  // Abandoned (nothing recorded) when a Stop comes during it: the run stops next.
   void evaluate() {
     const auto t0 = Clock::now();
-    const auto r = task_->evaluate(task_->eval(), device_, eval_batch_);
+    tasks::EvalResult r;
+    try {
+      r = task_->evaluate(task_->eval(), device_, eval_batch_);
+    } catch (const tasks::EvalCancelled&) {
+      return;
+    }
     EvalRecord e{step_,        train_->epoch(),       r.loss,  r.metric,
                  ms_since(t0), seconds_since(start_), r.extras};
     for (auto* o : observers_) o->on_eval(e);
@@ -391,6 +408,7 @@ RunSummary Trainer::run() {
   // opens) and ends at its first wait_turn, stopped.
   if (control_) control_->begin();
   TrainingRun run(config_, observers_);
+  if (control_) run.cancel_evaluations_on_stop(*control_);
   while (run.more()) {
     if (!run.wait_turn(control_) || !run.train_step()) break;  // stopped, or diverged
     run.evaluate_when_due();

@@ -130,6 +130,32 @@ TEST(Trainer, StopFromAnotherThreadIsHonouredWithinOneStep) {
   EXPECT_EQ(obs.last, 20);
 }
 
+// A Stop that comes while an evaluation is due (or running) abandons it between two
+// batches and skips the final one: the run ends at once, with nothing half-evaluated
+// recorded. The stop arrives in on_step of step 10, before that step's evaluation.
+TEST(Trainer, StopAbandonsAnEvaluationAndSkipsTheFinalOne) {
+  auto c = tiny();
+  c.set("steps", "1000");
+  c.set("eval_every", "10");
+  Session s(c);
+  struct StopAt : RunObserver {
+    Session* s;
+    std::vector<int64_t> evals;
+    void on_step(const StepRecord& r) override {
+      if (r.step == 10) s->stop();
+    }
+    void on_eval(const EvalRecord& e) override { evals.push_back(e.step); }
+  } obs;
+  obs.s = &s;
+  s.add_observer(&obs);
+  const auto summary = s.run();
+  EXPECT_EQ(summary.status, RunStatus::stopped);
+  EXPECT_EQ(summary.steps, 10);
+  EXPECT_TRUE(obs.evals.empty());                // step 10's evaluation abandoned, no final one
+  EXPECT_TRUE(std::isnan(summary.eval_metric));  // never evaluated
+  EXPECT_TRUE(std::isnan(summary.val_metric));
+}
+
 TEST(Trainer, DivergingLossStopsTheRunWithStatusAndStep) {
   auto c = tiny();
   c.set("lr", "1e30");
