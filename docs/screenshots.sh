@@ -11,12 +11,17 @@ mkdir -p "$out"
 # A settings folder of its own: the window layout is the default one, not a user's.
 export XDG_CONFIG_HOME="$(mktemp -d)"
 trap 'rm -rf "$XDG_CONFIG_HOME"' EXIT
-xvfb-run -a -s "-screen 0 1600x1000x24" \
+xvfb-run -a -s "-screen 0 1920x1080x24" \
   "$studio" --config "$root/resources/configs/studio-screenshots.json" --screenshots "$out"
-# The same on a dark desktop (every plot takes its colours from the palette), with steps
-# 30–60 selected in Curves (the other panels show that range).
+# The Study panel with the committed image evidence (its JSON: no logs needed).
+study="$(mktemp -d)"
+xvfb-run -a -s "-screen 0 1920x1080x24" "$studio" --screenshots "$study" "$root/results/evidence/image"
+cp "$study/study.png" "$out/study.png"
+rm -rf "$study"
+# The same on a dark desktop (every plot takes its colours from the palette), on a laptop's
+# screen, with steps 30–60 selected in Curves (the other panels show that range).
 mkdir -p "$out/dark"
-xvfb-run -a -s "-screen 0 1600x1000x24" \
+xvfb-run -a -s "-screen 0 1366x768x24" \
   "$studio" --palette dark --config "$root/resources/configs/studio-screenshots.json" \
   --select-steps 30:60 --screenshots "$out/dark"
 ls -1 "$out" "$out/dark"

@@ -527,6 +527,20 @@ class StudioTest : public QObject {
     QCOMPARE(w.studio().runs().size(), size_t{1});
   }
 
+  // Modulation's table bars: centred at 1× on a log scale, to the right for more.
+  void centredBarsAreOnALogScale() {
+    using maw::ui::centred_bar;
+    const double span = std::log(4.0);
+    QCOMPARE(centred_bar(1.0, span), std::make_pair(0.5, 0.5));   // as AdamW: no bar
+    QCOMPARE(centred_bar(4.0, span), std::make_pair(0.5, 1.0));   // the column's largest
+    QCOMPARE(centred_bar(0.25, span), std::make_pair(0.0, 0.5));  // as much less
+    const auto half = centred_bar(2.0, span);                     // log scale: half way
+    QVERIFY(std::abs(half.second - 0.75) < 1e-12);
+    QCOMPARE(centred_bar(100.0, span), std::make_pair(0.5, 1.0));  // clamped
+    QCOMPARE(centred_bar(NAN, span), std::make_pair(0.0, 0.0));
+    QCOMPARE(centred_bar(-1.0, span), std::make_pair(0.0, 0.0));
+  }
+
   void helpListsTheShortcuts() {
     const QString h = MainWindow::help_text();
     for (const char* s :

@@ -7,8 +7,10 @@
 #include <QHBoxLayout>
 #include <QHeaderView>
 #include <QMouseEvent>
+#include <QPainter>
 #include <QShortcut>
 #include <QSignalBlocker>
+#include <QStyledItemDelegate>
 #include <QVBoxLayout>
 #include <algorithm>
 #include <cmath>
@@ -23,6 +25,29 @@
 #include "studio/studio.h"
 
 namespace maw::ui {
+
+namespace {
+// A bar behind a factor's or a ratio's number, from the cell's middle (1×: as AdamW) to the
+// right for more, to the left for less, on a log scale whose ends are the column's largest
+// deviation (its header's Qt::UserRole, at least 2×): which groups got more at a glance.
+class CentredBarDelegate : public QStyledItemDelegate {
+ public:
+  using QStyledItemDelegate::QStyledItemDelegate;
+  void paint(QPainter* p, const QStyleOptionViewItem& o, const QModelIndex& i) const override {
+    const double v = i.data(Qt::UserRole).toDouble();
+    const double span = i.model()->headerData(i.column(), Qt::Horizontal, Qt::UserRole).toDouble();
+    const auto [from, to] = centred_bar(v, span);
+    if (to > from) {
+      const QRectF r = QRectF(o.rect).adjusted(2, 3, -2, -3);
+      p->fillRect(QRectF(r.left() + from * r.width(), r.top(), (to - from) * r.width(), r.height()),
+                  v >= 1 ? QColor(46, 134, 193, 90) : QColor(192, 57, 43, 80));
+      p->setPen(QColor(128, 128, 128, 140));
+      p->drawLine(QPointF(r.center().x(), r.top()), QPointF(r.center().x(), r.bottom()));
+    }
+    QStyledItemDelegate::paint(p, o, i);
+  }
+};
+}  // namespace
 
 // ---- Modulation and features ----
 
@@ -99,6 +124,12 @@ GroupPlotView::GroupPlotView(Studio& studio, Kind kind, QWidget* parent)
     header->setMaximumSectionSize(280);
     header->setStretchLastSection(true);
     header->setSortIndicator(kGroup, Qt::AscendingOrder);
+    for (int c : {kLrRatio, kAlpha, kBeta})
+      summary_->setItemDelegateForColumn(c, new CentredBarDelegate(summary_));
+    for (int c : {kAlpha, kBeta}) {  // room for the bar beside the number
+      header->setSectionResizeMode(c, QHeaderView::Fixed);
+      header->resizeSection(c, fontMetrics().horizontalAdvance("0.00000") + 40);
+    }
     summary_->setSortingEnabled(true);
     auto* table = new QWidget;
     auto* tv = new QVBoxLayout(table);
@@ -287,6 +318,15 @@ void GroupPlotView::fill_summary(const RunModel& m) {
       item->setTextAlignment(Qt::AlignRight | Qt::AlignVCenter);
       summary_->setItem(g, cells[c].first, item);
     }
+  }
+  // The bars' scale: each column's largest deviation from 1× (log), at least 2×.
+  for (int c : {kLrRatio, kAlpha, kBeta}) {
+    double span = std::log(2.0);
+    for (int g = 0; g < summary_->rowCount(); ++g) {
+      const double v = summary_->item(g, c)->data(Qt::UserRole).toDouble();
+      if (std::isfinite(v) && v > 0) span = std::max(span, std::abs(std::log(v)));
+    }
+    summary_->horizontalHeaderItem(c)->setData(Qt::UserRole, span);
   }
   summary_->setSortingEnabled(true);
 

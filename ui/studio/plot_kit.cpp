@@ -406,6 +406,12 @@ bool has_data(const QCustomPlot* p) {
   return false;
 }
 
+std::pair<double, double> centred_bar(double value, double span) {
+  if (!std::isfinite(value) || value <= 0 || !(span > 0)) return {0.0, 0.0};
+  const double x = 0.5 + 0.5 * std::clamp(std::log(value) / span, -1.0, 1.0);
+  return {std::min(0.5, x), std::max(0.5, x)};
+}
+
 bool NumberItem::operator<(const QTableWidgetItem& other) const {
   const double a = data(Qt::UserRole).toDouble(), b = other.data(Qt::UserRole).toDouble();
   if (std::isnan(a)) return false;

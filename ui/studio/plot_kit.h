@@ -13,6 +13,7 @@
 #include <QTableWidgetItem>
 #include <initializer_list>
 #include <string>
+#include <utility>
 #include <vector>
 
 class QBoxLayout;
@@ -94,6 +95,10 @@ class NumberItem : public QTableWidgetItem {
   }
   bool operator<(const QTableWidgetItem& other) const override;
 };
+// A bar centred at 1× for a positive value on a log scale whose ends are ±`span` (natural
+// log): {from, to} as fractions of the width, 0.5 being 1×; {0, 0} for no bar (not finite,
+// not positive, span ≤ 0).
+std::pair<double, double> centred_bar(double value, double span);
 // The number, or "–" when it is not finite.
 QString format_number(double v, char format, int precision);
 // The run's modulator design and factor ranges, for captions (rich text).

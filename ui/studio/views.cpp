@@ -85,15 +85,17 @@ CurvesView::CurvesView(Studio& studio, QWidget* parent) : QWidget(parent), studi
   top->addWidget(smoothing_label_);
   top->addStretch();
   selection_label_ = new QLabel;
-  selection_label_->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);  // never widens
-  selection_label_->setMinimumWidth(60);
   selection_label_->setToolTip(
       "Shift+drag on a plot selects a step range; the other panels show it");
   clear_selection_ = new QToolButton;
   clear_selection_->setText("clear");
   clear_selection_->setToolTip("Show the whole run in every panel (Esc, or double-click a plot)");
-  top->addWidget(selection_label_);
-  top->addWidget(clear_selection_);
+  // The selection on a row of its own (shown while there is one): the controls' row is
+  // full on a laptop's screen.
+  auto* selection_row = new QHBoxLayout;
+  selection_row->addWidget(selection_label_);
+  selection_row->addWidget(clear_selection_);
+  selection_row->addStretch();
   connect(clear_selection_, &QToolButton::clicked, this, [this] { clear_selection(); });
   auto* esc = new QShortcut(QKeySequence(Qt::Key_Escape), this);
   esc->setContext(Qt::WidgetWithChildrenShortcut);
@@ -136,6 +138,7 @@ CurvesView::CurvesView(Studio& studio, QWidget* parent) : QWidget(parent), studi
   show_selection();
   auto* v = new QVBoxLayout(this);
   v->addLayout(top);
+  v->addLayout(selection_row);
   v->addWidget(loss_, 3);
   v->addWidget(metric_, 2);
   for (auto* w : {static_cast<QWidget*>(x_axis_), static_cast<QWidget*>(seeds_)})
@@ -204,7 +207,7 @@ void CurvesView::update_view() {
 void CurvesView::show_selection() {
   const auto [sel_lo, sel_hi] = selection();
   const bool on = sel_hi > sel_lo;
-  selection_label_->setText(on ? QString("steps %1–%2")
+  selection_label_->setText(on ? QString("selected: steps %1–%2 (every panel shows them)")
                                      .arg(QLocale().toString(static_cast<qlonglong>(sel_lo)),
                                           QLocale().toString(static_cast<qlonglong>(sel_hi)))
                                : QString());
