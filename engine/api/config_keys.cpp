@@ -100,6 +100,15 @@ Entry int_key(const std::string& key, int64_t RunConfig::*field, int64_t lo,
           [=](const RunConfig& c) { return Json(c.*field); }};
 }
 
+Entry int_key(const std::string& key, int64_t RunConfig::*field, int64_t lo, int64_t hi,
+              const std::string& help) {
+  const std::string allowed = "an integer from " + std::to_string(lo) + " to " + std::to_string(hi);
+  return {
+      {key, "int", allowed, help},
+      [=](RunConfig& c, const std::string& v) { c.*field = parse_int(key, v, lo, hi, allowed); },
+      [=](const RunConfig& c) { return Json(c.*field); }};
+}
+
 Entry float_key(const std::string& key, double RunConfig::*field, std::function<bool(double)> ok,
                 const std::string& allowed, const std::string& help) {
   return {{key, "float", allowed, help},
@@ -394,6 +403,11 @@ const std::vector<Entry>& schema() {
     e.push_back(int_key("attention_every", &RunConfig::attention_every, 0,
                         "steps between attention maps, kept on snapshot steps that are its "
                         "multiples (0: never; the maps are [L, H, G, G] each)"));
+    e.push_back(int_key("trajectory_directions", &RunConfig::trajectory_directions, 0, 8,
+                        "the path in parameter space: θ_t − θ_0 projected on this many fixed "
+                        "random filter-normalized directions (the same for every optimizer "
+                        "of a seed), and ‖θ_t − θ_0‖ per group, every snapshot_every steps, "
+                        "for every optimizer (0: not tracked)"));
     e.push_back(string_key("export_modulator", &RunConfig::export_modulator,
                            "write the trained modulator to this file at the end"));
     e.push_back(string_key("modulator", &RunConfig::modulator,

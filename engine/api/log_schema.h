@@ -15,14 +15,27 @@ namespace maw::logschema {
 inline constexpr const char* kName = "metaadamw-runlog";
 // 2: meta/grad_norm, rel_change, at_bound; the modulator_design attributes.
 // 3: steps/grad_norm.
-inline constexpr int kVersion = 3;
+// 4: trajectory/ (every optimizer) and the trajectory_* attributes.
+inline constexpr int kVersion = 4;
 
 enum class Elem { i64, f64, f32, text };
 // A dataset's axes past the first (the record's): their name in the `axes` attribute and
 // their length, from the run's shape.
-enum class Axis { group, feature, factor, layer, head, query_group, key_group, term, block, part };
+enum class Axis {
+  group,
+  feature,
+  factor,
+  layer,
+  head,
+  query_group,
+  key_group,
+  term,
+  block,
+  part,
+  direction
+};
 struct Dims {
-  int64_t groups = 0, features = 0, layers = 0, heads = 0;
+  int64_t groups = 0, features = 0, layers = 0, heads = 0, directions = 0;
 };
 int64_t length(Axis a, const Dims& d);
 const char* name(Axis a);
@@ -69,6 +82,8 @@ const Table<RunEvent>& events();
 const Table<Snapshot>& snapshots();
 const Table<Snapshot>& attention();
 const Table<MetaUpdateRecord>& meta();
+// Every optimizer, when the run tracks its trajectory (RunInfo::trajectory_directions).
+const Table<TrajectoryRecord>& trajectory();
 
 // docs/LOG_FORMAT.md's table of the appended datasets, made from the tables above (a test
 // holds the document to it).

@@ -63,6 +63,10 @@ struct RunInfo {
   // Convolutional tasks on a CPU: which kernels convolve, and why (nn/conv_check.h):
   // "onednn (passed a known-answer check)" or "native: …the failure…". Empty otherwise.
   std::string cpu_convolution;
+  // The trajectory (TrajectoryRecord): K directions (0: not tracked) and a checksum of
+  // them — runs with equal checksums share one plane (the same seed and initialization).
+  int64_t trajectory_directions = 0;
+  double trajectory_checksum = 0.0;
 };
 
 // One training step. Times in milliseconds; wall_time_s since the run started.
@@ -129,6 +133,15 @@ struct Snapshot {
   std::vector<float> effective_lr;         // [G]: η·α
   std::vector<float> effective_wd;         // [G]: λ·β
   std::vector<float> attention;            // [L, H, G, G]; empty when not kept this step
+};
+
+// The run's path in parameter space (train/trajectory.h), every snapshot_every steps and
+// at its first step, for every optimizer.
+struct TrajectoryRecord {
+  int64_t step = 0;
+  std::vector<float> coords;  // [K]: ⟨θ_t − θ_0, d_k⟩ / ‖d_k‖², in units of d_k
+  double distance = 0.0;      // ‖θ_t − θ_0‖₂ over every parameter
+  std::vector<float> group_distance;  // [G]: the same per group
 };
 
 // One meta-update (METAADAMW.md §5). Terms the objective does not use are NaN.

@@ -55,6 +55,9 @@ struct RunConfig {
   std::string meta_preset = "auto";
   int64_t snapshot_every = 10;   // steps between MetaAdamW snapshots (0: never)
   int64_t attention_every = 10;  // attention maps on snapshot steps that are multiples (0: never)
+  // The path in parameter space on this many random directions, every snapshot_every
+  // steps, for every optimizer (train/trajectory.h; 0: none).
+  int64_t trajectory_directions = 2;
   std::string export_modulator;  // write the trained modulator here at the end
   std::string modulator;         // start from a modulator exported by another run
 

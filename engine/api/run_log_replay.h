@@ -30,7 +30,15 @@ struct ReplayOptions {
   // others' snapshots arrive without maps), as the studio keeps them.
   size_t attention_budget_bytes = std::numeric_limits<size_t>::max();
   // Which tables to deliver (a reader that wants only the evaluations skips the rest).
-  enum Table : unsigned { steps = 1, evals = 2, events = 4, snapshots = 8, meta = 16, all = 31 };
+  enum Table : unsigned {
+    steps = 1,
+    evals = 2,
+    events = 4,
+    snapshots = 8,
+    meta = 16,
+    trajectory = 32,
+    all = 63
+  };
   unsigned tables = all;
 };
 

@@ -112,6 +112,7 @@ int64_t length(Axis a, const Dims& d) {
     case Axis::term: return static_cast<int64_t>(std::size(kMetaTerms));
     case Axis::block: return static_cast<int64_t>(std::size(kMetaGradBlocks));
     case Axis::part: return static_cast<int64_t>(std::size(kMetaChangeParts));
+    case Axis::direction: return d.directions;
   }
   return 0;
 }
@@ -128,6 +129,7 @@ const char* name(Axis a) {
     case Axis::term: return "term";
     case Axis::block: return "block";
     case Axis::part: return "part";
+    case Axis::direction: return "direction";
   }
   return "?";
 }
@@ -267,6 +269,7 @@ void markdown_rows(const Table<R>& t, const char* when, std::string& out) {
         case Axis::feature: shape += ", F"; break;
         case Axis::layer: shape += ", L"; break;
         case Axis::head: shape += ", H"; break;
+        case Axis::direction: shape += ", K"; break;
         default: shape += ", " + std::to_string(length(a, Dims{}));
       }
     }
@@ -281,6 +284,22 @@ void markdown_rows(const Table<R>& t, const char* when, std::string& out) {
 
 }  // namespace
 
+const Table<TrajectoryRecord>& trajectory() {
+  using R = TrajectoryRecord;
+  static const Table<R> t{
+      "trajectory",
+      "point",
+      1024,
+      {col<&R::step>("step", "the first step, then every snapshot_every steps", {}, 4),
+       col<&R::coords>("coords",
+                       "⟨θ_t − θ_0, d_k⟩ / ‖d_k‖² on the run's K filter-normalized random "
+                       "directions (the seed's: one plane for every optimizer of a seed)",
+                       {Axis::direction}, 4),
+       col<&R::distance>("distance", "‖θ_t − θ_0‖₂ over every parameter", {}, 4),
+       col<&R::group_distance>("group_distance", "‖θ_t − θ_0‖₂ per group", {Axis::group}, 4)}};
+  return t;
+}
+
 std::string datasets_markdown() {
   std::string out =
       "| dataset | shape | type | axes | since | meaning |\n"
@@ -294,6 +313,7 @@ std::string datasets_markdown() {
   markdown_rows(snapshots(), "MetaAdamW: ", out);
   markdown_rows(attention(), "MetaAdamW: ", out);
   markdown_rows(meta(), "MetaAdamW: ", out);
+  markdown_rows(trajectory(), "With trajectory_directions > 0: ", out);
   return out;
 }
 

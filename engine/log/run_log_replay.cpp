@@ -32,7 +32,7 @@ double number_attribute(const RunLogReader& r, const char* name) {
 
 Dims dims_of(const RunInfo& i) {
   return {static_cast<int64_t>(i.group_names.size()), static_cast<int64_t>(i.feature_names.size()),
-          i.modulator_layers, i.modulator_heads};
+          i.modulator_layers, i.modulator_heads, i.trajectory_directions};
 }
 
 template <class R>
@@ -105,7 +105,7 @@ std::vector<R> decode_rows(const RunLogReader& r, const Table<R>& t, const Dims&
 }
 
 // The order of a live run within one step: step, meta-update, snapshot, evaluation, events.
-enum Rank { kStep, kMeta, kSnapshot, kEval, kEvent };
+enum Rank { kStep, kMeta, kSnapshot, kTrajectory, kEval, kEvent, kRanks };
 
 struct Pending {
   int64_t key;
@@ -132,6 +132,8 @@ RunInfo decode_run_info(const RunLogReader& r) {
   i.attention_every = integer_attribute(r, "attention_every");
   i.modulator_design = r.attribute("modulator_design");  // "" before schema v2, or AdamW
   i.alpha_range = number_attribute(r, "alpha_range");
+  i.trajectory_directions = integer_attribute(r, "trajectory_directions");  // 0 before v4
+  i.trajectory_checksum = number_attribute(r, "trajectory_checksum");
   i.beta_range = number_attribute(r, "beta_range");
   if (r.has("groups/name")) i.group_names = r.read_strings("groups/name");
   if (r.has("groups/members"))
@@ -175,6 +177,7 @@ bool replay(const RunLogReader& r, ReplayCursor& c, RunObserver& o, const Replay
   const auto& tsn = logschema::snapshots();
   const auto& ta = logschema::attention();
   const auto& tm = logschema::meta();
+  const auto& tt = logschema::trajectory();
   std::vector<std::string> extra_paths;
   for (const auto& name : info.eval_extras) extra_paths.push_back("evals/extra/" + name);
   auto fresh = [&](const char* folder, uint64_t rows, unsigned table) {
@@ -189,6 +192,7 @@ bool replay(const RunLogReader& r, ReplayCursor& c, RunObserver& o, const Replay
   const auto [p0, pn] = fresh(tsn.folder, extent(r, tsn, {}), T::snapshots);
   const auto [a0, an] = fresh(ta.folder, extent(r, ta, {}), T::snapshots);
   const auto [m0, mn] = fresh(tm.folder, extent(r, tm, {}), T::meta);
+  const auto [t0, tn] = fresh(tt.folder, extent(r, tt, {}), T::trajectory);
 
   const auto steps = decode_rows(r, ts, dims, s0, sn);
   auto evals = decode_rows(r, te, dims, e0, en);
@@ -202,6 +206,7 @@ bool replay(const RunLogReader& r, ReplayCursor& c, RunObserver& o, const Replay
   const auto events = decode_rows(r, tv, dims, v0, vn, &unknown);
   auto snaps = decode_rows(r, tsn, dims, p0, pn);
   const auto metas = decode_rows(r, tm, dims, m0, mn);
+  const auto points = decode_rows(r, tt, dims, t0, tn);
   // Attention: the steps of every new map, the maps themselves only for the newest that
   // fit the budget.
   const auto att_steps = an ? r.read("attention/step", a0, an) : std::vector<double>{};
@@ -251,6 +256,7 @@ bool replay(const RunLogReader& r, ReplayCursor& c, RunObserver& o, const Replay
   // Nothing of a later step passes a snapshot that waits for its map.
   if (snaps_due < snaps.size()) limit = std::min(limit, snaps[snaps_due].step);
   for (size_t k = 0; k < evals.size(); ++k) order.push_back({evals[k].step, kEval, k});
+  for (size_t k = 0; k < points.size(); ++k) order.push_back({points[k].step, kTrajectory, k});
   int64_t before = c.last_step;
   for (size_t k = 0; k < events.size(); ++k) {
     before = events[k].step >= 0 ? events[k].step : before;  // -1: not tied to a step
@@ -260,7 +266,7 @@ bool replay(const RunLogReader& r, ReplayCursor& c, RunObserver& o, const Replay
     return a.key != b.key ? a.key < b.key : a.rank < b.rank;
   });
 
-  uint64_t delivered[5] = {0, 0, 0, 0, 0};
+  uint64_t delivered[kRanks] = {};
   for (const auto& p : order) {
     if ((limited || snaps_due < snaps.size()) && p.key >= limit)
       break;  // the order is by key: nothing later is due
@@ -269,6 +275,7 @@ bool replay(const RunLogReader& r, ReplayCursor& c, RunObserver& o, const Replay
       case kStep: o.on_step(steps[p.index]); break;
       case kMeta: o.on_meta_update(metas[p.index]); break;
       case kSnapshot: o.on_snapshot(snaps[p.index]); break;
+      case kTrajectory: o.on_trajectory(points[p.index]); break;
       case kEval:
         o.on_eval(evals[p.index]);
         c.last_eval = evals[p.index];
@@ -277,6 +284,7 @@ bool replay(const RunLogReader& r, ReplayCursor& c, RunObserver& o, const Replay
       case kEvent:
         if (!unknown[p.index]) o.on_event(events[p.index]);
         break;
+      case kRanks: break;  // (the count, no record)
     }
     c.last_step = std::max(c.last_step, p.key);
     any = true;
@@ -286,6 +294,7 @@ bool replay(const RunLogReader& r, ReplayCursor& c, RunObserver& o, const Replay
   c.rows[tsn.folder] += delivered[kSnapshot];
   c.rows[te.folder] += delivered[kEval];
   c.rows[tv.folder] += delivered[kEvent];
+  c.rows[tt.folder] += delivered[kTrajectory];
   // The attention rows of the delivered snapshots (and the orphans before them).
   uint64_t used = 0;
   for (size_t k = 0; k < delivered[kSnapshot]; ++k)
@@ -294,7 +303,8 @@ bool replay(const RunLogReader& r, ReplayCursor& c, RunObserver& o, const Replay
 
   // The end: the summary the log can give, once everything is delivered.
   const bool all = delivered[kStep] == sn && delivered[kMeta] == mn && delivered[kSnapshot] == pn &&
-                   delivered[kEval] == en && delivered[kEvent] == vn;
+                   delivered[kEval] == en && delivered[kEvent] == vn &&
+                   delivered[kTrajectory] == tn;
   const std::string status = r.status();
   if (complete && all && status != "running") {
     c.finished = true;

@@ -282,6 +282,14 @@ class RunLogWriter : public RunObserver {
     });
   }
 
+  void on_trajectory(const TrajectoryRecord& r) override {
+    EnqueueTimer timer(enqueue_ns_);
+    push([this, r] {
+      if (!series_.count("trajectory/step")) return;  // not announced in RunInfo
+      write_row(logschema::trajectory(), r);
+    });
+  }
+
   void on_event(const RunEvent& e) override {
     EnqueueTimer timer(enqueue_ns_);
     push([this, e] { event(e); });
@@ -326,6 +334,10 @@ class RunLogWriter : public RunObserver {
     attr(root, "num_parameters", i.num_parameters, H5::PredType::NATIVE_INT64);
     attr(root, "snapshot_every", i.snapshot_every, H5::PredType::NATIVE_INT64);
     attr(root, "attention_every", i.attention_every, H5::PredType::NATIVE_INT64);
+    if (i.trajectory_directions > 0) {
+      attr(root, "trajectory_directions", i.trajectory_directions, H5::PredType::NATIVE_INT64);
+      attr(root, "trajectory_checksum", i.trajectory_checksum, H5::PredType::NATIVE_DOUBLE);
+    }
     if (!i.modulator_design.empty()) {
       attr(root, "modulator_design", i.modulator_design);
       attr(root, "alpha_range", i.alpha_range, H5::PredType::NATIVE_DOUBLE);
@@ -347,7 +359,7 @@ class RunLogWriter : public RunObserver {
 
     const logschema::Dims dims{static_cast<int64_t>(G),
                                static_cast<int64_t>(i.feature_names.size()), i.modulator_layers,
-                               i.modulator_heads};
+                               i.modulator_heads, i.trajectory_directions};
     create_table(logschema::steps(), dims);
     auto evals = create_table(logschema::evals(), dims);
     auto extra = make_group(evals, "extra");
@@ -362,6 +374,7 @@ class RunLogWriter : public RunObserver {
       create_table(logschema::attention(), dims);
       create_table(logschema::meta(), dims);
     }
+    if (i.trajectory_directions > 0) create_table(logschema::trajectory(), dims);
   }
 
   // A table's folder and one extendible dataset per column (docs/LOG_FORMAT.md).

@@ -23,6 +23,7 @@
 #include "train/checkpoint.h"
 #include "train/early_stopping.h"
 #include "train/optimizers.h"
+#include "train/trajectory.h"
 
 namespace maw::train {
 namespace {
@@ -61,6 +62,7 @@ torch::Device resolve_device(const std::string& name) {
 constexpr uint64_t kTrainStream = 0x9e3779b97f4a7c15ULL;
 constexpr uint64_t kMetaTrainStream = 0xbf58476d1ce4e5b9ULL;
 constexpr uint64_t kMetaValStream = 0x94d049bb133111ebULL;
+constexpr uint64_t kTrajectoryStream = 0xd6e8feb86659fd93ULL;
 
 // LibTorch allocates activations, gradients and temporaries with malloc on the CPU, and
 // glibc hands blocks above its (adaptive) mmap threshold, and the heap's free top beyond
@@ -174,14 +176,25 @@ class TrainingRun {
     opt_ = make_optimizer(c, store(), groups_, [this] { return meta_batches(); });
     if (!c.modulator.empty()) opt_->import_modulator(c.modulator);
     early_.emplace(c, task_->metric_higher_is_better());
+    // θ_0 is the initialization (a resumed run's too: it is the seed's), the directions
+    // the seed's: every optimizer of a seed on one plane.
+    if (c.trajectory_directions > 0 && c.snapshot_every > 0)
+      trajectory_.emplace(store().parameters(), groups_, static_cast<int>(c.trajectory_directions),
+                          c.seed ^ kTrajectoryStream);
     if (!c.resume.empty())
       step_ = load_checkpoint(c.resume, store(), *opt_, streams(), device_, *early_,
                               task_->extra_metric_names());
     first_step_ = step_;
     schedule_ = optim::parse_lr_schedule(c.lr_schedule);  // checked by RunConfig
-    const RunInfo info = make_run_info(c, *task_, store(), groups_, *opt_, device_, threads_,
-                                       total_, train_->batches_per_epoch());
+    RunInfo info = make_run_info(c, *task_, store(), groups_, *opt_, device_, threads_, total_,
+                                 train_->batches_per_epoch());
+    if (trajectory_) {
+      info.trajectory_directions = trajectory_->directions();
+      info.trajectory_checksum = trajectory_->checksum();
+      info.snapshot_every = c.snapshot_every;
+    }
     for (auto* o : observers_) o->on_start(info);
+    publish_trajectory();  // where the path starts
     announce(RunEvent::Kind::Started);
     summary_ = summary_head(info, *task_);
     ctx_ = task_->model().ctx(/*training=*/true, /*update_buffers=*/true);
@@ -259,6 +272,7 @@ class TrainingRun {
     // read on a GPU (which waits for the device anyway), so the step never waits for it.
     if (want_snapshot) snapshot_pending_ = true;
     if (snapshot_pending_ && opt_->snapshot_ready()) publish_snapshot();
+    if (want_snapshot) publish_trajectory();
     return true;
   }
 
@@ -366,6 +380,12 @@ class TrainingRun {
     last_eval_ = step_;
   }
 
+  void publish_trajectory() {
+    if (!trajectory_) return;
+    const auto r = trajectory_->measure(step_, store().parameters());
+    for (auto* o : observers_) o->on_trajectory(r);
+  }
+
   void publish_snapshot() {
     snapshot_pending_ = false;
     if (const auto snap = opt_->snapshot())
@@ -382,6 +402,7 @@ class TrainingRun {
   int64_t total_ = 0, eval_batch_ = 0, step_ = 0, first_step_ = 0, last_eval_ = -1;
   std::unique_ptr<RunOptimizer> opt_;
   std::optional<EarlyStopping> early_;
+  std::optional<Trajectory> trajectory_;
   optim::LrSchedule schedule_ = optim::LrSchedule::Constant;
   RunSummary summary_;
   Clock::time_point start_;

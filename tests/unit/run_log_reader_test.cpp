@@ -61,7 +61,7 @@ const std::string& logged_run(Recorder* out = nullptr) {
 TEST(RunLogReader, ReadsEverySeriesOfAFinishedRunAsTheObserversSawIt) {
   Recorder rec;
   RunLogReader r(logged_run(&rec));
-  EXPECT_EQ(r.schema_version(), 3);
+  EXPECT_EQ(r.schema_version(), logschema::kVersion);
   EXPECT_EQ(r.status(), "completed");
   EXPECT_FALSE(r.writer_alive());
   EXPECT_EQ(r.attribute("task"), "synthetic");
@@ -184,7 +184,10 @@ TEST(RunLogReader, TheCodecWritesThePreviousVersionsLayout) {
   std::set<std::string> added;  // by schema versions after the golden log's
   for (const auto& c : logschema::steps().columns)
     if (c.since > 2) added.insert(std::string("steps/") + c.name);
+  for (const auto& c : logschema::trajectory().columns)  // version 4, every optimizer
+    added.insert(std::string("trajectory/") + c.name);
   EXPECT_TRUE(added.count("steps/grad_norm"));
+  EXPECT_TRUE(added.count("trajectory/coords"));
   EXPECT_EQ(got.size(), want.size() + added.size());
   for (const auto& [p, desc] : want) {
     const auto it = got.find(p);

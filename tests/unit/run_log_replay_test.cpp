@@ -38,6 +38,11 @@ class Recorder : public RunObserver {
   void on_meta_update(const MetaUpdateRecord& r) override {
     calls.push_back("meta " + std::to_string(r.step) + " " + std::to_string(r.grad_norm[2]));
   }
+  void on_trajectory(const TrajectoryRecord& r) override {
+    calls.push_back("trajectory " + std::to_string(r.step) + " " + std::to_string(r.coords.at(1)) +
+                    " " + std::to_string(r.distance) + " " +
+                    std::to_string(r.group_distance.at(1)));
+  }
   void on_event(const RunEvent& e) override {
     calls.push_back(std::string("event ") + name_of(e.kind) + " " + std::to_string(e.step) + " " +
                     e.message);
@@ -65,6 +70,8 @@ RunInfo meta_run() {
   i.snapshot_every = 1;
   i.attention_every = 2;
   i.modulator_design = "learning";
+  i.trajectory_directions = 2;
+  i.trajectory_checksum = 12.5;
   return i;
 }
 
@@ -95,6 +102,12 @@ void live_step(RunObserver& w, Recorder& want, int64_t t) {
   if (t % 2 == 0) s.attention.assign(8, 0.125f * static_cast<float>(t % 7));
   w.on_snapshot(s);
   want.on_snapshot(s);
+  const TrajectoryRecord p{t,
+                           {0.5f * static_cast<float>(t), -0.25f * static_cast<float>(t)},
+                           2.0 * static_cast<double>(t),
+                           {1.0f, 3.0f * static_cast<float>(t)}};
+  w.on_trajectory(p);
+  want.on_trajectory(p);
   if (t % 5 == 0) {
     const EvalRecord e{t,
                        0,
@@ -115,6 +128,9 @@ TEST(Replay, AGrowingLogArrivesInTheRunsOrderOnceEachAndEndsWithItsSummary) {
   const RunInfo info = meta_run();
   w->on_start(info);
   want.on_start(info);
+  const TrajectoryRecord origin{0, {0.0f, 0.0f}, 0.0, {0.0f, 0.0f}};  // as the trainer: first
+  w->on_trajectory(origin);
+  want.on_trajectory(origin);
   const RunEvent started{RunEvent::Kind::Started, 0, ""};
   w->on_event(started);
   want.on_event(started);

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
+#include <limits>
 
 namespace maw::ui {
 
@@ -73,6 +74,7 @@ RunModel::RunModel(std::string id, size_t trace_capacity)
       meta_ms(trace_capacity),
       huw_s{Trace(trace_capacity), Trace(trace_capacity), Trace(trace_capacity)},
       huw_weights{Trace(trace_capacity), Trace(trace_capacity), Trace(trace_capacity)},
+      distance(trace_capacity),
       id_(std::move(id)),
       capacity_(trace_capacity) {
   for (auto& t : grad_norm) t = Trace(trace_capacity);
@@ -177,6 +179,38 @@ void RunModel::on_meta_update(const MetaUpdateRecord& r) {
   for (size_t k = 0; k < rel_change.size(); ++k)
     rel_change[k].append(x, last_wall_, r.rel_change[k]);
   for (size_t k = 0; k < at_bound.size(); ++k) at_bound[k].append(x, last_wall_, r.at_bound[k]);
+}
+
+void TrajectoryPath::add(int64_t step, const std::vector<float>& coords) {
+  if (steps_.empty()) k_ = coords.size();
+  if (coords.size() != k_) return;                     // one run has one K
+  if (steps_.size() >= capacity_ && capacity_ >= 2) {  // every second point goes
+    size_t kept = 0;
+    for (size_t i = 0; i < steps_.size(); i += 2, ++kept) {
+      steps_[kept] = steps_[i];
+      std::copy_n(coords_.begin() + static_cast<std::ptrdiff_t>(i * k_), k_,
+                  coords_.begin() + static_cast<std::ptrdiff_t>(kept * k_));
+    }
+    steps_.resize(kept);
+    coords_.resize(kept * k_);
+  }
+  steps_.push_back(step);
+  coords_.insert(coords_.end(), coords.begin(), coords.end());
+}
+
+double TrajectoryPath::at(size_t i, size_t k) const {
+  return i < steps_.size() && k < k_ ? static_cast<double>(coords_[i * k_ + k])
+                                     : std::numeric_limits<double>::quiet_NaN();
+}
+
+void RunModel::on_trajectory(const TrajectoryRecord& r) {
+  const auto x = static_cast<double>(r.step);
+  path.add(r.step, r.coords);
+  distance.append(x, last_wall_, r.distance);
+  if (group_distance.size() != r.group_distance.size())
+    group_distance.assign(r.group_distance.size(), Trace(capacity_));
+  for (size_t g = 0; g < r.group_distance.size(); ++g)
+    group_distance[g].append(x, last_wall_, r.group_distance[g]);
 }
 
 void RunModel::on_event(const RunEvent& e) {

@@ -43,6 +43,25 @@ class AttentionMaps {
   std::deque<std::vector<float>> maps_;
 };
 
+// The run's path on its trajectory plane (TrajectoryRecord), every point's K coordinates
+// together (Trace's min/max decimation would pair one direction's point with another's):
+// past `capacity` points every second one goes, the newest always kept.
+class TrajectoryPath {
+ public:
+  explicit TrajectoryPath(size_t capacity = 4096) : capacity_(capacity) {}
+  void add(int64_t step, const std::vector<float>& coords);
+  size_t size() const { return steps_.size(); }
+  const std::vector<int64_t>& steps() const { return steps_; }
+  // Point i's coordinate on direction k (NaN beyond the run's K).
+  double at(size_t i, size_t k) const;
+  size_t directions() const { return k_; }
+
+ private:
+  size_t capacity_, k_ = 0;
+  std::vector<int64_t> steps_;
+  std::vector<float> coords_;  // [point][K]
+};
+
 struct RunEventEntry {
   int64_t step = 0;
   std::string kind, message;
@@ -61,6 +80,7 @@ class RunModel : public RunObserver {
   void on_eval(const EvalRecord& r) override;
   void on_snapshot(const Snapshot& s) override;
   void on_meta_update(const MetaUpdateRecord& r) override;
+  void on_trajectory(const TrajectoryRecord& r) override;
   void on_event(const RunEvent& e) override;
   // The final status, and the summary's message (why it stopped) as an event.
   void on_finish(const RunSummary& s) override;
@@ -112,6 +132,11 @@ class RunModel : public RunObserver {
   std::array<Trace, std::size(kMetaGradBlocks)> grad_norm;
   std::array<Trace, std::size(kMetaChangeParts)> rel_change;
   std::array<Trace, std::size(kFactorNames)> at_bound;
+  // The trajectory (run-log schema v4, every optimizer): the path on the plane, ‖θ_t − θ_0‖
+  // overall and per group [G].
+  TrajectoryPath path;
+  Trace distance;
+  std::vector<Trace> group_distance;
   std::vector<RunEventEntry> events;
 
  private:
