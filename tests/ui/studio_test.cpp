@@ -76,7 +76,7 @@ class StudioTest : public QObject {
     for (auto* d : w.findChildren<QDockWidget*>()) docks << d->objectName();
     docks.sort();
     QCOMPARE(docks, QStringList({"attention", "features", "groups", "meta", "modulation", "setup",
-                                 "steps", "study"}));
+                                 "steps", "study", "trajectory"}));
   }
 
   void aTinyRunStreamsIntoTheCurves() {
@@ -501,6 +501,52 @@ class StudioTest : public QObject {
     w.open_logs({tmp_.filePath("broken-study")});
     QVERIFY2(w.last_error().contains("protocol.json"), qPrintable(w.last_error()));
     QCOMPARE(t->rowCount(), comparisons);  // nothing lost
+  }
+
+  // Trajectory: both optimizers' paths on one plane from the start (the origin), live; the
+  // logs of the same runs, opened afterwards, draw the same paths.
+  void trajectoryPathsLiveAndFromTheirLogs() {
+    const QString logs = tmp_.filePath("trajectory-logs");
+    std::vector<std::vector<std::pair<double, double>>> live;
+    {
+      MainWindow w;
+      w.show();
+      w.setup().load_json(
+          write_config("traj.json",
+                       R"({"task": "synthetic", "preset": "tiny", "steps": 40, "eval_every": 10,
+              "snapshot_every": 4, "meta_update_freq": 10, "threads": 1})"));
+      for (auto* e : w.setup().findChildren<QLineEdit*>())
+        if (e->placeholderText().startsWith("no logging")) e->setText(logs);
+      w.start();
+      QTRY_VERIFY_WITH_TIMEOUT(!w.studio().running(), 120000);
+      QTest::qWait(100);
+      show_panel(w, "trajectory");
+      auto& t = w.trajectory();
+      QCOMPARE(t.paths(), 2);  // AdamW and MetaAdamW: one seed, one plane
+      for (int i = 0; i < 2; ++i) {
+        const auto p = t.path_points(i);
+        QCOMPARE(p.size(), size_t{11});                 // steps 0, 4, …, 40
+        QCOMPARE(p.front(), std::make_pair(0.0, 0.0));  // from the origin
+        live.push_back(p);
+      }
+      QVERIFY(live[0].back() != live[1].back());     // the optimizers went different ways
+      QVERIFY(t.distance_plot()->graphCount() > 2);  // the groups, and both runs overall
+      const QString csv = tmp_.filePath("trajectory.csv");
+      QVERIFY2(w.export_panel("trajectory", csv), qPrintable(w.last_error()));
+      QFile f(csv);
+      QVERIFY(f.open(QIODevice::ReadOnly));
+      QVERIFY(QString::fromUtf8(f.readAll()).contains(": step\",\"direction 1"));
+    }
+    MainWindow w;
+    w.show();
+    w.open_logs({logs});
+    show_panel(w, "trajectory");
+    auto& t = w.trajectory();
+    QTRY_COMPARE(t.paths(), 2);
+    std::vector<std::vector<std::pair<double, double>>> loaded{t.path_points(0), t.path_points(1)};
+    std::sort(live.begin(), live.end());
+    std::sort(loaded.begin(), loaded.end());
+    QCOMPARE(loaded, live);
   }
 
   // File › Open recent: the newest first, once each (by absolute path), and it opens them.

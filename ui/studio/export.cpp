@@ -84,6 +84,20 @@ void write_color_maps(QCustomPlot* p, QTextStream& out) {
   }
 }
 
+// Parametric curves (Trajectory's paths): per curve its points in order, step and (x, y).
+void write_curves(QCustomPlot* p, QTextStream& out) {
+  for (int i = 0; i < p->plottableCount(); ++i) {
+    auto* c = qobject_cast<QCPCurve*>(p->plottable(i));
+    if (!c || !c->visible() || c->property("csv_skip").toBool() || c->data()->isEmpty()) continue;
+    const QString name = c->name().isEmpty() ? QString("curve %1").arg(i + 1) : c->name();
+    out << '\n'
+        << quoted(name + ": step") << ',' << quoted(c->keyAxis()->label()) << ','
+        << quoted(c->valueAxis()->label()) << '\n';
+    for (auto it = c->data()->constBegin(); it != c->data()->constEnd(); ++it)
+      out << number(it->t) << ',' << number(it->key) << ',' << number(it->value) << '\n';
+  }
+}
+
 void write_table(QTableWidget* t, QTextStream& out) {
   out << '\n';
   for (int c = 0; c < t->columnCount(); ++c) {
@@ -221,6 +235,7 @@ bool save_panel_csv(const std::vector<QCustomPlot*>& plots,
     }
   }
   for (auto* p : plots) write_color_maps(p, out);
+  for (auto* p : plots) write_curves(p, out);
   for (auto* t : tables) write_table(t, out);
   out.flush();
   if (f.error() != QFile::NoError) {

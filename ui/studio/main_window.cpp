@@ -52,9 +52,9 @@ QDockWidget* dock(QMainWindow* w, const QString& title, const QString& name, QWi
 
 // The panels that export (dock object names, "curves" for the central one) and their titles.
 constexpr std::pair<const char*, const char*> kPanels[] = {
-    {"curves", "&Curves"},     {"steps", "&Steps"},         {"modulation", "&Modulation"},
-    {"features", "&Features"}, {"attention", "&Attention"}, {"meta", "M&eta"},
-    {"study", "S&tudy"}};
+    {"curves", "&Curves"},         {"steps", "&Steps"},         {"modulation", "&Modulation"},
+    {"features", "&Features"},     {"attention", "&Attention"}, {"meta", "M&eta"},
+    {"trajectory", "T&rajectory"}, {"study", "S&tudy"}};
 
 // The panel a dock shows (inside its scroll area).
 QWidget* panel_of(QDockWidget* d) {
@@ -76,6 +76,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
   steps_ = new StepSeriesView(*studio_);
   groups_ = new GroupsView(*studio_);
   study_ = new StudyView;
+  trajectory_ = new TrajectoryView(*studio_);
   setCentralWidget(curves_);
 
   auto* scroll = new QScrollArea;
@@ -91,19 +92,22 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
   auto* d_feat = dock(this, "Features", "features", features_, Qt::BottomDockWidgetArea);
   auto* d_meta = dock(this, "Meta", "meta", meta_, Qt::BottomDockWidgetArea);
   auto* d_steps = dock(this, "Steps", "steps", steps_, Qt::BottomDockWidgetArea);
+  auto* d_traj = dock(this, "Trajectory", "trajectory", trajectory_, Qt::BottomDockWidgetArea);
   d_study_ = dock(this, "Study", "study", study_, Qt::BottomDockWidgetArea);
   // Panels refresh only while shown (a hidden tab costs nothing), and at once when shown.
   panels_ = {
       {d_mod, [this] { modulation_->refresh(); }}, {d_att, [this] { attention_->refresh(); }},
       {d_feat, [this] { features_->refresh(); }},  {d_meta, [this] { meta_->refresh(); }},
-      {d_steps, [this] { steps_->refresh(); }},    {d_groups, [this] { groups_->refresh(); }}};
+      {d_steps, [this] { steps_->refresh(); }},    {d_groups, [this] { groups_->refresh(); }},
+      {d_traj, [this] { trajectory_->refresh(); }}};
   for (const auto& [d, refresh] : panels_)
     connect(d, &QDockWidget::visibilityChanged, this, [refresh = refresh](bool shown) {
       if (shown) refresh();
     });
   tabifyDockWidget(d_feat, d_meta);
   tabifyDockWidget(d_meta, d_steps);
-  tabifyDockWidget(d_steps, d_study_);
+  tabifyDockWidget(d_steps, d_traj);
+  tabifyDockWidget(d_traj, d_study_);
   d_feat->raise();
   // Below ~1200 pixels of height (a 1366×768 laptop, a 1080p screen) Modulation's plot and
   // table and Attention's heatmap do not fit one above the other: they share a tab there

@@ -24,6 +24,7 @@ class MetaView;
 class GroupsView;
 class StepSeriesView;
 class StudyView;
+class TrajectoryView;
 
 class MainWindow : public QMainWindow {
   Q_OBJECT
@@ -40,6 +41,7 @@ class MainWindow : public QMainWindow {
   StepSeriesView& steps() { return *steps_; }
   MetaView& meta() { return *meta_; }
   StudyView& study() { return *study_; }
+  TrajectoryView& trajectory() { return *trajectory_; }
 
   void start();
   void open_logs(const QStringList& paths);
@@ -97,6 +99,7 @@ class MainWindow : public QMainWindow {
   MetaView* meta_;
   GroupsView* groups_;
   StudyView* study_;
+  TrajectoryView* trajectory_;
   QDockWidget* d_study_;
   QAction *start_, *pause_, *step_, *stop_;
   QMenu* recent_;

@@ -215,6 +215,35 @@ class StepSeriesView : public QWidget {
   QCustomPlot* plot_;
 };
 
+// Trajectory: the runs' paths in parameter space on their plane (two of the run's K random
+// directions, train/trajectory.h) — every run sharing the shown run's plane (one seed, one
+// initialization), its start and end marked, the hovered step's point marked on each — and
+// the distance from the initialization, ‖θ_t − θ_0‖, per group of the shown run with every
+// run's overall distance. Both follow the step range (a selection shows its points only).
+class TrajectoryView : public QWidget {
+  Q_OBJECT
+ public:
+  explicit TrajectoryView(Studio& studio, QWidget* parent = nullptr);
+  void refresh();
+  QCustomPlot* plane() const { return plane_; }
+  QCustomPlot* distance_plot() const { return distance_; }
+  QSpinBox* x_direction() const { return x_dir_; }
+  QSpinBox* y_direction() const { return y_dir_; }
+  int paths() const { return static_cast<int>(paths_.size()); }  // runs drawn on the plane
+  // Run i's drawn points (plane coordinates), in step order (tests).
+  std::vector<std::pair<double, double>> path_points(int i) const;
+
+ private:
+  void mark_hovered(double step);
+  Studio& studio_;
+  RunPicker* run_;
+  QSpinBox *x_dir_, *y_dir_;
+  QLabel* caption_;
+  QCustomPlot *plane_, *distance_;
+  std::vector<class QCPCurve*> paths_;
+  std::vector<const RunModel*> path_runs_;
+};
+
 // Study: the statistics of the studies opened (a compare or sweep --log-dir's study.json,
 // a `metaadamw study` folder's protocol.json with its variants): per comparison the metric
 // both ways over the seeds, the difference with its 95% CI, the paired t-test's and the
