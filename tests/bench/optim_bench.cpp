@@ -9,6 +9,9 @@
 // the modulator's backward); a model's forward/backward is measured end to end later.
 #include <benchmark/benchmark.h>
 #include <torch/torch.h>
+#include <map>
+#include <memory>
+#include <string>
 
 #include <ATen/CPUGeneratorImpl.h>
 
@@ -17,6 +20,9 @@
 #include "optim/adamw_kernel.h"
 #include "optim/cpu_isa.h"
 #include "optim/metaadamw.h"
+#include "optim/param_groups.h"
+#include "tasks/task.h"
+#include "train/trajectory.h"
 
 namespace {
 
@@ -330,6 +336,60 @@ BENCHMARK(BM_FeatureStatistics)->Apply(shapes_args);
 BENCHMARK(BM_ModulatorForwardPaper)
     ->ArgsProduct({{8, 64, 128}, {8, 64}, {0, 1}})
     ->Unit(benchmark::kMillisecond);
+
+// The trajectory's cost (issue step 14) beside a training step of the same model: a task's
+// small preset, one training batch forward and backward plus LibTorch's AdamW step; and the
+// projection on K = 2 directions with the per-group distances (train/trajectory.h). Their
+// ratio ÷ snapshot_every is the trajectory's share of a step.
+struct TaskModel {
+  std::unique_ptr<maw::tasks::Task> task;
+  std::vector<maw::optim::ParamGroup> groups;
+  maw::data::Batch batch;
+};
+
+TaskModel& task_model(const std::string& name) {
+  static std::map<std::string, TaskModel> models;
+  auto it = models.find(name);
+  if (it != models.end()) return it->second;
+  maw::RunConfig c;
+  c.set("task", name);
+  c.set("preset", "small");
+  c.resolve_preset();
+  torch::manual_seed(0);
+  TaskModel m;
+  m.task = maw::tasks::make_task(c, torch::kFloat);
+  m.groups = maw::optim::make_groups(m.task->model().store().info(), maw::optim::GroupingSpec{});
+  m.batch = m.task->train().get(torch::arange(0, c.batch_size, torch::kLong));
+  return models.emplace(name, std::move(m)).first->second;
+}
+
+void BM_TrainingStep(benchmark::State& state, const std::string& name) {
+  auto& m = task_model(name);
+  auto& store = m.task->model().store();
+  torch::optim::AdamW opt(store.parameters(), torch::optim::AdamWOptions(1e-4));
+  auto ctx = m.task->model().ctx(/*training=*/true, /*update_buffers=*/true);
+  for (auto _ : state) {
+    store.zero_grad();
+    auto loss = m.task->loss(m.task->model().forward(ctx, m.batch), m.batch);
+    loss.backward();
+    opt.step();
+    benchmark::DoNotOptimize(loss.item<double>());
+  }
+}
+
+void BM_TrajectoryPoint(benchmark::State& state, const std::string& name) {
+  auto& m = task_model(name);
+  const auto& params = m.task->model().store().parameters();
+  const maw::train::Trajectory t(params, m.groups, 2, 1);
+  state.counters["parameters"] = static_cast<double>(m.task->model().store().numel());
+  int64_t step = 0;
+  for (auto _ : state) benchmark::DoNotOptimize(t.measure(++step, params).distance);
+}
+
+BENCHMARK_CAPTURE(BM_TrainingStep, image, std::string("image"))->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(BM_TrajectoryPoint, image, std::string("image"))->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(BM_TrainingStep, lm, std::string("lm"))->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(BM_TrajectoryPoint, lm, std::string("lm"))->Unit(benchmark::kMillisecond);
 
 }  // namespace
 
