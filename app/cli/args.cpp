@@ -78,6 +78,10 @@ Usage:
                                        series and their shapes
   metaadamw export FILE.h5 --csv DIR   every series as CSV at full resolution (N-D
                                        series in long format: step, group, feature, value)
+  metaadamw trajectory FILE.h5... [--json]
+                                       the joint PCA of runs' paths in parameter space
+                                       (runs made with --set trajectory_full_every=N):
+                                       each run's steps → (PC1, PC2), explained variance
   metaadamw keys                       every configuration key, its values and meaning
   metaadamw data list [--data-dir DIR] the offline datasets: source, place, presence, size
   metaadamw data fetch [NAME|all] [--data-dir DIR]
@@ -146,10 +150,10 @@ Command parse(const std::vector<std::string>& args) {
   }
   if (first != "train" && first != "compare" && first != "sweep" && first != "study" &&
       first != "report" && first != "keys" && first != "data" && first != "inspect" &&
-      first != "export")
+      first != "export" && first != "trajectory")
     throw ConfigError("unknown command '" + first +
-                      "'; commands: train, compare, sweep, study, report, inspect, export, keys, "
-                      "data");
+                      "'; commands: train, compare, sweep, study, report, inspect, export, "
+                      "trajectory, keys, data");
   cmd.name = first;
   cmd.argv.assign(args.begin(), args.end());
   if (cmd.name == "report") {
@@ -167,11 +171,11 @@ Command parse(const std::vector<std::string>& args) {
       throw ConfigError("report takes the folders of one or more studies (study --log-dir DIR)");
     return cmd;
   }
-  if (cmd.name == "inspect" || cmd.name == "export") {
+  if (cmd.name == "inspect" || cmd.name == "export" || cmd.name == "trajectory") {
     for (size_t i = 1; i < args.size(); ++i) {
       if (args[i] == "--help" || args[i] == "-h") {
         cmd.help = true;
-      } else if (args[i] == "--json" && cmd.name == "inspect") {
+      } else if (args[i] == "--json" && cmd.name != "export") {
         cmd.json = true;
       } else if (args[i] == "--csv" && cmd.name == "export") {
         if (i + 1 >= args.size()) throw ConfigError("option --csv needs a folder");
@@ -183,6 +187,11 @@ Command parse(const std::vector<std::string>& args) {
       }
     }
     if (cmd.help) return cmd;
+    if (cmd.name == "trajectory") {
+      if (cmd.positional.empty())
+        throw ConfigError("trajectory takes one or more run logs (FILE.h5) with full snapshots");
+      return cmd;
+    }
     if (cmd.positional.size() != 1)
       throw ConfigError(cmd.name + " takes one run log file (FILE.h5)");
     if (cmd.name == "export" && cmd.csv_dir.empty())

@@ -21,4 +21,10 @@ void inspect_log(const std::string& path, bool json, std::FILE* out);
 std::vector<std::pair<std::string, uint64_t>> export_csv(const std::string& path,
                                                          const std::string& dir);
 
+// `metaadamw trajectory LOG… [--json]`: the joint PCA (two components) of the logs' full
+// snapshots (trajectory_full_every), every run in one basis: per run its path, step → (PC1,
+// PC2), and each component's share of the variance. Throws DataError for a log without
+// full snapshots, logs of different initializations, an unreadable file.
+void trajectory_pca(const std::vector<std::string>& logs, bool json, std::FILE* out);
+
 }  // namespace maw::cli

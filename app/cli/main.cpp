@@ -92,9 +92,11 @@ int main(int argc, char** argv) {
       return kExitError;
     }
   }
-  if (cmd.name == "inspect" || cmd.name == "export") {
+  if (cmd.name == "inspect" || cmd.name == "export" || cmd.name == "trajectory") {
     try {
-      if (cmd.name == "inspect") {
+      if (cmd.name == "trajectory") {
+        maw::cli::trajectory_pca(cmd.positional, cmd.json, stdout);
+      } else if (cmd.name == "inspect") {
         maw::cli::inspect_log(cmd.positional[0], cmd.json, stdout);
       } else {
         for (const auto& [file, rows] : maw::cli::export_csv(cmd.positional[0], cmd.csv_dir))

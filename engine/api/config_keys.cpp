@@ -408,6 +408,10 @@ const std::vector<Entry>& schema() {
                         "random filter-normalized directions (the same for every optimizer "
                         "of a seed), and ‖θ_t − θ_0‖ per group, every snapshot_every steps, "
                         "for every optimizer (0: not tracked)"));
+    e.push_back(int_key("trajectory_full_every", &RunConfig::trajectory_full_every, 0,
+                        "every this many steps θ_t − θ_0 at up to 16 384 sampled coordinates, "
+                        "for `metaadamw trajectory` (a joint PCA of runs' paths; 0: never; "
+                        "needs trajectory_directions > 0; refused above 256 MiB per run)"));
     e.push_back(string_key("export_modulator", &RunConfig::export_modulator,
                            "write the trained modulator to this file at the end"));
     e.push_back(string_key("modulator", &RunConfig::modulator,

@@ -32,10 +32,11 @@ enum class Axis {
   term,
   block,
   part,
-  direction
+  direction,
+  coordinate
 };
 struct Dims {
-  int64_t groups = 0, features = 0, layers = 0, heads = 0, directions = 0;
+  int64_t groups = 0, features = 0, layers = 0, heads = 0, directions = 0, coordinates = 0;
 };
 int64_t length(Axis a, const Dims& d);
 const char* name(Axis a);
@@ -84,6 +85,8 @@ const Table<Snapshot>& attention();
 const Table<MetaUpdateRecord>& meta();
 // Every optimizer, when the run tracks its trajectory (RunInfo::trajectory_directions).
 const Table<TrajectoryRecord>& trajectory();
+// With trajectory_full_every > 0: the points that carry θ_t − θ_0 at the sampled coordinates.
+const Table<TrajectoryRecord>& trajectory_full();
 
 // docs/LOG_FORMAT.md's table of the appended datasets, made from the tables above (a test
 // holds the document to it).

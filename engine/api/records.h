@@ -67,6 +67,8 @@ struct RunInfo {
   // them — runs with equal checksums share one plane (the same seed and initialization).
   int64_t trajectory_directions = 0;
   double trajectory_checksum = 0.0;
+  int64_t trajectory_full_every = 0;        // steps between full snapshots (0: none)
+  int64_t trajectory_full_coordinates = 0;  // M: their length
 };
 
 // One training step. Times in milliseconds; wall_time_s since the run started.
@@ -142,6 +144,9 @@ struct TrajectoryRecord {
   std::vector<float> coords;  // [K]: ⟨θ_t − θ_0, d_k⟩ / ‖d_k‖², in units of d_k
   double distance = 0.0;      // ‖θ_t − θ_0‖₂ over every parameter
   std::vector<float> group_distance;  // [G]: the same per group
+  // Every trajectory_full_every steps (else empty): θ_t − θ_0 at the run's M sampled
+  // coordinates (every ⌈P / M⌉-th of the parameters in model order), for a joint PCA.
+  std::vector<float> full;
 };
 
 // One meta-update (METAADAMW.md §5). Terms the objective does not use are NaN.

@@ -58,6 +58,9 @@ struct RunConfig {
   // The path in parameter space on this many random directions, every snapshot_every
   // steps, for every optimizer (train/trajectory.h; 0: none).
   int64_t trajectory_directions = 2;
+  // Every this many steps θ_t − θ_0 at up to 16 384 sampled coordinates, for the joint PCA
+  // of `metaadamw trajectory` (0: never; refused when a run's would exceed 256 MiB).
+  int64_t trajectory_full_every = 0;
   std::string export_modulator;  // write the trained modulator here at the end
   std::string modulator;         // start from a modulator exported by another run
 

@@ -113,6 +113,7 @@ int64_t length(Axis a, const Dims& d) {
     case Axis::block: return static_cast<int64_t>(std::size(kMetaGradBlocks));
     case Axis::part: return static_cast<int64_t>(std::size(kMetaChangeParts));
     case Axis::direction: return d.directions;
+    case Axis::coordinate: return d.coordinates;
   }
   return 0;
 }
@@ -130,6 +131,7 @@ const char* name(Axis a) {
     case Axis::block: return "block";
     case Axis::part: return "part";
     case Axis::direction: return "direction";
+    case Axis::coordinate: return "coordinate";
   }
   return "?";
 }
@@ -270,6 +272,7 @@ void markdown_rows(const Table<R>& t, const char* when, std::string& out) {
         case Axis::layer: shape += ", L"; break;
         case Axis::head: shape += ", H"; break;
         case Axis::direction: shape += ", K"; break;
+        case Axis::coordinate: shape += ", M"; break;
         default: shape += ", " + std::to_string(length(a, Dims{}));
       }
     }
@@ -300,6 +303,20 @@ const Table<TrajectoryRecord>& trajectory() {
   return t;
 }
 
+const Table<TrajectoryRecord>& trajectory_full() {
+  using R = TrajectoryRecord;
+  static const Table<R> t{
+      "trajectory_full",
+      "record",
+      64,
+      {col<&R::step>("step", "step 0, then every trajectory_full_every steps", {}, 4),
+       col<&R::full>("delta",
+                     "θ_t − θ_0 at M sampled coordinates (every ⌈P / M⌉-th parameter in model "
+                     "order; the same for every run of a model)",
+                     {Axis::coordinate}, 4, 16)}};
+  return t;
+}
+
 std::string datasets_markdown() {
   std::string out =
       "| dataset | shape | type | axes | since | meaning |\n"
@@ -314,6 +331,7 @@ std::string datasets_markdown() {
   markdown_rows(attention(), "MetaAdamW: ", out);
   markdown_rows(meta(), "MetaAdamW: ", out);
   markdown_rows(trajectory(), "With trajectory_directions > 0: ", out);
+  markdown_rows(trajectory_full(), "With trajectory_full_every > 0: ", out);
   return out;
 }
 

@@ -287,6 +287,8 @@ class RunLogWriter : public RunObserver {
     push([this, r] {
       if (!series_.count("trajectory/step")) return;  // not announced in RunInfo
       write_row(logschema::trajectory(), r);
+      if (!r.full.empty() && series_.count("trajectory_full/step"))
+        write_row(logschema::trajectory_full(), r);
     });
   }
 
@@ -337,6 +339,9 @@ class RunLogWriter : public RunObserver {
     if (i.trajectory_directions > 0) {
       attr(root, "trajectory_directions", i.trajectory_directions, H5::PredType::NATIVE_INT64);
       attr(root, "trajectory_checksum", i.trajectory_checksum, H5::PredType::NATIVE_DOUBLE);
+      attr(root, "trajectory_full_every", i.trajectory_full_every, H5::PredType::NATIVE_INT64);
+      attr(root, "trajectory_full_coordinates", i.trajectory_full_coordinates,
+           H5::PredType::NATIVE_INT64);
     }
     if (!i.modulator_design.empty()) {
       attr(root, "modulator_design", i.modulator_design);
@@ -357,9 +362,10 @@ class RunLogWriter : public RunObserver {
     auto sizes = groups.createDataSet("size", i64, H5::DataSpace(1, &G));
     if (G > 0) sizes.write(i.group_sizes.data(), i64);
 
-    const logschema::Dims dims{static_cast<int64_t>(G),
-                               static_cast<int64_t>(i.feature_names.size()), i.modulator_layers,
-                               i.modulator_heads, i.trajectory_directions};
+    const logschema::Dims dims{
+        static_cast<int64_t>(G), static_cast<int64_t>(i.feature_names.size()),
+        i.modulator_layers,      i.modulator_heads,
+        i.trajectory_directions, i.trajectory_full_coordinates};
     create_table(logschema::steps(), dims);
     auto evals = create_table(logschema::evals(), dims);
     auto extra = make_group(evals, "extra");
@@ -375,6 +381,7 @@ class RunLogWriter : public RunObserver {
       create_table(logschema::meta(), dims);
     }
     if (i.trajectory_directions > 0) create_table(logschema::trajectory(), dims);
+    if (i.trajectory_full_coordinates > 0) create_table(logschema::trajectory_full(), dims);
   }
 
   // A table's folder and one extendible dataset per column (docs/LOG_FORMAT.md).

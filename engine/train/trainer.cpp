@@ -181,6 +181,7 @@ class TrainingRun {
     if (c.trajectory_directions > 0 && c.snapshot_every > 0)
       trajectory_.emplace(store().parameters(), groups_, static_cast<int>(c.trajectory_directions),
                           c.seed ^ kTrajectoryStream);
+    if (c.trajectory_full_every > 0) keep_full_snapshots(c);
     if (!c.resume.empty())
       step_ = load_checkpoint(c.resume, store(), *opt_, streams(), device_, *early_,
                               task_->extra_metric_names());
@@ -192,9 +193,11 @@ class TrainingRun {
       info.trajectory_directions = trajectory_->directions();
       info.trajectory_checksum = trajectory_->checksum();
       info.snapshot_every = c.snapshot_every;
+      info.trajectory_full_every = full_coordinates_ > 0 ? c.trajectory_full_every : 0;
+      info.trajectory_full_coordinates = full_coordinates_;
     }
     for (auto* o : observers_) o->on_start(info);
-    publish_trajectory();  // where the path starts
+    publish_trajectory(full_coordinates_ > 0);  // where the path starts
     announce(RunEvent::Kind::Started);
     summary_ = summary_head(info, *task_);
     ctx_ = task_->model().ctx(/*training=*/true, /*update_buffers=*/true);
@@ -272,7 +275,8 @@ class TrainingRun {
     // read on a GPU (which waits for the device anyway), so the step never waits for it.
     if (want_snapshot) snapshot_pending_ = true;
     if (snapshot_pending_ && opt_->snapshot_ready()) publish_snapshot();
-    if (want_snapshot) publish_trajectory();
+    const bool want_full = full_coordinates_ > 0 && step_ % c_.trajectory_full_every == 0;
+    if (want_snapshot || want_full) publish_trajectory(want_full);
     return true;
   }
 
@@ -380,9 +384,31 @@ class TrainingRun {
     last_eval_ = step_;
   }
 
-  void publish_trajectory() {
+  // The full snapshots' coordinates, refused before the first step when a run's would be
+  // too large for its log.
+  void keep_full_snapshots(const RunConfig& c) {
+    if (!trajectory_)
+      throw ConfigError(
+          "trajectory_full_every needs the trajectory: trajectory_directions > 0 and "
+          "snapshot_every > 0");
+    const int64_t m = trajectory_->keep_full(16384);
+    const int64_t rows = total_ / c.trajectory_full_every + 1;
+    const double mib = static_cast<double>(rows) * static_cast<double>(m) * 4.0 / (1 << 20);
+    if (mib > 256.0) {
+      const auto fewest = static_cast<int64_t>(std::ceil(
+          static_cast<double>(total_) * static_cast<double>(m) * 4.0 / (256.0 * (1 << 20))));
+      throw ConfigError("trajectory_full_every=" + std::to_string(c.trajectory_full_every) +
+                        " keeps " + std::to_string(rows) + " snapshots of " + std::to_string(m) +
+                        " values (" + std::to_string(std::lround(mib)) +
+                        " MiB) in one run's log, over the 256 MiB limit: choose at least " +
+                        std::to_string(fewest));
+    }
+    full_coordinates_ = m;
+  }
+
+  void publish_trajectory(bool full = false) {
     if (!trajectory_) return;
-    const auto r = trajectory_->measure(step_, store().parameters());
+    const auto r = trajectory_->measure(step_, store().parameters(), full);
     for (auto* o : observers_) o->on_trajectory(r);
   }
 
@@ -403,6 +429,7 @@ class TrainingRun {
   std::unique_ptr<RunOptimizer> opt_;
   std::optional<EarlyStopping> early_;
   std::optional<Trajectory> trajectory_;
+  int64_t full_coordinates_ = 0;  // M of the full snapshots (0: none)
   optim::LrSchedule schedule_ = optim::LrSchedule::Constant;
   RunSummary summary_;
   Clock::time_point start_;

@@ -1,5 +1,6 @@
 #include "train/trajectory.h"
 
+#include <algorithm>
 #include <cmath>
 
 namespace maw::train {
@@ -35,7 +36,25 @@ Trajectory::Trajectory(const std::vector<torch::Tensor>& params,
   }
 }
 
-TrajectoryRecord Trajectory::measure(int64_t step, const std::vector<torch::Tensor>& params) const {
+int64_t Trajectory::keep_full(int64_t max_coordinates) {
+  int64_t total = 0;
+  for (const auto& p : start_) total += p.numel();
+  const int64_t stride = std::max<int64_t>(1, (total + max_coordinates - 1) / max_coordinates);
+  sampled_.clear();
+  int64_t offset = 0, kept = 0;
+  for (const auto& p : start_) {
+    const int64_t first = (stride - offset % stride) % stride;  // the first multiple here
+    auto idx = first < p.numel() ? torch::arange(first, p.numel(), stride, torch::kLong)
+                                 : torch::zeros({0}, torch::kLong);
+    kept += idx.numel();
+    sampled_.push_back(idx.to(p.device()));
+    offset += p.numel();
+  }
+  return kept;
+}
+
+TrajectoryRecord Trajectory::measure(int64_t step, const std::vector<torch::Tensor>& params,
+                                     bool full) const {
   torch::NoGradGuard no_grad;
   const size_t K = dirs_.size(), P = start_.size();
   // Per parameter: ‖Δ‖², then ⟨Δ, d_k⟩ for each direction; one stack, one copy to the host.
@@ -69,6 +88,17 @@ TrajectoryRecord Trajectory::measure(int64_t step, const std::vector<torch::Tens
     double g = 0.0;
     for (int s : slots) g += sq[static_cast<size_t>(s)];
     r.group_distance.push_back(static_cast<float>(std::sqrt(g)));
+  }
+  if (full && !sampled_.empty()) {
+    std::vector<torch::Tensor> kept;
+    for (size_t j = 0; j < P; ++j)
+      if (sampled_[j].numel() > 0)
+        kept.push_back((params[j].detach() - start_[j])
+                            .flatten()
+                            .index_select(0, sampled_[j])
+                            .to(torch::kFloat));
+    const auto all = torch::cat(kept).to(torch::kCPU).contiguous();
+    r.full.assign(all.data_ptr<float>(), all.data_ptr<float>() + all.numel());
   }
   return r;
 }

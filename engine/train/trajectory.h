@@ -27,8 +27,12 @@ class Trajectory {
   const std::vector<std::vector<torch::Tensor>>& direction_tensors() const { return dirs_; }
   // Σ over the directions' elements of |d|·(k+1): equal for runs on one plane.
   double checksum() const { return checksum_; }
-  // Where `params` are: one pass over them, one host copy.
-  TrajectoryRecord measure(int64_t step, const std::vector<torch::Tensor>& params) const;
+  // Where `params` are: one pass over them, one host copy. With `full`, also θ_t − θ_0 at
+  // the sampled coordinates (keep_full).
+  TrajectoryRecord measure(int64_t step, const std::vector<torch::Tensor>& params,
+                           bool full = false) const;
+  // Samples every ⌈P / max⌉-th parameter (model order) for the full snapshots; returns M.
+  int64_t keep_full(int64_t max_coordinates);
 
  private:
   std::vector<torch::Tensor> start_;              // θ_0
@@ -36,6 +40,7 @@ class Trajectory {
   std::vector<double> norm2_;                     // ‖d_k‖²
   std::vector<std::vector<int>> group_slots_;     // [G]: parameter slots
   double checksum_ = 0.0;
+  std::vector<torch::Tensor> sampled_;  // per parameter: the local indices kept (may be empty)
 };
 
 }  // namespace maw::train

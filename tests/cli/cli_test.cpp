@@ -397,7 +397,7 @@ TEST(Cli, InspectAndExportALog) {
   r = run_cli("inspect " + log);
   ASSERT_EQ(r.code, 0) << r.err;
   for (const char* s :
-       {"schema v3", "synthetic · tiny · metaadamw · seed 0", "status     completed",
+       {"schema v4", "synthetic · tiny · metaadamw · seed 0", "status     completed",
         "40 of 40 steps", "snapshots/features", "attention/probs", "groups "})
     EXPECT_NE(r.out.find(s), std::string::npos) << s << "\n" << r.out;
   r = run_cli("inspect --json " + log);
@@ -442,6 +442,49 @@ TEST(Cli, InspectAndExportALog) {
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_EQ(first_line(tmp("csv-v2") + "/steps.csv"),
             "step,epoch,forward_backward_ms,loss,lr,meta_ms,optimizer_ms,wall_time_s");
+}
+
+// `trajectory`: the joint PCA of two optimizers' full snapshots (one seed: one basis); a log
+// without them, logs of two seeds, and a run whose snapshots would not fit are refused.
+TEST(Cli, TrajectoryPcaOfAComparisonAndItsRefusals) {
+  const std::string a = tmp("traj-adamw.h5"), m = tmp("traj-meta.h5"), other = tmp("traj-s1.h5");
+  const std::string full = " --set trajectory_full_every=10 --set meta_update_freq=10";
+  ASSERT_EQ(run_cli(std::string(kTiny) + " --optimizer adamw --log " + a + full).code, 0);
+  ASSERT_EQ(run_cli(std::string(kTiny) + " --optimizer metaadamw --log " + m + full).code, 0);
+  auto r = run_cli("trajectory --json " + a + " " + m);
+  ASSERT_EQ(r.code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  ASSERT_EQ(j["explained_variance"].size(), 2u);
+  const double v1 = j["explained_variance"][0], v2 = j["explained_variance"][1];
+  EXPECT_GT(v1, 0.5);  // a path from the origin: mostly one direction
+  EXPECT_LE(v1 + v2, 1.0 + 1e-9);
+  EXPECT_GE(v2, 0.0);
+  ASSERT_EQ(j["runs"].size(), 2u);
+  for (const auto& run : j["runs"]) {
+    EXPECT_EQ(run["steps"], nlohmann::json::parse("[0, 10, 20, 30, 40]"));
+    EXPECT_EQ(run["pc1"].size(), 5u);
+    EXPECT_EQ(run["pc2"].size(), 5u);
+  }
+  // Both runs start at θ_0: one point in the joint basis.
+  EXPECT_NEAR(j["runs"][0]["pc1"][0].get<double>(), j["runs"][1]["pc1"][0].get<double>(), 1e-6);
+  r = run_cli("trajectory " + a + " " + m);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("PC1"), std::string::npos) << r.out;
+
+  const std::string plain = tmp("traj-plain.h5");
+  ASSERT_EQ(run_cli(std::string(kTiny) + " --log " + plain).code, 0);
+  r = run_cli("trajectory " + plain);
+  EXPECT_NE(r.code, 0);
+  EXPECT_NE(r.err.find("trajectory_full_every"), std::string::npos) << r.err;
+  ASSERT_EQ(run_cli(std::string(kTiny) + " --seed 1 --log " + other + full).code, 0);
+  r = run_cli("trajectory " + a + " " + other);
+  EXPECT_NE(r.code, 0);
+  EXPECT_NE(r.err.find("another initialization"), std::string::npos) << r.err;
+  r = run_cli(
+      "train --task synthetic --preset tiny --threads 1 --steps 100000000"
+      " --set trajectory_full_every=1");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("over the 256 MiB limit"), std::string::npos) << r.err;
 }
 
 TEST(Cli, InspectAndExportRefuseBadFilesWithAMessage) {

@@ -105,7 +105,8 @@ void live_step(RunObserver& w, Recorder& want, int64_t t) {
   const TrajectoryRecord p{t,
                            {0.5f * static_cast<float>(t), -0.25f * static_cast<float>(t)},
                            2.0 * static_cast<double>(t),
-                           {1.0f, 3.0f * static_cast<float>(t)}};
+                           {1.0f, 3.0f * static_cast<float>(t)},
+                           {}};
   w.on_trajectory(p);
   want.on_trajectory(p);
   if (t % 5 == 0) {
@@ -128,7 +129,7 @@ TEST(Replay, AGrowingLogArrivesInTheRunsOrderOnceEachAndEndsWithItsSummary) {
   const RunInfo info = meta_run();
   w->on_start(info);
   want.on_start(info);
-  const TrajectoryRecord origin{0, {0.0f, 0.0f}, 0.0, {0.0f, 0.0f}};  // as the trainer: first
+  const TrajectoryRecord origin{0, {0.0f, 0.0f}, 0.0, {0.0f, 0.0f}, {}};  // as the trainer: first
   w->on_trajectory(origin);
   want.on_trajectory(origin);
   const RunEvent started{RunEvent::Kind::Started, 0, ""};

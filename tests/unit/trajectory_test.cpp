@@ -73,6 +73,25 @@ TEST(Trajectory, DirectionsAreFilterNormalizedAndBiasesHaveNone) {
   }
 }
 
+// Full snapshots: θ_t − θ_0 at every ⌈P / M⌉-th parameter in model order.
+TEST(Trajectory, FullSnapshotsSampleEveryStrideThCoordinate) {
+  const auto start = some_parameters(6);  // 12 + 4 + 12 + 10 = 38 values
+  Trajectory t(start, two_groups(), 2, 1);
+  EXPECT_EQ(t.keep_full(10), 10);  // stride 4: coordinates 0, 4, …, 36
+  std::vector<torch::Tensor> now;
+  for (const auto& p : start) now.push_back(p + 0.5 * torch::randn(p.sizes()));
+  const auto r = t.measure(3, now, /*full=*/true);
+  std::vector<float> flat;
+  for (size_t j = 0; j < start.size(); ++j) {
+    const auto d = (now[j] - start[j]).flatten();
+    for (int64_t e = 0; e < d.numel(); ++e) flat.push_back(d[e].item<float>());
+  }
+  ASSERT_EQ(flat.size(), 38u);
+  ASSERT_EQ(r.full.size(), 10u);
+  for (size_t i = 0; i < 10; ++i) EXPECT_EQ(r.full[i], flat[4 * i]) << i;
+  EXPECT_TRUE(t.measure(3, now).full.empty());  // only when asked
+}
+
 TEST(Trajectory, OneSeedOnePlaneAnotherSeedAnother) {
   const auto start = some_parameters(4);
   const Trajectory a(start, two_groups(), 2, 9), b(start, two_groups(), 2, 9),
