@@ -46,7 +46,7 @@ def check(cond, what):
 with h5py.File(log, "r", swmr=True) as f:  # swmr=True also opens a log still being written
     a = f.attrs
     check(a["schema"] in ("metaadamw-runlog", b"metaadamw-runlog"), "schema attribute")
-    check(int(a["schema_version"]) == 3, "schema_version")
+    check(int(a["schema_version"]) == 4, "schema_version")
     status = a["status"]
     status = status.decode() if isinstance(status, bytes) else status
     check(status.rstrip("\0") == "completed", f"status {status!r}")
@@ -109,13 +109,25 @@ with h5py.File(log, "r", swmr=True) as f:  # swmr=True also opens a log still be
             check(v == want or (np.isnan(v) and np.isnan(want)), f"{name} {r} vs {want}")
     bound = f["meta/at_bound"][:]
     check(np.all((bound >= 0) & (bound <= 1)), "at_bound fractions in [0, 1]")
+    # Schema 4: the trajectory, from the origin at step 0 then every snapshot_every steps.
+    coords = f["trajectory/coords"][:]  # [P, K] float32
+    tsteps = list(f["trajectory/step"][:])
+    check(tsteps == list(range(0, 31, 3)) and coords.shape == (11, 2),
+          f"trajectory steps {tsteps}, coords {coords.shape}")
+    check(bool(np.all(coords[0] == 0)) and f["trajectory/distance"][0] == 0, "trajectory origin")
+    check(f["trajectory/group_distance"].shape == (11, G) and
+          bool(np.all(f["trajectory/distance"][1:] > 0)), "trajectory distances")
+    check(int(a["trajectory_directions"]) == 2, "trajectory_directions attribute")
 
-# A v1 log: h5py deletes what v2 and v3 added and sets schema_version 1; the CLI still
+# A v1 log: h5py deletes what v2, v3 and v4 added and sets schema_version 1; the CLI still
 # reads it.
 v1 = os.path.join(work, "interop_v1.h5")
 shutil.copyfile(log, v1)
 with h5py.File(v1, "r+") as f:
     del f["steps/grad_norm"]
+    del f["trajectory"]
+    for name in ("trajectory_directions", "trajectory_checksum"):
+        del f.attrs[name]
     for name in ("grad_norm", "rel_change", "at_bound"):
         del f["meta/" + name]
     for name in ("modulator_design", "alpha_range", "beta_range"):
