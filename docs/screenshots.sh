@@ -34,6 +34,11 @@ if command -v import > /dev/null; then
 sleep 10
 import -window root "$out/live-1366x768.png"
 kill \$!
+# The same with the Trajectory panel in front: both optimizers' paths on one plane.
+"$studio" --start --show trajectory > /dev/null 2>&1 &
+sleep 12
+import -window root "$out/live-trajectory-1366x768.png"
+kill \$!
 SH
   chmod +x "$XDG_CONFIG_HOME/live.sh"
   xvfb-run -a -s "-screen 0 1366x768x24" "$XDG_CONFIG_HOME/live.sh"

@@ -113,7 +113,13 @@ int main(int argc, char** argv) {
   QCommandLineOption smoothing(
       "smoothing", "with --figures: EMA smoothing of each seed's training loss, in [0, 1)", "S",
       "0.9");
-  cli.addOptions({start, shots, config, palette, select, panel_size, figures, band, smoothing});
+  QCommandLineOption show(
+      "show",
+      "bring a panel to the front: curves, steps, modulation, features, attention, meta, "
+      "trajectory, study, setup or groups",
+      "PANEL");
+  cli.addOptions(
+      {start, shots, config, palette, select, panel_size, figures, band, smoothing, show});
   cli.process(app);
   if (cli.isSet(figures)) return figures_main(cli, figures, band, smoothing);
   if (!maw::ui::apply_palette(cli.value(palette))) {
@@ -135,6 +141,11 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "metaadamw-studio: %s\n", e.what());
       return 2;
     }
+  }
+  if (cli.isSet(show) && !w.show_panel(cli.value(show))) {
+    std::fprintf(stderr, "metaadamw-studio: --show: no panel named '%s'\n",
+                 qPrintable(cli.value(show)));
+    return 2;
   }
   maw::ui::MainWindow::CommandLine run;
   run.logs = cli.positionalArguments();

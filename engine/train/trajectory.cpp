@@ -1,5 +1,7 @@
 #include "train/trajectory.h"
 
+#include <ATen/CPUGeneratorImpl.h>
+
 #include <algorithm>
 #include <cmath>
 
@@ -94,9 +96,9 @@ TrajectoryRecord Trajectory::measure(int64_t step, const std::vector<torch::Tens
     for (size_t j = 0; j < P; ++j)
       if (sampled_[j].numel() > 0)
         kept.push_back((params[j].detach() - start_[j])
-                            .flatten()
-                            .index_select(0, sampled_[j])
-                            .to(torch::kFloat));
+                           .flatten()
+                           .index_select(0, sampled_[j])
+                           .to(torch::kFloat));
     const auto all = torch::cat(kept).to(torch::kCPU).contiguous();
     r.full.assign(all.data_ptr<float>(), all.data_ptr<float>() + all.numel());
   }

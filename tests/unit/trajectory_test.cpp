@@ -124,11 +124,13 @@ TEST(Trajectory, BothOptimizersOfASeedShareThePlane) {
     return c;
   };
   Points a, m;
-  for (auto [name, obs] : {std::make_pair("adamw", &a), std::make_pair("metaadamw", &m)}) {
-    Session s(config(name));
-    s.add_observer(obs);
+  auto run = [&config](const std::string& optimizer, Points& obs) {
+    Session s(config(optimizer));
+    s.add_observer(&obs);
     s.run();
-  }
+  };
+  run("adamw", a);
+  run("metaadamw", m);
   EXPECT_EQ(a.info.trajectory_directions, 2);
   EXPECT_EQ(a.info.trajectory_checksum, m.info.trajectory_checksum);
   EXPECT_GT(a.info.trajectory_checksum, 0.0);

@@ -478,6 +478,17 @@ QWidget* MainWindow::panel(const QString& name) const {
   return nullptr;
 }
 
+bool MainWindow::show_panel(const QString& name) {
+  if (name == "curves") return true;  // the central widget: always shown
+  for (auto* d : findChildren<QDockWidget*>())
+    if (d->objectName() == name) {
+      d->show();
+      d->raise();
+      return true;
+    }
+  return false;
+}
+
 bool MainWindow::export_panel(const QString& name, const QString& path) {
   QWidget* p = panel(name);
   if (!p) {

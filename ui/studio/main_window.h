@@ -73,6 +73,8 @@ class MainWindow : public QMainWindow {
   // path, its data (studio/export.h). False with last_error() when it cannot.
   bool export_panel(const QString& panel, const QString& path);
   QWidget* panel(const QString& name) const;
+  // The named panel's dock shown and in front of its tab group (false: no such panel).
+  bool show_panel(const QString& name);
   QString last_error() const { return last_error_; }
   // Every panel back where a first start puts it, at its first size (View › Reset layout).
   void reset_layout();
