@@ -573,6 +573,19 @@ class StudioTest : public QObject {
     QCOMPARE(w.studio().runs().size(), size_t{1});
   }
 
+  // A plot whose lines hold one value (α = 1 before the first meta-update) shows it in the
+  // middle of a narrow range, not at QCustomPlot's default −10…10.
+  void aConstantLineIsFittedAroundItsValue() {
+    QWidget parent;
+    auto* p = maw::ui::make_plot(&parent, "α");
+    auto* g = p->addGraph();
+    g->setData(QVector<double>{0, 10, 20}, QVector<double>{1, 1, 1});
+    maw::ui::range_to(p, 0, 0);
+    const auto r = p->yAxis->range();
+    QVERIFY2(r.contains(1.0) && r.lower > 0.9 && r.upper < 1.1,
+             qPrintable(QString("%1 … %2").arg(r.lower).arg(r.upper)));
+  }
+
   // Modulation's table bars: centred at 1× on a log scale, to the right for more.
   void centredBarsAreOnALogScale() {
     using maw::ui::centred_bar;

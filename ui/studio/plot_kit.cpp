@@ -346,7 +346,11 @@ bool fit_y(QCustomPlot* p, double lo, double hi) {
     all = any ? QCPRange(std::min(all.lower, r.lower), std::max(all.upper, r.upper)) : r;
     any = true;
   }
-  if (any) p->yAxis->setRange(all);
+  if (any && all.size() == 0) {  // one value (α = 1 before the first meta-update): around it
+    const double m = std::max(0.05 * std::abs(all.lower), 1e-9);
+    all = QCPRange(all.lower - m, all.upper + m);
+  }
+  if (any) p->yAxis->setRange(all);  // (QCustomPlot ignores a range of size 0)
   return any;
 }
 
