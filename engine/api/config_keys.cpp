@@ -412,6 +412,13 @@ const std::vector<Entry>& schema() {
                         "every this many steps θ_t − θ_0 at up to 16 384 sampled coordinates, "
                         "for `metaadamw trajectory` (a joint PCA of runs' paths; 0: never; "
                         "needs trajectory_directions > 0; refused above 256 MiB per run)"));
+    e.push_back(int_key("landscape_grid", &RunConfig::landscape_grid, 0, 101,
+                        "at the end of the run, the loss on a fixed evaluation batch over an "
+                        "N × N grid in the trajectory's plane (directions 1 and 2) through the "
+                        "final point, logged for the studio's Trajectory panel (0: none)"));
+    e.push_back(float_key("landscape_range", &RunConfig::landscape_range, non_negative, ">= 0",
+                          "the landscape's half-width in units of the directions (0: the "
+                          "path's extent around its end, × 1.25)"));
     e.push_back(string_key("export_modulator", &RunConfig::export_modulator,
                            "write the trained modulator to this file at the end"));
     e.push_back(string_key("modulator", &RunConfig::modulator,

@@ -33,10 +33,12 @@ enum class Axis {
   block,
   part,
   direction,
-  coordinate
+  coordinate,
+  cell
 };
 struct Dims {
-  int64_t groups = 0, features = 0, layers = 0, heads = 0, directions = 0, coordinates = 0;
+  int64_t groups = 0, features = 0, layers = 0, heads = 0, directions = 0, coordinates = 0,
+          cells = 0;
 };
 int64_t length(Axis a, const Dims& d);
 const char* name(Axis a);
@@ -87,6 +89,8 @@ const Table<MetaUpdateRecord>& meta();
 const Table<TrajectoryRecord>& trajectory();
 // With trajectory_full_every > 0: the points that carry θ_t − θ_0 at the sampled coordinates.
 const Table<TrajectoryRecord>& trajectory_full();
+// With landscape_grid > 0: the end-of-run landscape (one row).
+const Table<LandscapeRecord>& landscape();
 
 // docs/LOG_FORMAT.md's table of the appended datasets, made from the tables above (a test
 // holds the document to it).

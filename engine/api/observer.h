@@ -18,6 +18,7 @@ class RunObserver {
   virtual void on_snapshot(const Snapshot& /*snapshot*/) {}
   virtual void on_meta_update(const MetaUpdateRecord& /*record*/) {}
   virtual void on_trajectory(const TrajectoryRecord& /*record*/) {}
+  virtual void on_landscape(const LandscapeRecord& /*record*/) {}
   virtual void on_event(const RunEvent& /*event*/) {}
   virtual void on_finish(const RunSummary& /*summary*/) {}
   // The run ended on an error (bad data, a damaged checkpoint, out of memory) instead of

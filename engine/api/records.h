@@ -69,6 +69,7 @@ struct RunInfo {
   double trajectory_checksum = 0.0;
   int64_t trajectory_full_every = 0;        // steps between full snapshots (0: none)
   int64_t trajectory_full_coordinates = 0;  // M: their length
+  int64_t landscape_grid = 0;               // N of the end-of-run landscape (0: none)
 };
 
 // One training step. Times in milliseconds; wall_time_s since the run started.
@@ -147,6 +148,17 @@ struct TrajectoryRecord {
   // Every trajectory_full_every steps (else empty): θ_t − θ_0 at the run's M sampled
   // coordinates (every ⌈P / M⌉-th of the parameters in model order), for a joint PCA.
   std::vector<float> full;
+};
+
+// The loss landscape at the end of a run (landscape_grid): the loss on a fixed evaluation
+// batch at θ_T + (x − center_x)·d_1 + (y − center_y)·d_2 for x, y on an N × N grid of
+// half-width `half_width` around the end point's plane coordinates (the trajectory's).
+struct LandscapeRecord {
+  int64_t step = 0;
+  double center_x = 0.0, center_y = 0.0;  // the end point on directions 1 and 2
+  double half_width = 0.0;                // in units of the directions
+  int64_t examples = 0;                   // the batch's size
+  std::vector<float> loss;                // [N × N], row-major: row = y (low to high)
 };
 
 // One meta-update (METAADAMW.md §5). Terms the objective does not use are NaN.

@@ -61,6 +61,11 @@ struct RunConfig {
   // Every this many steps θ_t − θ_0 at up to 16 384 sampled coordinates, for the joint PCA
   // of `metaadamw trajectory` (0: never; refused when a run's would exceed 256 MiB).
   int64_t trajectory_full_every = 0;
+  // At the end of a run, the loss on a fixed evaluation batch over an N × N grid in the
+  // plane of the first two directions through the final point (0: none), its half-width
+  // in units of the directions (0: the path's extent around the end, × 1.25).
+  int64_t landscape_grid = 0;
+  double landscape_range = 0.0;
   std::string export_modulator;  // write the trained modulator here at the end
   std::string modulator;         // start from a modulator exported by another run
 

@@ -114,6 +114,7 @@ int64_t length(Axis a, const Dims& d) {
     case Axis::part: return static_cast<int64_t>(std::size(kMetaChangeParts));
     case Axis::direction: return d.directions;
     case Axis::coordinate: return d.coordinates;
+    case Axis::cell: return d.cells;
   }
   return 0;
 }
@@ -132,6 +133,7 @@ const char* name(Axis a) {
     case Axis::part: return "part";
     case Axis::direction: return "direction";
     case Axis::coordinate: return "coordinate";
+    case Axis::cell: return "cell";
   }
   return "?";
 }
@@ -273,6 +275,7 @@ void markdown_rows(const Table<R>& t, const char* when, std::string& out) {
         case Axis::head: shape += ", H"; break;
         case Axis::direction: shape += ", K"; break;
         case Axis::coordinate: shape += ", M"; break;
+        case Axis::cell: shape += ", N²"; break;
         default: shape += ", " + std::to_string(length(a, Dims{}));
       }
     }
@@ -317,6 +320,25 @@ const Table<TrajectoryRecord>& trajectory_full() {
   return t;
 }
 
+const Table<LandscapeRecord>& landscape() {
+  using R = LandscapeRecord;
+  static const Table<R> t{
+      "landscape",
+      "landscape",
+      4,
+      {col<&R::step>("step", "the step it was computed at (the run's last)", {}, 4),
+       col<&R::center_x>("center_x", "the end point on direction 1 (trajectory/coords)", {}, 4),
+       col<&R::center_y>("center_y", "the end point on direction 2", {}, 4),
+       col<&R::half_width>("half_width", "the grid's half-width, in units of the directions", {},
+                           4),
+       col<&R::examples>("examples", "the fixed evaluation batch's size", {}, 4),
+       col<&R::loss>("loss",
+                     "the loss at θ_T + (x − center_x)·d₁ + (y − center_y)·d₂ on an N × N grid, "
+                     "row-major, rows y from low to high",
+                     {Axis::cell}, 4)}};
+  return t;
+}
+
 std::string datasets_markdown() {
   std::string out =
       "| dataset | shape | type | axes | since | meaning |\n"
@@ -332,6 +354,7 @@ std::string datasets_markdown() {
   markdown_rows(meta(), "MetaAdamW: ", out);
   markdown_rows(trajectory(), "With trajectory_directions > 0: ", out);
   markdown_rows(trajectory_full(), "With trajectory_full_every > 0: ", out);
+  markdown_rows(landscape(), "With landscape_grid > 0: ", out);
   return out;
 }
 

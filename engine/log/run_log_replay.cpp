@@ -31,8 +31,13 @@ double number_attribute(const RunLogReader& r, const char* name) {
 }
 
 Dims dims_of(const RunInfo& i) {
-  return {static_cast<int64_t>(i.group_names.size()), static_cast<int64_t>(i.feature_names.size()),
-          i.modulator_layers, i.modulator_heads, i.trajectory_directions};
+  return {static_cast<int64_t>(i.group_names.size()),
+          static_cast<int64_t>(i.feature_names.size()),
+          i.modulator_layers,
+          i.modulator_heads,
+          i.trajectory_directions,
+          i.trajectory_full_coordinates,
+          i.landscape_grid * i.landscape_grid};
 }
 
 template <class R>
@@ -105,7 +110,7 @@ std::vector<R> decode_rows(const RunLogReader& r, const Table<R>& t, const Dims&
 }
 
 // The order of a live run within one step: step, meta-update, snapshot, evaluation, events.
-enum Rank { kStep, kMeta, kSnapshot, kTrajectory, kEval, kEvent, kRanks };
+enum Rank { kStep, kMeta, kSnapshot, kTrajectory, kEval, kLandscape, kEvent, kRanks };
 
 struct Pending {
   int64_t key;
@@ -134,6 +139,8 @@ RunInfo decode_run_info(const RunLogReader& r) {
   i.alpha_range = number_attribute(r, "alpha_range");
   i.trajectory_directions = integer_attribute(r, "trajectory_directions");  // 0 before v4
   i.trajectory_checksum = number_attribute(r, "trajectory_checksum");
+  i.trajectory_full_coordinates = integer_attribute(r, "trajectory_full_coordinates");
+  i.landscape_grid = integer_attribute(r, "landscape_grid");
   i.beta_range = number_attribute(r, "beta_range");
   if (r.has("groups/name")) i.group_names = r.read_strings("groups/name");
   if (r.has("groups/members"))
@@ -178,6 +185,7 @@ bool replay(const RunLogReader& r, ReplayCursor& c, RunObserver& o, const Replay
   const auto& ta = logschema::attention();
   const auto& tm = logschema::meta();
   const auto& tt = logschema::trajectory();
+  const auto& tl = logschema::landscape();
   std::vector<std::string> extra_paths;
   for (const auto& name : info.eval_extras) extra_paths.push_back("evals/extra/" + name);
   auto fresh = [&](const char* folder, uint64_t rows, unsigned table) {
@@ -193,6 +201,7 @@ bool replay(const RunLogReader& r, ReplayCursor& c, RunObserver& o, const Replay
   const auto [a0, an] = fresh(ta.folder, extent(r, ta, {}), T::snapshots);
   const auto [m0, mn] = fresh(tm.folder, extent(r, tm, {}), T::meta);
   const auto [t0, tn] = fresh(tt.folder, extent(r, tt, {}), T::trajectory);
+  const auto [l0, ln] = fresh(tl.folder, extent(r, tl, {}), T::trajectory);
 
   const auto steps = decode_rows(r, ts, dims, s0, sn);
   auto evals = decode_rows(r, te, dims, e0, en);
@@ -207,6 +216,7 @@ bool replay(const RunLogReader& r, ReplayCursor& c, RunObserver& o, const Replay
   auto snaps = decode_rows(r, tsn, dims, p0, pn);
   const auto metas = decode_rows(r, tm, dims, m0, mn);
   const auto points = decode_rows(r, tt, dims, t0, tn);
+  const auto landscapes = decode_rows(r, tl, dims, l0, ln);
   // Attention: the steps of every new map, the maps themselves only for the newest that
   // fit the budget.
   const auto att_steps = an ? r.read("attention/step", a0, an) : std::vector<double>{};
@@ -257,6 +267,8 @@ bool replay(const RunLogReader& r, ReplayCursor& c, RunObserver& o, const Replay
   if (snaps_due < snaps.size()) limit = std::min(limit, snaps[snaps_due].step);
   for (size_t k = 0; k < evals.size(); ++k) order.push_back({evals[k].step, kEval, k});
   for (size_t k = 0; k < points.size(); ++k) order.push_back({points[k].step, kTrajectory, k});
+  for (size_t k = 0; k < landscapes.size(); ++k)
+    order.push_back({landscapes[k].step, kLandscape, k});
   int64_t before = c.last_step;
   for (size_t k = 0; k < events.size(); ++k) {
     before = events[k].step >= 0 ? events[k].step : before;  // -1: not tied to a step
@@ -276,6 +288,7 @@ bool replay(const RunLogReader& r, ReplayCursor& c, RunObserver& o, const Replay
       case kMeta: o.on_meta_update(metas[p.index]); break;
       case kSnapshot: o.on_snapshot(snaps[p.index]); break;
       case kTrajectory: o.on_trajectory(points[p.index]); break;
+      case kLandscape: o.on_landscape(landscapes[p.index]); break;
       case kEval:
         o.on_eval(evals[p.index]);
         c.last_eval = evals[p.index];
@@ -295,6 +308,7 @@ bool replay(const RunLogReader& r, ReplayCursor& c, RunObserver& o, const Replay
   c.rows[te.folder] += delivered[kEval];
   c.rows[tv.folder] += delivered[kEvent];
   c.rows[tt.folder] += delivered[kTrajectory];
+  c.rows[tl.folder] += delivered[kLandscape];
   // The attention rows of the delivered snapshots (and the orphans before them).
   uint64_t used = 0;
   for (size_t k = 0; k < delivered[kSnapshot]; ++k)
@@ -304,7 +318,7 @@ bool replay(const RunLogReader& r, ReplayCursor& c, RunObserver& o, const Replay
   // The end: the summary the log can give, once everything is delivered.
   const bool all = delivered[kStep] == sn && delivered[kMeta] == mn && delivered[kSnapshot] == pn &&
                    delivered[kEval] == en && delivered[kEvent] == vn &&
-                   delivered[kTrajectory] == tn;
+                   delivered[kTrajectory] == tn && delivered[kLandscape] == ln;
   const std::string status = r.status();
   if (complete && all && status != "running") {
     c.finished = true;

@@ -292,6 +292,14 @@ class RunLogWriter : public RunObserver {
     });
   }
 
+  void on_landscape(const LandscapeRecord& r) override {
+    EnqueueTimer timer(enqueue_ns_);
+    push([this, r] {
+      if (!series_.count("landscape/step")) return;
+      write_row(logschema::landscape(), r);
+    });
+  }
+
   void on_event(const RunEvent& e) override {
     EnqueueTimer timer(enqueue_ns_);
     push([this, e] { event(e); });
@@ -340,6 +348,7 @@ class RunLogWriter : public RunObserver {
       attr(root, "trajectory_directions", i.trajectory_directions, H5::PredType::NATIVE_INT64);
       attr(root, "trajectory_checksum", i.trajectory_checksum, H5::PredType::NATIVE_DOUBLE);
       attr(root, "trajectory_full_every", i.trajectory_full_every, H5::PredType::NATIVE_INT64);
+      attr(root, "landscape_grid", i.landscape_grid, H5::PredType::NATIVE_INT64);
       attr(root, "trajectory_full_coordinates", i.trajectory_full_coordinates,
            H5::PredType::NATIVE_INT64);
     }
@@ -362,10 +371,13 @@ class RunLogWriter : public RunObserver {
     auto sizes = groups.createDataSet("size", i64, H5::DataSpace(1, &G));
     if (G > 0) sizes.write(i.group_sizes.data(), i64);
 
-    const logschema::Dims dims{
-        static_cast<int64_t>(G), static_cast<int64_t>(i.feature_names.size()),
-        i.modulator_layers,      i.modulator_heads,
-        i.trajectory_directions, i.trajectory_full_coordinates};
+    const logschema::Dims dims{static_cast<int64_t>(G),
+                               static_cast<int64_t>(i.feature_names.size()),
+                               i.modulator_layers,
+                               i.modulator_heads,
+                               i.trajectory_directions,
+                               i.trajectory_full_coordinates,
+                               i.landscape_grid * i.landscape_grid};
     create_table(logschema::steps(), dims);
     auto evals = create_table(logschema::evals(), dims);
     auto extra = make_group(evals, "extra");
@@ -382,6 +394,7 @@ class RunLogWriter : public RunObserver {
     }
     if (i.trajectory_directions > 0) create_table(logschema::trajectory(), dims);
     if (i.trajectory_full_coordinates > 0) create_table(logschema::trajectory_full(), dims);
+    if (i.landscape_grid > 0) create_table(logschema::landscape(), dims);
   }
 
   // A table's folder and one extendible dataset per column (docs/LOG_FORMAT.md).

@@ -6,9 +6,11 @@
 #include <malloc.h>
 #endif
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdlib>
+#include <functional>
 #include <limits>
 #include <mutex>
 #include <optional>
@@ -182,6 +184,10 @@ class TrainingRun {
       trajectory_.emplace(store().parameters(), groups_, static_cast<int>(c.trajectory_directions),
                           c.seed ^ kTrajectoryStream);
     if (c.trajectory_full_every > 0) keep_full_snapshots(c);
+    if (c.landscape_grid > 0 && (!trajectory_ || trajectory_->directions() < 2))
+      throw ConfigError(
+          "landscape_grid needs the trajectory's plane: trajectory_directions >= 2 and "
+          "snapshot_every > 0");
     if (!c.resume.empty())
       step_ = load_checkpoint(c.resume, store(), *opt_, streams(), device_, *early_,
                               task_->extra_metric_names());
@@ -195,6 +201,7 @@ class TrainingRun {
       info.snapshot_every = c.snapshot_every;
       info.trajectory_full_every = full_coordinates_ > 0 ? c.trajectory_full_every : 0;
       info.trajectory_full_coordinates = full_coordinates_;
+      info.landscape_grid = c.landscape_grid;
     }
     for (auto* o : observers_) o->on_start(info);
     publish_trajectory(full_coordinates_ > 0);  // where the path starts
@@ -209,6 +216,7 @@ class TrainingRun {
   // A Stop abandons an evaluation between two of its batches.
   void cancel_evaluations_on_stop(const RunControl& control) {
     task_->set_cancel([&control] { return control.stop_requested(); });
+    stop_requested_ = [&control] { return control.stop_requested(); };
   }
 
   // Pause, single-step or stop from another thread (RunControl); false when stopped.
@@ -311,6 +319,7 @@ class TrainingRun {
     // A stopped run ends now: no final evaluation (the last one stands), none of the
     // validation split — a Stop does not wait for a pass over a large split.
     const bool evaluate_last = s.status != RunStatus::diverged && s.status != RunStatus::stopped;
+    if (evaluate_last && c_.landscape_grid > 0) compute_landscape();
     if (evaluate_last && last_eval_ != step_) evaluate();
     early_->finish(store(), step_, s);  // the best evaluated model back, when kept
     s.wall_time_s = seconds_since(start_);
@@ -409,7 +418,55 @@ class TrainingRun {
   void publish_trajectory(bool full = false) {
     if (!trajectory_) return;
     const auto r = trajectory_->measure(step_, store().parameters(), full);
+    if (r.coords.size() >= 2) path_xy_.emplace_back(r.coords[0], r.coords[1]);
     for (auto* o : observers_) o->on_trajectory(r);
+  }
+
+  // The loss on a fixed evaluation batch (the evaluation split's first examples) over an
+  // N × N grid in the plane of directions 1 and 2 through θ_T, centred at the end's plane
+  // coordinates; θ_T is restored after. Abandoned (nothing reported) on a Stop.
+  void compute_landscape() {
+    torch::NoGradGuard no_grad;
+    const int64_t n = c_.landscape_grid;
+    const auto& d = trajectory_->direction_tensors();
+    const auto& params = store().parameters();
+    const auto end = trajectory_->measure(step_, params);
+    LandscapeRecord rec;
+    rec.step = step_;
+    rec.center_x = end.coords[0];
+    rec.center_y = end.coords[1];
+    double r = c_.landscape_range;
+    if (!(r > 0)) {  // the path's extent around its end, with a margin
+      for (const auto& [x, y] : path_xy_)
+        r = std::max({r, std::abs(x - rec.center_x), std::abs(y - rec.center_y)});
+      r = r > 0 ? 1.25 * r : 1e-3;
+    }
+    rec.half_width = r;
+    rec.examples = std::min<int64_t>(task_->eval().size(), eval_batch_);
+    const auto batch = task_->eval().get(torch::arange(0, rec.examples, torch::kLong)).to(device_);
+    auto ctx = task_->model().ctx(/*training=*/false, /*update_buffers=*/false);
+    std::vector<torch::Tensor> saved;
+    for (const auto& p : params) saved.push_back(p.detach().clone());
+    auto offset = [n, r](int64_t i) { return n > 1 ? r * (2.0 * i / (n - 1) - 1.0) : 0.0; };
+    bool cancelled = false;
+    for (int64_t i = 0; i < n && !cancelled; ++i)
+      for (int64_t j = 0; j < n; ++j) {
+        if (stop_requested_ && stop_requested_()) {
+          cancelled = true;
+          break;
+        }
+        for (size_t k = 0; k < params.size(); ++k) {
+          auto p = params[k].detach();
+          p.copy_(saved[k]);
+          if (d[0][k].defined()) p.add_(d[0][k], offset(j));
+          if (d[1][k].defined()) p.add_(d[1][k], offset(i));
+        }
+        const auto loss = task_->loss(task_->model().forward(ctx, batch), batch);
+        rec.loss.push_back(static_cast<float>(loss.item<double>()));
+      }
+    for (size_t k = 0; k < params.size(); ++k) params[k].detach().copy_(saved[k]);
+    if (cancelled) return;
+    for (auto* o : observers_) o->on_landscape(rec);
   }
 
   void publish_snapshot() {
@@ -429,7 +486,9 @@ class TrainingRun {
   std::unique_ptr<RunOptimizer> opt_;
   std::optional<EarlyStopping> early_;
   std::optional<Trajectory> trajectory_;
-  int64_t full_coordinates_ = 0;  // M of the full snapshots (0: none)
+  int64_t full_coordinates_ = 0;                    // M of the full snapshots (0: none)
+  std::vector<std::pair<double, double>> path_xy_;  // the path on directions 1, 2
+  std::function<bool()> stop_requested_;
   optim::LrSchedule schedule_ = optim::LrSchedule::Constant;
   RunSummary summary_;
   Clock::time_point start_;

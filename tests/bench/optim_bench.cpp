@@ -386,7 +386,38 @@ void BM_TrajectoryPoint(benchmark::State& state, const std::string& name) {
   for (auto _ : state) benchmark::DoNotOptimize(t.measure(++step, params).distance);
 }
 
+// One grid point of the end-of-run landscape (landscape_grid): θ_T + a·d₁ + b·d₂ written
+// into the parameters, then the loss on the fixed evaluation batch (256 examples, as the
+// trainer's: max(batch size, 256)).
+void BM_LandscapePoint(benchmark::State& state, const std::string& name) {
+  auto& m = task_model(name);
+  const auto& params = m.task->model().store().parameters();
+  const maw::train::Trajectory t(params, m.groups, 2, 1);
+  const auto& d = t.direction_tensors();
+  std::vector<torch::Tensor> saved;
+  for (const auto& p : params) saved.push_back(p.detach().clone());
+  const int64_t n = std::min<int64_t>(m.task->eval().size(), 256);
+  const auto batch = m.task->eval().get(torch::arange(0, n, torch::kLong));
+  auto ctx = m.task->model().ctx(/*training=*/false, /*update_buffers=*/false);
+  torch::NoGradGuard no_grad;
+  double a = 0.0;
+  for (auto _ : state) {
+    a += 1e-3;
+    for (size_t k = 0; k < params.size(); ++k) {
+      auto p = params[k].detach();
+      p.copy_(saved[k]);
+      if (d[0][k].defined()) p.add_(d[0][k], a);
+      if (d[1][k].defined()) p.add_(d[1][k], -a);
+    }
+    benchmark::DoNotOptimize(
+        m.task->loss(m.task->model().forward(ctx, batch), batch).item<double>());
+  }
+  for (size_t k = 0; k < params.size(); ++k) params[k].detach().copy_(saved[k]);
+}
+
 BENCHMARK_CAPTURE(BM_TrainingStep, image, std::string("image"))->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(BM_LandscapePoint, image, std::string("image"))->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(BM_LandscapePoint, lm, std::string("lm"))->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(BM_TrajectoryPoint, image, std::string("image"))->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(BM_TrainingStep, lm, std::string("lm"))->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(BM_TrajectoryPoint, lm, std::string("lm"))->Unit(benchmark::kMillisecond);

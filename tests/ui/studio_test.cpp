@@ -514,7 +514,8 @@ class StudioTest : public QObject {
       w.setup().load_json(
           write_config("traj.json",
                        R"({"task": "synthetic", "preset": "tiny", "steps": 40, "eval_every": 10,
-              "snapshot_every": 4, "meta_update_freq": 10, "threads": 1})"));
+              "snapshot_every": 4, "meta_update_freq": 10, "threads": 1,
+              "landscape_grid": 5})"));
       for (auto* e : w.setup().findChildren<QLineEdit*>())
         if (e->placeholderText().startsWith("no logging")) e->setText(logs);
       w.start();
@@ -531,6 +532,11 @@ class StudioTest : public QObject {
       }
       QVERIFY(live[0].back() != live[1].back());     // the optimizers went different ways
       QVERIFY(t.distance_plot()->graphCount() > 2);  // the groups, and both runs overall
+      QCOMPARE(t.landscape_cells(), 25);  // the shown run's landscape under the paths
+      t.x_direction()->setValue(2);  // directions 2 × 1: not the landscape's plane
+      QCOMPARE(t.landscape_cells(), 0);
+      t.x_direction()->setValue(1);
+      QCOMPARE(t.landscape_cells(), 25);
       const QString csv = tmp_.filePath("trajectory.csv");
       QVERIFY2(w.export_panel("trajectory", csv), qPrintable(w.last_error()));
       QFile f(csv);
@@ -547,6 +553,7 @@ class StudioTest : public QObject {
     std::sort(live.begin(), live.end());
     std::sort(loaded.begin(), loaded.end());
     QCOMPARE(loaded, live);
+    QCOMPARE(t.landscape_cells(), 25);  // from the log too
   }
 
   // File › Open recent: the newest first, once each (by absolute path), and it opens them.

@@ -4,6 +4,7 @@
 
 #include <cmath>
 
+#include "api/errors.h"
 #include "api/session.h"
 #include "train/trajectory.h"
 
@@ -152,6 +153,52 @@ TEST(Trajectory, BothOptimizersOfASeedShareThePlane) {
   s.run();
   EXPECT_TRUE(none.points.empty());
   EXPECT_EQ(none.info.trajectory_directions, 0);
+}
+
+// The landscape at the end of a run: an N × N grid around the end's plane coordinates whose
+// centre is θ_T itself — its loss on the fixed batch (here the whole 256-example evaluation
+// split) equals the final evaluation's, computed by Task::evaluate after θ_T is restored.
+TEST(Trajectory, TheLandscapesCentreIsTheFinalModel) {
+  struct Rec : RunObserver {
+    std::vector<LandscapeRecord> landscapes;
+    std::vector<EvalRecord> evals;
+    std::vector<TrajectoryRecord> points;
+    RunInfo info;
+    void on_start(const RunInfo& i) override { info = i; }
+    void on_landscape(const LandscapeRecord& r) override { landscapes.push_back(r); }
+    void on_eval(const EvalRecord& e) override { evals.push_back(e); }
+    void on_trajectory(const TrajectoryRecord& r) override { points.push_back(r); }
+  } rec;
+  RunConfig c;
+  c.set("preset", "tiny");
+  c.set("device", "cpu");
+  c.set("threads", "1");
+  c.set("steps", "20");
+  c.set("snapshot_every", "5");
+  c.set("landscape_grid", "5");
+  Session s(c);
+  s.add_observer(&rec);
+  const auto summary = s.run();
+  EXPECT_EQ(rec.info.landscape_grid, 5);
+  ASSERT_EQ(rec.landscapes.size(), 1u);
+  const auto& l = rec.landscapes[0];
+  ASSERT_EQ(l.loss.size(), 25u);
+  EXPECT_EQ(l.step, 20);
+  EXPECT_EQ(l.examples, 256);
+  EXPECT_EQ(l.center_x, rec.points.back().coords[0]);
+  EXPECT_EQ(l.center_y, rec.points.back().coords[1]);
+  // The path fits: every point within the half-width of the centre.
+  for (const auto& p : rec.points) {
+    EXPECT_LE(std::abs(p.coords[0] - l.center_x), l.half_width);
+    EXPECT_LE(std::abs(p.coords[1] - l.center_y), l.half_width);
+  }
+  ASSERT_FALSE(rec.evals.empty());
+  EXPECT_NEAR(l.loss[12], summary.eval_loss, 1e-6 * std::abs(summary.eval_loss));
+  EXPECT_NEAR(l.loss[12], rec.evals.back().loss, 1e-6 * std::abs(rec.evals.back().loss));
+  EXPECT_NE(l.loss[0], l.loss[12]);  // away from the centre the loss differs
+  // Without the plane it is refused before the first step.
+  c.set("trajectory_directions", "1");
+  EXPECT_THROW(Session(c).run(), ConfigError);
 }
 
 }  // namespace

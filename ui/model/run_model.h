@@ -10,6 +10,7 @@
 #include <deque>
 #include <iterator>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -81,6 +82,7 @@ class RunModel : public RunObserver {
   void on_snapshot(const Snapshot& s) override;
   void on_meta_update(const MetaUpdateRecord& r) override;
   void on_trajectory(const TrajectoryRecord& r) override;
+  void on_landscape(const LandscapeRecord& r) override { landscape = r; }
   void on_event(const RunEvent& e) override;
   // The final status, and the summary's message (why it stopped) as an event.
   void on_finish(const RunSummary& s) override;
@@ -137,6 +139,8 @@ class RunModel : public RunObserver {
   TrajectoryPath path;
   Trace distance;
   std::vector<Trace> group_distance;
+  // The end-of-run loss landscape (landscape_grid), when the run computed one.
+  std::optional<LandscapeRecord> landscape;
   std::vector<RunEventEntry> events;
 
  private:

@@ -57,6 +57,10 @@ TrajectoryView::TrajectoryView(Studio& studio, QWidget* parent) : QWidget(parent
     connect(s, qOverload<int>(&QSpinBox::valueChanged), this, [this] { refresh(); });
 }
 
+int TrajectoryView::landscape_cells() const {
+  return landscape_ ? landscape_->data()->keySize() * landscape_->data()->valueSize() : 0;
+}
+
 std::vector<std::pair<double, double>> TrajectoryView::path_points(int i) const {
   std::vector<std::pair<double, double>> out;
   if (i < 0 || i >= paths()) return out;
@@ -69,6 +73,7 @@ void TrajectoryView::refresh() {
   run_->sync(studio_);
   plane_->clearPlottables();
   plane_->clearItems();
+  landscape_ = nullptr;
   distance_->clearGraphs();
   paths_.clear();
   path_runs_.clear();
@@ -101,6 +106,36 @@ void TrajectoryView::refresh() {
   const size_t ky = static_cast<size_t>(K >= 2 ? y_dir_->value() - 1 : x_dir_->value() - 1);
   plane_->xAxis->setLabel(QString("direction %1 (units of d)").arg(kx + 1));
   plane_->yAxis->setLabel(QString("direction %1").arg(ky + 1));
+  // The shown run's end-of-run landscape (directions 1 and 2) under the paths.
+  const bool plane12 = kx == 0 && ky == 1;
+  if (shown->landscape && plane12) {
+    const auto& l = *shown->landscape;
+    const auto n = static_cast<int>(std::lround(std::sqrt(static_cast<double>(l.loss.size()))));
+    if (n > 0 && static_cast<size_t>(n * n) == l.loss.size()) {
+      if (!landscape_scale_) {
+        landscape_scale_ = new QCPColorScale(plane_);
+        plane_->plotLayout()->addElement(0, plane_->plotLayout()->columnCount(), landscape_scale_);
+        landscape_scale_->setLabel("loss");
+        landscape_scale_->setGradient(QCPColorGradient::gpThermal);
+        follow_palette(plane_->palette(), {landscape_scale_->axis()});
+      }
+      landscape_ = new QCPColorMap(plane_->xAxis, plane_->yAxis);
+      landscape_->setColorScale(landscape_scale_);
+      landscape_->setGradient(QCPColorGradient::gpThermal);
+      landscape_->setInterpolate(true);
+      landscape_->data()->setSize(n, n);
+      landscape_->data()->setRange(QCPRange(l.center_x - l.half_width, l.center_x + l.half_width),
+                                   QCPRange(l.center_y - l.half_width, l.center_y + l.half_width));
+      for (int i = 0; i < n; ++i)
+        for (int j = 0; j < n; ++j)
+          landscape_->data()->setCell(j, i, l.loss[static_cast<size_t>(i * n + j)]);
+      landscape_->rescaleDataRange(true);
+      landscape_->setName("loss landscape");
+      landscape_->setProperty("title", "loss landscape");
+      landscape_->removeFromLegend();
+    }
+  }
+  if (landscape_scale_) landscape_scale_->setVisible(landscape_ != nullptr);
   // Every run on the shown run's plane: its path, start (○) and end (□).
   QStringList elsewhere;
   for (const auto& m : studio_.runs()) {
@@ -151,7 +186,12 @@ void TrajectoryView::refresh() {
                         .arg(shown->info().snapshot_every)
                         .arg(elsewhere.isEmpty() ? QString()
                                                  : "; on other planes (another seed), not drawn: " +
-                                                       elsewhere.join(", ")));
+                                                       elsewhere.join(", ")) +
+                    (landscape_ ? QString(" Under them: %1's loss on %2 evaluation examples on "
+                                          "the plane through its end point (landscape_grid).")
+                                      .arg(run_name(*shown))
+                                      .arg(shown->landscape->examples)
+                                : QString()));
 
   // The distance from the initialization: the shown run's groups, every run's overall.
   const auto& names = shown->info().group_names;

@@ -18,7 +18,7 @@ namespace maw::ui {
 struct BridgeItem {
   int run = 0;  // index of the run within the study (RunModel order)
   std::variant<RunInfo, StepRecord, EvalRecord, Snapshot, MetaUpdateRecord, TrajectoryRecord,
-               RunEvent, RunSummary>
+               LandscapeRecord, RunEvent, RunSummary>
       record;
 };
 
@@ -37,6 +37,8 @@ void forward(const Record& r, RunObserver& o) {
     o.on_meta_update(r);
   else if constexpr (std::is_same_v<Record, TrajectoryRecord>)
     o.on_trajectory(r);
+  else if constexpr (std::is_same_v<Record, LandscapeRecord>)
+    o.on_landscape(r);
   else if constexpr (std::is_same_v<Record, RunEvent>)
     o.on_event(r);
   else
@@ -57,6 +59,7 @@ class UiBridge {
     void on_snapshot(const Snapshot& s) override { b_.push({run_, s}, false); }
     void on_meta_update(const MetaUpdateRecord& r) override { b_.push({run_, r}, false); }
     void on_trajectory(const TrajectoryRecord& r) override { b_.push({run_, r}, false); }
+    void on_landscape(const LandscapeRecord& r) override { b_.push({run_, r}, true); }
     void on_event(const RunEvent& e) override { b_.push({run_, e}, true); }
     void on_finish(const RunSummary& s) override { b_.push({run_, s}, true); }
 

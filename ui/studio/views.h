@@ -230,6 +230,8 @@ class TrajectoryView : public QWidget {
   QSpinBox* x_direction() const { return x_dir_; }
   QSpinBox* y_direction() const { return y_dir_; }
   int paths() const { return static_cast<int>(paths_.size()); }  // runs drawn on the plane
+  // The shown run's landscape under the paths: its grid's size, 0 when none is drawn.
+  int landscape_cells() const;
   // Run i's drawn points (plane coordinates), in step order (tests).
   std::vector<std::pair<double, double>> path_points(int i) const;
 
@@ -241,6 +243,8 @@ class TrajectoryView : public QWidget {
   QLabel* caption_;
   QCustomPlot *plane_, *distance_;
   std::vector<class QCPCurve*> paths_;
+  QCPColorMap* landscape_ = nullptr;
+  QCPColorScale* landscape_scale_ = nullptr;
   std::vector<const RunModel*> path_runs_;
 };
 
