@@ -67,7 +67,6 @@ AttentionView::AttentionView(Studio& studio, QWidget* parent) : QWidget(parent),
   plot_->installEventFilter(this);
   layout_maps(1, 1);
   auto* top = new QHBoxLayout;
-  top->addWidget(run_);
   top->addWidget(layer_);
   top->addWidget(head_);
   top->addWidget(all_heads_);
@@ -80,6 +79,7 @@ AttentionView::AttentionView(Studio& studio, QWidget* parent) : QWidget(parent),
   mid->addWidget(step_entry_);
   mid->addWidget(step_label_);
   auto* v = new QVBoxLayout(this);
+  v->addWidget(run_);  // a row of its own: the run's whole name (the controls fill theirs)
   v->addLayout(top);
   v->addLayout(mid);
   v->addWidget(plot_, 1);
