@@ -41,6 +41,8 @@ struct Dims {
           cells = 0;
 };
 int64_t length(Axis a, const Dims& d);
+// A run's dimensions, from what it announced (the writer creates by them, replay reads).
+Dims dims_of(const RunInfo& i);
 const char* name(Axis a);
 
 // One dataset: a record field.

@@ -119,6 +119,16 @@ int64_t length(Axis a, const Dims& d) {
   return 0;
 }
 
+Dims dims_of(const RunInfo& i) {
+  return {static_cast<int64_t>(i.group_names.size()),
+          static_cast<int64_t>(i.feature_names.size()),
+          i.modulator_layers,
+          i.modulator_heads,
+          i.trajectory_directions,
+          i.trajectory_full_coordinates,
+          i.landscape_grid * i.landscape_grid};
+}
+
 const char* name(Axis a) {
   switch (a) {
     case Axis::group: return "group";

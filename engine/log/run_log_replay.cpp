@@ -14,6 +14,7 @@ namespace {
 
 using logschema::Column;
 using logschema::Dims;
+using logschema::dims_of;
 using logschema::Elem;
 using logschema::Table;
 
@@ -28,16 +29,6 @@ int64_t integer_attribute(const RunLogReader& r, const char* name) {
 double number_attribute(const RunLogReader& r, const char* name) {
   const std::string v = r.attribute(name);
   return v.empty() ? kNaN : std::strtod(v.c_str(), nullptr);
-}
-
-Dims dims_of(const RunInfo& i) {
-  return {static_cast<int64_t>(i.group_names.size()),
-          static_cast<int64_t>(i.feature_names.size()),
-          i.modulator_layers,
-          i.modulator_heads,
-          i.trajectory_directions,
-          i.trajectory_full_coordinates,
-          i.landscape_grid * i.landscape_grid};
 }
 
 template <class R>

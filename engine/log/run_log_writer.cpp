@@ -275,28 +275,22 @@ class RunLogWriter : public RunObserver {
   }
 
   void on_meta_update(const MetaUpdateRecord& r) override {
-    EnqueueTimer timer(enqueue_ns_);
-    push([this, r] {
-      if (!series_.count("meta/step")) return;
-      write_row(logschema::meta(), r);
-    });
+    append_if_announced(logschema::meta(), r);
   }
-
   void on_trajectory(const TrajectoryRecord& r) override {
-    EnqueueTimer timer(enqueue_ns_);
-    push([this, r] {
-      if (!series_.count("trajectory/step")) return;  // not announced in RunInfo
-      write_row(logschema::trajectory(), r);
-      if (!r.full.empty() && series_.count("trajectory_full/step"))
-        write_row(logschema::trajectory_full(), r);
-    });
+    append_if_announced(logschema::trajectory(), r);
+    if (!r.full.empty()) append_if_announced(logschema::trajectory_full(), r);
+  }
+  void on_landscape(const LandscapeRecord& r) override {
+    append_if_announced(logschema::landscape(), r);
   }
 
-  void on_landscape(const LandscapeRecord& r) override {
+  // A record of an optional table, appended when the run announced it (RunInfo).
+  template <class R>
+  void append_if_announced(const logschema::Table<R>& t, const R& r) {
     EnqueueTimer timer(enqueue_ns_);
-    push([this, r] {
-      if (!series_.count("landscape/step")) return;
-      write_row(logschema::landscape(), r);
+    push([this, &t, r] {
+      if (series_.count(std::string(t.folder) + "/step")) write_row(t, r);
     });
   }
 
@@ -371,13 +365,7 @@ class RunLogWriter : public RunObserver {
     auto sizes = groups.createDataSet("size", i64, H5::DataSpace(1, &G));
     if (G > 0) sizes.write(i.group_sizes.data(), i64);
 
-    const logschema::Dims dims{static_cast<int64_t>(G),
-                               static_cast<int64_t>(i.feature_names.size()),
-                               i.modulator_layers,
-                               i.modulator_heads,
-                               i.trajectory_directions,
-                               i.trajectory_full_coordinates,
-                               i.landscape_grid * i.landscape_grid};
+    const auto dims = logschema::dims_of(i);
     create_table(logschema::steps(), dims);
     auto evals = create_table(logschema::evals(), dims);
     auto extra = make_group(evals, "extra");

@@ -532,8 +532,8 @@ class StudioTest : public QObject {
       }
       QVERIFY(live[0].back() != live[1].back());     // the optimizers went different ways
       QVERIFY(t.distance_plot()->graphCount() > 2);  // the groups, and both runs overall
-      QCOMPARE(t.landscape_cells(), 25);  // the shown run's landscape under the paths
-      t.x_direction()->setValue(2);  // directions 2 × 1: not the landscape's plane
+      QCOMPARE(t.landscape_cells(), 25);             // the shown run's landscape under the paths
+      t.x_direction()->setValue(2);                  // directions 2 × 1: not the landscape's plane
       QCOMPARE(t.landscape_cells(), 0);
       t.x_direction()->setValue(1);
       QCOMPARE(t.landscape_cells(), 25);
