@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cmath>
 #include <cstdlib>
 #include <map>
 #include <sstream>
@@ -38,6 +39,66 @@ std::vector<std::string> split_commas(const std::string& s) {
   while (std::getline(in, item, ','))
     if (!item.empty()) out.push_back(item);
   return out;
+}
+
+long long count_option(const std::string& option, const std::string& v, long long lo,
+                       long long hi) {
+  char* end = nullptr;
+  const long long n = std::strtoll(v.c_str(), &end, 10);
+  if (v.empty() || *end || n < lo || n > hi)
+    throw ConfigError(option + " expects a whole number from " + std::to_string(lo) + " to " +
+                      std::to_string(hi) + ", got '" + v + "'");
+  return n;
+}
+
+double number_option(const std::string& option, const std::string& v) {
+  char* end = nullptr;
+  const double x = std::strtod(v.c_str(), &end);
+  if (v.empty() || *end || !std::isfinite(x))
+    throw ConfigError(option + " expects a number, got '" + v + "'");
+  return x;
+}
+
+// landscape FILE [--grid N] [--center X,Y] [--range R] [--threads N] [--json];
+// interpolate A B [--points N] [--threads N] [--json].
+Command& parse_probe(const std::vector<std::string>& args, Command& cmd) {
+  const bool grid = cmd.name == "landscape";
+  for (size_t i = 1; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    auto value = [&]() -> const std::string& {
+      if (i + 1 >= args.size()) throw ConfigError("option " + a + " needs a value");
+      return args[++i];
+    };
+    if (a == "--help" || a == "-h") {
+      cmd.help = true;
+    } else if (a == "--json") {
+      cmd.json = true;
+    } else if (a == "--threads") {
+      cmd.probe_threads = static_cast<int>(count_option(a, value(), 1, 1024));
+    } else if (grid && a == "--grid") {
+      cmd.probe_grid = count_option(a, value(), 2, 101);
+    } else if (grid && a == "--range") {
+      cmd.probe_range = number_option(a, value());
+      if (!(cmd.probe_range > 0)) throw ConfigError("--range expects a half-width > 0");
+    } else if (grid && a == "--center") {
+      cmd.probe_center = value();
+      const auto xy = split_commas(cmd.probe_center);
+      if (xy.size() != 2) throw ConfigError("--center expects X,Y (plane coordinates)");
+      for (const auto& c : xy) number_option(a, c);
+    } else if (!grid && a == "--points") {
+      cmd.probe_points = count_option(a, value(), 3, 1001);
+    } else if (!a.empty() && a[0] == '-') {
+      throw ConfigError("unknown option '" + a + "' for " + cmd.name);
+    } else {
+      cmd.positional.push_back(a);
+    }
+  }
+  if (cmd.help) return cmd;
+  if (grid && cmd.positional.size() != 1)
+    throw ConfigError("landscape takes one run log (FILE.h5)");
+  if (!grid && cmd.positional.size() != 2)
+    throw ConfigError("interpolate takes two run logs (A.h5 B.h5) of one model");
+  return cmd;
 }
 
 }  // namespace
@@ -82,6 +143,17 @@ Usage:
                                        the joint PCA of runs' paths in parameter space
                                        (runs made with --set trajectory_full_every=N):
                                        each run's steps → (PC1, PC2), explained variance
+  metaadamw landscape FILE.h5 [--grid N] [--center X,Y] [--range R] [--threads N] [--json]
+                                       the loss on the fixed evaluation batch over an N × N
+                                       grid (default 25) of the run's trajectory plane
+                                       around its end (or X,Y), half-width R (default: the
+                                       path's extent); stored in the log, reused when asked
+                                       again (runs with keep_final_parameters, the default)
+  metaadamw interpolate A.h5 B.h5 [--points N] [--threads N] [--json]
+                                       the loss along (1 − a)·θ_A + a·θ_B, a from −0.5 to
+                                       1.5 (default 41 points), between two runs' final
+                                       parameters (e.g. AdamW and MetaAdamW of one seed);
+                                       stored in both logs
   metaadamw keys                       every configuration key, its values and meaning
   metaadamw data list [--data-dir DIR] the offline datasets: source, place, presence, size
   metaadamw data fetch [NAME|all] [--data-dir DIR]
@@ -150,10 +222,10 @@ Command parse(const std::vector<std::string>& args) {
   }
   if (first != "train" && first != "compare" && first != "sweep" && first != "study" &&
       first != "report" && first != "keys" && first != "data" && first != "inspect" &&
-      first != "export" && first != "trajectory")
+      first != "export" && first != "trajectory" && first != "landscape" && first != "interpolate")
     throw ConfigError("unknown command '" + first +
                       "'; commands: train, compare, sweep, study, report, inspect, export, "
-                      "trajectory, keys, data");
+                      "trajectory, landscape, interpolate, keys, data");
   cmd.name = first;
   cmd.argv.assign(args.begin(), args.end());
   if (cmd.name == "report") {
@@ -171,6 +243,7 @@ Command parse(const std::vector<std::string>& args) {
       throw ConfigError("report takes the folders of one or more studies (study --log-dir DIR)");
     return cmd;
   }
+  if (cmd.name == "landscape" || cmd.name == "interpolate") return parse_probe(args, cmd);
   if (cmd.name == "inspect" || cmd.name == "export" || cmd.name == "trajectory") {
     for (size_t i = 1; i < args.size(); ++i) {
       if (args[i] == "--help" || args[i] == "-h") {

@@ -42,6 +42,14 @@ struct Command {
   bool json = false;
   bool quiet = false;
   bool help = false;
+  // landscape, interpolate (api/probe.h): the grid's points a side, its centre ("" = the
+  // run's end; else "X,Y" on directions 1, 2), half-width (0: the path's extent), the
+  // line's points, intra-op threads (0: all cores).
+  int64_t probe_grid = 25;
+  std::string probe_center;
+  double probe_range = 0.0;
+  int64_t probe_points = 41;
+  int probe_threads = 0;
 };
 
 // Throws ConfigError (exit code 2) for an unknown option, key or value.

@@ -27,4 +27,10 @@ std::vector<std::pair<std::string, uint64_t>> export_csv(const std::string& path
 // full snapshots, logs of different initializations, an unreadable file.
 void trajectory_pca(const std::vector<std::string>& logs, bool json, std::FILE* out);
 
+struct Command;
+// `metaadamw landscape FILE …` and `metaadamw interpolate A B …` (api/probe.h): the probe
+// with progress on stderr (Ctrl-C cancels, nothing stored), its result on `out` as text or
+// JSON. Returns the exit code; throws DataError / ConfigError as the probes do.
+int probe_command(const Command& cmd, std::FILE* out);
+
 }  // namespace maw::cli

@@ -92,6 +92,17 @@ int main(int argc, char** argv) {
       return kExitError;
     }
   }
+  if (cmd.name == "landscape" || cmd.name == "interpolate") {
+    try {
+      return maw::cli::probe_command(cmd, stdout);
+    } catch (const maw::ConfigError& e) {
+      std::fprintf(stderr, "metaadamw: %s\n", e.what());
+      return kExitUsage;
+    } catch (const std::exception& e) {  // DataError, or LibTorch's own
+      std::fprintf(stderr, "metaadamw: %s\n", e.what());
+      return kExitError;
+    }
+  }
   if (cmd.name == "inspect" || cmd.name == "export" || cmd.name == "trajectory") {
     try {
       if (cmd.name == "trajectory") {

@@ -419,6 +419,13 @@ const std::vector<Entry>& schema() {
     e.push_back(float_key("landscape_range", &RunConfig::landscape_range, non_negative, ">= 0",
                           "the landscape's half-width in units of the directions (0: the "
                           "path's extent around its end, × 1.25)"));
+    e.push_back({{"keep_final_parameters", "bool", "true | false",
+                  "log the parameters the run ends with (4 bytes each), from which the "
+                  "studio and `metaadamw landscape` / `interpolate` probe the run after it"},
+                 [](RunConfig& c, const std::string& v) {
+                   c.keep_final_parameters = parse_bool("keep_final_parameters", v);
+                 },
+                 [](const RunConfig& c) { return Json(c.keep_final_parameters); }});
     e.push_back(string_key("export_modulator", &RunConfig::export_modulator,
                            "write the trained modulator to this file at the end"));
     e.push_back(string_key("modulator", &RunConfig::modulator,

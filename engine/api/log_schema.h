@@ -16,7 +16,8 @@ inline constexpr const char* kName = "metaadamw-runlog";
 // 2: meta/grad_norm, rel_change, at_bound; the modulator_design attributes.
 // 3: steps/grad_norm.
 // 4: trajectory/ (every optimizer) and the trajectory_* attributes.
-inline constexpr int kVersion = 4;
+// 5: final/ (keep_final_parameters), interpolation/, landscape/anchor_*.
+inline constexpr int kVersion = 5;
 
 enum class Elem { i64, f64, f32, text };
 // A dataset's axes past the first (the record's): their name in the `axes` attribute and
@@ -34,11 +35,13 @@ enum class Axis {
   part,
   direction,
   coordinate,
-  cell
+  cell,
+  parameter,
+  point
 };
 struct Dims {
   int64_t groups = 0, features = 0, layers = 0, heads = 0, directions = 0, coordinates = 0,
-          cells = 0;
+          cells = 0, parameters = 0, points = 0;
 };
 int64_t length(Axis a, const Dims& d);
 // A run's dimensions, from what it announced (the writer creates by them, replay reads).
@@ -91,8 +94,12 @@ const Table<MetaUpdateRecord>& meta();
 const Table<TrajectoryRecord>& trajectory();
 // With trajectory_full_every > 0: the points that carry θ_t − θ_0 at the sampled coordinates.
 const Table<TrajectoryRecord>& trajectory_full();
-// With landscape_grid > 0: the end-of-run landscape (one row).
+// With landscape_grid > 0: the end-of-run landscape (one row); a probe replaces it.
 const Table<LandscapeRecord>& landscape();
+// With keep_final_parameters: the parameters the run ends with (one row).
+const Table<ParametersRecord>& final_parameters();
+// Added to a finished log by an interpolation probe (one row).
+const Table<InterpolationRecord>& interpolation();
 
 // docs/LOG_FORMAT.md's table of the appended datasets, made from the tables above (a test
 // holds the document to it).

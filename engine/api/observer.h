@@ -19,6 +19,11 @@ class RunObserver {
   virtual void on_meta_update(const MetaUpdateRecord& /*record*/) {}
   virtual void on_trajectory(const TrajectoryRecord& /*record*/) {}
   virtual void on_landscape(const LandscapeRecord& /*record*/) {}
+  // Once, before on_finish, when the run keeps them (RunInfo::final_parameters). Not replayed
+  // from a log (the probes read them directly).
+  virtual void on_final_parameters(const ParametersRecord& /*record*/) {}
+  // Only from a log's replay: an interpolation a probe added to the finished log.
+  virtual void on_interpolation(const InterpolationRecord& /*record*/) {}
   virtual void on_event(const RunEvent& /*event*/) {}
   virtual void on_finish(const RunSummary& /*summary*/) {}
   // The run ended on an error (bad data, a damaged checkpoint, out of memory) instead of

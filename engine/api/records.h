@@ -70,6 +70,12 @@ struct RunInfo {
   int64_t trajectory_full_every = 0;        // steps between full snapshots (0: none)
   int64_t trajectory_full_coordinates = 0;  // M: their length
   int64_t landscape_grid = 0;               // N of the end-of-run landscape (0: none)
+  // The parameters the run ends with are kept (ParametersRecord, keep_final_parameters).
+  bool final_parameters = false;
+  int64_t num_buffer_values = 0;  // B: the model's buffers' elements (BatchNorm statistics)
+  // A finished log's linear interpolation to another run (InterpolationRecord): its points
+  // (0: none). Set by the amendment that adds one, never by a run.
+  int64_t interpolation_points = 0;
 };
 
 // One training step. Times in milliseconds; wall_time_s since the run started.
@@ -150,15 +156,41 @@ struct TrajectoryRecord {
   std::vector<float> full;
 };
 
-// The loss landscape at the end of a run (landscape_grid): the loss on a fixed evaluation
-// batch at θ_T + (x − center_x)·d_1 + (y − center_y)·d_2 for x, y on an N × N grid of
-// half-width `half_width` around the end point's plane coordinates (the trajectory's).
+// The loss landscape: the loss on a fixed evaluation batch (the evaluation split's first
+// max(batch, 256) examples) at θ_T + (x − anchor_x)·d_1 + (y − anchor_y)·d_2, for x, y on an
+// N × N grid of half-width `half_width` around (center_x, center_y) — the plane of
+// directions 1 and 2 through the run's last point θ_T, whose own plane coordinates are
+// (anchor_x, anchor_y). At the end of a run (landscape_grid) the grid is centred there;
+// after it, a probe (api/probe.h) centres it on any point of the plane.
 struct LandscapeRecord {
-  int64_t step = 0;
-  double center_x = 0.0, center_y = 0.0;  // the end point on directions 1 and 2
+  int64_t step = 0;                       // the run's last step (θ_T's)
+  double center_x = 0.0, center_y = 0.0;  // the grid's centre on directions 1 and 2
   double half_width = 0.0;                // in units of the directions
   int64_t examples = 0;                   // the batch's size
   std::vector<float> loss;                // [N × N], row-major: row = y (low to high)
+  // θ_T on directions 1 and 2; NaN in a log before schema 5, whose grids are centred there.
+  double anchor_x = std::numeric_limits<double>::quiet_NaN();
+  double anchor_y = std::numeric_limits<double>::quiet_NaN();
+  double anchor_or_center_x() const { return anchor_x == anchor_x ? anchor_x : center_x; }
+  double anchor_or_center_y() const { return anchor_y == anchor_y ? anchor_y : center_y; }
+};
+
+// The model a run ends with (keep_final_parameters): its parameters in model order, then its
+// buffers (BatchNorm's running statistics), each flattened row-major — early stopping's
+// best when it restored one. The probes (api/probe.h) start from them after the run.
+struct ParametersRecord {
+  int64_t step = 0;           // the run's last step
+  std::vector<float> values;  // [P + B]
+};
+
+// The loss along the line between two runs' final parameters (Goodfellow et al., 2015):
+// θ(a) = (1 − a)·θ_this + a·θ_other, on the fixed evaluation batch of the landscape.
+struct InterpolationRecord {
+  int64_t step = 0;          // this run's last step
+  std::string other;         // the other run's log (its file name) and label
+  std::vector<float> alpha;  // [N]: a, 0 at this run, 1 at the other
+  std::vector<float> loss;   // [N]
+  int64_t examples = 0;      // the batch's size
 };
 
 // One meta-update (METAADAMW.md §5). Terms the objective does not use are NaN.

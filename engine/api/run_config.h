@@ -66,6 +66,8 @@ struct RunConfig {
   // in units of the directions (0: the path's extent around the end, × 1.25).
   int64_t landscape_grid = 0;
   double landscape_range = 0.0;
+  // Log the parameters the run ends with, for the probes after it (api/probe.h).
+  bool keep_final_parameters = true;
   std::string export_modulator;  // write the trained modulator here at the end
   std::string modulator;         // start from a modulator exported by another run
 

@@ -22,3 +22,13 @@ std::unique_ptr<RunObserver> make_run_log_writer(const std::string& path, const 
                                                  bool overwrite = false);
 
 }  // namespace maw
+
+namespace maw {
+
+// A probe's result added to a finished log (api/probe.h), replacing the one there: the
+// landscape (the landscape_grid attribute follows its grid) or an interpolation. DataError
+// when the file is not a run log, is still being written, or cannot be written.
+void store_landscape(const std::string& path, const LandscapeRecord& record);
+void store_interpolation(const std::string& path, const InterpolationRecord& record);
+
+}  // namespace maw

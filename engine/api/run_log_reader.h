@@ -24,7 +24,7 @@ std::vector<std::string> split_list(const std::string& text, char sep);
 
 class RunLogReader {
  public:
-  static constexpr int kSchemaVersion = 4;  // the newest version this build reads
+  static constexpr int kSchemaVersion = 5;  // the newest version this build reads
   static constexpr uint64_t kAll = std::numeric_limits<uint64_t>::max();
 
   // Opens a finished log, one still being written (SWMR) or one whose writer died.

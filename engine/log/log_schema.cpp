@@ -94,8 +94,8 @@ Column<RecordOf<M>> col(const char* name, const char* doc, std::vector<Axis> inn
 
 // A fixed-length text column of N bytes.
 template <auto M, size_t N>
-Column<RecordOf<M>> text(const char* name, const char* doc) {
-  return {name, Elem::text, {}, 1, N, 0, &encode_text<M, N>, nullptr, &decode_text<M>, doc};
+Column<RecordOf<M>> text(const char* name, const char* doc, int since = 1) {
+  return {name, Elem::text, {}, since, N, 0, &encode_text<M, N>, nullptr, &decode_text<M>, doc};
 }
 
 }  // namespace
@@ -115,6 +115,8 @@ int64_t length(Axis a, const Dims& d) {
     case Axis::direction: return d.directions;
     case Axis::coordinate: return d.coordinates;
     case Axis::cell: return d.cells;
+    case Axis::parameter: return d.parameters;
+    case Axis::point: return d.points;
   }
   return 0;
 }
@@ -126,7 +128,9 @@ Dims dims_of(const RunInfo& i) {
           i.modulator_heads,
           i.trajectory_directions,
           i.trajectory_full_coordinates,
-          i.landscape_grid * i.landscape_grid};
+          i.landscape_grid * i.landscape_grid,
+          i.final_parameters ? i.num_parameters + i.num_buffer_values : 0,
+          i.interpolation_points};
 }
 
 const char* name(Axis a) {
@@ -144,6 +148,8 @@ const char* name(Axis a) {
     case Axis::direction: return "direction";
     case Axis::coordinate: return "coordinate";
     case Axis::cell: return "cell";
+    case Axis::parameter: return "parameter";
+    case Axis::point: return "point";
   }
   return "?";
 }
@@ -343,9 +349,42 @@ const Table<LandscapeRecord>& landscape() {
                            4),
        col<&R::examples>("examples", "the fixed evaluation batch's size", {}, 4),
        col<&R::loss>("loss",
-                     "the loss at θ_T + (x − center_x)·d₁ + (y − center_y)·d₂ on an N × N grid, "
-                     "row-major, rows y from low to high",
-                     {Axis::cell}, 4)}};
+                     "the loss at θ_T + (x − anchor_x)·d₁ + (y − anchor_y)·d₂ on an N × N grid "
+                     "around the centre, row-major, rows y from low to high",
+                     {Axis::cell}, 4),
+       col<&R::anchor_x>("anchor_x", "θ_T on direction 1 (the centre before schema 5)", {}, 5),
+       col<&R::anchor_y>("anchor_y", "θ_T on direction 2", {}, 5)}};
+  return t;
+}
+
+const Table<ParametersRecord>& final_parameters() {
+  using R = ParametersRecord;
+  static const Table<R> t{
+      "final",
+      "record",
+      1,
+      {col<&R::step>("step", "the run's last step", {}, 5),
+       col<&R::values>("parameters",
+                       "the model the run ends with: its P parameters in model order, then its "
+                       "buffers (BatchNorm's running statistics), each flattened row-major "
+                       "(early stopping's best when it restored one)",
+                       {Axis::parameter}, 5)}};
+  return t;
+}
+
+const Table<InterpolationRecord>& interpolation() {
+  using R = InterpolationRecord;
+  static const Table<R> t{
+      "interpolation",
+      "record",
+      1,
+      {col<&R::step>("step", "this run's last step", {}, 5),
+       text<&R::other, 256>("other", "the other run's log file and label", 5),
+       col<&R::alpha>("alpha", "a: 0 at this run's final parameters, 1 at the other's",
+                      {Axis::point}, 5),
+       col<&R::loss>("loss", "the loss at (1 − a)·θ_this + a·θ_other on the landscape's batch",
+                     {Axis::point}, 5),
+       col<&R::examples>("examples", "the fixed evaluation batch's size", {}, 5)}};
   return t;
 }
 
@@ -364,7 +403,9 @@ std::string datasets_markdown() {
   markdown_rows(meta(), "MetaAdamW: ", out);
   markdown_rows(trajectory(), "With trajectory_directions > 0: ", out);
   markdown_rows(trajectory_full(), "With trajectory_full_every > 0: ", out);
-  markdown_rows(landscape(), "With landscape_grid > 0: ", out);
+  markdown_rows(landscape(), "With landscape_grid > 0, or after a probe: ", out);
+  markdown_rows(final_parameters(), "With keep_final_parameters: ", out);
+  markdown_rows(interpolation(), "After an interpolation probe: ", out);
   return out;
 }
 

@@ -101,7 +101,17 @@ std::vector<R> decode_rows(const RunLogReader& r, const Table<R>& t, const Dims&
 }
 
 // The order of a live run within one step: step, meta-update, snapshot, evaluation, events.
-enum Rank { kStep, kMeta, kSnapshot, kTrajectory, kEval, kLandscape, kEvent, kRanks };
+enum Rank {
+  kStep,
+  kMeta,
+  kSnapshot,
+  kTrajectory,
+  kEval,
+  kLandscape,
+  kInterpolation,
+  kEvent,
+  kRanks
+};
 
 struct Pending {
   int64_t key;
@@ -133,6 +143,16 @@ RunInfo decode_run_info(const RunLogReader& r) {
   i.trajectory_full_coordinates = integer_attribute(r, "trajectory_full_coordinates");
   i.landscape_grid = integer_attribute(r, "landscape_grid");
   i.beta_range = number_attribute(r, "beta_range");
+  i.final_parameters = r.has("final/parameters");
+  if (i.final_parameters) {
+    const auto& shape = r.info("final/parameters").shape;  // [1, P + B]
+    if (shape.size() == 2 && static_cast<int64_t>(shape[1]) > i.num_parameters)
+      i.num_buffer_values = static_cast<int64_t>(shape[1]) - i.num_parameters;
+  }
+  if (r.has("interpolation/alpha")) {
+    const auto& shape = r.info("interpolation/alpha").shape;  // [1, N]
+    i.interpolation_points = shape.size() == 2 ? static_cast<int64_t>(shape[1]) : 0;
+  }
   if (r.has("groups/name")) i.group_names = r.read_strings("groups/name");
   if (r.has("groups/members"))
     for (const auto& m : r.read_strings("groups/members"))
@@ -177,6 +197,7 @@ bool replay(const RunLogReader& r, ReplayCursor& c, RunObserver& o, const Replay
   const auto& tm = logschema::meta();
   const auto& tt = logschema::trajectory();
   const auto& tl = logschema::landscape();
+  const auto& ti = logschema::interpolation();
   std::vector<std::string> extra_paths;
   for (const auto& name : info.eval_extras) extra_paths.push_back("evals/extra/" + name);
   auto fresh = [&](const char* folder, uint64_t rows, unsigned table) {
@@ -193,6 +214,7 @@ bool replay(const RunLogReader& r, ReplayCursor& c, RunObserver& o, const Replay
   const auto [m0, mn] = fresh(tm.folder, extent(r, tm, {}), T::meta);
   const auto [t0, tn] = fresh(tt.folder, extent(r, tt, {}), T::trajectory);
   const auto [l0, ln] = fresh(tl.folder, extent(r, tl, {}), T::trajectory);
+  const auto [i0, in] = fresh(ti.folder, extent(r, ti, {}), T::trajectory);
 
   const auto steps = decode_rows(r, ts, dims, s0, sn);
   auto evals = decode_rows(r, te, dims, e0, en);
@@ -208,6 +230,7 @@ bool replay(const RunLogReader& r, ReplayCursor& c, RunObserver& o, const Replay
   const auto metas = decode_rows(r, tm, dims, m0, mn);
   const auto points = decode_rows(r, tt, dims, t0, tn);
   const auto landscapes = decode_rows(r, tl, dims, l0, ln);
+  const auto lines = decode_rows(r, ti, dims, i0, in);
   // Attention: the steps of every new map, the maps themselves only for the newest that
   // fit the budget.
   const auto att_steps = an ? r.read("attention/step", a0, an) : std::vector<double>{};
@@ -260,6 +283,7 @@ bool replay(const RunLogReader& r, ReplayCursor& c, RunObserver& o, const Replay
   for (size_t k = 0; k < points.size(); ++k) order.push_back({points[k].step, kTrajectory, k});
   for (size_t k = 0; k < landscapes.size(); ++k)
     order.push_back({landscapes[k].step, kLandscape, k});
+  for (size_t k = 0; k < lines.size(); ++k) order.push_back({lines[k].step, kInterpolation, k});
   int64_t before = c.last_step;
   for (size_t k = 0; k < events.size(); ++k) {
     before = events[k].step >= 0 ? events[k].step : before;  // -1: not tied to a step
@@ -280,6 +304,7 @@ bool replay(const RunLogReader& r, ReplayCursor& c, RunObserver& o, const Replay
       case kSnapshot: o.on_snapshot(snaps[p.index]); break;
       case kTrajectory: o.on_trajectory(points[p.index]); break;
       case kLandscape: o.on_landscape(landscapes[p.index]); break;
+      case kInterpolation: o.on_interpolation(lines[p.index]); break;
       case kEval:
         o.on_eval(evals[p.index]);
         c.last_eval = evals[p.index];
@@ -300,6 +325,7 @@ bool replay(const RunLogReader& r, ReplayCursor& c, RunObserver& o, const Replay
   c.rows[tv.folder] += delivered[kEvent];
   c.rows[tt.folder] += delivered[kTrajectory];
   c.rows[tl.folder] += delivered[kLandscape];
+  c.rows[ti.folder] += delivered[kInterpolation];
   // The attention rows of the delivered snapshots (and the orphans before them).
   uint64_t used = 0;
   for (size_t k = 0; k < delivered[kSnapshot]; ++k)
@@ -309,7 +335,8 @@ bool replay(const RunLogReader& r, ReplayCursor& c, RunObserver& o, const Replay
   // The end: the summary the log can give, once everything is delivered.
   const bool all = delivered[kStep] == sn && delivered[kMeta] == mn && delivered[kSnapshot] == pn &&
                    delivered[kEval] == en && delivered[kEvent] == vn &&
-                   delivered[kTrajectory] == tn && delivered[kLandscape] == ln;
+                   delivered[kTrajectory] == tn && delivered[kLandscape] == ln &&
+                   delivered[kInterpolation] == in;
   const std::string status = r.status();
   if (complete && all && status != "running") {
     c.finished = true;

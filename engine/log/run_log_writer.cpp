@@ -31,6 +31,7 @@
 #include "api/log_schema.h"
 #include "api/run_log.h"
 #include "api/session.h"
+#include "log/h5_tables.h"
 #include "log/hdf5_lock.h"
 #include "log/log_file_lock.h"
 
@@ -38,123 +39,14 @@ namespace maw {
 namespace {
 
 constexpr size_t kQueueCapacity = 4096;
-constexpr size_t kStatusLen = 32;         // root attribute `status`, rewritten in place
-constexpr size_t kSummaryLen = 1024;      // root attribute `message`
-constexpr hsize_t kChunkBytes = 1 << 20;  // a chunk holds at most ~1 MiB (the default cache)
+constexpr size_t kStatusLen = 32;     // root attribute `status`, rewritten in place
+constexpr size_t kSummaryLen = 1024;  // root attribute `message`
 
-H5::StrType fixed_string(size_t n);
-
-// An extendible dataset [n, inner...] of one type, appended along the first axis.
-class Series {
- public:
-  Series() = default;
-  Series(H5::Group& g, const std::string& name, const H5::DataType& type,
-         std::vector<hsize_t> inner, hsize_t max_chunk_rows, const std::string& axes)
-      : path_(g.getObjName() + "/" + name), type_(type), inner_(std::move(inner)) {
-    row_bytes_ = type.getSize();
-    for (hsize_t d : inner_) row_bytes_ *= d;
-    const hsize_t rows =
-        std::clamp<hsize_t>(kChunkBytes / std::max<hsize_t>(row_bytes_, 1), 1, max_chunk_rows);
-    std::vector<hsize_t> dims = {0}, maxdims = {H5S_UNLIMITED}, chunk = {rows};
-    for (hsize_t d : inner_) {
-      dims.push_back(d);
-      maxdims.push_back(d);
-      chunk.push_back(std::max<hsize_t>(d, 1));
-    }
-    H5::DataSpace space(static_cast<int>(dims.size()), dims.data(), maxdims.data());
-    H5::DSetCreatPropList p;
-    p.setChunk(static_cast<int>(chunk.size()), chunk.data());
-    p.setShuffle();
-    p.setDeflate(4);
-    ds_ = g.createDataSet(name, type, space, p);
-    const H5::StrType t = fixed_string(std::max<size_t>(axes.size(), 1));
-    ds_.createAttribute("axes", t, H5::DataSpace(H5S_SCALAR))
-        .write(t, logschema::fixed_text(axes, t.getSize()).data());
-  }
-  // H5Fstart_swmr_write must not meet open datasets (HDF5 1.10 fails to re-register
-  // their ids): close before, reopen after.
-  void close() { ds_.close(); }
-  void reopen(H5::H5File& file) { ds_ = file.openDataSet(path_); }
-  const std::string& path() const { return path_; }
-  hsize_t row_bytes() const { return row_bytes_; }
-  void append(const void* data) {
-    std::vector<hsize_t> size = {n_ + 1}, off = {n_}, count = {1};
-    for (hsize_t d : inner_) {
-      size.push_back(d);
-      off.push_back(0);
-      count.push_back(d);
-    }
-    ds_.extend(size.data());
-    H5::DataSpace fs = ds_.getSpace();
-    fs.selectHyperslab(H5S_SELECT_SET, count.data(), off.data());
-    H5::DataSpace ms(static_cast<int>(count.size()), count.data());
-    ds_.write(data, type_, ms, fs);
-    ++n_;
-  }
-
- private:
-  std::string path_;
-  H5::DataSet ds_;
-  H5::DataType type_;
-  std::vector<hsize_t> inner_;
-  hsize_t row_bytes_ = 0;
-  hsize_t n_ = 0;
-};
-
-H5::StrType fixed_string(size_t n) {
-  H5::StrType t(H5::PredType::C_S1, n);
-  t.setStrpad(H5T_STR_NULLPAD);
-  return t;
-}
-// Every string is fixed-length: variable-length data lives in HDF5's global heap, which
-// has no checksums (a damaged file could mislead the reader); fixed-length attributes sit
-// in the checksummed object header. Attributes are created before SWMR starts and closed
-// at once (SWMR cannot start while one is open); status and message are rewritten later.
-void attr(H5::H5Object& o, const std::string& name, const std::string& value) {
-  const auto type = fixed_string(std::max<size_t>(value.size(), 1));
-  o.createAttribute(name, type, H5::DataSpace(H5S_SCALAR))
-      .write(type, logschema::fixed_text(value, type.getSize()).data());
-}
-void fixed_attr(H5::H5Object& o, const std::string& name, const std::string& value, size_t n,
-                bool create) {
-  const auto type = fixed_string(n);
-  H5::Attribute a =
-      create ? o.createAttribute(name, type, H5::DataSpace(H5S_SCALAR)) : o.openAttribute(name);
-  a.write(type, logschema::fixed_text(value, n).data());
-}
-template <class T>
-void attr(H5::H5Object& o, const std::string& name, T value, const H5::PredType& type,
-          bool create = true) {
-  H5::Attribute a =
-      create ? o.createAttribute(name, type, H5::DataSpace(H5S_SCALAR)) : o.openAttribute(name);
-  a.write(type, &value);
-}
-
-void string_list(H5::Group& g, const std::string& name, const std::vector<std::string>& items) {
-  hsize_t n = items.size();
-  size_t len = 1;
-  for (const auto& s : items) len = std::max(len, s.size());
-  const auto type = fixed_string(len);
-  std::string buf;
-  for (const auto& s : items) buf += logschema::fixed_text(s, len);
-  auto ds = g.createDataSet(name, type, H5::DataSpace(1, &n));
-  if (n > 0) ds.write(buf.data(), type);
-}
-
-// Links and attributes stay compact (in the checksummed object header), never in a
-// fractal heap, whose blocks HDF5 does not checksum by default.
-constexpr unsigned kCompact = 128;
-H5::Group make_group(H5::H5Location& parent, const std::string& name) {
-  const hid_t gcpl = H5Pcreate(H5P_GROUP_CREATE);
-  H5Pset_link_phase_change(gcpl, kCompact, kCompact - 16);
-  H5Pset_attr_phase_change(gcpl, kCompact, kCompact - 16);
-  const hid_t id = H5Gcreate2(parent.getId(), name.c_str(), H5P_DEFAULT, gcpl, H5P_DEFAULT);
-  H5Pclose(gcpl);
-  if (id < 0) throw H5::GroupIException("make_group", "cannot create group '" + name + "'");
-  H5::Group g(id);  // takes its own reference to the id
-  H5Gclose(id);
-  return g;
-}
+using runlog::attr;
+using runlog::fixed_attr;
+using runlog::kCompact;
+using runlog::make_group;
+using runlog::string_list;
 
 std::string utc_now() {
   const std::time_t t = std::time(nullptr);
@@ -259,7 +151,7 @@ class RunLogWriter : public RunObserver {
         double v = std::nan("");
         for (const auto& [n, x] : r.extras)
           if (n == name) v = x;
-        series_.at("evals/extra/" + name).append(&v);
+        tables_.at("evals/extra/" + name).append(&v);
       }
     });
   }
@@ -267,9 +159,9 @@ class RunLogWriter : public RunObserver {
   void on_snapshot(const Snapshot& s) override {
     EnqueueTimer timer(enqueue_ns_);
     push([this, s] {
-      if (!series_.count("snapshots/step")) return;  // not announced in RunInfo
+      if (!tables_.has("snapshots/step")) return;  // not announced in RunInfo
       write_row(logschema::snapshots(), s);
-      if (!s.attention.empty() && series_.count("attention/step"))
+      if (!s.attention.empty() && tables_.has("attention/step"))
         write_row(logschema::attention(), s);
     });
   }
@@ -284,13 +176,16 @@ class RunLogWriter : public RunObserver {
   void on_landscape(const LandscapeRecord& r) override {
     append_if_announced(logschema::landscape(), r);
   }
+  void on_final_parameters(const ParametersRecord& r) override {
+    append_if_announced(logschema::final_parameters(), r);
+  }
 
   // A record of an optional table, appended when the run announced it (RunInfo).
   template <class R>
   void append_if_announced(const logschema::Table<R>& t, const R& r) {
     EnqueueTimer timer(enqueue_ns_);
     push([this, &t, r] {
-      if (series_.count(std::string(t.folder) + "/step")) write_row(t, r);
+      if (tables_.has(std::string(t.folder) + "/step")) write_row(t, r);
     });
   }
 
@@ -315,11 +210,11 @@ class RunLogWriter : public RunObserver {
   // Every group and dataset of the schema, then SWMR: from here on only appends.
   void create_all(const RunInfo& i) {
     create_objects(i);  // every group handle closed on return
-    for (auto& [k, series] : series_) series.close();
+    tables_.close_all();
     file_.flush(H5F_SCOPE_GLOBAL);
     if (H5Fstart_swmr_write(file_.getId()) < 0)
       throw H5::FileIException("H5Fstart_swmr_write", "cannot start SWMR writing");
-    for (auto& [k, series] : series_) series.reopen(file_);
+    tables_.reopen_all(file_);
   }
 
   void create_objects(const RunInfo& i) {
@@ -371,8 +266,8 @@ class RunLogWriter : public RunObserver {
     auto extra = make_group(evals, "extra");
     extras_ = i.eval_extras;
     for (const auto& n : extras_)
-      series_["evals/extra/" + n] =
-          Series(extra, n, H5::PredType::NATIVE_DOUBLE, {}, logschema::evals().chunk_rows, "eval");
+      tables_.add("evals/extra/" + n, runlog::Series(extra, n, H5::PredType::NATIVE_DOUBLE, {},
+                                                     logschema::evals().chunk_rows, "eval"));
     create_table(logschema::events(), dims);
     if (!i.feature_names.empty()) {  // MetaAdamW: snapshots, attention, meta-updates
       auto snaps = create_table(logschema::snapshots(), dims);
@@ -383,44 +278,16 @@ class RunLogWriter : public RunObserver {
     if (i.trajectory_directions > 0) create_table(logschema::trajectory(), dims);
     if (i.trajectory_full_coordinates > 0) create_table(logschema::trajectory_full(), dims);
     if (i.landscape_grid > 0) create_table(logschema::landscape(), dims);
+    if (i.final_parameters) create_table(logschema::final_parameters(), dims);
   }
 
-  // A table's folder and one extendible dataset per column (docs/LOG_FORMAT.md).
   template <class R>
   H5::Group create_table(const logschema::Table<R>& t, const logschema::Dims& dims) {
-    auto g = make_group(file_, t.folder);
-    for (const auto& c : t.columns) {
-      std::vector<hsize_t> inner;
-      for (const auto a : c.inner)
-        inner.push_back(static_cast<hsize_t>(logschema::length(a, dims)));
-      const H5::DataType type =
-          c.elem == logschema::Elem::i64   ? H5::DataType(H5::PredType::NATIVE_INT64)
-          : c.elem == logschema::Elem::f64 ? H5::DataType(H5::PredType::NATIVE_DOUBLE)
-          : c.elem == logschema::Elem::f32 ? H5::DataType(H5::PredType::NATIVE_FLOAT)
-                                           : H5::DataType(fixed_string(c.text_len));
-      series_[std::string(t.folder) + "/" + c.name] =
-          Series(g, c.name, type, inner, c.chunk_rows ? c.chunk_rows : t.chunk_rows, t.axes(c));
-    }
-    return g;
+    return tables_.create(file_, t, dims);
   }
-
-  // One record as one row of each of its table's datasets: all or none (a record whose
-  // shape differs from the run's announced one is refused whole, the series keep one length).
   template <class R>
   void write_row(const logschema::Table<R>& t, const R& r) {
-    rows_.resize(t.columns.size());
-    std::vector<Series*> to(t.columns.size());
-    for (size_t k = 0; k < t.columns.size(); ++k) {
-      rows_[k].clear();
-      t.columns[k].encode(r, rows_[k]);
-      to[k] = &series_.at(std::string(t.folder) + "/" + t.columns[k].name);
-      if (rows_[k].size() != to[k]->row_bytes())
-        throw H5::DataSetIException("RunLogWriter",
-                                    "a row of " + std::to_string(rows_[k].size()) + " bytes for '" +
-                                        to[k]->path() + "', whose rows the run announced as " +
-                                        std::to_string(to[k]->row_bytes()) + " bytes");
-    }
-    for (size_t k = 0; k < to.size(); ++k) to[k]->append(rows_[k].data());
+    tables_.write(t, r);
   }
 
   void write_status(const std::string& status, const std::string& message, int64_t steps) {
@@ -460,7 +327,7 @@ class RunLogWriter : public RunObserver {
   };
 
   void event(const RunEvent& e) {
-    if (!series_.count("events/step")) return;  // before on_start: nothing to record into
+    if (!tables_.has("events/step")) return;  // before on_start: nothing to record into
     write_row(logschema::events(), e);
   }
 
@@ -562,7 +429,7 @@ class RunLogWriter : public RunObserver {
     } catch (const H5::Exception& e) {
       if (error_.empty()) error_ = e.getDetailMsg();
     }
-    series_.clear();
+    tables_.clear();
     try {
       file_.close();
     } catch (const H5::Exception& e) {
@@ -577,10 +444,9 @@ class RunLogWriter : public RunObserver {
   std::string path_;
   runlog::LogFileLock lock_;  // released after file_ is closed (members die in reverse)
   H5::H5File file_;
-  std::map<std::string, Series> series_;
+  runlog::Tables tables_;
   std::vector<std::string> extras_;
   int64_t steps_ = 0;
-  std::vector<std::string> rows_;  // write_row's buffers (writer thread)
   std::mutex mu_;
   std::condition_variable not_empty_, not_full_;
   struct Job {

@@ -24,6 +24,7 @@
 #include "tasks/task.h"
 #include "train/checkpoint.h"
 #include "train/early_stopping.h"
+#include "train/landscape.h"
 #include "train/optimizers.h"
 #include "train/trajectory.h"
 
@@ -48,23 +49,10 @@ std::string shape_text(const std::vector<int64_t>& shape) {
   return s;
 }
 
-torch::Device resolve_device(const std::string& name) {
-  if (name == "cpu") return torch::kCPU;
-  if (name == "cuda") {
-    if (!torch::cuda::is_available())
-      throw ConfigError(
-          "device 'cuda' requested, but no CUDA device is available to this build of LibTorch "
-          "(Debian's is CPU-only; build against a CUDA LibTorch)");
-    return torch::kCUDA;
-  }
-  return torch::cuda::is_available() ? torch::Device(torch::kCUDA) : torch::Device(torch::kCPU);
-}
-
 // Independent seeds for the streams: the training order, b2 and bv (METAADAMW.md §5).
 constexpr uint64_t kTrainStream = 0x9e3779b97f4a7c15ULL;
 constexpr uint64_t kMetaTrainStream = 0xbf58476d1ce4e5b9ULL;
 constexpr uint64_t kMetaValStream = 0x94d049bb133111ebULL;
-constexpr uint64_t kTrajectoryStream = 0xd6e8feb86659fd93ULL;
 
 // LibTorch allocates activations, gradients and temporaries with malloc on the CPU, and
 // glibc hands blocks above its (adaptive) mmap threshold, and the heap's free top beyond
@@ -203,6 +191,8 @@ class TrainingRun {
       info.trajectory_full_coordinates = full_coordinates_;
       info.landscape_grid = c.landscape_grid;
     }
+    info.final_parameters = c.keep_final_parameters;
+    for (const auto& b : store().buffers()) info.num_buffer_values += b.numel();
     for (auto* o : observers_) o->on_start(info);
     publish_trajectory(full_coordinates_ > 0);  // where the path starts
     announce(RunEvent::Kind::Started);
@@ -322,6 +312,7 @@ class TrainingRun {
     if (evaluate_last && c_.landscape_grid > 0) compute_landscape();
     if (evaluate_last && last_eval_ != step_) evaluate();
     early_->finish(store(), step_, s);  // the best evaluated model back, when kept
+    if (c_.keep_final_parameters) publish_final_parameters();
     s.wall_time_s = seconds_since(start_);
     if (evaluate_last) {  // after the clock: selection's cost is not the run's
       const auto v = task_->evaluate(task_->meta_val(), device_, eval_batch_);
@@ -422,51 +413,39 @@ class TrainingRun {
     for (auto* o : observers_) o->on_trajectory(r);
   }
 
-  // The loss on a fixed evaluation batch (the evaluation split's first examples) over an
-  // N × N grid in the plane of directions 1 and 2 through θ_T, centred at the end's plane
-  // coordinates; θ_T is restored after. Abandoned (nothing reported) on a Stop.
+  // The loss on the fixed evaluation batch over an N × N grid in the plane of directions 1
+  // and 2 through θ_T, centred at the end's plane coordinates; θ_T is restored after.
+  // Abandoned (nothing reported) on a Stop.
   void compute_landscape() {
-    torch::NoGradGuard no_grad;
-    const int64_t n = c_.landscape_grid;
     const auto& d = trajectory_->direction_tensors();
     const auto& params = store().parameters();
     const auto end = trajectory_->measure(step_, params);
     LandscapeRecord rec;
     rec.step = step_;
-    rec.center_x = end.coords[0];
-    rec.center_y = end.coords[1];
-    double r = c_.landscape_range;
-    if (!(r > 0)) {  // the path's extent around its end, with a margin
-      for (const auto& [x, y] : path_xy_)
-        r = std::max({r, std::abs(x - rec.center_x), std::abs(y - rec.center_y)});
-      r = r > 0 ? 1.25 * r : 1e-3;
-    }
-    rec.half_width = r;
-    rec.examples = std::min<int64_t>(task_->eval().size(), eval_batch_);
-    const auto batch = task_->eval().get(torch::arange(0, rec.examples, torch::kLong)).to(device_);
-    auto ctx = task_->model().ctx(/*training=*/false, /*update_buffers=*/false);
-    std::vector<torch::Tensor> saved;
-    for (const auto& p : params) saved.push_back(p.detach().clone());
-    auto offset = [n, r](int64_t i) { return n > 1 ? r * (2.0 * i / (n - 1) - 1.0) : 0.0; };
-    bool cancelled = false;
-    for (int64_t i = 0; i < n && !cancelled; ++i)
-      for (int64_t j = 0; j < n; ++j) {
-        if (stop_requested_ && stop_requested_()) {
-          cancelled = true;
-          break;
-        }
-        for (size_t k = 0; k < params.size(); ++k) {
-          auto p = params[k].detach();
-          p.copy_(saved[k]);
-          if (d[0][k].defined()) p.add_(d[0][k], offset(j));
-          if (d[1][k].defined()) p.add_(d[1][k], offset(i));
-        }
-        const auto loss = task_->loss(task_->model().forward(ctx, batch), batch);
-        rec.loss.push_back(static_cast<float>(loss.item<double>()));
-      }
-    for (size_t k = 0; k < params.size(); ++k) params[k].detach().copy_(saved[k]);
-    if (cancelled) return;
-    for (auto* o : observers_) o->on_landscape(rec);
+    rec.center_x = rec.anchor_x = end.coords[0];
+    rec.center_y = rec.anchor_y = end.coords[1];
+    rec.half_width = c_.landscape_range > 0 ? c_.landscape_range
+                                            : path_half_width(path_xy_, rec.center_x, rec.center_y);
+    const auto batch = fixed_batch(*task_, eval_batch_, device_, &rec.examples);
+    ProbeSteps steps;
+    steps.cancelled = stop_requested_;
+    if (landscape_grid(*task_, params, d[0], d[1], batch, c_.landscape_grid, rec, steps))
+      for (auto* o : observers_) o->on_landscape(rec);
+  }
+
+  // The model the run ends with: parameters, then buffers, in model order (ParametersRecord).
+  void publish_final_parameters() {
+    torch::NoGradGuard no_grad;
+    std::vector<torch::Tensor> flat;
+    for (const auto& p : store().parameters())
+      flat.push_back(p.detach().reshape({-1}).to(torch::kCPU, torch::kFloat));
+    for (const auto& b : store().buffers())
+      flat.push_back(b.detach().reshape({-1}).to(torch::kCPU, torch::kFloat));
+    ParametersRecord rec;
+    rec.step = step_;
+    const auto all = torch::cat(flat).contiguous();
+    rec.values.assign(all.data_ptr<float>(), all.data_ptr<float>() + all.numel());
+    for (auto* o : observers_) o->on_final_parameters(rec);
   }
 
   void publish_snapshot() {

@@ -397,7 +397,7 @@ TEST(Cli, InspectAndExportALog) {
   r = run_cli("inspect " + log);
   ASSERT_EQ(r.code, 0) << r.err;
   for (const char* s :
-       {"schema v4", "synthetic · tiny · metaadamw · seed 0", "status     completed",
+       {"schema v5", "synthetic · tiny · metaadamw · seed 0", "status     completed",
         "40 of 40 steps", "snapshots/features", "attention/probs", "groups "})
     EXPECT_NE(r.out.find(s), std::string::npos) << s << "\n" << r.out;
   r = run_cli("inspect --json " + log);
@@ -485,6 +485,54 @@ TEST(Cli, TrajectoryPcaOfAComparisonAndItsRefusals) {
       " --set trajectory_full_every=1");
   EXPECT_EQ(r.code, 2);
   EXPECT_NE(r.err.find("over the 256 MiB limit"), std::string::npos) << r.err;
+}
+
+// The probes after a comparison: a landscape computed, stored and read back; the line
+// between the two runs' final parameters; what cannot be probed refused with a message.
+TEST(Cli, LandscapeAndInterpolationAfterAComparison) {
+  const std::string a = tmp("probe-adamw.h5"), m = tmp("probe-meta.h5");
+  const std::string set = " --set meta_update_freq=10 --set snapshot_every=10";
+  ASSERT_EQ(run_cli(std::string(kTiny) + " --optimizer adamw --log " + a + set).code, 0);
+  ASSERT_EQ(run_cli(std::string(kTiny) + " --optimizer metaadamw --log " + m + set).code, 0);
+  auto r = run_cli("landscape --json --grid 3 --threads 1 " + m);
+  ASSERT_EQ(r.code, 0) << r.err;
+  auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["grid"], 3);
+  EXPECT_EQ(j["cached"], false);
+  ASSERT_EQ(j["loss"].size(), 3u);
+  EXPECT_EQ(j["center"], j["anchor"]);
+  const double centre = j["loss"][1][1];
+  EXPECT_GT(j["half_width"].get<double>(), 0.0);
+  r = run_cli("landscape --json --grid 3 " + m);  // the same request: from the log
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(nlohmann::json::parse(r.out)["cached"], true);
+  r = run_cli("landscape --grid 3 --center 0,0 --range 0.5 " + m);  // around the start
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("stored in the log"), std::string::npos) << r.out;
+
+  r = run_cli("interpolate --json --points 5 " + a + " " + m);
+  ASSERT_EQ(r.code, 0) << r.err;
+  j = nlohmann::json::parse(r.out);
+  ASSERT_EQ(j["alpha"].size(), 5u);
+  EXPECT_NEAR(j["loss"][3].get<double>(), centre, 1e-5 * std::abs(centre));  // a = 1: θ_m
+  r = run_cli("inspect --json " + a);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("interpolation/loss"), std::string::npos);
+
+  for (const char* bad : {"--grid 1", "--center 1", "--range -1", "--points 3"}) {
+    r = run_cli(std::string("landscape ") + bad + " " + m);
+    EXPECT_EQ(r.code, 2) << bad;
+  }
+  EXPECT_EQ(run_cli("interpolate " + a).code, 2);
+  const std::string bare = tmp("probe-bare.h5");
+  ASSERT_EQ(run_cli(std::string(kTiny) + " --set keep_final_parameters=false --log " + bare).code,
+            0);
+  r = run_cli("landscape " + bare);
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("no final parameters"), std::string::npos) << r.err;
+  r = run_cli("interpolate " + a + " " + tmp("missing.h5"));
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("no such file"), std::string::npos) << r.err;
 }
 
 TEST(Cli, InspectAndExportRefuseBadFilesWithAMessage) {
@@ -1125,6 +1173,9 @@ TEST(Cli, EveryDocumentedOptionIsAccepted) {
       {"--help", "train --help"},
       {"--version", "--version"},
       {"--csv", "export " + log + " --csv " + dir + "/csv"},
+      {"--center", "landscape --grid 3 --center 0,0 " + log},
+      {"--range", "landscape --grid 3 --range 0.5 " + log},
+      {"--points", "interpolate --points 5 " + log + " " + log},
   };
   std::set<std::string> documented;
   auto collect = [&](const std::string& text, bool skip_install_lines) {

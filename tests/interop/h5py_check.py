@@ -46,7 +46,7 @@ def check(cond, what):
 with h5py.File(log, "r", swmr=True) as f:  # swmr=True also opens a log still being written
     a = f.attrs
     check(a["schema"] in ("metaadamw-runlog", b"metaadamw-runlog"), "schema attribute")
-    check(int(a["schema_version"]) == 4, "schema_version")
+    check(int(a["schema_version"]) == 5, "schema_version")
     status = a["status"]
     status = status.decode() if isinstance(status, bytes) else status
     check(status.rstrip("\0") == "completed", f"status {status!r}")
@@ -118,15 +118,30 @@ with h5py.File(log, "r", swmr=True) as f:  # swmr=True also opens a log still be
     check(f["trajectory/group_distance"].shape == (11, G) and
           bool(np.all(f["trajectory/distance"][1:] > 0)), "trajectory distances")
     check(int(a["trajectory_directions"]) == 2, "trajectory_directions attribute")
+    # Schema 5: the model the run ends with (parameters, then buffers: none in this MLP).
+    final = f["final/parameters"]
+    check(final.shape == (1, int(a["num_parameters"])) and final.dtype == np.float32,
+          f"final/parameters {final.shape} {final.dtype}")
+    check(int(f["final/step"][0]) == 30 and bool(np.all(np.isfinite(final[:]))), "final/step")
 
-# A v1 log: h5py deletes what v2, v3 and v4 added and sets schema_version 1; the CLI still
+# A probe writes its landscape into the finished log; h5py reads the amended file.
+subprocess.run([cli, "landscape", "--grid", "3", log], check=True, capture_output=True)
+with h5py.File(log, "r") as f:
+    check(f["landscape/loss"].shape == (1, 9) and int(f.attrs["landscape_grid"]) == 3 and
+          bool(np.all(np.isfinite(f["landscape/loss"][:]))), "probed landscape via h5py")
+    check(f["landscape/anchor_x"][0] == f["landscape/center_x"][0], "landscape anchor")
+
+# A v1 log: h5py deletes what v2 to v5 added and sets schema_version 1; the CLI still
 # reads it.
 v1 = os.path.join(work, "interop_v1.h5")
 shutil.copyfile(log, v1)
 with h5py.File(v1, "r+") as f:
     del f["steps/grad_norm"]
     del f["trajectory"]
-    for name in ("trajectory_directions", "trajectory_checksum"):
+    for name in ("final", "landscape"):
+        if name in f:
+            del f[name]
+    for name in ("trajectory_directions", "trajectory_checksum", "landscape_grid"):
         del f.attrs[name]
     for name in ("grad_norm", "rel_change", "at_bound"):
         del f["meta/" + name]

@@ -542,6 +542,39 @@ class StudioTest : public QObject {
       QFile f(csv);
       QVERIFY(f.open(QIODevice::ReadOnly));
       QVERIFY(QString::fromUtf8(f.readAll()).contains(": step\",\"direction 1"));
+
+      // After the runs: a landscape on demand (3 × 3 around a clicked point) replaces the
+      // end-of-run one, in the panel and in the log.
+      QVERIFY(t.compute_button()->isEnabled());
+      t.grid()->setValue(3);
+      t.set_clicked_point(0.0, 0.0);  // the start
+      QCOMPARE(t.around()->currentIndex(), 1);
+      t.compute_button()->click();
+      QVERIFY(w.studio().probing());
+      QVERIFY(!t.compute_button()->isEnabled());  // one probe at a time
+      QTRY_VERIFY_WITH_TIMEOUT(!w.studio().probing(), 60000);
+      QCOMPARE(t.landscape_cells(), 9);
+      QVERIFY(t.contour_lines() > 0);  // iso-lines over the colour map
+      const auto& shown = *w.studio().runs()[static_cast<size_t>(w.studio().shown_run())];
+      QVERIFY(shown.landscape);
+      QCOMPARE(shown.landscape->center_x, 0.0);
+      QCOMPARE(shown.landscape->center_y, 0.0);
+      // The line to the other run: drawn for both runs (stored in both logs).
+      QCOMPARE(t.line_to()->count(), 1);
+      QVERIFY(t.interpolate_button()->isEnabled());
+      t.interpolate_button()->click();
+      QTRY_VERIFY_WITH_TIMEOUT(!w.studio().probing(), 60000);
+      QCOMPARE(t.line_plot()->graphCount(), 1);
+      QCOMPARE(t.line_plot()->graph(0)->dataCount(), 41);
+      for (const auto& m : w.studio().runs()) QVERIFY(m->interpolation.has_value());
+      // Cancel: a 101 × 101 grid abandoned, nothing stored, the 3 × 3 one still shown.
+      t.grid()->setValue(101);
+      t.compute_button()->click();
+      QTRY_VERIFY(t.cancel_button()->isVisible());
+      t.cancel_button()->click();
+      QTRY_VERIFY_WITH_TIMEOUT(!w.studio().probing(), 60000);
+      QVERIFY2(t.probe_note()->text().contains("Cancelled"), qPrintable(t.probe_note()->text()));
+      QCOMPARE(t.landscape_cells(), 9);
     }
     MainWindow w;
     w.show();
@@ -553,7 +586,9 @@ class StudioTest : public QObject {
     std::sort(live.begin(), live.end());
     std::sort(loaded.begin(), loaded.end());
     QCOMPARE(loaded, live);
-    QCOMPARE(t.landscape_cells(), 25);  // from the log too
+    QCOMPARE(t.landscape_cells(), 9);  // the probe's, from the log
+    QCOMPARE(t.line_plot()->graphCount(), 1);
+    QVERIFY(t.compute_button()->isEnabled());  // a loaded log can be probed again
   }
 
   // File › Open recent: the newest first, once each (by absolute path), and it opens them.

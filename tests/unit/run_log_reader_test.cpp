@@ -186,7 +186,10 @@ TEST(RunLogReader, TheCodecWritesThePreviousVersionsLayout) {
     if (c.since > 2) added.insert(std::string("steps/") + c.name);
   for (const auto& c : logschema::trajectory().columns)  // version 4, every optimizer
     added.insert(std::string("trajectory/") + c.name);
+  for (const auto& c : logschema::final_parameters().columns)  // version 5, every optimizer
+    added.insert(std::string("final/") + c.name);
   EXPECT_TRUE(added.count("steps/grad_norm"));
+  EXPECT_TRUE(added.count("final/parameters"));
   EXPECT_TRUE(added.count("trajectory/coords"));
   EXPECT_EQ(got.size(), want.size() + added.size());
   for (const auto& [p, desc] : want) {

@@ -12,6 +12,7 @@
 #include "api/run_log.h"
 #include "api/session.h"
 #include "log_fixtures.h"
+#include "model/contours.h"
 #include "model/log_follower.h"
 #include "model/run_model.h"
 #include "model/trace.h"
@@ -398,6 +399,62 @@ TEST(RunModel, VariantAndLabelNameTheDesign) {
   EXPECT_EQ(l.variant(), "metaadamw (learning)");
   EXPECT_EQ(p.label(), "metaadamw (paper) · seed 2");
   EXPECT_EQ(old.variant(), "metaadamw");
+}
+
+}  // namespace
+}  // namespace maw::ui
+
+namespace maw::ui {
+namespace {
+
+// Marching squares against the circle it must find: x² + y² = 1/4 on a 41 × 41 grid of
+// [−1, 1]² — every piece's ends at radius 1/2 (to the grid's interpolation error), the
+// pieces' length 2π · 1/2.
+TEST(Contours, TheIsoLineOfAParaboloidIsItsCircle) {
+  const int n = 41;
+  std::vector<float> f;
+  for (int i = 0; i < n; ++i)
+    for (int j = 0; j < n; ++j) {
+      const double x = -1 + 2.0 * j / (n - 1), y = -1 + 2.0 * i / (n - 1);
+      f.push_back(static_cast<float>(x * x + y * y));
+    }
+  const auto segs = contour_segments(f, n, n, 0.25, -1, 1, -1, 1);
+  ASSERT_GT(segs.size(), 40u);
+  double length = 0;
+  for (const auto& s : segs) {
+    EXPECT_NEAR(std::hypot(s.x1, s.y1), 0.5, 0.005);
+    EXPECT_NEAR(std::hypot(s.x2, s.y2), 0.5, 0.005);
+    length += std::hypot(s.x2 - s.x1, s.y2 - s.y1);
+  }
+  EXPECT_NEAR(length, M_PI, 0.01 * M_PI);
+  EXPECT_TRUE(contour_segments(f, n, n, 5.0, -1, 1, -1, 1).empty());       // above everything
+  EXPECT_TRUE(contour_segments(f, n, n - 1, 0.25, -1, 1, -1, 1).empty());  // wrong shape
+}
+
+// A saddle cell (x·y on one cell) is split by its centre: at level 0.1 the centre (0) is
+// below, with the low corners, so the lines cut off the two high corners, one each.
+TEST(Contours, ASaddleIsSplitByItsCentre) {
+  const std::vector<float> f = {1, -1, -1, 1};  // rows y = −1, 1; columns x = −1, 1
+  const auto segs = contour_segments(f, 2, 2, 0.1, -1, 1, -1, 1);
+  ASSERT_EQ(segs.size(), 2u);
+  for (const auto& s : segs) {
+    // Both ends near one high corner: (−1, −1) or (1, 1).
+    const double sign = s.x1 + s.y1 < 0 ? -1 : 1;
+    EXPECT_GT(sign * (s.x2 + s.y2), 0);
+    EXPECT_GT(sign * s.x1, 0.4);
+    EXPECT_GT(sign * s.y2, 0.4);
+  }
+}
+
+TEST(Contours, LevelsAtTheValuesQuantiles) {
+  std::vector<float> v;
+  for (int i = 0; i < 100; ++i) v.push_back(static_cast<float>(i));
+  const auto l = contour_levels(v, 3);
+  ASSERT_EQ(l.size(), 3u);
+  EXPECT_NEAR(l[0], 24.75, 1e-9);
+  EXPECT_NEAR(l[1], 49.5, 1e-9);
+  EXPECT_NEAR(l[2], 74.25, 1e-9);
+  EXPECT_TRUE(contour_levels(std::vector<float>(10, 1.0f), 3).empty());  // flat: none
 }
 
 }  // namespace

@@ -83,6 +83,7 @@ class RunModel : public RunObserver {
   void on_meta_update(const MetaUpdateRecord& r) override;
   void on_trajectory(const TrajectoryRecord& r) override;
   void on_landscape(const LandscapeRecord& r) override { landscape = r; }
+  void on_interpolation(const InterpolationRecord& r) override { interpolation = r; }
   void on_event(const RunEvent& e) override;
   // The final status, and the summary's message (why it stopped) as an event.
   void on_finish(const RunSummary& s) override;
@@ -139,8 +140,12 @@ class RunModel : public RunObserver {
   TrajectoryPath path;
   Trace distance;
   std::vector<Trace> group_distance;
-  // The end-of-run loss landscape (landscape_grid), when the run computed one.
+  // The loss landscape (landscape_grid at the end of the run, or a probe's after it).
   std::optional<LandscapeRecord> landscape;
+  // The loss along the line to another run's final parameters (a probe's, api/probe.h).
+  std::optional<InterpolationRecord> interpolation;
+  // The run's log file ("" while unknown, or when the run logs nowhere).
+  std::string log_path;
   std::vector<RunEventEntry> events;
 
  private:

@@ -73,6 +73,18 @@ void EngineWorker::stop() {
   runner_.stop();
 }
 
+void EngineWorker::run_probe(const std::function<void()>& probe) {
+  QString error;
+  try {
+    probe();
+  } catch (const ProbeCancelled&) {
+    error = "cancelled";
+  } catch (const std::exception& e) {
+    error = QString::fromUtf8(e.what());
+  }
+  emit probe_done(error);
+}
+
 Studio::Studio(QObject* parent) : QObject(parent) {
   worker_ = new EngineWorker(bridge_);
   worker_->moveToThread(&thread_);
@@ -80,7 +92,17 @@ Studio::Studio(QObject* parent) : QObject(parent) {
   connect(worker_, &EngineWorker::run_started, this, [this](int index, QString log) {
     current_ = index;
     current_log_ = log;
+    if (index >= 0 && index < static_cast<int>(runs_.size()))
+      runs_[static_cast<size_t>(index)]->log_path = log.toStdString();
     emit state_changed();
+  });
+  connect(worker_, &EngineWorker::probe_done, this, [this](QString err) {
+    probing_ = false;
+    for (int r : probed_) read_probes(r);
+    probed_.clear();
+    emit state_changed();
+    emit changed();
+    emit probe_finished(err);
   });
   connect(worker_, &EngineWorker::finished, this, [this](QString err) {
     tick();  // the last records
@@ -108,7 +130,7 @@ void Studio::shutdown() {
 
 bool Studio::start(const RunConfig& base, const QStringList& optimizers, int seeds,
                    const QString& log_dir, const Overrides& overrides, bool lockstep) {
-  if (running_) return false;
+  if (running_ || probing_) return false;
   std::vector<std::string> names;
   for (const auto& opt : optimizers) names.push_back(opt.toStdString());
   std::map<std::string, Settings> per_optimizer;
@@ -183,11 +205,101 @@ std::pair<int64_t, int64_t> Studio::study_progress() const {
 void Studio::open_log(const QString& path) {
   auto follower = std::make_unique<LogFollower>(path.toStdString());
   auto model = std::make_unique<RunModel>(path.toStdString());
+  model->log_path = path.toStdString();
   follower->poll(*model);
   runs_.push_back(std::move(model));
   followers_.emplace_back(static_cast<int>(runs_.size()) - 1, std::move(follower));
   emit runs_changed();
   emit changed();
+}
+
+bool Studio::probeable(int run, QString* why) const {
+  auto no = [why](const QString& reason) {
+    if (why) *why = reason;
+    return false;
+  };
+  if (run < 0 || run >= static_cast<int>(runs_.size())) return no("no run");
+  const RunModel& m = *runs_[static_cast<size_t>(run)];
+  const std::string& st = m.status();
+  if (st == "running" || st == "queued" || st == "starting" || st == "paused")
+    return no("after the run ends");
+  if (m.log_path.empty()) return no("the run has no log (set a log folder before Start)");
+  if (!m.info().final_parameters)
+    return no(
+        "its log holds no final parameters (a log before schema 5, or "
+        "keep_final_parameters = false)");
+  return true;
+}
+
+bool Studio::probe_landscape(int run, const LandscapeRequest& request, QString* why) {
+  if (!probeable(run, why)) return false;
+  const std::string log = runs_[static_cast<size_t>(run)]->log_path;
+  return start_probe(
+      {run}, [log, request](const ProbeControl& c) { maw::probe_landscape(log, request, c); }, why);
+}
+
+bool Studio::probe_interpolation(int run, int other, int64_t points, QString* why) {
+  if (!probeable(run, why) || !probeable(other, why)) return false;
+  if (run == other) {
+    if (why) *why = "choose another run";
+    return false;
+  }
+  const std::string a = runs_[static_cast<size_t>(run)]->log_path,
+                    b = runs_[static_cast<size_t>(other)]->log_path;
+  return start_probe(
+      {run, other},
+      [a, b, points](const ProbeControl& c) { maw::probe_interpolation(a, b, points, c); }, why);
+}
+
+bool Studio::start_probe(std::vector<int> runs, std::function<void(const ProbeControl&)> probe,
+                         QString* why) {
+  if (running_ || probing_) {
+    if (why) *why = running_ ? "after the runs end" : "one probe at a time";
+    return false;
+  }
+  // The probe writes these logs: their readers (finished logs need none) are closed first —
+  // HDF5 opens a file once per process.
+  for (int r : runs)
+    followers_.erase(std::remove_if(followers_.begin(), followers_.end(),
+                                    [r](const auto& f) { return f.first == r; }),
+                     followers_.end());
+  probing_ = true;
+  probed_ = std::move(runs);
+  probe_cancel_.store(false);
+  probe_done_.store(0);
+  probe_total_.store(0);
+  ProbeControl control;
+  control.cancelled = [this] { return probe_cancel_.load(); };
+  control.progress = [this](int64_t done, int64_t total) {
+    probe_total_.store(total);
+    probe_done_.store(done);
+  };
+  emit state_changed();
+  QMetaObject::invokeMethod(
+      worker_, [w = worker_, probe, control] { w->run_probe([&] { probe(control); }); },
+      Qt::QueuedConnection);
+  return true;
+}
+
+// The probes' results the run's log holds, into its model.
+void Studio::read_probes(int run) {
+  if (run < 0 || run >= static_cast<int>(runs_.size())) return;
+  RunModel& m = *runs_[static_cast<size_t>(run)];
+  struct Probes : RunObserver {
+    RunModel& m;
+    explicit Probes(RunModel& model) : m(model) {}
+    void on_landscape(const LandscapeRecord& r) override { m.landscape = r; }
+    void on_interpolation(const InterpolationRecord& r) override { m.interpolation = r; }
+  } probes(m);
+  try {
+    RunLogReader reader(m.log_path);
+    ReplayCursor cursor;
+    ReplayOptions opt;
+    opt.tables = ReplayOptions::Table::trajectory;
+    replay(reader, cursor, probes, opt);
+  } catch (const DataError& e) {
+    emit error(QString::fromUtf8(e.what()));
+  }
 }
 
 int Studio::shown_run() const {
@@ -205,7 +317,7 @@ void Studio::pick_run(int index) {
 }
 
 void Studio::clear_finished() {
-  if (running_) return;
+  if (running_ || probing_) return;
   // First, while the panels' runs still exist: a selection of the cleared runs' steps
   // means nothing now.
   step_range_.clear();

@@ -10,11 +10,13 @@
 #include <QThread>
 #include <QTimer>
 #include <atomic>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <vector>
 
+#include "api/probe.h"
 #include "api/run_config.h"
 #include "model/log_follower.h"
 #include "model/run_model.h"
@@ -41,10 +43,13 @@ class EngineWorker : public QObject {
   void resume();
   void step_once();
   void stop();
+  // Runs a probe (api/probe.h) on this thread; probe_done("") after it, or its error.
+  void run_probe(const std::function<void()>& probe);
 
  signals:
   void run_started(int index, QString log_path);
   void finished(QString error);  // empty when every run ended normally
+  void probe_done(QString error);
 
  private:
   UiBridge& bridge_;
@@ -78,6 +83,21 @@ class Studio : public QObject {
   // The latest Start's runs together: steps done and planned (a queued run counts with its
   // siblings' length until it starts).
   std::pair<int64_t, int64_t> study_progress() const;
+
+  // Probes of a finished run after it (api/probe.h), on the engine thread while no study
+  // runs: the landscape of run `run` as asked, or the line from run `run`'s final
+  // parameters to run `other`'s. The result is stored in the logs and shown by the runs'
+  // models once probe_finished("") is emitted. False, with why, when none can start.
+  bool probe_landscape(int run, const LandscapeRequest& request, QString* why = nullptr);
+  bool probe_interpolation(int run, int other, int64_t points = 41, QString* why = nullptr);
+  // Whether run `run` can be probed now (finished, logged with its final parameters).
+  bool probeable(int run, QString* why = nullptr) const;
+  void cancel_probe() { probe_cancel_.store(true); }
+  bool probing() const { return probing_; }
+  // The running probe's evaluations: done, of total.
+  std::pair<int64_t, int64_t> probe_progress() const {
+    return {probe_done_.load(), probe_total_.load()};
+  }
 
   // Opens a run log (finished or growing); throws DataError with the reader's message.
   void open_log(const QString& path);
@@ -113,8 +133,14 @@ class Studio : public QObject {
   void shown_run_changed();
   void state_changed();
   void error(QString message);
+  void probe_finished(QString error);  // empty: the result is in the models; "cancelled"
 
  private:
+  // Starts `probe` on the engine thread for runs `runs` (their followers released: the
+  // probe writes their logs); their models read the results back after it.
+  bool start_probe(std::vector<int> runs, std::function<void(const ProbeControl&)> probe,
+                   QString* why);
+  void read_probes(int run);
   void tick();
   void adapt_rate(qint64 now_ms);
   static constexpr int kFastestTickMs = 33, kSlowestTickMs = 1000;
@@ -136,6 +162,10 @@ class Studio : public QObject {
   double steps_per_s_ = 0.0;
   int64_t last_steps_ = 0;
   qint64 last_time_ms_ = 0;
+  bool probing_ = false;
+  std::vector<int> probed_;  // the runs the current probe writes
+  std::atomic<bool> probe_cancel_{false};
+  std::atomic<int64_t> probe_done_{0}, probe_total_{0};
 };
 
 }  // namespace maw::ui

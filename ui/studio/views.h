@@ -5,7 +5,9 @@
 
 #include <QCheckBox>
 #include <QComboBox>
+#include <QDoubleSpinBox>
 #include <QLabel>
+#include <QPushButton>
 #include <QSlider>
 #include <QSpinBox>
 #include <QSplitter>
@@ -220,6 +222,9 @@ class StepSeriesView : public QWidget {
 // initialization), its start and end marked, the hovered step's point marked on each — and
 // the distance from the initialization, ‖θ_t − θ_0‖, per group of the shown run with every
 // run's overall distance. Both follow the step range (a selection shows its points only).
+// After a run, the probes (api/probe.h) on the engine thread with a progress bar and
+// Cancel: the loss landscape under the paths around the run's end or a clicked point, and
+// the loss along the line from the run's final parameters to another run's.
 class TrajectoryView : public QWidget {
   Q_OBJECT
  public:
@@ -227,25 +232,55 @@ class TrajectoryView : public QWidget {
   void refresh();
   QCustomPlot* plane() const { return plane_; }
   QCustomPlot* distance_plot() const { return distance_; }
+  QCustomPlot* line_plot() const { return line_; }
   QSpinBox* x_direction() const { return x_dir_; }
   QSpinBox* y_direction() const { return y_dir_; }
+  QSpinBox* grid() const { return grid_; }
+  QDoubleSpinBox* half_width() const { return width_; }
+  QComboBox* around() const { return around_; }  // 0: the run's end, 1: the clicked point
+  QComboBox* line_to() const { return other_; }  // the other run of the line
+  QPushButton* compute_button() const { return compute_; }
+  QPushButton* interpolate_button() const { return interpolate_; }
+  QPushButton* cancel_button() const { return cancel_; }
+  QLabel* probe_note() const { return note_; }
   int paths() const { return static_cast<int>(paths_.size()); }  // runs drawn on the plane
   // The shown run's landscape under the paths: its grid's size, 0 when none is drawn.
   int landscape_cells() const;
+  int contour_lines() const { return contours_; }  // the landscape's iso-lines drawn
   // Run i's drawn points (plane coordinates), in step order (tests).
   std::vector<std::pair<double, double>> path_points(int i) const;
+  // The point a landscape is computed around when "around" is the clicked point (a click on
+  // the plane of directions 1 and 2 sets it).
+  void set_clicked_point(double x, double y);
 
  private:
   void mark_hovered(double step);
+  void mark_clicked();
+  void say(const QString& text);  // the probes' note, hidden when empty
+  void sync_probes();             // the probe controls' state, the line's run list
+  void draw_line(const RunModel* shown);
+  void compute_landscape();
+  void interpolate();
   Studio& studio_;
   RunPicker* run_;
   QSpinBox *x_dir_, *y_dir_;
   QLabel* caption_;
-  QCustomPlot *plane_, *distance_;
+  QCustomPlot *plane_, *distance_, *line_;
+  QSpinBox* grid_;
+  QDoubleSpinBox* width_;
+  QComboBox *around_, *other_;
+  QPushButton *compute_, *interpolate_, *cancel_;
+  class QProgressBar* progress_;
+  QLabel* note_;
+  class QTimer* progress_timer_;
   std::vector<class QCPCurve*> paths_;
   QCPColorMap* landscape_ = nullptr;
   QCPColorScale* landscape_scale_ = nullptr;
   std::vector<const RunModel*> path_runs_;
+  int contours_ = 0;
+  bool has_click_ = false;
+  double click_x_ = 0, click_y_ = 0;
+  QPoint press_;
 };
 
 // Study: the statistics of the studies opened (a compare or sweep --log-dir's study.json,
