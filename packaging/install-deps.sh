@@ -12,6 +12,8 @@ set -euo pipefail
 packages=(
   build-essential cmake ninja-build ccache pkg-config
   libtorch-dev nlohmann-json3-dev zlib1g-dev libhdf5-dev
+  # LibTorch's c10d headers (ProcessGroupGloo.hpp) include Gloo's: data-parallel training.
+  libgloo-dev
   # Debian's LibTorch calls the system BLAS; without this only the netlib reference BLAS
   # is there, and every matmul runs 10-20x slower. The OpenMP build shares LibTorch's
   # thread pool instead of starting its own threads.

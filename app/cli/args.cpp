@@ -186,6 +186,12 @@ Options (train, compare):
                        --seeds or grid values extend it)
   --json               print one JSON object with the result on stdout at the end
   --quiet              no progress output
+  --nproc N            train, compare: data-parallel over N local processes (c10d Gloo;
+                       rendezvous on 127.0.0.1, a free port), each a shard of every
+                       batch; the same binary also joins a world that torchrun, Slurm or
+                       mpirun set up (RANK, WORLD_SIZE, LOCAL_RANK, MASTER_ADDR,
+                       MASTER_PORT). Rank 0 logs and prints. Keys dist_backend,
+                       dist_timeout_s (default 60), dist_check_every
 
 Ablations: any key through --set, e.g. --set meta_objective=gradient,
   --set features=basic_plus, --set groups=per_module, --set meta_update_freq=10,
@@ -350,6 +356,14 @@ Command parse(const std::vector<std::string>& args) {
       cmd.json = true;
     } else if (a == "--quiet" || a == "-q") {
       cmd.quiet = true;
+    } else if (a == "--nproc" && (cmd.name == "train" || cmd.name == "compare")) {
+      const std::string v = value();
+      char* end = nullptr;
+      const long n = std::strtol(v.c_str(), &end, 10);
+      if (v.empty() || *end || n < 1 || n > 256)
+        throw ConfigError("--nproc expects a number of processes from 1 to 256, got '" + v + "'");
+      cmd.nproc = static_cast<int>(n);
+      cmd.nproc_at = i - 1;
     } else if (a == "--config") {
       files.push_back(value());
     } else if (a == "--set") {

@@ -50,6 +50,10 @@ struct Command {
   double probe_range = 0.0;
   int64_t probe_points = 41;
   int probe_threads = 0;
+  // train, compare: --nproc N (data-parallel over N local processes) and where it stood in
+  // the arguments (the workers get the command line without it).
+  int nproc = 1;
+  size_t nproc_at = 0;
 };
 
 // Throws ConfigError (exit code 2) for an unknown option, key or value.

@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "api/dist.h"
 #include "api/errors.h"
 #include "api/session.h"
 #include "cli/args.h"
@@ -70,6 +71,10 @@ int main(int argc, char** argv) {
                 maw::torch_version().c_str(),
                 maw::cuda_available() ? "available" : "not available");
     std::printf("CPU kernels: %s\n", maw::cpu_kernels().c_str());
+    std::printf("data-parallel: %s\n", maw::distributed_available()
+                                           ? "c10d Gloo"
+                                           : "not available (a LibTorch without c10d Gloo, or no "
+                                             "Gloo headers: libgloo-dev)");
     return kExitOk;
   }
   if (cmd.name == "data") {
@@ -118,6 +123,36 @@ int main(int argc, char** argv) {
     } catch (const maw::DataError& e) {
       std::fprintf(stderr, "metaadamw: %s\n", e.what());
       return kExitError;
+    }
+  }
+
+  if (cmd.name == "train" || cmd.name == "compare") {
+    try {
+      if (cmd.nproc > 1) {  // the launcher: N workers of this command line, without --nproc
+        std::vector<std::string> worker = {argv[0]};
+        for (size_t k = 0; k < args.size(); ++k)
+          if (k != cmd.nproc_at && k != cmd.nproc_at + 1) worker.push_back(args[k]);
+        return maw::launch_local(cmd.nproc, worker, [](const std::string& line) {
+          std::fprintf(stderr, "metaadamw: %s\n", line.c_str());
+        });
+      }
+      const maw::DistEnv env = maw::dist_env_from_environment();
+      if (env.active()) {
+        if (cmd.continuing)
+          throw maw::ConfigError("--continue is not available in data-parallel runs yet");
+        maw::set_dist_env(env);
+        if (env.rank != 0) {  // rank 0 logs, prints and writes files; the others train
+          cmd.log.clear();
+          cmd.log_dir.clear();
+          cmd.json = false;
+          cmd.quiet = true;
+          cmd.config.export_modulator.clear();
+          cmd.config.checkpoint.clear();
+        }
+      }
+    } catch (const maw::ConfigError& e) {
+      std::fprintf(stderr, "metaadamw: %s\n", e.what());
+      return kExitUsage;
     }
   }
 

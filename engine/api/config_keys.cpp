@@ -419,6 +419,15 @@ const std::vector<Entry>& schema() {
     e.push_back(float_key("landscape_range", &RunConfig::landscape_range, non_negative, ">= 0",
                           "the landscape's half-width in units of the directions (0: the "
                           "path's extent around its end, × 1.25)"));
+    e.push_back(enum_key("dist_backend", &RunConfig::dist_backend, {"auto", "gloo", "nccl"},
+                         "data-parallel training's c10d backend (auto: Gloo on a CPU, NCCL on "
+                         "CUDA where the LibTorch has it)"));
+    e.push_back(int_key("dist_timeout_s", &RunConfig::dist_timeout_s, 1, 86400,
+                        "data-parallel: seconds the rendezvous or a collective waits for a rank "
+                        "before the run fails (a rank that died or hangs)"));
+    e.push_back(int_key("dist_check_every", &RunConfig::dist_check_every, 0,
+                        "data-parallel: every this many steps the ranks compare a checksum of "
+                        "their parameters and fail on a difference (0: never)"));
     e.push_back({{"keep_final_parameters", "bool", "true | false",
                   "log the parameters the run ends with (4 bytes each), from which the "
                   "studio and `metaadamw landscape` / `interpolate` probe the run after it"},

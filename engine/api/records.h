@@ -72,6 +72,9 @@ struct RunInfo {
   int64_t landscape_grid = 0;               // N of the end-of-run landscape (0: none)
   // The parameters the run ends with are kept (ParametersRecord, keep_final_parameters).
   bool final_parameters = false;
+  // Data-parallel (api/dist.h): the world's size (1 alone) and its c10d backend ("" alone).
+  int64_t world_size = 1;
+  std::string dist_backend;
   int64_t num_buffer_values = 0;  // B: the model's buffers' elements (BatchNorm statistics)
   // A finished log's linear interpolation to another run (InterpolationRecord): its points
   // (0: none). Set by the amendment that adds one, never by a run.
@@ -89,6 +92,10 @@ struct StepRecord {
   double optimizer_ms = 0.0;
   double meta_ms = 0.0;
   double grad_norm = 0.0;  // ‖∇L‖₂ over every parameter's gradient, before the step
+  // Data-parallel (api/dist.h; 0 in a world of one): this rank's all-reduce of the
+  // gradients, and the slowest rank's forward and backward pass.
+  double comm_ms = 0.0;
+  double slowest_rank_ms = 0.0;
 };
 
 // Named extra metrics of an evaluation (translation: "bleu").

@@ -68,6 +68,12 @@ struct RunConfig {
   double landscape_range = 0.0;
   // Log the parameters the run ends with, for the probes after it (api/probe.h).
   bool keep_final_parameters = true;
+  // Data-parallel training (api/dist.h): the c10d backend, how long a collective or the
+  // rendezvous may wait for a rank before the run fails, and every how many steps the ranks
+  // compare a checksum of their parameters (0: never).
+  std::string dist_backend = "auto";
+  int64_t dist_timeout_s = 60;
+  int64_t dist_check_every = 0;
   std::string export_modulator;  // write the trained modulator here at the end
   std::string modulator;         // start from a modulator exported by another run
 

@@ -177,7 +177,13 @@ const Table<StepRecord>& steps() {
        col<&R::optimizer_ms>("optimizer_ms", "the optimizer's step without meta-updates, ms"),
        col<&R::meta_ms>("meta_ms", "the meta-update at this step, ms (0: none)"),
        col<&R::grad_norm>("grad_norm", "‖∇L‖₂ of the step's minibatch loss over all parameters", {},
-                          3)}};
+                          3),
+       col<&R::comm_ms>("comm_ms",
+                        "data-parallel: rank 0's all-reduce of the gradients, ms (0 alone)", {}, 5),
+       col<&R::slowest_rank_ms>("slowest_rank_ms",
+                                "data-parallel: the slowest rank's forward and backward pass, ms "
+                                "(0 alone)",
+                                {}, 5)}};
   return t;
 }
 

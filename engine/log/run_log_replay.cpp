@@ -143,6 +143,8 @@ RunInfo decode_run_info(const RunLogReader& r) {
   i.trajectory_full_coordinates = integer_attribute(r, "trajectory_full_coordinates");
   i.landscape_grid = integer_attribute(r, "landscape_grid");
   i.beta_range = number_attribute(r, "beta_range");
+  i.world_size = std::max<int64_t>(1, integer_attribute(r, "world_size"));  // 1 before v5
+  i.dist_backend = r.attribute("dist_backend");
   i.final_parameters = r.has("final/parameters");
   if (i.final_parameters) {
     const auto& shape = r.info("final/parameters").shape;  // [1, P + B]

@@ -231,6 +231,8 @@ class RunLogWriter : public RunObserver {
     attr(root, "total_steps", i.total_steps, H5::PredType::NATIVE_INT64);
     attr(root, "steps_per_epoch", i.steps_per_epoch, H5::PredType::NATIVE_INT64);
     attr(root, "num_parameters", i.num_parameters, H5::PredType::NATIVE_INT64);
+    attr(root, "world_size", i.world_size, H5::PredType::NATIVE_INT64);
+    if (!i.dist_backend.empty()) attr(root, "dist_backend", i.dist_backend);
     attr(root, "snapshot_every", i.snapshot_every, H5::PredType::NATIVE_INT64);
     attr(root, "attention_every", i.attention_every, H5::PredType::NATIVE_INT64);
     if (i.trajectory_directions > 0) {

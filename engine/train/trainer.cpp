@@ -23,6 +23,7 @@
 #include "optim/param_groups.h"
 #include "tasks/task.h"
 #include "train/checkpoint.h"
+#include "train/dist.h"
 #include "train/early_stopping.h"
 #include "train/landscape.h"
 #include "train/optimizers.h"
@@ -147,6 +148,8 @@ class TrainingRun {
         device_(resolve_device(c.device)) {
     at::set_num_threads(threads_);
     keep_freed_memory();
+    // Data-parallel: the process group first (its errors before any data loads).
+    world_ = World::get(c);
     const torch::Dtype dtype = c.dtype == "float64" ? torch::kDouble : torch::kFloat;
     // Determinism: everything random below draws from generators seeded by c.seed; the
     // global generator is seeded too, for any op that uses it.
@@ -192,6 +195,10 @@ class TrainingRun {
       info.landscape_grid = c.landscape_grid;
     }
     info.final_parameters = c.keep_final_parameters;
+    if (world_) {
+      info.world_size = world_->size();
+      info.dist_backend = "gloo";
+    }
     for (const auto& b : store().buffers()) info.num_buffer_values += b.numel();
     for (auto* o : observers_) o->on_start(info);
     publish_trajectory(full_coordinates_ > 0);  // where the path starts
@@ -214,7 +221,9 @@ class TrainingRun {
   // in lockstep, are not this run's time.
   bool wait_turn(RunControl* control) {
     const auto t0 = Clock::now();
-    const bool go = !control || control->wait_turn([this](RunEvent::Kind k) { announce(k); });
+    bool go = !control || control->wait_turn([this](RunEvent::Kind k) { announce(k); });
+    // Data-parallel: the ranks stop together, at the same step (a Ctrl-C reaches each).
+    if (world_) go = world_->min({go ? 1.0 : 0.0})[0] > 0.5;
     start_ += Clock::now() - t0;
     if (go) return true;
     end(RunStatus::stopped, "stopped at step " + std::to_string(step_), RunEvent::Kind::Stopped,
@@ -226,12 +235,21 @@ class TrainingRun {
   // False when the loss is not finite: the optimizer has not applied it.
   bool train_step() {
     const auto t0 = Clock::now();
-    auto batch = task_->train().get(train_->next()).to(device_);
+    auto rows = train_->next();
+    double share = 1.0;  // this rank's part of the global batch
+    if (world_) rows = world_->shard(rows, &share);
+    auto batch = task_->train().get(rows).to(device_);
     store().zero_grad();
     auto loss = task_->loss(task_->model().forward(ctx_, batch), batch);
     loss.backward();
-    const double loss_value = loss.item<double>();  // the step's one host sync
+    double loss_value = loss.item<double>();  // the step's one host sync
     const double fb_ms = ms_since(t0);
+    double comm_ms = 0.0, slowest_ms = 0.0;
+    if (world_) {  // the global batch's mean gradient and loss on every rank
+      comm_ms = world_->reduce_gradients(store().parameters(), share);
+      loss_value = world_->sum({loss_value * share})[0];
+      slowest_ms = world_->max({fb_ms})[0];
+    }
     const double grad_norm = gradient_norm();
     if (snapshot_pending_) publish_snapshot();
     if (!std::isfinite(loss_value)) {
@@ -261,9 +279,12 @@ class TrainingRun {
     r.forward_backward_ms = fb_ms;
     r.meta_ms = meta ? meta->meta_ms : 0.0;
     r.grad_norm = grad_norm;
+    r.comm_ms = comm_ms;
+    r.slowest_rank_ms = slowest_ms;
     r.optimizer_ms = opt_total_ms - r.meta_ms;
     r.wall_time_s = seconds_since(start_);
     step_ms_sum_ += fb_ms + opt_total_ms;
+    if (world_ && c_.dist_check_every > 0 && step_ % c_.dist_check_every == 0) check_ranks_agree();
     summary_.final_train_loss = loss_value;
     for (auto* o : observers_) o->on_step(r);
     if (meta)
@@ -354,6 +375,19 @@ class TrainingRun {
     };
     return optim::MetaBatches{loss_on(task_->train().get(meta_train_->next()).to(device_)),
                               loss_on(task_->meta_val().get(meta_val_->next()).to(device_))};
+  }
+
+  // Data-parallel: every rank holds the same parameters (the same averaged gradients, the
+  // same factors and meta-updates); a difference is a bug, and ends the run.
+  void check_ranks_agree() {
+    torch::NoGradGuard no_grad;
+    double sum = 0.0;
+    for (const auto& p : store().parameters()) sum += p.to(torch::kDouble).sum().item<double>();
+    const double lo = world_->min({sum})[0], hi = world_->max({sum})[0];
+    if (lo != hi)
+      throw std::runtime_error("the ranks' parameters differ at step " + std::to_string(step_) +
+                               " (checksums " + std::to_string(lo) + " to " + std::to_string(hi) +
+                               "): data-parallel training lost its lockstep");
   }
 
   // ‖∇L‖₂ over every parameter that has a gradient (the log's steps/grad_norm).
@@ -465,7 +499,8 @@ class TrainingRun {
   std::unique_ptr<RunOptimizer> opt_;
   std::optional<EarlyStopping> early_;
   std::optional<Trajectory> trajectory_;
-  int64_t full_coordinates_ = 0;                    // M of the full snapshots (0: none)
+  World* world_ = nullptr;        // data-parallel: the process group (nullptr alone)
+  int64_t full_coordinates_ = 0;  // M of the full snapshots (0: none)
   std::vector<std::pair<double, double>> path_xy_;  // the path on directions 1, 2
   std::function<bool()> stop_requested_;
   optim::LrSchedule schedule_ = optim::LrSchedule::Constant;

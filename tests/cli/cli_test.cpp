@@ -1,9 +1,13 @@
 // The CLI as a user runs it: exit codes, messages, the one JSON object, determinism.
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <csignal>
 
 #include <algorithm>
 #include <chrono>
@@ -415,7 +419,8 @@ TEST(Cli, InspectAndExportALog) {
   r = run_cli("export " + log + " --csv " + dir);
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_EQ(first_line(dir + "/steps.csv"),
-            "step,epoch,forward_backward_ms,grad_norm,loss,lr,meta_ms,optimizer_ms,wall_time_s");
+            "step,comm_ms,epoch,forward_backward_ms,grad_norm,loss,lr,meta_ms,optimizer_ms,"
+            "slowest_rank_ms,wall_time_s");
   EXPECT_EQ(lines(dir + "/steps.csv"), 41u);
   EXPECT_EQ(first_line(dir + "/snapshots_features.csv"), "step,group,feature,value");
   EXPECT_EQ(lines(dir + "/snapshots_features.csv"), 1 + 20 * G * F);  // long: full resolution
@@ -533,6 +538,166 @@ TEST(Cli, LandscapeAndInterpolationAfterAComparison) {
   r = run_cli("interpolate " + a + " " + tmp("missing.h5"));
   EXPECT_EQ(r.code, 1);
   EXPECT_NE(r.err.find("no such file"), std::string::npos) << r.err;
+}
+
+// Data-parallel training (issue step 15): N processes over c10d Gloo, each a shard of every
+// global batch, the gradients averaged — the same run as one process.
+double final_loss(const Result& r) {
+  return nlohmann::json::parse(r.out)["final_train_loss"].get<double>();
+}
+
+// This build's LibTorch has c10d with Gloo (--version says so).
+bool data_parallel_available() {
+  return run_cli("--version").out.find("data-parallel: c10d Gloo") != std::string::npos;
+}
+#define SKIP_WITHOUT_DATA_PARALLEL() \
+  if (!data_parallel_available()) GTEST_SKIP() << "no c10d Gloo in this build"
+
+TEST(Cli, DataParallelOverTwoProcessesEqualsOne) {
+  SKIP_WITHOUT_DATA_PARALLEL();
+  for (const char* opt : {"adamw", "metaadamw"}) {
+    const std::string run = std::string("train --task synthetic --optimizer ") + opt +
+                            " --steps 60 --seed 3 --set meta_update_freq=10 --threads 1 --json";
+    const auto one = run_cli(run + " --nproc 1");
+    const auto two = run_cli(run + " --nproc 2 --set dist_check_every=10");
+    ASSERT_EQ(one.code, 0) << one.err;
+    ASSERT_EQ(two.code, 0) << two.err;
+    const double a = final_loss(one), b = final_loss(two);
+    EXPECT_NEAR(b, a, 1e-4 * std::abs(a)) << opt;
+    EXPECT_EQ(two.out.find("final_train_loss"), two.out.rfind("final_train_loss"))
+        << "one JSON object (rank 0's)";
+  }
+  // Rank 0 logs, with the world in its attributes and the communication time per step.
+  const std::string log = tmp("dp.h5");
+  auto r = run_cli(std::string(kTiny) + " --nproc 2 --log " + log);
+  ASSERT_EQ(r.code, 0) << r.err;
+  r = run_cli("inspect --json " + log);
+  ASSERT_EQ(r.code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["attributes"]["world_size"], "2");
+  EXPECT_EQ(j["attributes"]["dist_backend"], "gloo");
+  EXPECT_EQ(j["steps_recorded"], 40);
+  r = run_cli("export " + log + " --csv " + tmp("dp_csv"));
+  ASSERT_EQ(r.code, 0) << r.err;
+  const std::string steps = slurp(tmp("dp_csv") + "/steps.csv");
+  EXPECT_NE(steps.find("comm_ms"), std::string::npos);
+}
+
+// The image task: BatchNorm's batch statistics are each rank's own (as PyTorch's DDP by
+// default), so two ranks train a slightly different model than one; the ranks agree.
+TEST(Cli, DataParallelImageRanksStayInLockstep) {
+  SKIP_WITHOUT_DATA_PARALLEL();
+  const std::string run =
+      "train --task image --preset tiny --optimizer metaadamw --steps 20 --seed 3 --set "
+      "meta_update_freq=10 --threads 1 --json";
+  const auto one = run_cli(run + " --nproc 1");
+  if (one.code != 0 && one.err.find("not installed") != std::string::npos) GTEST_SKIP() << one.err;
+  ASSERT_EQ(one.code, 0) << one.err;
+  const auto two = run_cli(run + " --nproc 2 --set dist_check_every=1");
+  ASSERT_EQ(two.code, 0) << two.err;  // the parameters' checksums agreed at every step
+  EXPECT_NEAR(final_loss(two), final_loss(one), 0.05 * final_loss(one));
+}
+
+// torchrun's way: the processes started by hand with RANK, WORLD_SIZE, MASTER_ADDR,
+// MASTER_PORT; rank 0 prints, the run equals one process.
+TEST(Cli, RanksStartedByTheirEnvironmentTrainAsOne) {
+  SKIP_WITHOUT_DATA_PARALLEL();
+  const std::string run =
+      " train --task synthetic --optimizer metaadamw --steps 60 --seed 3 --set "
+      "meta_update_freq=10 --threads 1 --json";
+  const std::string out0 = tmp("env0.json"), out1 = tmp("env1.json");
+  const std::string env =
+      "WORLD_SIZE=2 MASTER_ADDR=127.0.0.1 MASTER_PORT=" + std::to_string(29500 + getpid() % 2000) +
+      " ";
+  const std::string cmd = "(" + env + "RANK=0 " + METAADAMW_CLI + run + " > " + out0 +
+                          " 2>/dev/null & " + env + "RANK=1 " + METAADAMW_CLI + run + " > " + out1 +
+                          " 2>/dev/null & wait)";
+  ASSERT_EQ(std::system(cmd.c_str()), 0);
+  const auto one = run_cli(run + " --nproc 1");
+  ASSERT_EQ(one.code, 0);
+  Result r0;
+  r0.out = slurp(out0);
+  ASSERT_FALSE(r0.out.empty());
+  EXPECT_NEAR(final_loss(r0), final_loss(one), 1e-4 * std::abs(final_loss(one)));
+  EXPECT_TRUE(slurp(out1).empty());  // only rank 0 prints
+}
+
+// A worker that dies ends the whole run at once, non-zero, rank 0's log closed with the
+// error; a busy port and a world the environment gets wrong: a message, exit 2.
+TEST(Cli, ADeadWorkerEndsTheRunAndBadWorldsAreRefused) {
+  SKIP_WITHOUT_DATA_PARALLEL();
+  const std::string log = tmp("dp_kill.h5");
+  const auto t0 = std::chrono::steady_clock::now();
+  const pid_t launcher =
+      spawn_cli("train --task synthetic --steps 100000000 --threads 1 --nproc 2 -q --log " + log);
+  ASSERT_GT(launcher, 0);
+  // Rank 1: the launcher's child whose environment says RANK=1, once it trains.
+  pid_t victim = -1;
+  for (int tries = 0; tries < 300 && victim < 0; ++tries) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    std::ifstream children("/proc/" + std::to_string(launcher) + "/task/" +
+                           std::to_string(launcher) + "/children");
+    pid_t child;
+    while (children >> child) {
+      const std::string env = slurp("/proc/" + std::to_string(child) + "/environ");
+      if (env.find(std::string("RANK=1") + '\0') == std::string::npos ||
+          !std::filesystem::exists(log))
+        continue;
+      // Once the world trains (past the rendezvous): rank 0's log has steps.
+      const auto seen = run_cli("inspect --json " + log);
+      if (seen.code == 0 && nlohmann::json::parse(seen.out)["steps_recorded"].get<int>() > 0)
+        victim = child;
+    }
+  }
+  ASSERT_GT(victim, 0) << "no rank 1 found";
+  ::kill(victim, SIGKILL);
+  int status = 0;
+  ASSERT_EQ(::waitpid(launcher, &status, 0), launcher);
+  const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  EXPECT_LT(s, 120.0);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_NE(WEXITSTATUS(status), 0);
+  auto r = run_cli("inspect " + log);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("status     error"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("another rank died"), std::string::npos) << r.out;
+
+  // A busy MASTER_PORT on rank 0.
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof a;
+  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  ASSERT_EQ(::listen(fd, 1), 0);
+  ASSERT_EQ(::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len), 0);
+  const std::string port = std::to_string(ntohs(a.sin_port));
+  const std::string world = " WORLD_SIZE=2 MASTER_ADDR=127.0.0.1 MASTER_PORT=" + port;
+  r = run_cli("train --task synthetic --steps 3 --threads 1 --set dist_timeout_s=5");
+  ASSERT_EQ(r.code, 0);  // (alone: no world)
+  const std::string cli = std::string(METAADAMW_CLI) +
+                          " train --task synthetic --steps 3 "
+                          "--threads 1 --set dist_timeout_s=5 2>&1";
+  auto shell = [](const std::string& c) {
+    std::string out;
+    FILE* p = popen(c.c_str(), "r");
+    char buf[4096];
+    size_t n;
+    while (p && (n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+    const int st = p ? pclose(p) : -1;
+    return std::make_pair(WIFEXITED(st) ? WEXITSTATUS(st) : -1, out);
+  };
+  auto [code, out] = shell("env RANK=0" + world + " " + cli);
+  EXPECT_EQ(code, 2) << out;
+  EXPECT_NE(out.find("MASTER_PORT " + port + " on 127.0.0.1 is in use"), std::string::npos) << out;
+  ::close(fd);
+  std::tie(code, out) = shell("env RANK=0 WORLD_SIZE=2 " + cli);
+  EXPECT_EQ(code, 2) << out;
+  EXPECT_NE(out.find("needs MASTER_ADDR"), std::string::npos) << out;
+  std::tie(code, out) = shell("env RANK=2" + world + " " + cli);
+  EXPECT_EQ(code, 2) << out;
+  EXPECT_NE(out.find("outside the world"), std::string::npos) << out;
+  EXPECT_EQ(run_cli("train --nproc 0").code, 2);
 }
 
 TEST(Cli, InspectAndExportRefuseBadFilesWithAMessage) {
@@ -1176,6 +1341,7 @@ TEST(Cli, EveryDocumentedOptionIsAccepted) {
       {"--center", "landscape --grid 3 --center 0,0 " + log},
       {"--range", "landscape --grid 3 --range 0.5 " + log},
       {"--points", "interpolate --points 5 " + log + " " + log},
+      {"--nproc", run + "--nproc 1"},
   };
   std::set<std::string> documented;
   auto collect = [&](const std::string& text, bool skip_install_lines) {

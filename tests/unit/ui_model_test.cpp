@@ -344,7 +344,8 @@ TEST(LogFollower, ALoadedRunEqualsTheLiveOne) {
     expect_same(loaded.at_bound[f], live.at_bound[f], "at bound");
   expect_same(loaded.lr, live.lr, "lr");
   // Every float64 column of the codec's steps table has its trace, live and loaded.
-  EXPECT_EQ(live.step_series().size(), 7u);  // wall_time_s, loss, lr, three timings, ‖∇L‖
+  // wall_time_s, loss, lr, three timings, ‖∇L‖, and data-parallel's two timings.
+  EXPECT_EQ(live.step_series().size(), 9u);
   for (const auto& [name, trace] : live.step_series()) {
     EXPECT_EQ(trace.appended(), 60u) << name;
     expect_same(loaded.step_series(name), trace, name.c_str());

@@ -402,7 +402,6 @@ void TrajectoryView::refresh() {
     c->setName(run_name(*m));
     const QColor color = run_color(*m);
     c->setPen(QPen(color, m.get() == shown ? 2.0 : 1.5));
-    c->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssDisc, color, 4));
     QVector<double> t, x, y;
     const auto& steps = m->path.steps();
     for (size_t i = 0; i < m->path.size(); ++i) {
@@ -416,6 +415,29 @@ void TrajectoryView::refresh() {
     paths_.push_back(c);
     path_runs_.push_back(m.get());
     if (x.isEmpty()) continue;
+    // Its points coloured by step: the run's colour from light (early) to dark (late).
+    constexpr int kShades = 6;
+    for (int k = 0; k < kShades; ++k) {
+      QVector<double> st, sx, sy;
+      for (int i = 0; i < x.size(); ++i)
+        if (i * kShades / x.size() == k) {
+          st << t[i];
+          sx << x[i];
+          sy << y[i];
+        }
+      if (st.isEmpty()) continue;
+      const double f = static_cast<double>(k) / (kShades - 1);
+      const QColor early = color.lighter(170), late = color.darker(150);
+      const QColor shade = QColor::fromRgbF(early.redF() + f * (late.redF() - early.redF()),
+                                            early.greenF() + f * (late.greenF() - early.greenF()),
+                                            early.blueF() + f * (late.blueF() - early.blueF()));
+      auto* dots = new QCPCurve(plane_->xAxis, plane_->yAxis);
+      dots->setLineStyle(QCPCurve::lsNone);
+      dots->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssDisc, shade, 5));
+      dots->setData(st, sx, sy, true);
+      dots->removeFromLegend();
+      dots->setProperty("csv_skip", true);
+    }
     for (const auto& [at, shape] :
          {std::make_pair(0, QCPScatterStyle::ssCircle),
           std::make_pair(static_cast<int>(x.size()) - 1, QCPScatterStyle::ssSquare)}) {
@@ -433,22 +455,23 @@ void TrajectoryView::refresh() {
   for (auto* a : {plane_->xAxis, plane_->yAxis})
     if (a->range().size() > 0) a->scaleRange(1.1, a->range().center());
   apply_hidden(plane_);
-  caption_->setText(QString("Paths of θ − θ₀ on two of %1 random filter-normalized directions (the "
-                            "seed's: ○ start, □ end, a dot per %2 steps)%3.")
-                        .arg(K)
-                        .arg(shown->info().snapshot_every)
-                        .arg(elsewhere.isEmpty() ? QString()
-                                                 : "; on other planes (another seed), not drawn: " +
-                                                       elsewhere.join(", ")) +
-                    (landscape_ ? QString(" Under them: %1's loss on %2 evaluation examples on "
-                                          "the plane through its end point, a %3 × %3 grid "
-                                          "around (%4, %5).")
-                                      .arg(run_name(*shown))
-                                      .arg(shown->landscape->examples)
-                                      .arg(landscape_->data()->keySize())
-                                      .arg(shown->landscape->center_x, 0, 'g', 4)
-                                      .arg(shown->landscape->center_y, 0, 'g', 4)
-                                : QString()));
+  caption_->setText(
+      QString("Paths of θ − θ₀ on two of %1 random filter-normalized directions (the "
+              "seed's: ○ start, □ end, a dot per %2 steps, from light to dark with the step)%3.")
+          .arg(K)
+          .arg(shown->info().snapshot_every)
+          .arg(elsewhere.isEmpty()
+                   ? QString()
+                   : "; on other planes (another seed), not drawn: " + elsewhere.join(", ")) +
+      (landscape_ ? QString(" Under them: %1's loss on %2 evaluation examples on "
+                            "the plane through its end point, a %3 × %3 grid "
+                            "around (%4, %5).")
+                        .arg(run_name(*shown))
+                        .arg(shown->landscape->examples)
+                        .arg(landscape_->data()->keySize())
+                        .arg(shown->landscape->center_x, 0, 'g', 4)
+                        .arg(shown->landscape->center_y, 0, 'g', 4)
+                  : QString()));
 
   // The distance from the initialization: the shown run's groups, every run's overall.
   const auto& names = shown->info().group_names;

@@ -1,0 +1,198 @@
+#include "train/dist.h"
+
+#include <algorithm>
+#include <chrono>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "api/dist.h"
+#include "api/errors.h"
+
+#if defined(USE_C10D_GLOO) && __has_include(<gloo/config.h>)
+#define MAW_HAVE_GLOO 1
+#include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
+#include <torch/csrc/distributed/c10d/TCPStore.hpp>
+#else
+#define MAW_HAVE_GLOO 0
+#endif
+
+namespace maw {
+
+bool distributed_available() {
+  return MAW_HAVE_GLOO != 0;
+}
+
+}  // namespace maw
+
+namespace maw::train {
+
+torch::Tensor World::shard(const torch::Tensor& indices, double* share) const {
+  const int64_t n = indices.size(0), w = size(), r = rank();
+  const int64_t lo = r * n / w, hi = (r + 1) * n / w;
+  if (share) *share = n > 0 ? static_cast<double>(hi - lo) / static_cast<double>(n) : 0.0;
+  return indices.slice(0, lo, hi);
+}
+
+#if MAW_HAVE_GLOO
+namespace {
+
+double ms_since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+}
+
+bool loopback(const std::string& host) {
+  return host == "127.0.0.1" || host == "localhost" || host == "::1";
+}
+
+class GlooWorld : public World {
+ public:
+  GlooWorld(const DistEnv& env, const RunConfig& c) : rank_(env.rank), size_(env.world_size) {
+    if (c.dist_backend == "nccl")
+      throw ConfigError(
+          "dist_backend=nccl: this LibTorch has no NCCL (Debian's is CPU-only); use gloo, or "
+          "build against a CUDA LibTorch");
+    const auto timeout = std::chrono::milliseconds(c.dist_timeout_s * 1000);
+    const std::string where = env.master_addr + ":" + std::to_string(env.master_port);
+    c10d::TCPStoreOptions o;
+    o.port = static_cast<std::uint16_t>(env.master_port);
+    o.isServer = env.rank == 0;
+    o.numWorkers = static_cast<std::size_t>(env.world_size);
+    o.waitWorkers = true;
+    o.timeout = timeout;
+    try {
+      store_ = c10::make_intrusive<c10d::TCPStore>(env.master_addr, o);
+    } catch (const std::exception& e) {
+      const std::string what = e.what();
+      if (env.rank == 0 && (what.find("ddress already in use") != std::string::npos ||
+                            what.find("EADDRINUSE") != std::string::npos))
+        throw ConfigError("MASTER_PORT " + std::to_string(env.master_port) + " on " +
+                          env.master_addr + " is in use: choose a free port");
+      throw DataError("rank " + std::to_string(env.rank) + ": no rendezvous at " + where +
+                      " within dist_timeout_s = " + std::to_string(c.dist_timeout_s) + " s (" +
+                      first_line(what) + ")");
+    }
+    // Every rank must agree on the world's size.
+    if (env.rank == 0) store_->set("maw/world_size", bytes(std::to_string(env.world_size)));
+    const auto said = store_->get("maw/world_size");
+    const std::string rank0(said.begin(), said.end());
+    if (rank0 != std::to_string(env.world_size))
+      throw ConfigError("WORLD_SIZE=" + std::to_string(env.world_size) + " on rank " +
+                        std::to_string(env.rank) + ", but rank 0 has WORLD_SIZE=" + rank0);
+    auto opts = c10d::ProcessGroupGloo::Options::create(timeout);
+    if (const char* ifname = std::getenv("GLOO_SOCKET_IFNAME"); ifname && *ifname)
+      opts->devices.push_back(c10d::ProcessGroupGloo::createDeviceForInterface(ifname));
+    else if (loopback(env.master_addr))
+      opts->devices.push_back(c10d::ProcessGroupGloo::createDeviceForHostname("127.0.0.1"));
+    else
+      opts->devices.push_back(c10d::ProcessGroupGloo::createDefaultDevice());
+    opts->threads = 2;
+    pg_ = c10::make_intrusive<c10d::ProcessGroupGloo>(store_, env.rank, env.world_size, opts);
+  }
+
+  int rank() const override { return rank_; }
+  int size() const override { return size_; }
+
+  double reduce_gradients(const std::vector<torch::Tensor>& params, double share,
+                          int64_t bucket_bytes) override {
+    torch::NoGradGuard no_grad;
+    const auto t0 = std::chrono::steady_clock::now();
+    // Buckets of consecutive gradients (model order), each flattened into one tensor.
+    std::vector<std::vector<size_t>> buckets(1);
+    int64_t bytes_in = 0;
+    for (size_t k = 0; k < params.size(); ++k) {
+      const auto& g = params[k].grad();
+      if (!g.defined()) continue;
+      const int64_t b = g.numel() * static_cast<int64_t>(g.element_size());
+      if (!buckets.back().empty() && bytes_in + b > bucket_bytes) {
+        buckets.emplace_back();
+        bytes_in = 0;
+      }
+      buckets.back().push_back(k);
+      bytes_in += b;
+    }
+    std::vector<torch::Tensor> flat;
+    std::vector<c10::intrusive_ptr<c10d::Work>> work;
+    for (const auto& bucket : buckets) {
+      if (bucket.empty()) continue;
+      std::vector<torch::Tensor> parts;
+      for (size_t k : bucket) parts.push_back(params[k].grad().reshape({-1}));
+      auto f = torch::cat(parts).mul_(share).to(torch::kCPU);
+      std::vector<torch::Tensor> one = {f};
+      work.push_back(pg_->allreduce(one));
+      flat.push_back(f);
+    }
+    for (auto& w : work) wait(w);
+    for (size_t b = 0, i = 0; b < buckets.size(); ++b) {
+      if (buckets[b].empty()) continue;
+      int64_t at = 0;
+      for (size_t k : buckets[b]) {
+        auto g = params[k].grad();
+        const int64_t n = g.numel();
+        g.copy_(flat[i].slice(0, at, at + n).view(g.sizes()));
+        at += n;
+      }
+      ++i;
+    }
+    return ms_since(t0);
+  }
+
+  std::vector<double> sum(const std::vector<double>& v) override {
+    return reduce(v, c10d::ReduceOp::SUM);
+  }
+  std::vector<double> min(const std::vector<double>& v) override {
+    return reduce(v, c10d::ReduceOp::MIN);
+  }
+  std::vector<double> max(const std::vector<double>& v) override {
+    return reduce(v, c10d::ReduceOp::MAX);
+  }
+
+ private:
+  std::vector<double> reduce(const std::vector<double>& v, c10d::ReduceOp op) {
+    auto t = torch::tensor(v, torch::kDouble);
+    std::vector<torch::Tensor> one = {t};
+    c10d::AllreduceOptions o;
+    o.reduceOp = op;
+    wait(pg_->allreduce(one, o));
+    return std::vector<double>(t.data_ptr<double>(), t.data_ptr<double>() + t.numel());
+  }
+  // A collective that fails names why: another rank died (its connections closed) or
+  // did not arrive within dist_timeout_s.
+  void wait(const c10::intrusive_ptr<c10d::Work>& w) {
+    try {
+      w->wait();
+    } catch (const std::exception& e) {
+      throw std::runtime_error("rank " + std::to_string(rank_) +
+                               ": a collective failed — another rank died, left or hangs (" +
+                               first_line(e.what()) + ")");
+    }
+  }
+  static std::vector<uint8_t> bytes(const std::string& s) { return {s.begin(), s.end()}; }
+  static std::string first_line(const std::string& s) { return s.substr(0, s.find('\n')); }
+
+  int rank_, size_;
+  c10::intrusive_ptr<c10d::TCPStore> store_;
+  c10::intrusive_ptr<c10d::ProcessGroupGloo> pg_;
+};
+
+}  // namespace
+#endif
+
+World* World::get(const RunConfig& c) {
+  static std::unique_ptr<World> world;
+  static std::once_flag once;
+  const DistEnv& env = dist_env();
+  if (!env.active()) return nullptr;
+#if MAW_HAVE_GLOO
+  std::call_once(once, [&] { world = std::make_unique<GlooWorld>(env, c); });
+  return world.get();
+#else
+  (void)c;
+  (void)once;
+  throw ConfigError(
+      "data-parallel training (a world of " + std::to_string(env.world_size) +
+      " processes) needs a LibTorch with c10d and Gloo, and Gloo's headers (libgloo-dev)");
+#endif
+}
+
+}  // namespace maw::train

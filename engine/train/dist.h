@@ -1,0 +1,39 @@
+// The process group of a data-parallel run (api/dist.h): c10d's TCPStore rendezvous and
+// ProcessGroupGloo, created once per process at the first run's start, and what the trainer
+// asks of it — its shard of each global batch, the gradients summed over the ranks in
+// flattened buckets, a few numbers reduced together.
+#pragma once
+
+#include <torch/torch.h>
+
+#include <cstdint>
+#include <vector>
+
+#include "api/run_config.h"
+
+namespace maw::train {
+
+class World {
+ public:
+  // The process's world when it has two or more ranks, else nullptr. The first call
+  // rendezvous (ConfigError: a busy port, a world-size mismatch, a backend this LibTorch
+  // lacks; DataError: no rendezvous within dist_timeout_s).
+  static World* get(const RunConfig& c);
+  virtual ~World() = default;
+  virtual int rank() const = 0;
+  virtual int size() const = 0;
+  // Rank r's rows of a global batch of n: [r·n/W, (r+1)·n/W); `share` = its rows / n.
+  torch::Tensor shard(const torch::Tensor& indices, double* share) const;
+  // Every parameter's gradient replaced by Σ_r share_r·g_r (the global batch's mean
+  // gradient): flattened buckets of at most `bucket_bytes`, their all-reduces started
+  // together and waited for. Returns the milliseconds spent.
+  virtual double reduce_gradients(const std::vector<torch::Tensor>& params, double share,
+                                  int64_t bucket_bytes = 4 << 20) = 0;
+  // Element-wise sums over the ranks (float64), in one all-reduce.
+  virtual std::vector<double> sum(const std::vector<double>& values) = 0;
+  // Element-wise minimum and maximum over the ranks.
+  virtual std::vector<double> min(const std::vector<double>& values) = 0;
+  virtual std::vector<double> max(const std::vector<double>& values) = 0;
+};
+
+}  // namespace maw::train
