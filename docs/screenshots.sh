@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Screenshots of every studio panel after a short comparison (image task, tiny preset,
 # AdamW vs MetaAdamW), under a virtual X display: docs/screenshots/*.png, and again with
-# the dark palette: docs/screenshots/dark/*.png.
+# the dark palette: docs/screenshots/dark/*.png. `docs/screenshots.sh --probes` also remakes
+# trajectory-landscape-1366x768.png (the probes after a default comparison).
 # Needs the built studio (scripts/build.sh) and xvfb (packaging/install-deps.sh).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -25,6 +26,20 @@ xvfb-run -a -s "-screen 0 1366x768x24" \
   "$studio" --palette dark --config "$root/resources/configs/studio-screenshots.json" \
   --select-steps 30:60 --screenshots "$out/dark"
 ls -1 "$out" "$out/dark"
+# The Trajectory panel after the probes, at a laptop's size (with --probes: ~8 min here): the
+# default comparison's runs (image, small), the landscape computed around MetaAdamW's end
+# (25 × 25, contours) and the line from its final parameters to AdamW's.
+if [ "${1:-}" = "--probes" ]; then
+  cli="${METAADAMW_BUILD_DIR:-$root/build}/app/metaadamw"
+  runs="$(mktemp -d)"
+  "$cli" compare --task image --preset small --log-dir "$runs/cmp" -q
+  "$cli" landscape "$runs/cmp/metaadamw-seed0.h5" --grid 25
+  "$cli" interpolate "$runs/cmp/metaadamw-seed0.h5" "$runs/cmp/adamw-seed0.h5"
+  xvfb-run -a -s "-screen 0 1366x768x24" "$studio" --panel-size 1366x768 \
+    --screenshots "$runs/shots" "$runs/cmp/adamw-seed0.h5" "$runs/cmp/metaadamw-seed0.h5"
+  cp "$runs/shots/trajectory.png" "$out/trajectory-landscape-1366x768.png"
+  rm -rf "$runs"
+fi
 # A laptop's screen, 10 s after Start of the default comparison (image, small, side by
 # side): both optimizers' curves grow together (needs ImageMagick's import for the grab).
 if command -v import > /dev/null; then
