@@ -428,6 +428,14 @@ const std::vector<Entry>& schema() {
     e.push_back(int_key("dist_check_every", &RunConfig::dist_check_every, 0,
                         "data-parallel: every this many steps the ranks compare a checksum of "
                         "their parameters and fail on a difference (0: never)"));
+    e.push_back({{"dist_sync_batchnorm", "bool", "true | false",
+                  "data-parallel: BatchNorm normalizes with the global batch's statistics "
+                  "(SyncBatchNorm; two small all-reduces per layer and step) instead of each "
+                  "rank's own (false, PyTorch DDP's default)"},
+                 [](RunConfig& c, const std::string& v) {
+                   c.dist_sync_batchnorm = parse_bool("dist_sync_batchnorm", v);
+                 },
+                 [](const RunConfig& c) { return Json(c.dist_sync_batchnorm); }});
     e.push_back({{"keep_final_parameters", "bool", "true | false",
                   "log the parameters the run ends with (4 bytes each), from which the "
                   "studio and `metaadamw landscape` / `interpolate` probe the run after it"},

@@ -74,6 +74,8 @@ struct RunConfig {
   std::string dist_backend = "auto";
   int64_t dist_timeout_s = 60;
   int64_t dist_check_every = 0;
+  // BatchNorm's batch statistics over the global batch (SyncBatchNorm) instead of each rank's.
+  bool dist_sync_batchnorm = false;
   std::string export_modulator;  // write the trained modulator here at the end
   std::string modulator;         // start from a modulator exported by another run
 

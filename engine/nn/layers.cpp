@@ -1,5 +1,6 @@
 #include "nn/layers.h"
 
+#include <algorithm>
 #include <cmath>
 
 namespace maw::nn {
@@ -53,6 +54,30 @@ BatchNorm2d::BatchNorm2d(const Scope& s, int64_t channels, double momentum, doub
 
 torch::Tensor BatchNorm2d::forward(const Ctx& c, const torch::Tensor& x) const {
   auto& bufs = *c.buffers;
+  if (c.training && c.sync_sum) {
+    // The global batch's statistics, two passes (the mean, then the squared deviations from
+    // it) each summed over the ranks, differentiably: the same normalization and gradients
+    // as one process on the whole batch.
+    const int64_t C = x.size(1);
+    const auto xc = x.transpose(0, 1).reshape({C, -1});
+    const auto n_local = torch::full({1}, static_cast<double>(xc.size(1)), x.options());
+    const auto first = (*c.sync_sum)(torch::cat({xc.sum(1), n_local}));
+    const auto n = first.slice(0, C, C + 1);
+    const auto mean = first.slice(0, 0, C) / n;
+    const auto var = (*c.sync_sum)((xc - mean.unsqueeze(1)).square().sum(1)) / n;  // biased
+    std::vector<int64_t> shape(static_cast<size_t>(x.dim()), 1);
+    shape[1] = C;
+    const auto y = (x - mean.view(shape)) * torch::rsqrt(var.view(shape) + eps_);
+    if (c.update_buffers) {
+      torch::NoGradGuard no_grad;
+      const double total = n.item<double>();
+      bufs[static_cast<size_t>(mean_)].mul_(1 - momentum_).add_(mean.detach(), momentum_);
+      bufs[static_cast<size_t>(var_)]
+          .mul_(1 - momentum_)
+          .add_(var.detach() * (total / std::max(total - 1.0, 1.0)), momentum_);
+    }
+    return y * c.p(w_).view(shape) + c.p(b_).view(shape);
+  }
   if (c.training) {
     // Undefined running tensors: batch statistics, nothing written.
     torch::Tensor rm, rv;

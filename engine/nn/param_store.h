@@ -11,6 +11,7 @@
 #include <torch/torch.h>
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -82,6 +83,10 @@ struct Ctx {
   bool training = true;
   bool update_buffers = false;           // BatchNorm running statistics updated only when asked
   at::Generator* dropout_gen = nullptr;  // dropout masks; the default generator when null
+  // Data-parallel SyncBatchNorm (dist_sync_batchnorm): a differentiable sum over the ranks
+  // of per-channel statistics; BatchNorm in training normalizes with the global batch's
+  // mean and variance when set (null: each rank's own, as DDP by default).
+  const std::function<torch::Tensor(const torch::Tensor&)>* sync_sum = nullptr;
 
   const torch::Tensor& p(int slot) const { return (*params)[static_cast<size_t>(slot)]; }
 };

@@ -34,6 +34,50 @@ torch::Tensor World::shard(const torch::Tensor& indices, double* share) const {
   return indices.slice(0, lo, hi);
 }
 
+namespace {
+
+struct SumOverRanks : torch::autograd::Function<SumOverRanks> {
+  static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& x,
+                               int64_t world, double share) {
+    ctx->saved_data["world"] = world;
+    ctx->saved_data["share"] = share;
+    auto y = x.detach().clone();
+    reinterpret_cast<World*>(world)->sum_in_place(y);
+    return y;
+  }
+  static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
+                                                 torch::autograd::variable_list grads) {
+    auto* w = reinterpret_cast<World*>(ctx->saved_data["world"].toInt());
+    const double share = ctx->saved_data["share"].toDouble();
+    auto g = (grads[0] * share).contiguous();
+    w->sum_in_place(g);
+    return {g / share, torch::Tensor(), torch::Tensor()};
+  }
+};
+
+}  // namespace
+
+void World::broadcast_from_rank0(std::vector<torch::Tensor>& tensors) {
+  torch::NoGradGuard no_grad;
+  std::vector<torch::Tensor> flat;
+  for (const auto& t : tensors)
+    if (t.numel() > 0) flat.push_back(t.reshape({-1}).to(torch::kCPU, torch::kDouble));
+  if (flat.empty()) return;
+  auto all = torch::cat(flat);
+  if (rank() != 0) all.zero_();
+  sum_in_place(all);
+  int64_t at = 0;
+  for (auto& t : tensors) {
+    if (t.numel() == 0) continue;
+    t.copy_(all.slice(0, at, at + t.numel()).view(t.sizes()));
+    at += t.numel();
+  }
+}
+
+torch::Tensor World::sum_differentiable(const torch::Tensor& x, double share) {
+  return SumOverRanks::apply(x, reinterpret_cast<int64_t>(this), share);
+}
+
 #if MAW_HAVE_GLOO
 namespace {
 
@@ -135,6 +179,14 @@ class GlooWorld : public World {
       ++i;
     }
     return ms_since(t0);
+  }
+
+  void sum_in_place(torch::Tensor& t) override {
+    torch::NoGradGuard no_grad;
+    auto host = t.device().is_cpu() && t.is_contiguous() ? t : t.contiguous().to(torch::kCPU);
+    std::vector<torch::Tensor> one = {host};
+    wait(pg_->allreduce(one));
+    if (!host.is_same(t)) t.copy_(host);
   }
 
   std::vector<double> sum(const std::vector<double>& v) override {

@@ -34,6 +34,16 @@ class World {
   // Element-wise minimum and maximum over the ranks.
   virtual std::vector<double> min(const std::vector<double>& values) = 0;
   virtual std::vector<double> max(const std::vector<double>& values) = 0;
+  // `t` replaced by its sum over the ranks (any device; float or double).
+  virtual void sum_in_place(torch::Tensor& t) = 0;
+  // Rank 0's values of `tensors` on every rank (one all-reduce of them flattened), as DDP
+  // broadcasts its buffers (BatchNorm's running statistics) from rank 0.
+  void broadcast_from_rank0(std::vector<torch::Tensor>& tensors);
+  // Σ_r x_r as an autograd operation (SyncBatchNorm's statistics): its backward sums the
+  // ranks' gradients each weighted by their share of the batch and divides by this rank's
+  // share, so that share-weighted gradient averaging (reduce_gradients) yields the global
+  // batch's gradient exactly.
+  torch::Tensor sum_differentiable(const torch::Tensor& x, double share);
 };
 
 }  // namespace maw::train

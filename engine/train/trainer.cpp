@@ -205,6 +205,10 @@ class TrainingRun {
     announce(RunEvent::Kind::Started);
     summary_ = summary_head(info, *task_);
     ctx_ = task_->model().ctx(/*training=*/true, /*update_buffers=*/true);
+    if (world_ && c.dist_sync_batchnorm) {  // the training steps' BatchNorm: global statistics
+      sync_sum_ = [this](const torch::Tensor& x) { return world_->sum_differentiable(x, share_); };
+      ctx_.sync_sum = &sync_sum_;
+    }
     start_ = Clock::now();
   }
 
@@ -236,7 +240,8 @@ class TrainingRun {
   bool train_step() {
     const auto t0 = Clock::now();
     auto rows = train_->next();
-    double share = 1.0;  // this rank's part of the global batch
+    double& share = share_;  // this rank's part of the global batch
+    share = 1.0;
     if (world_) rows = world_->shard(rows, &share);
     auto batch = task_->train().get(rows).to(device_);
     store().zero_grad();
@@ -247,6 +252,10 @@ class TrainingRun {
     double comm_ms = 0.0, slowest_ms = 0.0;
     if (world_) {  // the global batch's mean gradient and loss on every rank
       comm_ms = world_->reduce_gradients(store().parameters(), share);
+      // Per-rank BatchNorm statistics: every rank keeps rank 0's running ones (DDP's
+      // broadcast_buffers), so the ranks evaluate one model.
+      if (!c_.dist_sync_batchnorm && !store().buffers().empty())
+        world_->broadcast_from_rank0(store().buffers());
       loss_value = world_->sum({loss_value * share})[0];
       slowest_ms = world_->max({fb_ms})[0];
     }
@@ -499,8 +508,10 @@ class TrainingRun {
   std::unique_ptr<RunOptimizer> opt_;
   std::optional<EarlyStopping> early_;
   std::optional<Trajectory> trajectory_;
-  World* world_ = nullptr;        // data-parallel: the process group (nullptr alone)
-  int64_t full_coordinates_ = 0;  // M of the full snapshots (0: none)
+  World* world_ = nullptr;  // data-parallel: the process group (nullptr alone)
+  double share_ = 1.0;      // this rank's part of the step's global batch
+  std::function<torch::Tensor(const torch::Tensor&)> sync_sum_;  // SyncBatchNorm's sum
+  int64_t full_coordinates_ = 0;                    // M of the full snapshots (0: none)
   std::vector<std::pair<double, double>> path_xy_;  // the path on directions 1, 2
   std::function<bool()> stop_requested_;
   optim::LrSchedule schedule_ = optim::LrSchedule::Constant;
