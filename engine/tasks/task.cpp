@@ -13,13 +13,19 @@ EvalResult Task::evaluate(const data::Dataset& split, const torch::Device& devic
   auto ctx = model().ctx(/*training=*/false, /*update_buffers=*/false);
   double loss_sum = 0.0, metric = 0.0;
   const int64_t n = split.size();
-  for (int64_t start = 0; start < n; start += batch_size) {
+  const int64_t lo = rank_ * n / world_, hi = (rank_ + 1) * n / world_;  // this rank's part
+  for (int64_t start = lo; start < hi; start += batch_size) {
     check_cancel();
-    const int64_t end = std::min(n, start + batch_size);
+    const int64_t end = std::min(hi, start + batch_size);
     auto batch = split.get(torch::arange(start, end, torch::kLong)).to(device);
     auto out = model().forward(ctx, batch);
     loss_sum += loss(out, batch).item<double>() * static_cast<double>(end - start);
     metric += metric_sum(out, batch);
+  }
+  if (world_ > 1 && rank_sum_) {  // every rank: the whole split's sums
+    const auto all = rank_sum_({loss_sum, metric});
+    loss_sum = all[0];
+    metric = all[1];
   }
   const double mean_loss = loss_sum / static_cast<double>(n);
   return {mean_loss, finish_metric(metric / static_cast<double>(n), mean_loss), {}};

@@ -35,6 +35,15 @@ class Task {
   // Checked before each batch of an evaluation: true abandons it (EvalCancelled), so a
   // Stop never waits for a whole evaluation of a large split (12–45 s on image).
   void set_cancel(std::function<bool()> cancelled) { cancelled_ = std::move(cancelled); }
+  // Data-parallel evaluation: rank `rank` of `world` evaluates its contiguous part of a
+  // split and `sum` adds the parts' sums over the ranks (the base evaluate; a task with its
+  // own, translation's corpus BLEU, evaluates the whole split on every rank).
+  using RankSum = std::function<std::vector<double>(const std::vector<double>&)>;
+  void set_shard(int rank, int world, RankSum sum) {
+    rank_ = rank;
+    world_ = world;
+    rank_sum_ = std::move(sum);
+  }
 
   virtual std::string name() const = 0;
   virtual nn::Model& model() = 0;
@@ -75,6 +84,8 @@ class Task {
 
  private:
   std::function<bool()> cancelled_;
+  int rank_ = 0, world_ = 1;
+  RankSum rank_sum_;
 };
 
 // A task whose three splits are datasets of one kind: their storage, accessors and the

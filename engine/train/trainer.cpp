@@ -155,6 +155,9 @@ class TrainingRun {
     // global generator is seeded too, for any op that uses it.
     torch::manual_seed(c.seed);
     task_ = tasks::make_task(c, dtype);
+    if (world_)  // evaluations sharded over the ranks, their sums added
+      task_->set_shard(world_->rank(), world_->size(),
+                       [this](const std::vector<double>& v) { return world_->sum(v); });
     task_->model().store().to(device_);
     optim::GroupingSpec spec;
     spec.strategy = c.groups;
@@ -215,8 +218,10 @@ class TrainingRun {
   bool more() const { return step_ < total_; }
 
   // A Stop abandons an evaluation between two of its batches.
+  // Not data-parallel evaluations: a rank leaving one would leave the others waiting in its
+  // sum; they end at the ranks' next stop vote instead.
   void cancel_evaluations_on_stop(const RunControl& control) {
-    task_->set_cancel([&control] { return control.stop_requested(); });
+    if (!world_) task_->set_cancel([&control] { return control.stop_requested(); });
     stop_requested_ = [&control] { return control.stop_requested(); };
   }
 
