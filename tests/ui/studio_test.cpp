@@ -7,6 +7,7 @@
 #include <QApplication>
 #include <QComboBox>
 #include <QDir>
+#include <QDirIterator>
 #include <QDockWidget>
 #include <QFile>
 #include <QFileInfo>
@@ -589,6 +590,35 @@ class StudioTest : public QObject {
     QCOMPARE(t.landscape_cells(), 9);  // the probe's, from the log
     QCOMPARE(t.line_plot()->graphCount(), 1);
     QVERIFY(t.compute_button()->isEnabled());  // a loaded log can be probed again
+  }
+
+  // Data-parallel from the Run setup: processes = 2 runs `metaadamw compare --nproc 2`, whose
+  // logs the studio opens as they appear and follows to their end.
+  void dataParallelRunsFromTheSetup() {
+    const QString logs = tmp_.filePath("dp-logs");
+    MainWindow w;
+    w.show();
+    w.setup().load_json(write_config("dp.json", R"({"task": "synthetic", "preset": "tiny",
+        "steps": 40, "meta_update_freq": 10, "threads": 1})"));
+    for (auto* e : w.setup().findChildren<QLineEdit*>())
+      if (e->placeholderText().startsWith("no logging")) e->setText(logs);
+    auto* processes = w.setup().findChild<QSpinBox*>("processes");
+    QVERIFY(processes);
+    processes->setValue(2);
+    w.start();
+    QVERIFY(w.studio().running());
+    QVERIFY(w.studio().data_parallel());
+    QTRY_VERIFY_WITH_TIMEOUT(!w.studio().running(), 120000);
+    QStringList seen;
+    QDirIterator it(logs, QDir::Files, QDirIterator::Subdirectories);
+    while (it.hasNext()) seen << it.next();
+    QVERIFY2(w.studio().runs().size() == 2,
+             qPrintable(seen.join(", ") + " | " + w.last_error()));  // AdamW, MetaAdamW
+    for (const auto& m : w.studio().runs()) {
+      QCOMPARE(m->info().world_size, int64_t{2});
+      QCOMPARE(QString::fromStdString(m->status()), QString("completed"));
+      QCOMPARE(m->train_loss.appended(), size_t{40});
+    }
   }
 
   // File › Open recent: the newest first, once each (by absolute path), and it opens them.

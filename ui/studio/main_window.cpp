@@ -252,6 +252,15 @@ void MainWindow::start() {
     const auto optimizers = setup_->optimizers();
     if (optimizers.isEmpty()) throw ConfigError("choose at least one optimizer");
     status_error_->clear();
+    if (setup_->processes() > 1) {
+      if (!setup_->overrides().empty())
+        throw ConfigError(
+            "MetaAdamW's own learning rate or weight decay: not with processes > 1 "
+            "yet (set them for both, or use one process)");
+      studio_->start_data_parallel(config, optimizers, setup_->seeds(), setup_->log_dir(),
+                                   setup_->processes());
+      return;
+    }
     studio_->start(config, optimizers, setup_->seeds(), setup_->log_dir(), setup_->overrides(),
                    setup_->lockstep());
   } catch (const std::exception& e) {

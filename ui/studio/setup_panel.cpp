@@ -41,6 +41,11 @@ SetupPanel::SetupPanel(QWidget* parent) : QWidget(parent) {
       "grow together (each run's numbers are those it would have alone). One after another: "
       "each run to its end before the next starts.");
   seeds_ = spin(1, 100, 1);
+  processes_ = spin(1, 64, 1);
+  processes_->setToolTip(
+      "Data-parallel: each run trains over this many local processes (c10d Gloo), each a "
+      "shard of every batch — `metaadamw compare --nproc N`, its logs followed as they grow. "
+      "One after another; no pause.");
   seed_ = spin(0, 1000000, 0);
   steps_ = spin(0, 100000000, 0, "preset");
   threads_ = spin(0, 256, 0, "all cores");
@@ -70,13 +75,19 @@ SetupPanel::SetupPanel(QWidget* parent) : QWidget(parent) {
   dataset_->setTextInteractionFlags(Qt::TextSelectableByMouse);
 
   // Each field named by its config key (tests, and QSettings-free automation).
-  const std::pair<QWidget*, const char*> names[] = {
-      {task_, "task"},       {preset_, "preset"},
-      {seeds_, "seeds"},     {seed_, "seed"},
-      {steps_, "steps"},     {threads_, "threads"},
-      {lr_, "lr"},           {wd_, "weight_decay"},
-      {meta_lr_, "meta_lr"}, {meta_freq_, "meta_update_freq"},
-      {device_, "device"},   {extra_, "other_keys"}};
+  const std::pair<QWidget*, const char*> names[] = {{task_, "task"},
+                                                    {preset_, "preset"},
+                                                    {seeds_, "seeds"},
+                                                    {seed_, "seed"},
+                                                    {steps_, "steps"},
+                                                    {threads_, "threads"},
+                                                    {lr_, "lr"},
+                                                    {wd_, "weight_decay"},
+                                                    {meta_lr_, "meta_lr"},
+                                                    {meta_freq_, "meta_update_freq"},
+                                                    {device_, "device"},
+                                                    {extra_, "other_keys"},
+                                                    {processes_, "processes"}};
   for (const auto& [w, name] : names) w->setObjectName(name);
   auto* form = new QFormLayout(this);
   form->addRow("task", task_);
@@ -96,6 +107,7 @@ SetupPanel::SetupPanel(QWidget* parent) : QWidget(parent) {
   form->addRow("attention every", attention_every_);
   form->addRow("device", device_);
   form->addRow("threads", threads_);
+  form->addRow("processes", processes_);
   form->addRow("log folder", log_dir_);
   form->addRow("other keys", extra_);
   form->addRow("data", dataset_);

@@ -25,6 +25,7 @@ class SetupPanel : public QWidget {
   // MetaAdamW's own learning rate / weight decay when set (else it shares AdamW's).
   std::map<std::string, std::map<std::string, std::string>> overrides() const;
   int seeds() const { return seeds_->value(); }
+  int processes() const { return processes_->value(); }  // data-parallel ranks per run
   // The optimizers of a seed train side by side, a step each in turn (else one after another).
   bool lockstep() const { return order_->currentIndex() == 0; }
   QString log_dir() const { return log_dir_->text(); }
@@ -37,7 +38,8 @@ class SetupPanel : public QWidget {
   void apply(const RunConfig& c);
   QComboBox *task_, *preset_, *device_, *order_;
   QCheckBox *adamw_, *metaadamw_, *torch_adamw_;
-  QSpinBox *seeds_, *seed_, *threads_, *steps_, *meta_freq_, *snapshot_every_, *attention_every_;
+  QSpinBox *seeds_, *processes_, *seed_, *threads_, *steps_, *meta_freq_, *snapshot_every_,
+      *attention_every_;
   QLineEdit *lr_, *wd_, *meta_lr_, *meta_opt_lr_, *meta_opt_wd_, *log_dir_, *extra_;
   QLabel* dataset_;
 };

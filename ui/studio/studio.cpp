@@ -1,8 +1,10 @@
 #include "studio/studio.h"
 
+#include <QCoreApplication>
 #include <QDateTime>
 #include <QDir>
 #include <QFileInfo>
+#include <QProcess>
 #include <algorithm>
 #include <ctime>
 #include <map>
@@ -165,7 +167,79 @@ bool Studio::start(const RunConfig& base, const QStringList& optimizers, int see
   return true;
 }
 
+void Studio::start_data_parallel(const RunConfig& base, const QStringList& optimizers, int seeds,
+                                 const QString& log_dir, int processes) {
+  if (running_ || probing_) return;
+  // The CLI beside the studio (build/app/, bin/), or METAADAMW_CLI.
+  QString cli = qEnvironmentVariable("METAADAMW_CLI");
+  const QDir here(QCoreApplication::applicationDirPath());
+  for (const QString& c : {here.filePath("metaadamw"), here.filePath("../app/metaadamw")})
+    if (cli.isEmpty() && QFileInfo(c).isExecutable()) cli = QFileInfo(c).absoluteFilePath();
+  if (cli.isEmpty() || !QFileInfo(cli).isExecutable())
+    throw ConfigError("data-parallel runs need the metaadamw CLI beside the studio (" +
+                      here.filePath("metaadamw").toStdString() + "), or METAADAMW_CLI");
+  // A folder of its own for this Start's study (the CLI refuses to replace one).
+  const QString parent = log_dir.isEmpty() ? QDir::temp().filePath("metaadamw-studio") : log_dir;
+  cli_dir_ = QDir(parent).filePath("data-parallel-" +
+                                   QDateTime::currentDateTime().toString("yyyyMMdd-HHmmss-zzz"));
+  if (!QDir().mkpath(cli_dir_))
+    throw ConfigError("cannot create the log folder '" + cli_dir_.toStdString() + "'");
+  // The keys the setup gave, as the CLI's --set (the others stay the preset's: a whole
+  // RunConfig's JSON would pin its unresolved 0s, "the preset's", as explicit values).
+  QStringList args = {"compare",
+                      "--optimizers",
+                      optimizers.join(","),
+                      "--seeds",
+                      QString::number(seeds),
+                      "--nproc",
+                      QString::number(processes),
+                      "--log-dir",
+                      cli_dir_,
+                      "-q"};
+  for (const auto& key : base.explicit_keys)
+    if (key != "optimizer") args << "--set" << QString::fromStdString(key + "=" + base.get(key));
+  cli_logs_.clear();
+  cli_ = new QProcess(this);
+  cli_->setProcessChannelMode(QProcess::SeparateChannels);
+  connect(cli_, &QProcess::finished, this, [this](int code, QProcess::ExitStatus how) {
+    open_new_logs();
+    last_poll_ms_ = 0;
+    tick();  // the logs' last records
+    const QString err = QString::fromUtf8(cli_->readAllStandardError()).trimmed();
+    cli_->deleteLater();
+    cli_ = nullptr;
+    running_ = false;
+    stopping_ = false;
+    emit state_changed();
+    if (how != QProcess::NormalExit || code != 0)
+      emit error("data-parallel compare ended with exit code " + QString::number(code) +
+                 (err.isEmpty() ? QString() : ": " + err.section('\n', -3)));
+  });
+  cli_->start(cli, args);
+  ++starts_;
+  picked_ = -1;
+  running_ = true;
+  paused_ = false;
+  current_log_ = cli_dir_;
+  emit state_changed();
+}
+
+void Studio::open_new_logs() {
+  if (cli_dir_.isEmpty()) return;
+  for (const auto& f : QDir(cli_dir_).entryInfoList({"*.h5"}, QDir::Files, QDir::Name)) {
+    const QString path = f.absoluteFilePath();
+    if (cli_logs_.count(path)) continue;
+    try {
+      open_log(path);
+      cli_logs_.insert(path);
+    } catch (const DataError&) {
+      // Being created by rank 0: readable once its run starts; the next look opens it.
+    }
+  }
+}
+
 void Studio::pause() {
+  if (cli_) return;  // a data-parallel study does not pause
   worker_->pause();
   paused_ = true;
   emit state_changed();
@@ -179,6 +253,7 @@ void Studio::step_once() {
   worker_->step_once();
 }
 void Studio::stop() {
+  if (cli_) cli_->terminate();  // SIGTERM to the launcher: its ranks stop together
   worker_->stop();
   if (running_) {
     stopping_ = true;
@@ -383,6 +458,7 @@ void Studio::tick() {
   adapt_rate(now);
   if (now - last_poll_ms_ >= 1000) {  // growing logs: once a second
     last_poll_ms_ = now;
+    if (cli_) open_new_logs();
     for (auto& [index, f] : followers_) {
       auto& m = *runs_[static_cast<size_t>(index)];
       if (m.status() != "running") continue;

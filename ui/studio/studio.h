@@ -14,6 +14,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <vector>
 
 #include "api/probe.h"
@@ -23,6 +24,8 @@
 #include "services/study_runner.h"
 #include "studio/step_range.h"
 #include "studio/ui_bridge.h"
+
+class QProcess;
 
 namespace maw {
 class Session;
@@ -73,6 +76,14 @@ class Studio : public QObject {
   // (nothing started) when an override is not a valid value.
   bool start(const RunConfig& base, const QStringList& optimizers, int seeds,
              const QString& log_dir, const Overrides& overrides = {}, bool lockstep = true);
+  // Data-parallel: `metaadamw compare --nproc PROCESSES` in a process of its own (its ranks
+  // local, c10d Gloo), the runs one after another; their logs (in `log_dir`, else a
+  // temporary folder) are opened as they appear and followed while they grow. Stop ends it
+  // (the ranks stop together); no pause. Throws ConfigError when the CLI is not beside the
+  // studio (or METAADAMW_CLI) or the log folder cannot be made.
+  void start_data_parallel(const RunConfig& base, const QStringList& optimizers, int seeds,
+                           const QString& log_dir, int processes);
+  bool data_parallel() const { return cli_ != nullptr; }
   void pause();
   void resume();
   void step_once();
@@ -141,6 +152,7 @@ class Studio : public QObject {
   bool start_probe(std::vector<int> runs, std::function<void(const ProbeControl&)> probe,
                    QString* why);
   void read_probes(int run);
+  void open_new_logs();  // data-parallel: the logs the CLI's rank 0 has started since
   void tick();
   void adapt_rate(qint64 now_ms);
   static constexpr int kFastestTickMs = 33, kSlowestTickMs = 1000;
@@ -163,7 +175,10 @@ class Studio : public QObject {
   int64_t last_steps_ = 0;
   qint64 last_time_ms_ = 0;
   bool probing_ = false;
-  std::vector<int> probed_;  // the runs the current probe writes
+  QProcess* cli_ = nullptr;     // data-parallel: the CLI's launcher
+  QString cli_dir_;             // its log folder
+  std::set<QString> cli_logs_;  // the logs of it opened
+  std::vector<int> probed_;     // the runs the current probe writes
   std::atomic<bool> probe_cancel_{false};
   std::atomic<int64_t> probe_done_{0}, probe_total_{0};
 };
