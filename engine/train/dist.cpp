@@ -94,8 +94,8 @@ class GlooWorld : public World {
   GlooWorld(const DistEnv& env, const RunConfig& c) : rank_(env.rank), size_(env.world_size) {
     if (c.dist_backend == "nccl")
       throw ConfigError(
-          "dist_backend=nccl: this LibTorch has no NCCL (Debian's is CPU-only); use gloo, or "
-          "build against a CUDA LibTorch");
+          "dist_backend=nccl: not built yet — data-parallel runs use Gloo (on CUDA its buckets "
+          "pass through host memory); use dist_backend=gloo or auto");
     const auto timeout = std::chrono::milliseconds(c.dist_timeout_s * 1000);
     const std::string where = env.master_addr + ":" + std::to_string(env.master_port);
     c10d::TCPStoreOptions o;
