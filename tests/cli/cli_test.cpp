@@ -645,10 +645,21 @@ TEST(Cli, ADeadWorkerEndsTheRunAndBadWorldsAreRefused) {
   pid_t victim = -1;
   for (int tries = 0; tries < 300 && victim < 0; ++tries) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    std::ifstream children("/proc/" + std::to_string(launcher) + "/task/" +
-                           std::to_string(launcher) + "/children");
-    pid_t child;
-    while (children >> child) {
+    // The launcher's children: every process whose parent it is (/proc/N/stat's 4th field).
+    std::vector<pid_t> kids;
+    for (const auto& e : std::filesystem::directory_iterator("/proc")) {
+      const std::string name = e.path().filename().string();
+      if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+      const std::string stat = slurp(e.path().string() + "/stat");
+      const auto close = stat.rfind(')');
+      if (close == std::string::npos) continue;
+      std::istringstream rest(stat.substr(close + 2));
+      char state = 0;
+      pid_t ppid = -1;
+      rest >> state >> ppid;
+      if (ppid == launcher) kids.push_back(static_cast<pid_t>(std::stol(name)));
+    }
+    for (const pid_t child : kids) {
       const std::string env = slurp("/proc/" + std::to_string(child) + "/environ");
       if (env.find(std::string("RANK=1") + '\0') == std::string::npos ||
           !std::filesystem::exists(log))
