@@ -568,6 +568,16 @@ class StudioTest : public QObject {
       QCOMPARE(t.line_plot()->graphCount(), 1);
       QCOMPARE(t.line_plot()->graph(0)->dataCount(), 41);
       for (const auto& m : w.studio().runs()) QVERIFY(m->interpolation.has_value());
+      // Its CSV: the line's table (x = a) apart from the distances' (x = step).
+      const QString line_csv = tmp_.filePath("trajectory-line.csv");
+      QVERIFY2(w.export_panel("trajectory", line_csv), qPrintable(w.last_error()));
+      QFile lf(line_csv);
+      QVERIFY(lf.open(QIODevice::ReadOnly));
+      const QStringList lines = QString::fromUtf8(lf.readAll()).split('\n');
+      QVERIFY(std::any_of(lines.begin(), lines.end(),
+                          [](const QString& l) { return l.startsWith("\"a: (1 − a)"); }));
+      QVERIFY(std::any_of(lines.begin(), lines.end(),
+                          [](const QString& l) { return l.startsWith("\"step\""); }));
       // Cancel: a 101 × 101 grid abandoned, nothing stored, the 3 × 3 one still shown.
       t.grid()->setValue(101);
       t.compute_button()->click();

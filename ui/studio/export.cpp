@@ -210,19 +210,26 @@ bool save_panel_csv(const std::vector<QCustomPlot*>& plots,
     return false;
   }
   QTextStream out(&f);
-  std::vector<Column> columns;
-  QString x_label;
+  // One table per x axis (step, wall time, the interpolation's a, …): plots that share
+  // their x axis's label share a table, a row per x.
+  std::vector<std::pair<QString, std::vector<Column>>> tables_by_x;
   for (auto* p : plots) {
-    add_graph_columns(p, columns);
     if (p->graphCount() == 0) continue;
-    const QString l = p->xAxis->label();
-    x_label = x_label.isEmpty() || x_label == l ? l : QString("x");
+    const QString l = p->xAxis->label().isEmpty() ? QString("x") : p->xAxis->label();
+    auto it = std::find_if(tables_by_x.begin(), tables_by_x.end(),
+                           [&l](const auto& t) { return t.first == l; });
+    if (it == tables_by_x.end()) it = tables_by_x.insert(tables_by_x.end(), {l, {}});
+    add_graph_columns(p, it->second);
   }
-  if (!columns.empty()) {
+  bool first = true;
+  for (const auto& [x_label, columns] : tables_by_x) {
+    if (columns.empty()) continue;
+    if (!first) out << '\n';
+    first = false;
     std::map<double, bool> xs;
     for (const auto& c : columns)
       for (const auto& [x, y] : c.points) xs[x] = true;
-    out << quoted(x_label.isEmpty() ? QString("x") : x_label);
+    out << quoted(x_label);
     for (const auto& c : columns) out << ',' << quoted(c.name);
     out << '\n';
     for (const auto& [x, unused] : xs) {
