@@ -46,7 +46,7 @@ long long count_option(const std::string& option, const std::string& v, long lon
   char* end = nullptr;
   const long long n = std::strtoll(v.c_str(), &end, 10);
   if (v.empty() || *end || n < lo || n > hi)
-    throw ConfigError(option + " expects a whole number from " + std::to_string(lo) + " to " +
+    throw ConfigError(option + " expects a count from " + std::to_string(lo) + " to " +
                       std::to_string(hi) + ", got '" + v + "'");
   return n;
 }
@@ -302,12 +302,7 @@ Command parse(const std::vector<std::string>& args) {
   if (study) cmd.optimizers = {"adamw", "metaadamw"};
   if (cmd.name == "study") cmd.seeds = 5;
   auto count = [](const std::string& option, const std::string& v, long long max) {
-    char* end = nullptr;
-    const long long n = std::strtoll(v.c_str(), &end, 10);
-    if (v.empty() || *end || n < 1 || n > max)
-      throw ConfigError(option + " expects a count from 1 to " + std::to_string(max) + ", got '" +
-                        v + "'");
-    return static_cast<int64_t>(n);
+    return static_cast<int64_t>(count_option(option, v, 1, max));
   };
   // --variant NAME:KEY=V[,KEY=V…]
   auto variant_value = [](const std::string& option, const std::string& spec) {
@@ -357,12 +352,7 @@ Command parse(const std::vector<std::string>& args) {
     } else if (a == "--quiet" || a == "-q") {
       cmd.quiet = true;
     } else if (a == "--nproc" && (cmd.name == "train" || cmd.name == "compare")) {
-      const std::string v = value();
-      char* end = nullptr;
-      const long n = std::strtol(v.c_str(), &end, 10);
-      if (v.empty() || *end || n < 1 || n > 256)
-        throw ConfigError("--nproc expects a number of processes from 1 to 256, got '" + v + "'");
-      cmd.nproc = static_cast<int>(n);
+      cmd.nproc = static_cast<int>(count_option(a, value(), 1, 256));
       cmd.nproc_at = i - 1;
     } else if (a == "--config") {
       files.push_back(value());

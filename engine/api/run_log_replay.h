@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <limits>
 #include <map>
+#include <optional>
 #include <string>
 
 #include "api/observer.h"
@@ -56,5 +57,13 @@ RunInfo decode_run_info(const RunLogReader& r);
 // not have the shapes its run announced. The caller refreshes the reader between calls.
 bool replay(const RunLogReader& r, ReplayCursor& cursor, RunObserver& observer,
             const ReplayOptions& options = {});
+
+// The probes' results a finished log holds (api/probe.h): its landscape (end-of-run or a
+// probe's) and its interpolation, each when present.
+struct StoredProbes {
+  std::optional<LandscapeRecord> landscape;
+  std::optional<InterpolationRecord> interpolation;
+};
+StoredProbes stored_probes(const RunLogReader& r);
 
 }  // namespace maw

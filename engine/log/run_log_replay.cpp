@@ -372,4 +372,17 @@ bool replay(const RunLogReader& r, ReplayCursor& c, RunObserver& o, const Replay
   return any;
 }
 
+StoredProbes stored_probes(const RunLogReader& r) {
+  struct Probes : RunObserver {
+    StoredProbes out;
+    void on_landscape(const LandscapeRecord& x) override { out.landscape = x; }
+    void on_interpolation(const InterpolationRecord& x) override { out.interpolation = x; }
+  } probes;
+  ReplayCursor cursor;
+  ReplayOptions opt;
+  opt.tables = ReplayOptions::Table::trajectory;
+  replay(r, cursor, probes, opt);
+  return probes.out;
+}
+
 }  // namespace maw

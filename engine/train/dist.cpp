@@ -141,42 +141,29 @@ class GlooWorld : public World {
                           int64_t bucket_bytes) override {
     torch::NoGradGuard no_grad;
     const auto t0 = std::chrono::steady_clock::now();
-    // Buckets of consecutive gradients (model order), each flattened into one tensor.
-    std::vector<std::vector<size_t>> buckets(1);
-    int64_t bytes_in = 0;
-    for (size_t k = 0; k < params.size(); ++k) {
-      const auto& g = params[k].grad();
-      if (!g.defined()) continue;
-      const int64_t b = g.numel() * static_cast<int64_t>(g.element_size());
-      if (!buckets.back().empty() && bytes_in + b > bucket_bytes) {
-        buckets.emplace_back();
-        bytes_in = 0;
-      }
-      buckets.back().push_back(k);
-      bytes_in += b;
-    }
-    std::vector<torch::Tensor> flat;
+    plan_buckets(params, bucket_bytes);
+    // Each bucket's gradients copied into its host buffer (kept across steps: no allocation
+    // on the training path), weighted, all-reduced — every bucket's started before any wait.
     std::vector<c10::intrusive_ptr<c10d::Work>> work;
-    for (const auto& bucket : buckets) {
-      if (bucket.empty()) continue;
-      std::vector<torch::Tensor> parts;
-      for (size_t k : bucket) parts.push_back(params[k].grad().reshape({-1}));
-      auto f = torch::cat(parts).mul_(share).to(torch::kCPU);
-      std::vector<torch::Tensor> one = {f};
+    for (size_t b = 0; b < buckets_.size(); ++b) {
+      int64_t at = 0;
+      for (size_t k : buckets_[b]) {
+        const auto& g = params[k].grad();
+        flat_[b].slice(0, at, at + g.numel()).copy_(g.reshape({-1}));
+        at += g.numel();
+      }
+      flat_[b].mul_(share);
+      std::vector<torch::Tensor> one = {flat_[b]};
       work.push_back(pg_->allreduce(one));
-      flat.push_back(f);
     }
     for (auto& w : work) wait(w);
-    for (size_t b = 0, i = 0; b < buckets.size(); ++b) {
-      if (buckets[b].empty()) continue;
+    for (size_t b = 0; b < buckets_.size(); ++b) {
       int64_t at = 0;
-      for (size_t k : buckets[b]) {
+      for (size_t k : buckets_[b]) {
         auto g = params[k].grad();
-        const int64_t n = g.numel();
-        g.copy_(flat[i].slice(0, at, at + n).view(g.sizes()));
-        at += n;
+        g.copy_(flat_[b].slice(0, at, at + g.numel()).view(g.sizes()));
+        at += g.numel();
       }
-      ++i;
     }
     return ms_since(t0);
   }
@@ -187,6 +174,36 @@ class GlooWorld : public World {
     std::vector<torch::Tensor> one = {host};
     wait(pg_->allreduce(one));
     if (!host.is_same(t)) t.copy_(host);
+  }
+
+  // Buckets of consecutive gradients (model order) of at most `bucket_bytes`, and a host
+  // buffer for each: made again only when the gradients' layout changes.
+  void plan_buckets(const std::vector<torch::Tensor>& params, int64_t bucket_bytes) {
+    std::vector<int64_t> layout;
+    for (const auto& p : params) layout.push_back(p.grad().defined() ? p.grad().numel() : -1);
+    if (layout == layout_ && bucket_bytes == bucket_bytes_) return;
+    layout_ = std::move(layout);
+    bucket_bytes_ = bucket_bytes;
+    buckets_.clear();
+    flat_.clear();
+    std::vector<int64_t> sizes;
+    int64_t bytes_in = 0;
+    for (size_t k = 0; k < params.size(); ++k) {
+      const auto& g = params[k].grad();
+      if (!g.defined()) continue;
+      const int64_t b = g.numel() * static_cast<int64_t>(g.element_size());
+      if (buckets_.empty() || bytes_in + b > bucket_bytes) {
+        buckets_.emplace_back();
+        sizes.push_back(0);
+        bytes_in = 0;
+      }
+      buckets_.back().push_back(k);
+      sizes.back() += g.numel();
+      bytes_in += b;
+    }
+    for (size_t b = 0; b < buckets_.size(); ++b)
+      flat_.push_back(torch::empty(
+          {sizes[b]}, params[buckets_[b].front()].grad().options().device(torch::kCPU)));
   }
 
   std::vector<double> sum(const std::vector<double>& v) override {
@@ -223,6 +240,10 @@ class GlooWorld : public World {
   static std::string first_line(const std::string& s) { return s.substr(0, s.find('\n')); }
 
   int rank_, size_;
+  std::vector<std::vector<size_t>> buckets_;  // parameter indices per bucket
+  std::vector<torch::Tensor> flat_;           // a host buffer per bucket
+  std::vector<int64_t> layout_;               // the gradients' sizes they were made for
+  int64_t bucket_bytes_ = 0;
   c10::intrusive_ptr<c10d::TCPStore> store_;
   c10::intrusive_ptr<c10d::ProcessGroupGloo> pg_;
 };

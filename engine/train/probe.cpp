@@ -141,16 +141,9 @@ bool same(double a, double b) {
 // The landscape the log holds, when it answers `want` (same centre, width and grid).
 std::optional<LandscapeRecord> stored_landscape(const RunLogReader& r, const LandscapeRecord& want,
                                                 int64_t grid) {
-  struct Last : RunObserver {
-    std::optional<LandscapeRecord> l;
-    void on_landscape(const LandscapeRecord& x) override { l = x; }
-  } last;
-  ReplayCursor cursor;
-  ReplayOptions opt;
-  opt.tables = ReplayOptions::Table::trajectory;
-  replay(r, cursor, last, opt);
-  if (!last.l || static_cast<int64_t>(last.l->loss.size()) != grid * grid) return std::nullopt;
-  const auto& l = *last.l;
+  const auto stored = stored_probes(r).landscape;
+  if (!stored || static_cast<int64_t>(stored->loss.size()) != grid * grid) return std::nullopt;
+  const auto& l = *stored;
   if (same(l.center_x, want.center_x) && same(l.center_y, want.center_y) &&
       same(l.half_width, want.half_width) && l.step == want.step)
     return l;
@@ -242,18 +235,11 @@ InterpolationRecord probe_interpolation(const std::string& log, const std::strin
     rec.alpha.push_back(
         static_cast<float>(-0.5 + 2.0 * static_cast<double>(i) / static_cast<double>(points - 1)));
   {  // the log holds this line already
-    struct Last : RunObserver {
-      std::optional<InterpolationRecord> l;
-      void on_interpolation(const InterpolationRecord& x) override { l = x; }
-    } last;
-    ReplayCursor cursor;
-    ReplayOptions opt;
-    opt.tables = ReplayOptions::Table::trajectory;
-    replay(run.reader(), cursor, last, opt);
-    if (last.l && last.l->other == rec.other && last.l->alpha == rec.alpha &&
-        last.l->step == rec.step) {
+    const auto stored = stored_probes(run.reader()).interpolation;
+    if (stored && stored->other == rec.other && stored->alpha == rec.alpha &&
+        stored->step == rec.step) {
       if (cached) *cached = true;
-      return *last.l;
+      return *stored;
     }
   }
   if (cached) *cached = false;

@@ -360,18 +360,10 @@ bool Studio::start_probe(std::vector<int> runs, std::function<void(const ProbeCo
 void Studio::read_probes(int run) {
   if (run < 0 || run >= static_cast<int>(runs_.size())) return;
   RunModel& m = *runs_[static_cast<size_t>(run)];
-  struct Probes : RunObserver {
-    RunModel& m;
-    explicit Probes(RunModel& model) : m(model) {}
-    void on_landscape(const LandscapeRecord& r) override { m.landscape = r; }
-    void on_interpolation(const InterpolationRecord& r) override { m.interpolation = r; }
-  } probes(m);
   try {
-    RunLogReader reader(m.log_path);
-    ReplayCursor cursor;
-    ReplayOptions opt;
-    opt.tables = ReplayOptions::Table::trajectory;
-    replay(reader, cursor, probes, opt);
+    const auto stored = stored_probes(RunLogReader(m.log_path));
+    if (stored.landscape) m.landscape = stored.landscape;
+    if (stored.interpolation) m.interpolation = stored.interpolation;
   } catch (const DataError& e) {
     emit error(QString::fromUtf8(e.what()));
   }
