@@ -109,11 +109,19 @@ void RunConfig::apply_json_file(const std::string& path) {
 void RunConfig::resolve_preset() {
   const std::string p = preset;
   const auto& rows = task_presets(task);
-  const bool length_given = explicit_keys.count("steps") || explicit_keys.count("epochs");
+  // A size key at its default — 0, -1 or "", documented as "the preset's" — means that
+  // even when given explicitly (as a whole config written by to_json() gives every key).
+  // eval_every 0 means "once per epoch", and steps = epochs = 0 "the preset's length".
+  const RunConfig defaults;
+  auto given = [&](const std::string& key) {
+    if (!explicit_keys.count(key)) return false;
+    if (key == "eval_every") return true;
+    return get(key) != defaults.get(key);
+  };
+  const bool length_given = given("steps") || given("epochs");
   for (const auto& row : rows) {
     const std::string key = row.key;
-    // batch_size 0 is documented as "the preset's": given explicitly, it still means that.
-    if (explicit_keys.count(key) && !(key == "batch_size" && batch_size == 0)) continue;
+    if (given(key)) continue;
     // The run's length is the user's when they gave steps or epochs.
     if ((key == "steps" || key == "epochs") && length_given) continue;
     if ((key == "steps" || key == "epochs" || key == "eval_every") && p == "medium") continue;

@@ -100,6 +100,37 @@ TEST(RunConfig, SeedTakesTheWholeUint64RangeAndBatchSizeZeroMeansThePresets) {
   EXPECT_GT(c.batch_size, 0);
 }
 
+// A whole configuration written by to_json() before the preset was resolved gives every
+// key, its sizes at "the preset's" (0, -1, ""): applied again, the preset still fills them
+// (it used to pin them: synthetic.input_dim = 0 failed in the model's first layer).
+TEST(RunConfig, AWholeUnresolvedConfigAppliedAgainStillTakesThePresetsSizes) {
+  for (const char* task : {"synthetic", "image", "lm"}) {
+    RunConfig c;
+    c.set("task", task);
+    c.set("image.n_train", "0");  // 0 here is "all", not the preset's (-1)
+    RunConfig d;
+    d.apply_json_text(c.to_json(), "study.json");
+    d.resolve_preset();
+    c.resolve_preset();
+    EXPECT_EQ(d.eval_every, 0) << task;  // given (0: once per epoch), kept
+    // The preset's sizes and lengths, as the original gets them. (Keys with a real default
+    // — meta_update_freq's 100 beside the paper's per-task K — stay as the JSON gives them.)
+    for (const char* key :
+         {"steps", "epochs", "batch_size", "synthetic.n_train", "synthetic.input_dim",
+          "synthetic.hidden", "image.width", "image.blocks", "image.n_eval", "model.dim",
+          "model.layers", "model.dropout", "data.vocab", "data.max_len", "data.n_train"})
+      EXPECT_EQ(d.get(key), c.get(key)) << task << " " << key;
+    EXPECT_GT(d.batch_size, 0) << task;
+    EXPECT_EQ(d.image_n_train, 0) << task;
+  }
+  RunConfig s;
+  s.apply_json_text(RunConfig().to_json(), "study.json");
+  s.resolve_preset();
+  EXPECT_EQ(s.synthetic_input_dim, 32);  // small
+  EXPECT_EQ(s.steps, 3000);
+  EXPECT_EQ(s.eval_every, 0);  // explicit 0: once per epoch, as given
+}
+
 TEST(RunConfig, PresetFillsOnlyWhatTheUserLeftOpen) {
   RunConfig c;
   c.set("preset", "tiny");
