@@ -426,8 +426,9 @@ const std::vector<Entry>& schema() {
                         "data-parallel: seconds the rendezvous or a collective waits for a rank "
                         "before the run fails (a rank that died or hangs)"));
     e.push_back(int_key("dist_check_every", &RunConfig::dist_check_every, 0,
-                        "data-parallel: every this many steps the ranks compare a checksum of "
-                        "their parameters and fail on a difference (0: never)"));
+                        "data-parallel: every this many steps the ranks compare checksums of "
+                        "their parameters and MetaAdamW's factors and fail on a difference "
+                        "(0: never)"));
     e.push_back({{"dist_sync_batchnorm", "bool", "true | false",
                   "data-parallel: BatchNorm normalizes with the global batch's statistics "
                   "(SyncBatchNorm; two small all-reduces per layer and step) instead of each "

@@ -64,9 +64,15 @@ MetaTerms MetaAdamW::exact_terms(const MetaInputs& in, const std::vector<torch::
   // through this backward (second order).
   const auto l2 = in.batches.train_loss(theta_p);
   std::vector<torch::Tensor> gp;
-  if (uses(Term::grad))
+  if (uses(Term::grad)) {
     gp = torch::autograd::grad({l2}, theta_p, {}, /*retain_graph=*/true,
                                /*create_graph=*/true, /*allow_unused=*/true);
+    if (in.batches.combine) {  // data-parallel: this rank's part → the global batch's g′
+      for (size_t i = 0; i < gp.size(); ++i)
+        if (!gp[i].defined()) gp[i] = torch::zeros_like(theta_p[i]);
+      gp = in.batches.combine(gp);
+    }
+  }
   torch::Tensor lv_p, lv;
   auto gen = model_generator(theta_p.front().device());
   const auto masks_v = generator_state(gen);  // the dropout masks of the pass on bv
@@ -96,7 +102,7 @@ MetaTerms MetaAdamW::differenced_terms(const MetaInputs& in,
     for (size_t i = 0; i < g.size(); ++i)
       if (!g[i].defined()) g[i] = torch::zeros_like(at[i]);
     loss = loss.detach();
-    return g;
+    return b.combine ? b.combine(g) : g;
   };
   torch::Tensor l2, lv_p, lv;
   const auto g2 = gradient(in.batches, true, leaf, l2);

@@ -179,6 +179,7 @@ void MetaAdamW::step(const std::function<MetaBatches()>& meta, bool keep_snapsho
   const auto feats = features_.assemble(stats, embedding_, gates_, t);  // [G, D]
   auto out = modulator_.forward(feats, /*training=*/false, keep_snapshot && keep_attention, nullptr,
                                 group_offsets_);
+  last_factors_ = out.factors;
 
   if (fused && !meta_due) {
     // Pass 2: the parameters, summing Σp² for the next step's features.
@@ -348,6 +349,13 @@ void MetaAdamW::meta_update(const torch::Tensor& stats, int64_t t,
   const auto terms = meta_objective(in);
   meta_opt_->zero_grad();
   terms.total.backward();
+  if (batches.reduce) {  // data-parallel: the meta-gradient of the whole batches, every rank
+    std::vector<torch::Tensor> grads;
+    for (const auto& [kind, ts] : meta_parameters())
+      for (const auto& mt : ts)
+        if (mt.grad().defined()) grads.push_back(mt.grad());
+    batches.reduce(grads);
+  }
   // Diagnostics, on the device (read with the record): the meta-gradient per block, the
   // modulator before the step, the factors' saturation.
   // The modulator's encoder and head, flattened (copies: the step changes them in place).

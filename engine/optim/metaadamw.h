@@ -19,12 +19,12 @@
 #include <string>
 #include <vector>
 
+#include "api/options.h"
 #include "api/records.h"
 #include "nn/param_info.h"
 #include "optim/features.h"
 #include "optim/meta_optimizer.h"
 #include "optim/modulator.h"
-#include "api/options.h"
 #include "optim/param_groups.h"
 
 namespace maw::optim {
@@ -34,9 +34,22 @@ using LossAt = std::function<torch::Tensor(const std::vector<torch::Tensor>& par
 
 // What a meta-update needs from the trainer (§5): the loss on b2, the next batch of an
 // independent shuffled training stream, and on bv, a meta-validation batch.
+//
+// Data-parallel, each rank evaluates its shard of b2 and bv and the losses are the global
+// batches' (summed over the ranks as autograd operations). A gradient of them is then this
+// rank's part, and every rank-local quantity follows one rule: the global value is
+// Σ_r q_r·x_r, q_r the rank's weight (its share of the training batch). `combine` forms
+// that sum of a list of tensors (differentiably: g′ enters the objective), and after the
+// backward `reduce` replaces the meta-parameters' gradients by theirs, so that every rank
+// takes the same meta-step as one process on the whole batches. Both unset alone.
 struct MetaBatches {
+  MetaBatches() = default;
+  MetaBatches(LossAt train, LossAt val) : train_loss(std::move(train)), val_loss(std::move(val)) {}
   LossAt train_loss;
   LossAt val_loss;
+  using Tensors = std::vector<torch::Tensor>;
+  std::function<Tensors(const Tensors&)> combine;
+  std::function<void(const Tensors&)> reduce;
 };
 
 // One meta-objective evaluation (§5 steps 1–6), as graph-connected tensors.
@@ -109,6 +122,8 @@ class MetaAdamW {
   Modulator& modulator() { return modulator_; }
   const Modulator& modulator() const { return modulator_; }
   const torch::Tensor& huw_s() const { return huw_s_; }
+  // [G, 4] (α, β, λ1, λ2) of the last step (undefined before the first).
+  const torch::Tensor& last_factors() const { return last_factors_; }
   const torch::Tensor& moment(size_t i, bool second) const { return second ? v_[i] : m_[i]; }
 
   // Testing and benchmarking: use the device-tensor factor path even on CPU (the path
@@ -197,6 +212,7 @@ class MetaAdamW {
   int64_t async_copies_ = 0;
   torch::Tensor packed_snapshot() const;  // one flat float tensor on the kept tensors' device
   std::optional<MetaUpdateRecord> last_meta_;
+  torch::Tensor last_factors_;
 };
 
 // Device-to-host reads on the optimizer's step path, counted (tests assert there are

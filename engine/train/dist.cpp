@@ -47,35 +47,59 @@ struct SumOverRanks : torch::autograd::Function<SumOverRanks> {
   }
   static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
                                                  torch::autograd::variable_list grads) {
+    // (Σ_k share_k·g_k)/share_r, itself this operation: a backward taken with create_graph
+    // (the meta-update's g′ through SyncBatchNorm) stays differentiable, by the same rule.
     auto* w = reinterpret_cast<World*>(ctx->saved_data["world"].toInt());
     const double share = ctx->saved_data["share"].toDouble();
-    auto g = (grads[0] * share).contiguous();
-    w->sum_in_place(g);
-    return {g / share, torch::Tensor(), torch::Tensor()};
+    return {w->sum_differentiable(grads[0] * share, share) / share, torch::Tensor(),
+            torch::Tensor()};
   }
 };
 
 }  // namespace
 
-void World::broadcast_from_rank0(std::vector<torch::Tensor>& tensors) {
+void World::sum_weighted(const std::vector<torch::Tensor>& tensors, double weight) {
   torch::NoGradGuard no_grad;
   std::vector<torch::Tensor> flat;
   for (const auto& t : tensors)
     if (t.numel() > 0) flat.push_back(t.reshape({-1}).to(torch::kCPU, torch::kDouble));
   if (flat.empty()) return;
   auto all = torch::cat(flat);
-  if (rank() != 0) all.zero_();
+  if (weight == 0.0)
+    all.zero_();  // not 0·x: a rank's non-finite values must not reach the others
+  else if (weight != 1.0)
+    all.mul_(weight);
   sum_in_place(all);
   int64_t at = 0;
-  for (auto& t : tensors) {
+  for (const auto& t : tensors) {
     if (t.numel() == 0) continue;
-    t.copy_(all.slice(0, at, at + t.numel()).view(t.sizes()));
+    auto out = t;  // shares t's storage
+    out.copy_(all.slice(0, at, at + t.numel()).view(t.sizes()));
     at += t.numel();
   }
 }
 
+void World::broadcast_from_rank0(std::vector<torch::Tensor>& tensors) {
+  sum_weighted(tensors, rank() == 0 ? 1.0 : 0.0);
+}
+
 torch::Tensor World::sum_differentiable(const torch::Tensor& x, double share) {
   return SumOverRanks::apply(x, reinterpret_cast<int64_t>(this), share);
+}
+
+std::vector<torch::Tensor> World::sum_differentiable(const std::vector<torch::Tensor>& xs,
+                                                     double share) {
+  if (xs.empty()) return {};
+  std::vector<torch::Tensor> flat;
+  for (const auto& x : xs) flat.push_back(x.reshape({-1}));
+  const auto sum = sum_differentiable(torch::cat(flat) * share, share);
+  std::vector<torch::Tensor> out;
+  int64_t at = 0;
+  for (const auto& x : xs) {
+    out.push_back(sum.slice(0, at, at + x.numel()).view(x.sizes()));
+    at += x.numel();
+  }
+  return out;
 }
 
 #if MAW_HAVE_GLOO
@@ -88,6 +112,17 @@ double ms_since(std::chrono::steady_clock::time_point t0) {
 bool loopback(const std::string& host) {
   return host == "127.0.0.1" || host == "localhost" || host == "::1";
 }
+
+// LibTorch 2.4 and later default TCPStore to its libuv server, and Debian's LibTorch 2.6 is
+// built without libuv ("use_libuv was requested but PyTorch was build without libuv
+// support"): the classic server is in every version, so we ask for it where the option
+// exists (1.13 has no such option).
+template <typename Options>
+auto classic_store_server(Options& o, int) -> decltype(o.useLibUV = false, void()) {
+  o.useLibUV = false;
+}
+template <typename Options>
+void classic_store_server(Options&, long) {}
 
 class GlooWorld : public World {
  public:
@@ -104,6 +139,7 @@ class GlooWorld : public World {
     o.numWorkers = static_cast<std::size_t>(env.world_size);
     o.waitWorkers = true;
     o.timeout = timeout;
+    classic_store_server(o, 0);
     try {
       store_ = c10::make_intrusive<c10d::TCPStore>(env.master_addr, o);
     } catch (const std::exception& e) {

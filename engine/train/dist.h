@@ -36,14 +36,19 @@ class World {
   virtual std::vector<double> max(const std::vector<double>& values) = 0;
   // `t` replaced by its sum over the ranks (any device; float or double).
   virtual void sum_in_place(torch::Tensor& t) = 0;
-  // Rank 0's values of `tensors` on every rank (one all-reduce of them flattened), as DDP
-  // broadcasts its buffers (BatchNorm's running statistics) from rank 0.
+  // Every tensor replaced by Σ_r weight_r·t_r (one all-reduce of them flattened, in float64).
+  void sum_weighted(const std::vector<torch::Tensor>& tensors, double weight);
+  // Rank 0's values of `tensors` on every rank, as DDP broadcasts its buffers (BatchNorm's
+  // running statistics) from rank 0: sum_weighted with weights 1, 0, 0, …
   void broadcast_from_rank0(std::vector<torch::Tensor>& tensors);
   // Σ_r x_r as an autograd operation (SyncBatchNorm's statistics): its backward sums the
   // ranks' gradients each weighted by their share of the batch and divides by this rank's
   // share, so that share-weighted gradient averaging (reduce_gradients) yields the global
   // batch's gradient exactly.
   torch::Tensor sum_differentiable(const torch::Tensor& x, double share);
+  // Σ_r share_r·x_r for a list (one all-reduce, flattened), by the same rule: its backward
+  // hands every rank Σ_k share_k·(upstream)_k — what the meta-update's g′ needs.
+  std::vector<torch::Tensor> sum_differentiable(const std::vector<torch::Tensor>& xs, double share);
 };
 
 }  // namespace maw::train

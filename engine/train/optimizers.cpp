@@ -68,6 +68,7 @@ class MetaAdamWRun : public RunOptimizer {
   std::optional<MetaUpdateRecord> last_meta_update() const override {
     return opt_.last_meta_update();
   }
+  torch::Tensor last_factors() const override { return opt_.last_factors(); }
   void save(torch::serialize::OutputArchive& a) const override { opt_.save(a); }
   void load(torch::serialize::InputArchive& a) override { opt_.load(a); }
   void export_modulator(const std::string& path) const override { opt_.export_modulator(path); }

@@ -34,6 +34,8 @@ class RunOptimizer {
   // until the device gets there; the trainer then publishes it a step later).
   virtual bool snapshot_ready() const { return true; }
   virtual std::optional<MetaUpdateRecord> last_meta_update() const { return std::nullopt; }
+  // MetaAdamW only: the last step's factors [G, 4] (undefined otherwise).
+  virtual torch::Tensor last_factors() const { return {}; }
   virtual void save(torch::serialize::OutputArchive& archive) const = 0;
   virtual void load(torch::serialize::InputArchive& archive) = 0;
   virtual void export_modulator(const std::string& /*path*/) const;

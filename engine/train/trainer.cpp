@@ -379,29 +379,57 @@ class TrainingRun {
   }
 
   // §5: b2 from an independent stream over the training split, bv from meta-validation.
+  // Data-parallel, each rank its shard of both (as of the step's batch) and the losses the
+  // global batches': Σ_r s_r·L_r, s_r the rank's part of that batch, formed as
+  // Σ_r q_r·(s_r/q_r)·L_r with q_r the step's share — the weight every rank-local quantity
+  // of the meta-update carries (optim/metaadamw.h) and SyncBatchNorm's statistics use.
+  // A batch with fewer rows than ranks is evaluated whole on every rank (s_r = q_r).
   optim::MetaBatches meta_batches() {
-    auto loss_on = [this](data::Batch b) -> optim::LossAt {
-      return [this, b](const std::vector<torch::Tensor>& params) {
+    auto loss_on = [this](const data::Dataset& split, torch::Tensor rows) -> optim::LossAt {
+      double part = 1.0;
+      if (world_ && rows.size(0) >= world_->size())
+        rows = world_->shard(rows, &part);
+      else
+        part = share_;
+      const data::Batch b = split.get(rows).to(device_);
+      return [this, b, part](const std::vector<torch::Tensor>& params) {
         nn::Ctx ctx = task_->model().ctx(/*training=*/true, /*update_buffers=*/false);
         ctx.params = &params;
-        return task_->loss(task_->model().forward(ctx, b), b);
+        if (world_ && c_.dist_sync_batchnorm) ctx.sync_sum = &sync_sum_;
+        auto loss = task_->loss(task_->model().forward(ctx, b), b);
+        return world_ ? world_->sum_differentiable(loss * part, share_) : loss;
       };
     };
-    return optim::MetaBatches{loss_on(task_->train().get(meta_train_->next()).to(device_)),
-                              loss_on(task_->meta_val().get(meta_val_->next()).to(device_))};
+    optim::MetaBatches m{loss_on(task_->train(), meta_train_->next()),
+                         loss_on(task_->meta_val(), meta_val_->next())};
+    if (world_) {
+      m.combine = [this](const std::vector<torch::Tensor>& xs) {
+        return world_->sum_differentiable(xs, share_);
+      };
+      m.reduce = [this](const std::vector<torch::Tensor>& grads) {
+        world_->sum_weighted(grads, share_);
+      };
+    }
+    return m;
   }
 
-  // Data-parallel: every rank holds the same parameters (the same averaged gradients, the
-  // same factors and meta-updates); a difference is a bug, and ends the run.
+  // Data-parallel: every rank holds the same parameters and MetaAdamW's factors (the same
+  // averaged gradients, the same features, factors and meta-updates); a difference is a
+  // bug, and ends the run.
   void check_ranks_agree() {
     torch::NoGradGuard no_grad;
-    double sum = 0.0;
-    for (const auto& p : store().parameters()) sum += p.to(torch::kDouble).sum().item<double>();
-    const double lo = world_->min({sum})[0], hi = world_->max({sum})[0];
-    if (lo != hi)
-      throw std::runtime_error("the ranks' parameters differ at step " + std::to_string(step_) +
-                               " (checksums " + std::to_string(lo) + " to " + std::to_string(hi) +
-                               "): data-parallel training lost its lockstep");
+    double params = 0.0, factors = 0.0;
+    for (const auto& p : store().parameters()) params += p.to(torch::kDouble).sum().item<double>();
+    if (const auto f = opt_->last_factors(); f.defined())
+      factors = f.to(torch::kDouble).sum().item<double>();
+    const auto lo = world_->min({params, factors}), hi = world_->max({params, factors});
+    const char* what[] = {"parameters", "factors"};
+    for (size_t i = 0; i < 2; ++i)
+      if (lo[i] != hi[i])
+        throw std::runtime_error("the ranks' " + std::string(what[i]) + " differ at step " +
+                                 std::to_string(step_) + " (checksums " + std::to_string(lo[i]) +
+                                 " to " + std::to_string(hi[i]) +
+                                 "): data-parallel training lost its lockstep");
   }
 
   // ‖∇L‖₂ over every parameter that has a gradient (the log's steps/grad_norm).

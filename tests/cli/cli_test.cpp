@@ -555,7 +555,7 @@ bool data_parallel_available() {
 
 TEST(Cli, DataParallelOverTwoProcessesEqualsOne) {
   SKIP_WITHOUT_DATA_PARALLEL();
-  for (const char* opt : {"adamw", "metaadamw"}) {
+  for (const char* opt : {"adamw", "metaadamw", "metaadamw --set meta_hessian=exact"}) {
     const std::string run = std::string("train --task synthetic --optimizer ") + opt +
                             " --steps 60 --seed 3 --set meta_update_freq=10 --threads 1 --json";
     const auto one = run_cli(run + " --nproc 1");
@@ -583,6 +583,67 @@ TEST(Cli, DataParallelOverTwoProcessesEqualsOne) {
   EXPECT_NE(steps.find("comm_ms"), std::string::npos);
 }
 
+// A CSV's numeric columns by header name (export --csv).
+std::map<std::string, std::vector<double>> csv_columns(const std::string& path) {
+  std::ifstream in(path);
+  std::string line;
+  std::vector<std::string> names;
+  std::map<std::string, std::vector<double>> cols;
+  if (!std::getline(in, line)) return cols;
+  for (std::stringstream ss(line); std::getline(ss, line, ',');) names.push_back(line);
+  while (std::getline(in, line)) {
+    std::stringstream ss(line);
+    std::string cell;
+    for (size_t k = 0; k < names.size() && std::getline(ss, cell, ','); ++k) {
+      char* end = nullptr;
+      const double v = std::strtod(cell.c_str(), &end);
+      if (end != cell.c_str()) cols[names[k]].push_back(v);
+    }
+  }
+  return cols;
+}
+
+// The meta-update data-parallel: each rank its shard of b2 and bv, g′ and the meta-gradient
+// summed over the ranks — every meta-update's terms and meta-gradient (logged per block)
+// equal one process's on the whole batches, for both meta-Hessian algorithms (float64: the
+// finite difference divides rounding by its step).
+TEST(Cli, DataParallelMetaUpdatesEqualOneProcessOnTheWholeBatches) {
+  SKIP_WITHOUT_DATA_PARALLEL();
+  for (const char* hessian : {"finite_difference", "exact"}) {
+    std::map<std::string, std::vector<double>> meta[2], grads[2];
+    for (int n : {1, 2}) {
+      const std::string log = tmp(std::string("dp_meta_") + hessian + std::to_string(n) + ".h5");
+      const std::string dir = log + ".csv";
+      auto r = run_cli(std::string("train --task synthetic --optimizer metaadamw --steps 30 ") +
+                       "--seed 5 --threads 1 --set meta_update_freq=5 --set dtype=float64 " +
+                       "--set meta_hessian=" + hessian + " --nproc " + std::to_string(n) +
+                       " --set dist_check_every=1 --log " + log);
+      ASSERT_EQ(r.code, 0) << r.err;
+      r = run_cli("export " + log + " --csv " + dir);
+      ASSERT_EQ(r.code, 0) << r.err;
+      meta[n - 1] = csv_columns(dir + "/meta.csv");
+      grads[n - 1] = csv_columns(dir + "/meta_grad_norm.csv");
+    }
+    for (const char* term : {"l_grad", "l_dec", "l_gap", "total"}) {
+      const auto &a = meta[0][term], &b = meta[1][term];
+      ASSERT_EQ(a.size(), 6u) << hessian << " " << term;
+      ASSERT_EQ(b.size(), a.size()) << term;
+      for (size_t i = 0; i < a.size(); ++i)
+        EXPECT_NEAR(b[i], a[i], 1e-9 + 1e-7 * std::abs(a[i])) << hessian << " " << term << " " << i;
+    }
+    const auto &a = grads[0]["value"], &b = grads[1]["value"];
+    ASSERT_FALSE(a.empty());
+    ASSERT_EQ(b.size(), a.size());
+    double largest = 0.0;
+    for (size_t i = 0; i < a.size(); ++i) {
+      if (std::isnan(a[i])) continue;
+      largest = std::max(largest, std::abs(a[i]));
+      EXPECT_NEAR(b[i], a[i], 1e-12 + 1e-6 * std::abs(a[i])) << hessian << " block row " << i;
+    }
+    EXPECT_GT(largest, 0.0) << "the meta-gradient was logged";
+  }
+}
+
 // The image task: BatchNorm's batch statistics are each rank's own (as PyTorch's DDP by
 // default), so two ranks train a slightly different model than one; the ranks agree. With
 // dist_sync_batchnorm they are the global batch's: the same run as one process.
@@ -606,6 +667,14 @@ TEST(Cli, DataParallelImageRanksStayInLockstep) {
       run_cli(run + " --set dtype=float64 --nproc 2 --set dist_sync_batchnorm=true");
   ASSERT_EQ(synced.code, 0) << synced.err;
   EXPECT_NEAR(final_loss(synced), final_loss(one64), 1e-6 * final_loss(one64));
+  // The exact meta-Hessian differentiates through SyncBatchNorm's backward (g′ with
+  // create_graph across the ranks' statistics): still one process's run.
+  const std::string exact = " --set dtype=float64 --set meta_hessian=exact";
+  const auto one_exact = run_cli(run + exact + " --nproc 1");
+  ASSERT_EQ(one_exact.code, 0) << one_exact.err;
+  const auto two_exact = run_cli(run + exact + " --nproc 2 --set dist_sync_batchnorm=true");
+  ASSERT_EQ(two_exact.code, 0) << two_exact.err;
+  EXPECT_NEAR(final_loss(two_exact), final_loss(one_exact), 1e-6 * final_loss(one_exact));
 }
 
 // torchrun's way: the processes started by hand with RANK, WORLD_SIZE, MASTER_ADDR,
