@@ -34,11 +34,12 @@ struct Command {
     std::vector<std::pair<std::string, std::string>> settings;
   };
   std::vector<Variant> variants;
-  std::string log;          // train: --log FILE (HDF5 run log)
-  std::string log_dir;      // compare, sweep: --log-dir DIR (one log per run + study.json)
-  std::string csv_dir;      // export: --csv DIR
-  bool overwrite = false;   // --overwrite: replace existing logs
-  bool continuing = false;  // --continue: finish the study in --log-dir
+  std::string log;               // train: --log FILE (HDF5 run log)
+  std::string log_dir;           // compare, sweep: --log-dir DIR (one log per run + study.json)
+  std::string csv_dir;           // export: --csv DIR
+  bool overwrite = false;        // --overwrite: replace existing logs
+  bool continuing = false;       // --continue: finish the study in --log-dir
+  bool read_only_index = false;  // a data-parallel rank ≠ 0 continuing: reads, never writes
   bool json = false;
   bool quiet = false;
   bool help = false;

@@ -138,12 +138,15 @@ int main(int argc, char** argv) {
       }
       const maw::DistEnv env = maw::dist_env_from_environment();
       if (env.active()) {
-        if (cmd.continuing)
-          throw maw::ConfigError("--continue is not available in data-parallel runs yet");
         maw::set_dist_env(env);
         if (env.rank != 0) {  // rank 0 logs, prints and writes files; the others train
           cmd.log.clear();
-          cmd.log_dir.clear();
+          // Continuing a study, every rank must skip the runs that finished: the others
+          // read the study's index and logs (as rank 0 does before it writes anything).
+          if (cmd.continuing)
+            cmd.read_only_index = true;
+          else
+            cmd.log_dir.clear();
           cmd.json = false;
           cmd.quiet = true;
           cmd.config.export_modulator.clear();

@@ -54,11 +54,16 @@ struct CliHooks {
       if (index && index->enabled()) index->add(log, run, r.settings);
     };
     if (!index || !index->enabled()) return;
-    hooks.log_path = [index](size_t, const PlannedRun& r) {
+    auto path = [index](const PlannedRun& r) {
       return index->log_path(r.config.optimizer, r.config.seed, r.settings);
     };
-    hooks.read_back = [index, &cmd](size_t, const PlannedRun& r, const std::string& log,
-                                    SeedRun* out) {
+    // A read-only index (a data-parallel rank other than 0) names no log for its runs: rank
+    // 0 writes them; it still reads back what finished, as rank 0 does.
+    if (!index->read_only())
+      hooks.log_path = [path](size_t, const PlannedRun& r) { return path(r); };
+    hooks.read_back = [index, &cmd, path](size_t, const PlannedRun& r, const std::string& given,
+                                          SeedRun* out) {
+      const std::string log = given.empty() ? path(r) : given;
       const auto before = index->finished(log, out);
       if (before == StudyIndex::Finished::no) return false;
       if (!cmd.quiet)
@@ -159,6 +164,7 @@ int compare_command(const Command& cmd, nlohmann::ordered_json* study_out,
                                            : "");
   StudyIndex index(cmd.log_dir, "compare", cmd.argv, cmd.config.to_json(), cmd.overwrite,
                    cmd.continuing);
+  if (cmd.read_only_index) index.set_read_only();
   claim(index, plan);
   CliHooks cli(cmd, &index);
   const auto done = g_runner.run(plan, cli.hooks);

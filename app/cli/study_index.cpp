@@ -252,6 +252,7 @@ void StudyIndex::finish(const nlohmann::ordered_json& study) {
 }
 
 void StudyIndex::write() const {
+  if (read_only_) return;
   Json j;
   j["schema"] = "metaadamw-study";
   j["schema_version"] = 1;

@@ -41,6 +41,10 @@ class StudyIndex {
   bool enabled() const { return !dir_.empty(); }
   bool overwrite() const { return overwrite_; }
   bool continuing() const { return continuing_; }
+  // A data-parallel rank other than 0 continuing a study: it reads the index and the logs
+  // to skip what finished (the same runs as rank 0, which alone writes), and writes nothing.
+  void set_read_only() { read_only_ = true; }
+  bool read_only() const { return read_only_; }
   // Before the first run: a folder that holds another study, or any of the logs the study
   // will write, is refused (ConfigError) unless overwrite — not hours later at that run.
   // Continuing, the folder's logs are this study's: nothing to claim.
@@ -69,7 +73,7 @@ class StudyIndex {
   // The runs array: (log file name, run entry as JSON), in the order first run; a run that
   // runs again (continued) replaces its entry.
   std::vector<std::pair<std::string, nlohmann::ordered_json>> runs_;
-  bool overwrite_ = false, continuing_ = false;
+  bool overwrite_ = false, continuing_ = false, read_only_ = false;
 };
 
 }  // namespace maw::cli

@@ -677,6 +677,52 @@ TEST(Cli, DataParallelImageRanksStayInLockstep) {
   EXPECT_NEAR(final_loss(two_exact), final_loss(one_exact), 1e-6 * final_loss(one_exact));
 }
 
+// A data-parallel study continues like one process's: every rank skips the runs that
+// finished (rank 0 writes the index and logs, the others read them) and runs the rest
+// together. Here the study grows from one seed to two: seed 0's runs are read back, their
+// logs untouched, seed 1's run on both ranks — the same numbers as one process.
+TEST(Cli, ADataParallelStudyContinuesWithoutRepeatingARun) {
+  SKIP_WITHOUT_DATA_PARALLEL();
+  const std::string dir = tmp("dp_study");
+  std::filesystem::remove_all(dir);
+  const std::string args =
+      "compare --task synthetic --preset tiny --steps 30 --threads 1 --set meta_update_freq=10 "
+      "--log-dir " +
+      dir + " --nproc 2";
+  auto r = run_cli(args + " --seeds 1 --quiet");
+  ASSERT_EQ(r.code, 0) << r.err;
+  std::map<std::string, std::filesystem::file_time_type> first;
+  for (const auto& e : std::filesystem::directory_iterator(dir))
+    if (e.path().extension() == ".h5") first[e.path().string()] = e.last_write_time();
+  ASSERT_EQ(first.size(), 2u);
+  r = run_cli(args + " --seeds 2 --continue --json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.err.find("finished before"), std::string::npos) << r.err;
+  for (const auto& [f, t] : first)
+    EXPECT_TRUE(std::filesystem::last_write_time(f) == t) << f << " was written again";
+  const auto index = nlohmann::json::parse(slurp(dir + "/study.json"));
+  EXPECT_EQ(index["runs"].size(), 4u);
+  EXPECT_EQ(index["complete"], true);
+  const auto two = nlohmann::json::parse(r.out);
+  const auto one = run_cli(
+      "compare --task synthetic --preset tiny --steps 30 --threads 1 --set meta_update_freq=10 "
+      "--seeds 2 --quiet --json");
+  ASSERT_EQ(one.code, 0) << one.err;
+  const auto alone = nlohmann::json::parse(one.out);
+  std::map<std::string, double> loss;  // (optimizer, seed) → final loss, one process
+  for (const auto& run : alone["runs"])
+    loss[run["optimizer"].get<std::string>() + std::to_string(run["seed"].get<int>())] =
+        run["final_train_loss"];
+  ASSERT_EQ(two["runs"].size(), 4u) << r.out;
+  for (const auto& run : two["runs"]) {
+    const std::string key =
+        run["optimizer"].get<std::string>() + std::to_string(run["seed"].get<int>());
+    ASSERT_TRUE(loss.count(key)) << key;
+    const double y = run["final_train_loss"];
+    EXPECT_NEAR(y, loss[key], 1e-4 * std::abs(loss[key])) << key;
+  }
+}
+
 // torchrun's way: the processes started by hand with RANK, WORLD_SIZE, MASTER_ADDR,
 // MASTER_PORT; rank 0 prints, the run equals one process.
 TEST(Cli, RanksStartedByTheirEnvironmentTrainAsOne) {
