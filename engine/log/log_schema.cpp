@@ -179,7 +179,9 @@ const Table<StepRecord>& steps() {
        col<&R::grad_norm>("grad_norm", "‖∇L‖₂ of the step's minibatch loss over all parameters", {},
                           3),
        col<&R::comm_ms>("comm_ms",
-                        "data-parallel: rank 0's all-reduce of the gradients, ms (0 alone)", {}, 5),
+                        "data-parallel: rank 0's all-reduce of the gradients not hidden behind "
+                        "backward (the wait after it), ms (0 alone)",
+                        {}, 5),
        col<&R::slowest_rank_ms>("slowest_rank_ms",
                                 "data-parallel: the slowest rank's forward and backward pass, ms "
                                 "(0 alone)",

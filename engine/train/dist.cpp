@@ -173,10 +173,37 @@ class GlooWorld : public World {
   int rank() const override { return rank_; }
   int size() const override { return size_; }
 
+  // Overlap (arm, the gradient hooks, reduce_gradients): a hook on every parameter copies
+  // its gradient into its bucket's host buffer as backward produces it, and the bucket's
+  // all-reduce starts as soon as its last gradient is in — while backward goes on with the
+  // layers before. Every rank's backward runs the same graph, so the buckets start in the
+  // same order everywhere (Gloo matches collectives by their order).
+  void arm(const std::vector<torch::Tensor>& params, double share) override {
+    std::lock_guard<std::mutex> lock(hook_mutex_);
+    if (!same_tensors(params, hooked_)) {  // a new model (a study's next run): hook it
+      for (size_t k = 0; k < hooked_.size(); ++k) hooked_[k].remove_hook(hook_ids_[k]);
+      hooked_ = params;
+      hook_ids_.clear();
+      for (size_t k = 0; k < params.size(); ++k)
+        hook_ids_.push_back(
+            params[k].register_hook([this, k](const torch::Tensor& g) { on_gradient(k, g); }));
+      layout_.clear();  // its first step all-reduces after backward, and plans the buckets
+      return;
+    }
+    if (layout_.empty()) return;
+    pending_.assign(buckets_.size(), 0);
+    for (size_t b = 0; b < buckets_.size(); ++b) pending_[b] = buckets_[b].size();
+    started_.assign(buckets_.size(), {});
+    share_ = share;
+    missed_ = false;
+    armed_ = true;
+  }
+
   double reduce_gradients(const std::vector<torch::Tensor>& params, double share,
                           int64_t bucket_bytes) override {
     torch::NoGradGuard no_grad;
     const auto t0 = std::chrono::steady_clock::now();
+    if (overlapped(params)) return ms_since(t0);
     plan_buckets(params, bucket_bytes);
     // Each bucket's gradients copied into its host buffer (kept across steps: no allocation
     // on the training path), weighted, all-reduced — every bucket's started before any wait.
@@ -193,14 +220,7 @@ class GlooWorld : public World {
       work.push_back(pg_->allreduce(one));
     }
     for (auto& w : work) wait(w);
-    for (size_t b = 0; b < buckets_.size(); ++b) {
-      int64_t at = 0;
-      for (size_t k : buckets_[b]) {
-        auto g = params[k].grad();
-        g.copy_(flat_[b].slice(0, at, at + g.numel()).view(g.sizes()));
-        at += g.numel();
-      }
-    }
+    copy_back(params);
     return ms_since(t0);
   }
 
@@ -210,6 +230,70 @@ class GlooWorld : public World {
     std::vector<torch::Tensor> one = {host};
     wait(pg_->allreduce(one));
     if (!host.is_same(t)) t.copy_(host);
+  }
+
+  void copy_back(const std::vector<torch::Tensor>& params) {
+    for (size_t b = 0; b < buckets_.size(); ++b) {
+      int64_t at = 0;
+      for (size_t k : buckets_[b]) {
+        auto g = params[k].grad();
+        g.copy_(flat_[b].slice(0, at, at + g.numel()).view(g.sizes()));
+        at += g.numel();
+      }
+    }
+  }
+
+  static bool same_tensors(const std::vector<torch::Tensor>& a,
+                           const std::vector<torch::Tensor>& b) {
+    if (a.size() != b.size()) return false;
+    for (size_t k = 0; k < a.size(); ++k)
+      if (!a[k].is_same(b[k])) return false;
+    return true;
+  }
+
+  // A parameter's gradient from backward (before it is accumulated into .grad()).
+  void on_gradient(size_t k, const torch::Tensor& g) {
+    std::lock_guard<std::mutex> lock(hook_mutex_);
+    if (!armed_) return;
+    if (k >= slot_.size() || slot_[k].first < 0 || g.numel() != layout_[k] || started_.empty()) {
+      missed_ = true;  // not the planned layout: reduce_gradients does it after backward
+      return;
+    }
+    const auto [b, at] = slot_[k];
+    const auto bucket = static_cast<size_t>(b);
+    flat_[bucket].slice(0, at, at + g.numel()).copy_(g.reshape({-1}));
+    if (--pending_[bucket] == 0) {
+      flat_[bucket].mul_(share_);
+      std::vector<torch::Tensor> one = {flat_[bucket]};
+      started_[bucket] = pg_->allreduce(one);
+    }
+  }
+
+  // After an armed backward: true when every bucket was started by the hooks and the
+  // gradients are the planned layout — then waited for and copied into .grad(). Else every
+  // started bucket is still waited for (the other ranks started the same ones) and the
+  // caller all-reduces after backward.
+  bool overlapped(const std::vector<torch::Tensor>& params) {
+    std::vector<c10::intrusive_ptr<c10d::Work>> started;
+    bool complete = false;
+    {
+      std::lock_guard<std::mutex> lock(hook_mutex_);
+      if (!armed_) return false;
+      armed_ = false;
+      started = std::move(started_);
+      started_.clear();
+      complete = !missed_ && same_tensors(params, hooked_);
+      for (const auto& w : started) complete = complete && w;
+      if (complete) {
+        std::vector<int64_t> layout;
+        for (const auto& p : params) layout.push_back(p.grad().defined() ? p.grad().numel() : -1);
+        complete = layout == layout_;
+      }
+    }
+    for (auto& w : started)
+      if (w) wait(w);
+    if (complete) copy_back(params);
+    return complete;
   }
 
   // Buckets of consecutive gradients (model order) of at most `bucket_bytes`, and a host
@@ -240,6 +324,14 @@ class GlooWorld : public World {
     for (size_t b = 0; b < buckets_.size(); ++b)
       flat_.push_back(torch::empty(
           {sizes[b]}, params[buckets_[b].front()].grad().options().device(torch::kCPU)));
+    slot_.assign(params.size(), {-1, 0});
+    for (size_t b = 0; b < buckets_.size(); ++b) {
+      int64_t at = 0;
+      for (size_t k : buckets_[b]) {
+        slot_[k] = {static_cast<int64_t>(b), at};
+        at += layout_[k];
+      }
+    }
   }
 
   std::vector<double> sum(const std::vector<double>& v) override {
@@ -280,6 +372,17 @@ class GlooWorld : public World {
   std::vector<torch::Tensor> flat_;           // a host buffer per bucket
   std::vector<int64_t> layout_;               // the gradients' sizes they were made for
   int64_t bucket_bytes_ = 0;
+  // Overlap: the hooked parameters, their hooks, each one's (bucket, offset), what is left
+  // to come per bucket this backward, the buckets started; the hooks run on autograd's
+  // thread (a device's, on CUDA).
+  std::mutex hook_mutex_;
+  std::vector<torch::Tensor> hooked_;
+  std::vector<unsigned> hook_ids_;
+  std::vector<std::pair<int64_t, int64_t>> slot_;
+  std::vector<size_t> pending_;
+  std::vector<c10::intrusive_ptr<c10d::Work>> started_;
+  double share_ = 1.0;
+  bool armed_ = false, missed_ = false;
   c10::intrusive_ptr<c10d::TCPStore> store_;
   c10::intrusive_ptr<c10d::ProcessGroupGloo> pg_;
 };

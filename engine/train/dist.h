@@ -29,6 +29,12 @@ class World {
   // together and waited for. Returns the milliseconds spent.
   virtual double reduce_gradients(const std::vector<torch::Tensor>& params, double share,
                                   int64_t bucket_bytes = 4 << 20) = 0;
+  // Before a training step's backward: from the second step of a model on, its buckets'
+  // all-reduces start during backward as their gradients arrive (autograd hooks on
+  // `params`), and reduce_gradients then waits for them — returning only the time not
+  // hidden behind backward. A step whose gradients differ from the plan (a parameter
+  // without one) falls back to all-reduces after backward, on every rank alike.
+  virtual void arm(const std::vector<torch::Tensor>& /*params*/, double /*share*/) {}
   // Element-wise sums over the ranks (float64), in one all-reduce.
   virtual std::vector<double> sum(const std::vector<double>& values) = 0;
   // Element-wise minimum and maximum over the ranks.

@@ -251,6 +251,7 @@ class TrainingRun {
     auto batch = task_->train().get(rows).to(device_);
     store().zero_grad();
     auto loss = task_->loss(task_->model().forward(ctx_, batch), batch);
+    if (world_) world_->arm(store().parameters(), share);  // all-reduces during backward
     loss.backward();
     double loss_value = loss.item<double>();  // the step's one host sync
     const double fb_ms = ms_since(t0);
