@@ -184,6 +184,10 @@ class GlooWorld : public World {
       for (size_t k = 0; k < hooked_.size(); ++k) hooked_[k].remove_hook(hook_ids_[k]);
       hooked_ = params;
       hook_ids_.clear();
+      armed_ = false;  // whatever an earlier, failed backward left
+      started_.clear();
+      slot_.clear();
+      pending_.clear();
       for (size_t k = 0; k < params.size(); ++k)
         hook_ids_.push_back(
             params[k].register_hook([this, k](const torch::Tensor& g) { on_gradient(k, g); }));

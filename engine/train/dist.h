@@ -33,7 +33,9 @@ class World {
   // all-reduces start during backward as their gradients arrive (autograd hooks on
   // `params`), and reduce_gradients then waits for them — returning only the time not
   // hidden behind backward. A step whose gradients differ from the plan (a parameter
-  // without one) falls back to all-reduces after backward, on every rank alike.
+  // without one) falls back to all-reduces after backward — on every rank alike, since
+  // every rank runs the same model and code path (the gradients' layout must be the same
+  // on all ranks, as it must for the all-reduce after backward).
   virtual void arm(const std::vector<torch::Tensor>& /*params*/, double /*share*/) {}
   // Element-wise sums over the ranks (float64), in one all-reduce.
   virtual std::vector<double> sum(const std::vector<double>& values) = 0;

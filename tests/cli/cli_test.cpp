@@ -834,6 +834,25 @@ TEST(Cli, ADeadWorkerEndsTheRunAndBadWorldsAreRefused) {
   EXPECT_EQ(code, 2) << out;
   EXPECT_NE(out.find("outside the world"), std::string::npos) << out;
   EXPECT_EQ(run_cli("train --nproc 0").code, 2);
+  // A batch smaller than the world: some rank would have no part of it.
+  r = run_cli("train --task synthetic --steps 3 --threads 1 --set batch_size=1 --nproc 2");
+  EXPECT_EQ(r.code, 2) << r.err;
+  EXPECT_NE(r.err.find("smaller than the 2 ranks"), std::string::npos) << r.err;
+  // Ranks in different runs (here two seeds; in a continued study, ranks that saw
+  // different finished runs): a clear error on both, not one model's collectives paired
+  // with another's.
+  const std::string pair =
+      " WORLD_SIZE=2 MASTER_ADDR=127.0.0.1 MASTER_PORT=" + std::to_string(31500 + getpid() % 2000) +
+      " ";
+  const std::string job =
+      std::string(METAADAMW_CLI) + " train --task synthetic --steps 3 --threads 1 --seed ";
+  const std::string err0 = tmp("mismatch0.err");
+  const int both =
+      std::system(("(env RANK=0" + pair + job + "1 2>" + err0 + " & env RANK=1" + pair + job +
+                   "2 >/dev/null 2>&1; r1=$?; wait $!; r0=$?; " + "[ $r0 -ne 0 ] && [ $r1 -ne 0 ])")
+                      .c_str());
+  EXPECT_EQ(both, 0) << "both ranks must fail";
+  EXPECT_NE(slurp(err0).find("not in the same run"), std::string::npos) << slurp(err0);
 }
 
 TEST(Cli, InspectAndExportRefuseBadFilesWithAMessage) {
