@@ -203,6 +203,15 @@ class GlooWorld : public World {
     armed_ = true;
   }
 
+  void release() override {
+    std::lock_guard<std::mutex> lock(hook_mutex_);
+    for (size_t k = 0; k < hooked_.size(); ++k) hooked_[k].remove_hook(hook_ids_[k]);
+    hooked_.clear();
+    hook_ids_.clear();
+    armed_ = false;
+    started_.clear();
+  }
+
   double reduce_gradients(const std::vector<torch::Tensor>& params, double share,
                           int64_t bucket_bytes) override {
     torch::NoGradGuard no_grad;

@@ -37,6 +37,8 @@ class World {
   // every rank runs the same model and code path (the gradients' layout must be the same
   // on all ranks, as it must for the all-reduce after backward).
   virtual void arm(const std::vector<torch::Tensor>& /*params*/, double /*share*/) {}
+  // The end of a model's run: its hooks removed, its parameters no longer held.
+  virtual void release() {}
   // Element-wise sums over the ranks (float64), in one all-reduce.
   virtual std::vector<double> sum(const std::vector<double>& values) = 0;
   // Element-wise minimum and maximum over the ranks.

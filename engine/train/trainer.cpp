@@ -234,6 +234,13 @@ class TrainingRun {
     start_ = Clock::now();
   }
 
+  // The world's gradient hooks go with the model (they hold its parameters).
+  ~TrainingRun() {
+    if (world_) world_->release();
+  }
+  TrainingRun(const TrainingRun&) = delete;
+  TrainingRun& operator=(const TrainingRun&) = delete;
+
   bool more() const { return step_ < total_; }
 
   // A Stop abandons an evaluation between two of its batches.
