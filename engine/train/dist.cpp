@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -77,6 +78,41 @@ void World::sum_weighted(const std::vector<torch::Tensor>& tensors, double weigh
     out.copy_(all.slice(0, at, at + t.numel()).view(t.sizes()));
     at += t.numel();
   }
+}
+
+void World::join_run(const RunConfig& c) {
+  if (c.batch_size > 0 && c.batch_size < size())
+    throw ConfigError("batch_size " + std::to_string(c.batch_size) + " is smaller than the " +
+                      std::to_string(size()) + " ranks: every rank needs a part of each batch");
+  const std::string what = c.task + "|" + c.optimizer + "|" + std::to_string(c.seed) + "|" +
+                           c.get("lr") + "|" + c.get("weight_decay") + "|" +
+                           c.get("meta_update_freq") + "|" + c.get("meta_lr") + "|" +
+                           std::to_string(c.steps) + "|" + std::to_string(c.epochs);
+  const double id = static_cast<double>(std::hash<std::string>{}(what) & ((1ull << 52) - 1));
+  if (min({id})[0] != max({id})[0])
+    throw std::runtime_error("rank " + std::to_string(rank()) +
+                             ": the ranks are not in the same run (" + c.optimizer + " seed " +
+                             std::to_string(c.seed) +
+                             " here): a continued study whose ranks see different finished "
+                             "runs — give every rank the same study folder");
+}
+
+void World::check_agree(const std::vector<torch::Tensor>& params, const torch::Tensor& factors,
+                        int64_t step) {
+  torch::NoGradGuard no_grad;
+  auto sum_of = [](const torch::Tensor& t) { return t.to(torch::kDouble).sum(); };
+  std::vector<torch::Tensor> parts;  // summed on the device, one host read
+  for (const auto& p : params) parts.push_back(sum_of(p));
+  const double p = parts.empty() ? 0.0 : torch::stack(parts).sum().item<double>();
+  const double f = factors.defined() ? sum_of(factors).item<double>() : 0.0;
+  const auto lo = min({p, f}), hi = max({p, f});
+  const char* what[] = {"parameters", "factors"};
+  for (size_t i = 0; i < 2; ++i)
+    if (lo[i] != hi[i])
+      throw std::runtime_error("the ranks' " + std::string(what[i]) + " differ at step " +
+                               std::to_string(step) + " (checksums " + std::to_string(lo[i]) +
+                               " to " + std::to_string(hi[i]) +
+                               "): data-parallel training lost its lockstep");
 }
 
 void World::broadcast_from_rank0(std::vector<torch::Tensor>& tensors) {
@@ -287,35 +323,36 @@ class GlooWorld : public World {
   // started bucket is still waited for (the other ranks started the same ones) and the
   // caller all-reduces after backward.
   bool overlapped(const std::vector<torch::Tensor>& params) {
-    std::vector<c10::intrusive_ptr<c10d::Work>> started;
     bool complete = false;
     {
       std::lock_guard<std::mutex> lock(hook_mutex_);
       if (!armed_) return false;
       armed_ = false;
-      started = std::move(started_);
-      started_.clear();
-      complete = !missed_ && same_tensors(params, hooked_);
-      for (const auto& w : started) complete = complete && w;
-      if (complete) {
-        std::vector<int64_t> layout;
-        for (const auto& p : params) layout.push_back(p.grad().defined() ? p.grad().numel() : -1);
-        complete = layout == layout_;
-      }
+      waiting_.swap(started_);  // both keep their capacity: no allocation per step
+      complete = !missed_ && same_tensors(params, hooked_) && same_layout(params);
+      for (const auto& w : waiting_) complete = complete && w;
     }
-    for (auto& w : started)
+    for (auto& w : waiting_)
       if (w) wait(w);
+    for (auto& w : waiting_) w.reset();
     if (complete) copy_back(params);
     return complete;
+  }
+
+  // Whether the gradients' sizes (-1: none) are those the buckets were planned for.
+  bool same_layout(const std::vector<torch::Tensor>& params) const {
+    if (params.size() != layout_.size()) return false;
+    for (size_t k = 0; k < params.size(); ++k)
+      if ((params[k].grad().defined() ? params[k].grad().numel() : -1) != layout_[k]) return false;
+    return true;
   }
 
   // Buckets of consecutive gradients (model order) of at most `bucket_bytes`, and a host
   // buffer for each: made again only when the gradients' layout changes.
   void plan_buckets(const std::vector<torch::Tensor>& params, int64_t bucket_bytes) {
-    std::vector<int64_t> layout;
-    for (const auto& p : params) layout.push_back(p.grad().defined() ? p.grad().numel() : -1);
-    if (layout == layout_ && bucket_bytes == bucket_bytes_) return;
-    layout_ = std::move(layout);
+    if (same_layout(params) && bucket_bytes == bucket_bytes_) return;
+    layout_.clear();
+    for (const auto& p : params) layout_.push_back(p.grad().defined() ? p.grad().numel() : -1);
     bucket_bytes_ = bucket_bytes;
     buckets_.clear();
     flat_.clear();
@@ -393,7 +430,7 @@ class GlooWorld : public World {
   std::vector<unsigned> hook_ids_;
   std::vector<std::pair<int64_t, int64_t>> slot_;
   std::vector<size_t> pending_;
-  std::vector<c10::intrusive_ptr<c10d::Work>> started_;
+  std::vector<c10::intrusive_ptr<c10d::Work>> started_, waiting_;
   double share_ = 1.0;
   bool armed_ = false, missed_ = false;
   c10::intrusive_ptr<c10d::TCPStore> store_;

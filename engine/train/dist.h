@@ -39,6 +39,14 @@ class World {
   virtual void arm(const std::vector<torch::Tensor>& /*params*/, double /*share*/) {}
   // The end of a model's run: its hooks removed, its parameters no longer held.
   virtual void release() {}
+  // At a run's start: every rank must be in the same run (a continued study whose ranks
+  // saw different finished runs would pair one model's collectives with another's) and
+  // have a part of each batch. Throws ConfigError / std::runtime_error on every rank.
+  void join_run(const RunConfig& c);
+  // The ranks' checksums of `params` and `factors` (undefined: none) must be equal;
+  // std::runtime_error naming the step otherwise (dist_check_every).
+  void check_agree(const std::vector<torch::Tensor>& params, const torch::Tensor& factors,
+                   int64_t step);
   // Element-wise sums over the ranks (float64), in one all-reduce.
   virtual std::vector<double> sum(const std::vector<double>& values) = 0;
   // Element-wise minimum and maximum over the ranks.

@@ -150,25 +150,7 @@ class TrainingRun {
     keep_freed_memory();
     // Data-parallel: the process group first (its errors before any data loads).
     world_ = World::get(c);
-    if (world_) {
-      if (c.batch_size > 0 && c.batch_size < world_->size())
-        throw ConfigError("batch_size " + std::to_string(c.batch_size) + " is smaller than the " +
-                          std::to_string(world_->size()) +
-                          " ranks: every rank needs a part of each batch");
-      // Every rank must be in the same run (a study whose ranks skipped different runs
-      // would pair one model's collectives with another's): compare what defines it.
-      const std::string what = c.task + "|" + c.optimizer + "|" + std::to_string(c.seed) + "|" +
-                               c.get("lr") + "|" + c.get("weight_decay") + "|" +
-                               c.get("meta_update_freq") + "|" + c.get("meta_lr") + "|" +
-                               std::to_string(c.steps) + "|" + std::to_string(c.epochs);
-      const double id = static_cast<double>(std::hash<std::string>{}(what) & ((1ull << 52) - 1));
-      if (world_->min({id})[0] != world_->max({id})[0])
-        throw std::runtime_error("rank " + std::to_string(world_->rank()) +
-                                 ": the ranks are not in the same run (" + c.optimizer + " seed " +
-                                 std::to_string(c.seed) +
-                                 " here): a continued study whose ranks see different finished "
-                                 "runs — give every rank the same study folder");
-    }
+    if (world_) world_->join_run(c);
     const torch::Dtype dtype = c.dtype == "float64" ? torch::kDouble : torch::kFloat;
     // Determinism: everything random below draws from generators seeded by c.seed; the
     // global generator is seeded too, for any op that uses it.
@@ -444,19 +426,7 @@ class TrainingRun {
   // averaged gradients, the same features, factors and meta-updates); a difference is a
   // bug, and ends the run.
   void check_ranks_agree() {
-    torch::NoGradGuard no_grad;
-    double params = 0.0, factors = 0.0;
-    for (const auto& p : store().parameters()) params += p.to(torch::kDouble).sum().item<double>();
-    if (const auto f = opt_->last_factors(); f.defined())
-      factors = f.to(torch::kDouble).sum().item<double>();
-    const auto lo = world_->min({params, factors}), hi = world_->max({params, factors});
-    const char* what[] = {"parameters", "factors"};
-    for (size_t i = 0; i < 2; ++i)
-      if (lo[i] != hi[i])
-        throw std::runtime_error("the ranks' " + std::string(what[i]) + " differ at step " +
-                                 std::to_string(step_) + " (checksums " + std::to_string(lo[i]) +
-                                 " to " + std::to_string(hi[i]) +
-                                 "): data-parallel training lost its lockstep");
+    world_->check_agree(store().parameters(), opt_->last_factors(), step_);
   }
 
   // ‖∇L‖₂ over every parameter that has a gradient (the log's steps/grad_norm).
