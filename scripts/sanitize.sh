@@ -55,11 +55,22 @@ fi
 if [ "$legs" = all ] || [ "$legs" = tsan ]; then
   build_leg "$root/build-tsan" "thread" metaadamw_thread_tests metaadamw_studio_tests
   echo "== TSan: engine thread, log writer, run control, studio worker and bridge"
-  export TSAN_OPTIONS="ignore_noninstrumented_modules=1:halt_on_error=1:second_deadlock_stack=1"
+  # die_after_fork=0: the studio starts the CLI with QProcess, whose vfork-style child shares
+  # the parent's memory until it execs — TSan's "after a multi-threaded fork" mark, set in
+  # the child, would otherwise kill the studio at its next thread start.
+  export TSAN_OPTIONS="ignore_noninstrumented_modules=1:halt_on_error=1:second_deadlock_stack=1:die_after_fork=0"
   "${norand[@]}" "$root/build-tsan/tests/metaadamw_thread_tests" --gtest_brief=1 \
     --gtest_filter='RunLog*:LogFollower*:RunModel*:Trainer.Pause*:Trainer.Stop*:Trainer.Same*' ||
     status=1
-  QT_QPA_PLATFORM=offscreen "${norand[@]}" "$root/build-tsan/tests/metaadamw_studio_tests" ||
-    status=1
+  # The studio's data-parallel Start runs the metaadamw CLI in a process of its own: the main
+  # build's (the test command built it; its ranks are not what this leg checks), or, with no
+  # main build, one built here (instrumented too).
+  cli="${METAADAMW_CLI:-${METAADAMW_BUILD_DIR:-$root/build}/app/metaadamw}"
+  if [ ! -x "$cli" ]; then
+    build_leg "$root/build-tsan" "thread" metaadamw
+    cli="$root/build-tsan/app/metaadamw"
+  fi
+  METAADAMW_CLI="$cli" QT_QPA_PLATFORM=offscreen "${norand[@]}" \
+    "$root/build-tsan/tests/metaadamw_studio_tests" || status=1
 fi
 exit "$status"

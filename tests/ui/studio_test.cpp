@@ -616,7 +616,7 @@ class StudioTest : public QObject {
     QVERIFY(processes);
     processes->setValue(2);
     w.start();
-    QVERIFY(w.studio().running());
+    QVERIFY2(w.studio().running(), qPrintable(w.last_error()));
     QVERIFY(w.studio().data_parallel());
     QTRY_VERIFY_WITH_TIMEOUT(!w.studio().running(), 120000);
     QStringList seen;
